@@ -1,0 +1,127 @@
+"""The records a page is parsed into, and the hash that decides whether it changed.
+
+A :class:`Page` is flat on purpose: sections and items are lists in document order, and a
+section points at its parent (an index into ``sections``), an item at its section. Flat lists
+store as rows, diff as sequences, and still rebuild the heading tree.
+
+Text is kept as shown on the page. Only the content hash sees it normalised (Unicode NFC,
+non-breaking and other spaces folded, runs of white space collapsed), so a page that differs
+only in white space or in ``&nbsp;`` against `` `` is the same version.
+
+>>> p = Page(url="http://x/", title="T\\u00a0 one", updated_on=None, text="a  b")
+>>> q = Page(url="http://x/", title="T one", updated_on=None, text="a b")
+>>> p.content_hash() == q.content_hash()
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Bump when the parser's output changes shape for the same bytes. Stored on each version, so a
+# researcher can tell which versions came from which parser.
+PARSER_VERSION = 1
+
+_SPACE_RE = re.compile(r"\s+")
+# Zero-width characters that never show but often differ between renderings of one page.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def norm_text(s: str | None) -> str:
+    """Normalise text for comparison and hashing, never for display.
+
+    NFC, zero-width characters and soft hyphens dropped, every kind of white space (including
+    no-break spaces) folded to one space, trimmed.
+
+    >>> norm_text("U.S.\\u00a0\\u00a0China\\u200b  cooperation ")
+    'U.S. China cooperation'
+    """
+    if not s:
+        return ""
+    s = unicodedata.normalize("NFC", s).translate(_INVISIBLE)
+    return _SPACE_RE.sub(" ", s).strip()
+
+
+@dataclass(frozen=True)
+class Item:
+    """A linked entry in a list: a fact sheet, a media note.
+
+    ``section`` is the index in :attr:`Page.sections` of the section it stands in, or None.
+    ``url`` is absolute and normalised (see :func:`scraper.urls.normalize_url`), or None for
+    an entry without a link.
+    """
+
+    title: str
+    url: str | None = None
+    summary: str = ""
+    section: int | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and the text under it up to the next heading of the same or higher rank.
+
+    ``level`` is 1-6 from h1-h6 (a bold-only paragraph acting as a heading gets the level below
+    its enclosing heading). ``parent`` is the index of the enclosing section, or None. ``text``
+    is the section's own text, not its subsections'.
+    """
+
+    heading: str
+    level: int
+    text: str = ""
+    parent: int | None = None
+
+
+@dataclass
+class Page:
+    """Everything we keep of one fetched document once parsed.
+
+    ``updated_on`` is the page's own "Updated:" or publication date as ``YYYY-MM-DD``.
+    ``kind`` is "html", "pdf" or "other" (stored raw, text empty).
+    ``links`` are the absolute, normalised URLs of the main content's links, in order, without
+    duplicates: what the crawler follows.
+    ``suspect`` is set by the parser's caller when a 200 looks like an error page (see
+    :mod:`scraper.crawl`); it is not part of the content.
+    """
+
+    url: str
+    title: str = ""
+    updated_on: str | None = None
+    text: str = ""
+    sections: list[Section] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    kind: str = "html"
+
+    def records(self) -> dict[str, Any]:
+        """The canonical, normalised form of the content: what is hashed and compared.
+
+        Links are not in it (they are derived from items and text), nor the URL (a page that
+        moved but says the same is the same content).
+        """
+        return {
+            "kind": self.kind,
+            "title": norm_text(self.title),
+            "updated_on": self.updated_on,
+            "text": norm_text(self.text),
+            "sections": [
+                [norm_text(s.heading), s.level, s.parent, norm_text(s.text)] for s in self.sections
+            ],
+            "items": [
+                [norm_text(i.title), i.url, norm_text(i.summary), i.section] for i in self.items
+            ],
+        }
+
+    def content_hash(self) -> str:
+        """sha256 of the canonical JSON of :meth:`records` (the git-history recipe)."""
+        blob = json.dumps(self.records(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the page as shown (not normalised)."""
+        return asdict(self)
