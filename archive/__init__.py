@@ -1,0 +1,2 @@
+"""The SQLite archive: storage (:mod:`archive.store`), diffs (:mod:`archive.diff`),
+queries (:mod:`archive.query`) and web-archive interchange (:mod:`archive.warc`)."""

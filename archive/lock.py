@@ -1,0 +1,73 @@
+"""One crawl at a time: an advisory lock on a file beside the archive.
+
+``flock`` is released by the kernel when the holder dies, even by kill -9, so a stale lock
+cannot outlive its process. Readers never take it: WAL mode lets them read while a crawl writes.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import time
+from pathlib import Path
+from types import TracebackType
+
+from scraper.errors import ArchiveLockedError
+
+
+class ArchiveLock:
+    """Exclusive lock on ``<archive>.lock``; ``wait`` seconds to get it, else ArchiveLockedError."""
+
+    def __init__(self, db_path: str | os.PathLike[str], *, wait: float = 0.0,
+                 poll: float = 0.2) -> None:
+        self.path = Path(f"{os.fspath(db_path)}.lock")
+        self.wait = wait
+        self.poll = poll
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise ArchiveLockedError naming the holder's pid."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = self._holder(fd)
+                    os.close(fd)
+                    who = f" (pid {holder})" if holder else ""
+                    raise ArchiveLockedError(
+                        f"another crawl holds the archive{who}: {self.path}"
+                    ) from None
+                time.sleep(self.poll)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    @staticmethod
+    def _holder(fd: int) -> str:
+        try:
+            return os.pread(fd, 32, 0).decode().strip()
+        except OSError:
+            return ""
+
+    def release(self) -> None:
+        """Release the lock (idempotent). The file stays: removing it would race a waiter."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> ArchiveLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()

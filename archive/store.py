@@ -1,0 +1,496 @@
+"""The SQLite archive: open, migrate, and write one snapshot per page per run.
+
+Every snapshot is written in one ``BEGIN IMMEDIATE`` transaction together with its blob,
+version, sections and items, so a crash at any moment leaves either all of it or none of it.
+WAL mode lets readers (``history``, ``diff``, ``search``...) read while a crawl writes.
+
+A version is the parsed content of a page, identified by :meth:`scraper.model.Page.content_hash`
+and stored once per page however many snapshots show it; a raw body is a blob stored once
+however many snapshots received it (see :mod:`archive.blobs`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archive import blobs
+from archive.schema import MIGRATIONS, SCHEMA_VERSION
+from archive.timeutil import utcnow_iso
+from scraper import __version__
+from scraper.errors import ArchiveCorruptError, ArchiveError, SchemaTooNewError
+from scraper.fetch import FetchResult
+from scraper.model import PARSER_VERSION, Item, Page, Section
+
+logger = logging.getLogger(__name__)
+
+OUTCOMES = ("new", "unchanged", "not_modified", "gone", "failed", "blocked")
+
+
+@dataclass(frozen=True)
+class PreviousCapture:
+    """What a conditional GET needs from the last good capture of a URL."""
+
+    snapshot_id: int
+    etag: str | None
+    last_modified: str | None
+    body_sha256: str | None
+    version_id: int | None
+    text_length: int
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What :meth:`Archive.record_snapshot` wrote."""
+
+    snapshot_id: int
+    page_id: int
+    outcome: str
+    version_id: int | None
+    changed: bool
+    new_version: bool
+    suspect: bool
+    first: bool = False  # the page's first trustworthy observation
+
+
+def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def backup_path(path: str, from_version: int) -> str:
+    """Where :func:`migrate` puts the copy it takes before migrating."""
+    return f"{path}.v{from_version}.bak"
+
+
+def migrate(conn: sqlite3.Connection, path: str) -> int:
+    """Bring the schema up to :data:`SCHEMA_VERSION`; returns the version found.
+
+    An empty database gets every migration. A populated older one is first copied with
+    SQLite's backup API to ``<path>.v<N>.bak``, then migrated in one transaction: a failure
+    rolls back and leaves the original as it was.
+    """
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"{path} has schema version {found}, newer than this coop-archive "
+            f"({__version__}, schema {SCHEMA_VERSION}); upgrade coop-archive"
+        )
+    if found == SCHEMA_VERSION:
+        return found
+    has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    if found > 0 or has_tables:
+        if found == 0:
+            raise ArchiveError(f"{path} is a SQLite database but not a coop-archive archive")
+        dest = sqlite3.connect(backup_path(path, found))
+        try:
+            conn.backup(dest)
+        finally:
+            dest.close()
+        logger.info("backed up schema %d archive to %s", found, backup_path(path, found))
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for n in range(found, SCHEMA_VERSION):
+            for stmt in _statements(MIGRATIONS[n]):
+                conn.execute(stmt)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return found
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into statements (sqlite3.complete_statement knows triggers)."""
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                yield buf.strip()
+            buf = ""
+    if buf.strip():
+        yield buf.strip()
+
+
+class Archive:
+    """An open archive. Use :meth:`open`; close with :meth:`close` or ``with``."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str, *, readonly: bool) -> None:
+        self.conn = conn
+        self.path = path
+        self.readonly = readonly
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> Archive:
+        """Open (creating and migrating if need be) the archive at ``path``.
+
+        ``readonly`` opens with ``mode=ro``: nothing this connection does can change the file.
+        Raises ArchiveError (one line) for a missing read-only archive, a file that is not
+        SQLite or not ours, and SchemaTooNewError for a newer schema.
+        """
+        path = os.fspath(path)
+        if readonly and not os.path.exists(path):
+            raise ArchiveError(f"no archive at {path}")
+        if not readonly:
+            parent = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(parent):
+                raise ArchiveError(f"directory does not exist: {parent}")
+        try:
+            conn = _connect(path, readonly=readonly)
+            if readonly:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise SchemaTooNewError(
+                        f"{path} has schema version {version}, newer than this coop-archive "
+                        f"(schema {SCHEMA_VERSION}); upgrade coop-archive"
+                    )
+                if version == 0:
+                    raise ArchiveError(f"{path} is not a coop-archive archive")
+                if version < SCHEMA_VERSION:
+                    raise ArchiveError(
+                        f"{path} has schema version {version}; run a crawl or "
+                        "'coop-archive check' once to migrate it"
+                    )
+            else:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    logger.warning("could not switch %s to WAL (got %s)", path, mode)
+                conn.execute("PRAGMA synchronous = NORMAL")
+                migrate(conn, path)
+        except sqlite3.DatabaseError as e:
+            raise ArchiveError(f"cannot use archive {path}: {e}") from None
+        return cls(conn, path, readonly=readonly)
+
+    def close(self) -> None:
+        """Close the connection (a WAL checkpoint happens on the last close)."""
+        self.conn.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; ROLLBACK on any exception (even KeyboardInterrupt)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def begin_run(self, seed_url: str, *, source: str = "crawl",
+                  options: dict[str, Any] | None = None, started_at: str | None = None) -> int:
+        """Record the start of a run and return its id."""
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO runs (started_at, seed_url, status, source, pid, tool_version, options)"
+                " VALUES (?, ?, 'running', ?, ?, ?, ?)",
+                (started_at or utcnow_iso(), seed_url, source, os.getpid(), __version__,
+                 json.dumps(options or {}, sort_keys=True)),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, *, finished_at: str | None = None) -> None:
+        """Close a run with its status and the counts of what it stored."""
+        with self.transaction() as c:
+            c.execute(
+                """UPDATE runs SET status = ?, finished_at = ?,
+                     pages_fetched = (SELECT count(*) FROM snapshots WHERE run_id = runs.id
+                                      AND outcome NOT IN ('failed', 'blocked')),
+                     new_versions = (SELECT count(*) FROM snapshots WHERE run_id = runs.id
+                                     AND outcome = 'new'),
+                     failures = (SELECT count(*) FROM snapshots WHERE run_id = runs.id
+                                 AND outcome = 'failed')
+                   WHERE id = ?""",
+                (status, finished_at or utcnow_iso(), run_id),
+            )
+
+    def mark_stale_runs_interrupted(self) -> list[int]:
+        """Mark runs left 'running' by a dead process as 'interrupted'; return their ids.
+
+        Call only while holding the crawl lock: then no other run can really be running.
+        """
+        with self.transaction() as c:
+            ids = [r[0] for r in c.execute("SELECT id FROM runs WHERE status = 'running'")]
+            c.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, ?)"
+                " WHERE status = 'running'", (utcnow_iso(),),
+            )
+        return ids
+
+    # -- reading what a crawl needs --------------------------------------------------------
+
+    def page_id(self, url: str) -> int | None:
+        """The id of the page with this (normalised) URL, or None."""
+        row = self.conn.execute("SELECT id FROM pages WHERE url = ?", (url,)).fetchone()
+        return int(row[0]) if row else None
+
+    def previous_capture(self, url: str) -> PreviousCapture | None:
+        """The last capture of ``url`` that gave a body we still hold (200 or 304), or None.
+
+        Validators come from that capture's own response (the server's Last-Modified, never
+        our clock), and only when its body is in the archive: a 304 must confirm something we
+        can show.
+        """
+        row = self.conn.execute(
+            """SELECT s.id, s.etag, s.last_modified, s.body_sha256, s.version_id,
+                      length(v.text) AS text_length
+                 FROM snapshots s JOIN pages p ON p.id = s.page_id
+                 JOIN blobs b ON b.sha256 = s.body_sha256
+                 LEFT JOIN versions v ON v.id = s.version_id
+                WHERE p.url = ? AND s.outcome IN ('new', 'unchanged', 'not_modified')
+                  AND s.suspect = 0
+                ORDER BY s.captured_at DESC, s.id DESC LIMIT 1""",
+            (url,),
+        ).fetchone()
+        if row is None:
+            return None
+        return PreviousCapture(row["id"], row["etag"], row["last_modified"], row["body_sha256"],
+                               row["version_id"], row["text_length"] or 0)
+
+    def blob(self, sha256: str) -> bytes:
+        """The plain bytes of a stored body. Raises ArchiveCorruptError if it is missing."""
+        row = self.conn.execute(
+            "SELECT codec, base_sha256, data FROM blobs WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        if row is None:
+            raise ArchiveCorruptError(f"blob {sha256} is missing")
+        base = self.blob(row["base_sha256"]) if row["base_sha256"] else None
+        return blobs.decode(row["codec"], row["data"], base)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _page_row(self, c: sqlite3.Connection, url: str, at: str, *, seen: bool) -> int:
+        row = c.execute("SELECT id FROM pages WHERE url = ?", (url,)).fetchone()
+        if row:
+            if seen:
+                c.execute("UPDATE pages SET last_seen = max(last_seen, ?) WHERE id = ?",
+                          (at, row[0]))
+            return int(row[0])
+        cur = c.execute("INSERT INTO pages (url, first_seen, last_seen) VALUES (?, ?, ?)",
+                        (url, at, at))
+        return int(cur.lastrowid or 0)
+
+    def _keyframe(self, c: sqlite3.Connection, page_id: int) -> tuple[str, bytes] | None:
+        """The keyframe body the page's next body is compressed against."""
+        row = c.execute(
+            """SELECT b.sha256, b.codec, b.base_sha256 FROM snapshots s
+                 JOIN blobs b ON b.sha256 = s.body_sha256
+                WHERE s.page_id = ? ORDER BY s.id DESC LIMIT 1""",
+            (page_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        sha = row["sha256"] if row["codec"] == "zstd" else row["base_sha256"]
+        if sha is None:
+            return None
+        return sha, self.blob(sha)
+
+    def _store_blob(self, c: sqlite3.Connection, page_id: int, body: bytes,
+                    content_type: str | None) -> str:
+        sha = blobs.sha256_hex(body)
+        if c.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,)).fetchone():
+            return sha
+        enc = blobs.encode(body, self._keyframe(c, page_id))
+        c.execute(
+            "INSERT INTO blobs (sha256, content_type, size, codec, base_sha256, stored_size, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (sha, content_type, len(body), enc.codec, enc.base_sha256, len(enc.data), enc.data),
+        )
+        return sha
+
+    def _store_version(self, c: sqlite3.Connection, page_id: int, page: Page,
+                       at: str) -> tuple[int, bool]:
+        h = page.content_hash()
+        row = c.execute("SELECT id FROM versions WHERE page_id = ? AND content_hash = ?",
+                        (page_id, h)).fetchone()
+        if row:
+            return int(row[0]), False
+        cur = c.execute(
+            "INSERT INTO versions (page_id, content_hash, kind, title, updated_on, text,"
+            " first_seen, parser_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (page_id, h, page.kind, page.title, page.updated_on, page.text, at, PARSER_VERSION),
+        )
+        vid = int(cur.lastrowid or 0)
+        section_ids: list[int] = []
+        for pos, s in enumerate(page.sections):
+            parent = section_ids[s.parent] if s.parent is not None and s.parent < pos else None
+            cur = c.execute(
+                "INSERT INTO sections (version_id, parent_id, position, level, heading, text)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (vid, parent, pos, s.level, s.heading, s.text),
+            )
+            section_ids.append(int(cur.lastrowid or 0))
+        c.executemany(
+            "INSERT INTO items (version_id, section_id, position, title, url, summary)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (vid, section_ids[i.section] if i.section is not None
+                 and 0 <= i.section < len(section_ids) else None, pos, i.title, i.url, i.summary)
+                for pos, i in enumerate(page.items)
+            ],
+        )
+        return vid, True
+
+    def _last_state(self, c: sqlite3.Connection, page_id: int) -> tuple[str, int | None] | None:
+        """(outcome, version_id) of the page's last observation that was not a failure."""
+        row = c.execute(
+            """SELECT outcome, version_id FROM snapshots WHERE page_id = ?
+                 AND outcome NOT IN ('failed', 'blocked') AND suspect = 0
+                ORDER BY captured_at DESC, id DESC LIMIT 1""",
+            (page_id,),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def record_snapshot(
+        self,
+        run_id: int,
+        url: str,
+        *,
+        captured_at: str,
+        result: FetchResult | None = None,
+        page: Page | None = None,
+        error: str | None = None,
+        blocked: bool = False,
+        suspect: bool = False,
+        source: str = "crawl",
+        origin_uri: str | None = None,
+    ) -> Recorded:
+        """Write one observation of ``url`` (its snapshot, and blob/version if new) atomically.
+
+        - ``result`` 2xx with ``page``: the body is stored, the version found or created.
+        - ``result`` 304: the snapshot points at the previous capture's body and version.
+        - ``result`` 404/410: outcome ``gone`` (the body is kept, no version).
+        - no ``result``: outcome ``failed`` (or ``blocked``) with ``error``; nothing else changes.
+
+        ``changed`` is true when the page shows something else than at its last non-failed
+        observation (another version, or gone / back).
+        """
+        with self.transaction() as c:
+            ok = result is not None and error is None and not blocked
+            page_id = self._page_row(c, url, captured_at, seen=ok)
+            body_sha = version_id = None
+            new_version = False
+            if not ok:
+                outcome = "blocked" if blocked else "failed"
+            else:
+                assert result is not None
+                if result.not_modified:
+                    prev = self.previous_capture(url)
+                    if prev is None:
+                        raise ArchiveError(f"{url}: 304 without a stored capture to confirm")
+                    outcome, body_sha, version_id = "not_modified", prev.body_sha256, prev.version_id
+                elif result.gone:
+                    outcome = "gone"
+                    body_sha = self._store_blob(c, page_id, result.body, result.content_type)
+                else:
+                    if page is None:
+                        raise ValueError("a 2xx capture needs its parsed page")
+                    body_sha = self._store_blob(c, page_id, result.body, result.content_type)
+                    version_id, new_version = self._store_version(c, page_id, page, captured_at)
+                    outcome = "new" if new_version else "unchanged"
+            changed = first = False
+            # A suspect capture (an error page served as 200) is kept but is not a change: the
+            # page's state stays what it was at its last trustworthy observation.
+            if outcome not in ("failed", "blocked") and not suspect:
+                last = self._last_state(c, page_id)
+                now_key = "gone" if outcome == "gone" else version_id
+                last_key = None if last is None else ("gone" if last[0] == "gone" else last[1])
+                first = last is None
+                changed = first or now_key != last_key
+            cur = c.execute(
+                """INSERT INTO snapshots (run_id, page_id, captured_at, source, outcome,
+                     http_status, final_url, content_type, body_sha256, version_id, changed,
+                     suspect, error, etag, last_modified, http_version, reason,
+                     response_headers, request_headers, redirects, bytes_received, origin_uri)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    run_id, page_id, captured_at, source, outcome,
+                    result.status if result else None,
+                    result.final_url if result else None,
+                    result.content_type if result else None,
+                    body_sha, version_id, int(changed), int(suspect), error,
+                    result.etag if result else None,
+                    result.last_modified if result else None,
+                    result.http_version if result else None,
+                    result.reason if result else None,
+                    json.dumps(result.headers) if result else None,
+                    json.dumps(result.request_headers) if result else None,
+                    json.dumps(result.redirects) if result and result.redirects else None,
+                    result.bytes_received if result else None,
+                    origin_uri,
+                ),
+            )
+            return Recorded(int(cur.lastrowid or 0), page_id, outcome, version_id, changed,
+                            new_version, suspect, first)
+
+    # -- reading versions back -------------------------------------------------------------
+
+    def load_version(self, version_id: int) -> Page:
+        """Rebuild the :class:`Page` a version was stored from (url is the page's URL)."""
+        v = self.conn.execute(
+            "SELECT v.*, p.url FROM versions v JOIN pages p ON p.id = v.page_id WHERE v.id = ?",
+            (version_id,),
+        ).fetchone()
+        if v is None:
+            raise ArchiveCorruptError(f"version {version_id} is missing")
+        srows = self.conn.execute(
+            "SELECT id, parent_id, level, heading, text FROM sections WHERE version_id = ?"
+            " ORDER BY position", (version_id,)).fetchall()
+        index = {r["id"]: n for n, r in enumerate(srows)}
+        sections = [Section(r["heading"] or "", r["level"], r["text"],
+                            index.get(r["parent_id"])) for r in srows]
+        items = [
+            Item(r["title"], r["url"], r["summary"], index.get(r["section_id"]))
+            for r in self.conn.execute(
+                "SELECT section_id, title, url, summary FROM items WHERE version_id = ?"
+                " ORDER BY position", (version_id,))
+        ]
+        links = list(dict.fromkeys(i.url for i in items if i.url))
+        return Page(url=v["url"], title=v["title"] or "", updated_on=v["updated_on"],
+                    text=v["text"], sections=sections, items=items, links=links, kind=v["kind"])
+
+    def history(self, url: str | None = None) -> list[sqlite3.Row]:
+        """Every snapshot (of one page, or all), oldest first, with its page URL."""
+        sql = """SELECT s.id, p.url, s.run_id, s.captured_at, s.source, s.outcome, s.http_status,
+                        s.final_url, s.version_id, s.changed, s.suspect, s.error
+                   FROM snapshots s JOIN pages p ON p.id = s.page_id"""
+        if url is None:
+            return self.conn.execute(sql + " ORDER BY s.captured_at, s.id").fetchall()
+        return self.conn.execute(sql + " WHERE p.url = ? ORDER BY s.captured_at, s.id",
+                                 (url,)).fetchall()
+
+    def copy_to(self, dest: str) -> None:
+        """A consistent copy of the archive at ``dest`` (SQLite backup API)."""
+        tmp = dest + ".tmp"
+        out = sqlite3.connect(tmp)
+        try:
+            self.conn.backup(out)
+        finally:
+            out.close()
+        shutil.move(tmp, dest)

@@ -1,0 +1,144 @@
+"""The ``coop-archive`` command: a thin click layer over the library.
+
+Each command resolves its options, calls the library, prints, and turns library errors into
+one-line messages and exit codes. Exit codes (README, "Exit codes"):
+
+====  =======================================================================
+0     complete: everything fetched (a 404 is an observation, not a failure)
+1     partial: some document failed or looked like an error page; the rest is kept
+      (``diff --exit-code``: something changed)
+2     usage or configuration error
+3     failed: nothing could be archived (seed unreachable, archive unusable or too new)
+75    another crawl holds the archive (EX_TEMPFAIL: try again later)
+130   interrupted by SIGINT; 143 by SIGTERM (what was captured is kept)
+====  =======================================================================
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from scraper import __version__
+from scraper.errors import (
+    ArchiveError,
+    ArchiveLockedError,
+    CoopError,
+    SchemaTooNewError,
+    UsageError,
+)
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2
+EXIT_FAILED = 3
+EXIT_LOCKED = 75
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+DEFAULT_DB = "coop-archive.db"
+DB_ENV = "COOP_ARCHIVE_DB"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Exit(click.ClickException):
+    """A one-line error on stderr with a chosen exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"coop-archive: {self.format_message()}", err=True)
+
+
+def exit_code_for(error: CoopError) -> int:
+    """The exit code a library error maps to."""
+    if isinstance(error, ArchiveLockedError):
+        return EXIT_LOCKED
+    if isinstance(error, UsageError):
+        return EXIT_USAGE
+    if isinstance(error, (SchemaTooNewError, ArchiveError)):
+        return EXIT_FAILED
+    return EXIT_FAILED
+
+
+def handle_errors(func: F) -> F:
+    """Turn CoopError (and a broken pipe) into one line on stderr and the mapped exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CoopError as e:
+            raise Exit(str(e), exit_code_for(e)) from None
+        except BrokenPipeError:
+            # `coop-archive history | head`: not an error worth a traceback.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_OK)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def db_option(func: F) -> F:
+    """``--db PATH``, else $COOP_ARCHIVE_DB, else ./coop-archive.db."""
+    return click.option(
+        "--db", "db", envvar=DB_ENV, default=DEFAULT_DB, show_default=True,
+        type=click.Path(dir_okay=False), help=f"The archive (SQLite file); also ${DB_ENV}.",
+    )(func)
+
+
+def setup_logging(level: str, log_file: str | None, *, quiet: bool) -> None:
+    """Configure logging for a command: stderr (warnings and up, or nothing but errors when
+    quiet) and optionally a permanent log file at ``level``."""
+    root = logging.getLogger()
+    root.handlers.clear()
+    numeric = getattr(logging, level.upper(), logging.INFO)
+    root.setLevel(min(numeric, logging.WARNING))
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.ERROR if quiet else max(numeric, logging.WARNING))
+    err.setFormatter(logging.Formatter("coop-archive: %(message)s"))
+    root.addHandler(err)
+    if log_file:
+        fh = logging.FileHandler(log_file, encoding="utf-8")
+        fh.setLevel(numeric)
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(fh)
+        root.setLevel(numeric)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="coop-archive")
+def cli() -> None:
+    """Keep a dated, structured, diffable SQLite archive of a web page and the documents it
+    links to (by default the U.S. DOT U.S.-China Cooperation page)."""
+
+
+def _register() -> None:
+    # Imported here, not at module level of the commands, so `coop-archive --help` stays fast
+    # and one command's optional dependency cannot break the others.
+    from scraper.cli import commands_crawl
+
+    commands_crawl.register(cli)
+    for name in ("commands_diff", "commands_query", "commands_warc", "commands_admin"):
+        try:
+            module = __import__(f"scraper.cli.{name}", fromlist=["register"])
+        except ModuleNotFoundError as e:
+            if e.name != f"scraper.cli.{name}":
+                raise
+            continue
+        module.register(cli)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``coop-archive`` console script and ``python -m scraper``."""
+    _register()
+    cli.main(args=argv, prog_name="coop-archive")

@@ -1,0 +1,201 @@
+"""``crawl``, ``history`` and ``demo``."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import click
+
+from scraper import DEFAULT_SEED, __version__
+from scraper.cli import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    Exit,
+    db_option,
+    handle_errors,
+    setup_logging,
+)
+from scraper.crawl import PageReport, RunSummary
+
+STATUS_EXIT = {"complete": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_FAILED}
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[tuple[threading.Event, list[int]]]:
+    """SIGINT/SIGTERM set an event instead of killing the crawl mid-write; restored after."""
+    stop = threading.Event()
+    received: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        stop.set()
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop, received
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, retries: int,
+              max_bytes: int, user_agent: str | None, ignore_robots: bool,
+              allow_hosts: tuple[str, ...], wait: float, on_page: Any = None,
+              source: str = "crawl") -> tuple[RunSummary, list[int]]:
+    """Lock the archive, open it, crawl, and return the summary and the signals received."""
+    from archive.lock import ArchiveLock
+    from archive.store import Archive
+    from scraper.crawl import crawl
+    from scraper.fetch import Fetcher
+    from scraper.robots import RobotsCache
+    from scraper.safety import AddressPolicy
+
+    with ArchiveLock(db, wait=wait), Archive.open(db) as archive:
+        stale = archive.mark_stale_runs_interrupted()
+        if stale:
+            click.echo(f"coop-archive: marked stale run(s) {stale} interrupted", err=True)
+        policy = AddressPolicy(seed, allow_hosts=allow_hosts)
+        fetcher = Fetcher(user_agent=user_agent, timeout=(min(timeout, 10.0), timeout),
+                          max_bytes=max_bytes, retries=retries, policy=policy)
+        robots = RobotsCache(fetcher, user_agent=fetcher.user_agent, ignore=ignore_robots)
+        options = {"depth": depth, "delay": delay, "timeout": timeout, "retries": retries,
+                   "max_bytes": max_bytes, "ignore_robots": ignore_robots,
+                   "allow_hosts": list(allow_hosts)}
+        with stop_on_signals() as (stop, received):
+            summary = crawl(archive, seed, fetcher=fetcher, robots=robots, depth=depth,
+                            delay=delay, stop=stop, on_page=on_page, options=options,
+                            source=source)
+        return summary, received
+
+
+def _progress(report: PageReport) -> None:
+    flag = " (suspect)" if report.suspect else ""
+    click.echo(f"  {report.outcome:<12} {report.url}{flag}", err=True)
+
+
+def print_summary(summary: RunSummary, *, quiet: bool) -> None:
+    """The human summary: silent when quiet and nothing changed or failed."""
+    c = summary.counts()
+    changed = summary.changed
+    problems = [p for p in summary.pages if p.outcome == "failed" or p.suspect]
+    for p in problems:
+        what = "looks like an error page (kept, flagged suspect)" if p.suspect else p.error
+        click.echo(f"coop-archive: {p.url}: {what}", err=True)
+    if quiet and not changed:
+        return
+    if not quiet:
+        click.echo(
+            f"run {summary.run_id} {summary.status}: {c['fetched']} fetched, "
+            f"{c['new_versions']} new version(s), {c['changed']} changed, "
+            f"{c.get('gone', 0)} gone, {c.get('failed', 0)} failed, "
+            f"{c.get('blocked', 0)} blocked"
+        )
+    for p in changed:
+        label = "gone" if p.outcome == "gone" else "added" if p.first else "changed"
+        title = f" ({p.title})" if p.title else ""
+        click.echo(f"{label}: {p.url}{title}")
+
+
+@click.command()
+@click.argument("seed_url", required=False, default=DEFAULT_SEED)
+@db_option
+@click.option("--depth", default=1, show_default=True, type=click.IntRange(0, 5),
+              help="Link levels to follow from the seed's main content.")
+@click.option("--delay", default=1.0, show_default=True, type=click.FloatRange(0, 3600),
+              help="Minimum seconds between requests to one host (robots Crawl-delay wins if "
+                   "larger).")
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1, 600),
+              help="Read timeout in seconds (connect timeout is the smaller of this and 10).")
+@click.option("--retries", default=3, show_default=True, type=click.IntRange(0, 10),
+              help="Retries of a transient failure (5xx, 429, timeout, dropped connection).")
+@click.option("--max-bytes", default=20_000_000, show_default=True,
+              type=click.IntRange(1, 2**40), help="Largest body accepted, after decompression.")
+@click.option("--user-agent", default=None,
+              help=f"User-Agent header (default: coop-archive/{__version__} (+project URL)).")
+@click.option("--ignore-robots", is_flag=True, help="Do not fetch or obey robots.txt.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST",
+              help="Allow this host even if it resolves to a private or loopback address.")
+@click.option("--wait", default=0.0, type=click.FloatRange(0, 86400), show_default=True,
+              help="Seconds to wait for another crawl to release the archive (else exit 75).")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print nothing unless something changed; failures still go to stderr.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.option("--log-file", type=click.Path(dir_okay=False), help="Append a log here.")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Level for --log-file (stderr shows warnings and up).")
+@handle_errors
+def crawl(seed_url: str, db: str, depth: int, delay: float, timeout: float, retries: int,
+          max_bytes: int, user_agent: str | None, ignore_robots: bool,
+          allow_hosts: tuple[str, ...], wait: float, quiet: bool, as_json: bool,
+          log_file: str | None, log_level: str) -> None:
+    """Fetch SEED_URL and the documents its content links to; store dated snapshots.
+
+    Exit codes: 0 complete, 1 partial, 2 usage, 3 failed, 75 archive locked,
+    130/143 interrupted.
+    """
+    setup_logging(log_level, log_file, quiet=quiet or as_json)
+    progress = _progress if (sys.stderr.isatty() and not quiet and not as_json) else None
+    summary, received = run_crawl(
+        db, seed_url, depth=depth, delay=delay, timeout=timeout, retries=retries,
+        max_bytes=max_bytes, user_agent=user_agent, ignore_robots=ignore_robots,
+        allow_hosts=allow_hosts, wait=wait, on_page=progress,
+    )
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print_summary(summary, quiet=quiet)
+    if received:
+        sig = received[0]
+        click.echo(f"coop-archive: interrupted by signal {sig}; captured pages kept", err=True)
+        raise SystemExit(EXIT_SIGTERM if sig == signal.SIGTERM else EXIT_SIGINT)
+    if summary.status == "failed":
+        seed = summary.pages[0] if summary.pages else None
+        why = seed.error if seed and seed.error else "nothing could be archived"
+        raise Exit(f"crawl failed: {why}", EXIT_FAILED)
+    sys.exit(STATUS_EXIT.get(summary.status, EXIT_FAILED))
+
+
+@click.command()
+@click.argument("url", required=False)
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+@handle_errors
+def history(url: str | None, db: str, as_json: bool) -> None:
+    """Every snapshot (of URL, or of every page): time, status, version, changed, error."""
+    from archive.store import Archive
+    from scraper.urls import normalize_url
+
+    with Archive.open(db, readonly=True) as archive:
+        norm = normalize_url(url) if url else None
+        if norm is not None and archive.page_id(norm) is None:
+            raise Exit(f"no page {url} in {db}", 2)
+        rows = archive.history(norm)
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(dict(r), ensure_ascii=False))
+        return
+    for r in rows:
+        status = r["http_status"] if r["http_status"] is not None else "-"
+        version = r["version_id"] if r["version_id"] is not None else "-"
+        mark = "*" if r["changed"] else " "
+        flags = " suspect" if r["suspect"] else ""
+        err = f"  {r['error']}" if r["error"] else ""
+        click.echo(f"{r['id']:>6} {r['captured_at']} {status!s:>4} v{version!s:<6}{mark} "
+                   f"{r['outcome']:<12} {r['url']}{flags}{err}")
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to the CLI group."""
+    group.add_command(crawl)
+    group.add_command(history)

@@ -1,0 +1,222 @@
+"""The archive on real SQLite files: versions, dedup, blobs, 304s, failures, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from archive import blobs
+from archive.schema import SCHEMA_VERSION
+from archive.store import Archive
+from scraper.errors import ArchiveError, SchemaTooNewError
+from scraper.fetch import FetchResult
+from scraper.model import Item, Page, Section
+
+URL = "http://127.0.0.1:9/hub"
+
+
+def page(summary: str = "Climate change is a pillar.", title: str = "U.S.-China Cooperation",
+         updated: str = "2016-10-21") -> Page:
+    return Page(
+        url=URL, title=title, updated_on=updated, text=f"{title}\n{summary}",
+        sections=[Section("Fact Sheets", 2, ""), Section("Media Notes", 3, "", parent=0)],
+        items=[Item("Climate Change and Clean Energy", "http://s/1", summary, 0),
+               Item("EcoPartnerships Program", "http://s/2", "Six new.", 1)],
+    )
+
+
+def ok(body: bytes, *, status: int = 200, etag: str | None = None,
+       last_modified: str | None = None) -> FetchResult:
+    headers = [("Content-Type", "text/html; charset=utf-8")]
+    if etag:
+        headers.append(("ETag", etag))
+    if last_modified:
+        headers.append(("Last-Modified", last_modified))
+    return FetchResult(url=URL, final_url=URL, status=status, headers=headers, body=body,
+                       fetched_at="2016-10-21T00:00:00.000000Z")
+
+
+@pytest.fixture
+def archive(tmp_path):
+    a = Archive.open(tmp_path / "a.db")
+    yield a
+    a.close()
+
+
+def test_unchanged_content_with_noisy_bytes_reuses_the_version(archive):
+    run = archive.begin_run(URL)
+    r1 = archive.record_snapshot(run, URL, captured_at="2016-10-21T00:00:00.000000Z",
+                                 result=ok(b"<html>token=1</html>"), page=page())
+    r2 = archive.record_snapshot(run, URL, captured_at="2016-10-22T00:00:00.000000Z",
+                                 result=ok(b"<html>token=2</html>"), page=page())
+    assert (r1.outcome, r1.changed, r1.new_version, r1.first) == ("new", True, True, True)
+    assert (r2.outcome, r2.changed, r2.new_version) == ("unchanged", False, False)
+    assert r1.version_id == r2.version_id
+    c = archive.conn
+    assert c.execute("SELECT count(*) FROM versions").fetchone()[0] == 1
+    assert c.execute("SELECT count(*) FROM items").fetchone()[0] == 2
+    # both raw bodies are kept, byte for byte
+    shas = [r[0] for r in c.execute("SELECT body_sha256 FROM snapshots ORDER BY id")]
+    assert [archive.blob(s) for s in shas] == [b"<html>token=1</html>", b"<html>token=2</html>"]
+
+
+def test_edit_makes_a_new_version_and_round_trips(archive):
+    run = archive.begin_run(URL)
+    archive.record_snapshot(run, URL, captured_at="2016-10-21T00:00:00.000000Z",
+                            result=ok(b"a"), page=page())
+    r = archive.record_snapshot(run, URL, captured_at="2016-11-15T00:00:00.000000Z",
+                                result=ok(b"b"), page=page("Climate change is the pillar."))
+    assert r.new_version and r.changed
+    back = archive.load_version(r.version_id)
+    assert back.items[0].summary == "Climate change is the pillar."
+    assert back.sections[1].parent == 0 and back.items[1].section == 1
+    assert back.content_hash() == page("Climate change is the pillar.").content_hash()
+
+
+def test_going_back_to_an_old_version_is_a_change_but_not_a_new_version(archive):
+    run = archive.begin_run(URL)
+    a = archive.record_snapshot(run, URL, captured_at="2016-10-01T00:00:00.000000Z",
+                                result=ok(b"a"), page=page("one"))
+    archive.record_snapshot(run, URL, captured_at="2016-10-02T00:00:00.000000Z",
+                            result=ok(b"b"), page=page("two"))
+    c = archive.record_snapshot(run, URL, captured_at="2016-10-03T00:00:00.000000Z",
+                                result=ok(b"a"), page=page("one"))
+    assert c.version_id == a.version_id
+    assert (c.outcome, c.changed, c.new_version) == ("unchanged", True, False)
+
+
+def test_not_modified_points_at_the_confirmed_body_and_version(archive):
+    run = archive.begin_run(URL)
+    first = archive.record_snapshot(
+        run, URL, captured_at="2016-10-21T00:00:00.000000Z",
+        result=ok(b"body", etag='"v1"', last_modified="Fri, 21 Oct 2016 10:00:00 GMT"),
+        page=page())
+    prev = archive.previous_capture(URL)
+    assert (prev.etag, prev.last_modified) == ('"v1"', "Fri, 21 Oct 2016 10:00:00 GMT")
+    r = archive.record_snapshot(run, URL, captured_at="2016-10-22T00:00:00.000000Z",
+                                result=ok(b"", status=304))
+    assert (r.outcome, r.version_id, r.changed) == ("not_modified", first.version_id, False)
+    sha = archive.conn.execute("SELECT body_sha256 FROM snapshots WHERE id=?",
+                               (r.snapshot_id,)).fetchone()[0]
+    assert archive.blob(sha) == b"body"
+
+
+def test_failure_keeps_everything_and_is_not_a_change(archive):
+    run = archive.begin_run(URL)
+    good = archive.record_snapshot(run, URL, captured_at="2016-10-21T00:00:00.000000Z",
+                                   result=ok(b"a"), page=page())
+    bad = archive.record_snapshot(run, URL, captured_at="2016-10-22T00:00:00.000000Z",
+                                  error="connection reset")
+    again = archive.record_snapshot(run, URL, captured_at="2016-10-23T00:00:00.000000Z",
+                                    result=ok(b"a"), page=page())
+    assert (bad.outcome, bad.changed, bad.version_id) == ("failed", False, None)
+    assert (again.changed, again.version_id) == (False, good.version_id)
+    # a failure never becomes the base of a conditional request
+    assert archive.previous_capture(URL).snapshot_id == again.snapshot_id
+
+
+def test_gone_then_back_are_changes(archive):
+    run = archive.begin_run(URL)
+    archive.record_snapshot(run, URL, captured_at="2016-10-21T00:00:00.000000Z",
+                            result=ok(b"a"), page=page())
+    gone = archive.record_snapshot(run, URL, captured_at="2016-10-22T00:00:00.000000Z",
+                                   result=ok(b"Not found", status=404))
+    back = archive.record_snapshot(run, URL, captured_at="2016-10-23T00:00:00.000000Z",
+                                   result=ok(b"a"), page=page())
+    assert (gone.outcome, gone.changed) == ("gone", True)
+    assert (back.outcome, back.changed) == ("unchanged", True)
+
+
+def test_suspect_capture_is_kept_but_does_not_move_the_baseline(archive):
+    run = archive.begin_run(URL)
+    good = archive.record_snapshot(run, URL, captured_at="2016-10-21T00:00:00.000000Z",
+                                   result=ok(b"a"), page=page())
+    sus = archive.record_snapshot(run, URL, captured_at="2016-10-22T00:00:00.000000Z",
+                                  result=ok(b"maintenance"), page=Page(url=URL, title="Oops"),
+                                  suspect=True)
+    assert (sus.suspect, sus.changed) == (True, False)
+    assert archive.previous_capture(URL).snapshot_id == good.snapshot_id
+    after = archive.record_snapshot(run, URL, captured_at="2016-10-23T00:00:00.000000Z",
+                                    result=ok(b"a"), page=page())
+    assert after.changed is False
+
+
+def test_near_identical_bodies_are_stored_as_small_deltas(archive):
+    run = archive.begin_run(URL)
+    base = ("<html>" + "".join(f"<p>Paragraph {i} of the cooperation page.</p>" for i in range(800))
+            + "</html>")
+    shas = []
+    for n in range(5):
+        body = base.replace("Paragraph 7 ", f"Paragraph 7 token={n} ").encode()
+        r = archive.record_snapshot(run, URL, captured_at=f"2016-10-2{n}T00:00:00.000000Z",
+                                    result=ok(body), page=page())
+        shas.append(archive.conn.execute("SELECT body_sha256 FROM snapshots WHERE id=?",
+                                         (r.snapshot_id,)).fetchone()[0])
+    rows = archive.conn.execute("SELECT sha256, codec, base_sha256, stored_size, size FROM blobs"
+                                " ORDER BY rowid").fetchall()
+    assert rows[0]["codec"] == "zstd"
+    assert all(r["codec"] == "zstd-dict" and r["base_sha256"] == rows[0]["sha256"]
+               for r in rows[1:])
+    assert all(r["stored_size"] < 100 for r in rows[1:]), [r["stored_size"] for r in rows]
+    for n, sha in enumerate(shas):
+        assert archive.blob(sha) == base.replace(
+            "Paragraph 7 ", f"Paragraph 7 token={n} ").encode()
+
+
+def test_blob_codec_round_trip_and_keyframe_fallback():
+    a = bytes(range(256)) * 40
+    unrelated = b"".join(n.to_bytes(4, "big") for n in range(5000, 9000))
+    enc = blobs.encode(unrelated, ("x" * 64, a))
+    assert enc.codec == "zstd"  # a delta against an unrelated base is no saving
+    assert blobs.decode(enc.codec, enc.data) == unrelated
+
+
+def test_newer_schema_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "new.db"
+    Archive.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(SchemaTooNewError, match="newer than this coop-archive"):
+        Archive.open(path)
+    with pytest.raises(SchemaTooNewError):
+        Archive.open(path, readonly=True)
+    assert path.read_bytes() == before
+
+
+def test_foreign_sqlite_file_and_garbage_file_are_refused(tmp_path):
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    with pytest.raises(ArchiveError, match="not a coop-archive"):
+        Archive.open(other)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ArchiveError, match="cannot use archive"):
+        Archive.open(junk)
+    assert junk.read_bytes() == b"this is not a database" * 100
+
+
+def test_readonly_open_cannot_write(tmp_path):
+    path = tmp_path / "a.db"
+    Archive.open(path).close()
+    with Archive.open(path, readonly=True) as ro:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            ro.conn.execute("DELETE FROM runs")
+    with pytest.raises(ArchiveError, match="no archive"):
+        Archive.open(tmp_path / "missing.db", readonly=True)
+
+
+def test_interrupted_write_leaves_nothing_half_written(archive):
+    run = archive.begin_run(URL)
+    broken = page()
+    broken.items.append(Item(None, None, "", None))  # type: ignore[arg-type]  # NOT NULL title
+    with pytest.raises(sqlite3.IntegrityError):
+        archive.record_snapshot(run, URL, captured_at="2016-10-21T00:00:00.000000Z",
+                                result=ok(b"x"), page=broken)
+    c = archive.conn
+    for table in ("versions", "sections", "items", "snapshots", "blobs"):
+        assert c.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
