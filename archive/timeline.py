@@ -1,0 +1,107 @@
+"""Moments in the archive: turning a user's WHEN into an instant, and a page's state at it.
+
+"The page at D" means the latest snapshot captured at or before D (UTC). A failed or suspect
+snapshot says the page could not be seen properly then, so the page's *content* at D is that of
+the latest trustworthy snapshot at or before D; both are returned so callers can say so.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from archive.timeutil import parse_when
+from scraper.errors import UsageError
+
+GOOD = ("new", "unchanged", "not_modified", "gone")
+
+
+@dataclass(frozen=True)
+class PageState:
+    """A page as seen at an instant.
+
+    ``latest`` is the last snapshot at or before the instant, whatever its outcome;
+    ``good`` the last trustworthy one (not failed, blocked or suspect), whose ``version_id``
+    is the content to show (None when the page was gone then).
+    """
+
+    page_id: int
+    url: str
+    latest: sqlite3.Row
+    good: sqlite3.Row | None
+
+    @property
+    def version_id(self) -> int | None:
+        return self.good["version_id"] if self.good is not None else None
+
+    @property
+    def gone(self) -> bool:
+        return self.good is not None and self.good["outcome"] == "gone"
+
+    @property
+    def failed(self) -> bool:
+        """True when the latest observation was a failure or a suspect error page."""
+        return self.latest["outcome"] in ("failed", "blocked") or bool(self.latest["suspect"])
+
+
+def resolve_when(conn: sqlite3.Connection, when: str | None, *, page_id: int | None = None,
+                 default: str = "latest") -> str:
+    """Turn WHEN (ISO date/datetime, or a snapshot id) into an instant in archive text.
+
+    None means the latest snapshot (``default="latest"``). An instant before the archive's (or
+    the page's) first snapshot, or an unknown snapshot id, raises UsageError.
+    """
+    where, args = ("WHERE page_id = ?", (page_id,)) if page_id is not None else ("", ())
+    first, last = conn.execute(
+        f"SELECT min(captured_at), max(captured_at) FROM snapshots {where}", args
+    ).fetchone()
+    if first is None:
+        raise UsageError("the archive holds no snapshots yet" if page_id is None
+                         else "that page has no snapshots")
+    if when is None:
+        return last if default == "latest" else first
+    text = when.strip()
+    if text.isdigit():
+        row = conn.execute("SELECT captured_at FROM snapshots WHERE id = ?",
+                           (int(text),)).fetchone()
+        if row is None:
+            raise UsageError(f"no snapshot with id {text}")
+        return str(row[0])
+    instant = parse_when(text)
+    if instant < first:
+        raise UsageError(f"{when} is before the first snapshot ({first})")
+    return instant
+
+
+def page_state_at(conn: sqlite3.Connection, page_id: int, at: str) -> PageState | None:
+    """The page's state at instant ``at``, or None if it had not been captured by then."""
+    latest = conn.execute(
+        """SELECT s.*, p.url FROM snapshots s JOIN pages p ON p.id = s.page_id
+            WHERE s.page_id = ? AND s.captured_at <= ?
+            ORDER BY s.captured_at DESC, s.id DESC LIMIT 1""",
+        (page_id, at),
+    ).fetchone()
+    if latest is None:
+        return None
+    good = latest
+    if latest["outcome"] not in GOOD or latest["suspect"]:
+        good = conn.execute(
+            f"""SELECT s.*, p.url FROM snapshots s JOIN pages p ON p.id = s.page_id
+                WHERE s.page_id = ? AND s.captured_at <= ? AND s.suspect = 0
+                  AND s.outcome IN ({",".join("?" * len(GOOD))})
+                ORDER BY s.captured_at DESC, s.id DESC LIMIT 1""",
+            (page_id, at, *GOOD),
+        ).fetchone()
+    return PageState(page_id, latest["url"], latest, good)
+
+
+def pages_at(conn: sqlite3.Connection, at: str) -> list[PageState]:
+    """Every page captured at or before ``at``, with its state then, in first-seen order."""
+    out = []
+    for (pid,) in conn.execute(
+        "SELECT id FROM pages WHERE first_seen <= ? ORDER BY first_seen, id", (at,)
+    ).fetchall():
+        state = page_state_at(conn, pid, at)
+        if state is not None:
+            out.append(state)
+    return out
