@@ -1,0 +1,69 @@
+"""Shared pytest fixtures.
+
+Loopback HTTP servers (see ``tests/servers.py``) and Fetchers that record instead of sleep.
+Add fixtures for other areas in their own clearly headed section below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from scraper.fetch import Fetcher
+from tests.servers import LoopbackServer
+
+# -- HTTP: loopback servers and fetchers ---------------------------------------------------
+
+
+@pytest.fixture
+def http_server() -> Iterator[Callable[..., LoopbackServer]]:
+    """Factory: ``http_server("127.0.0.3")`` starts a server on that loopback address.
+
+    Every server started is stopped (threads joined, sockets closed) after the test.
+    """
+    started: list[LoopbackServer] = []
+
+    def start(host: str = "127.0.0.2") -> LoopbackServer:
+        srv = LoopbackServer(host).start()
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.stop()
+    errors = [e for srv in started for e in srv.errors]
+    assert not errors, f"loopback server handler errors: {errors!r}"
+
+
+@pytest.fixture
+def server(http_server: Callable[..., LoopbackServer]) -> LoopbackServer:
+    """One loopback server on 127.0.0.2."""
+    return http_server("127.0.0.2")
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """The waits a ``make_fetcher`` Fetcher asked for, in order (nothing actually sleeps)."""
+    return []
+
+
+@pytest.fixture
+def make_fetcher(sleeps: list[float]) -> Iterator[Callable[..., Fetcher]]:
+    """Factory for Fetchers with test-friendly defaults, all closed after the test.
+
+    Defaults: short timeouts, 3 retries, ``sleep=sleeps.append``. Any keyword overrides.
+    """
+    made: list[Fetcher] = []
+
+    def make(**kwargs: Any) -> Fetcher:
+        options: dict[str, Any] = {"timeout": (2.0, 2.0), "retries": 3, "sleep": sleeps.append}
+        options.update(kwargs)
+        fetcher = Fetcher(**options)
+        made.append(fetcher)
+        return fetcher
+
+    yield make
+    for fetcher in made:
+        fetcher.close()
