@@ -416,8 +416,8 @@ class Fetcher:
         without headers or chunked framing.
         """
         raw = resp.raw
-        encoded = bool(resp.headers.get("Content-Encoding", "").strip().lower()
-                       not in ("", "identity"))
+        encoding = resp.headers.get("Content-Encoding", "").strip().lower()
+        encoded = encoding not in ("", "identity")
         declared = _content_length(resp)
         if declared is not None and not encoded and declared > limit and not truncate:
             # Refuse up front rather than download what we will throw away.

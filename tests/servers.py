@@ -118,6 +118,7 @@ class Reset:
 
     sent: bytes = b"partial body"
     content_length: int = 100_000
+    pause: float = 0.05
 
     def serve(self, h: Handler, req: RecordedRequest) -> None:
         h.send_response(200)
@@ -126,6 +127,9 @@ class Reset:
         h.end_headers()
         h.wfile.write(self.sent)
         h.wfile.flush()
+        # Let the client read the headers first: an RST discards data still unread in the
+        # client's receive buffer, which would make this a failure to connect, not mid-body.
+        h.owner.stopping.wait(self.pause)
         # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
         h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         h.connection.close()
