@@ -1,0 +1,81 @@
+"""`check` finds what is wrong with an archive, and says nothing about a healthy one."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from archive.check import check
+from archive.store import Archive
+from scraper.model import Item, Page, Section
+from tests.builders import at, capture
+
+URL = "http://127.0.0.1:9/hub"
+
+
+def _page(summary: str) -> Page:
+    return Page(url=URL, title="Hub", text=summary, sections=[Section("Fact Sheets", 2)],
+                items=[Item("One", "http://s/1", summary, 0)])
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "a.db"
+    with Archive.open(path) as a:
+        capture(a, URL, at("2016-10-21"), _page("first"))
+        capture(a, URL, at("2016-10-22"), _page("second"))
+        capture(a, URL, at("2016-10-23"), error="timeout")
+    return path
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scraper", *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_healthy_archive_passes_deep_check(db):
+    with Archive.open(db) as a:
+        report = check(a.conn, deep=True)
+    assert report.ok, report.problems
+    assert report.counts["snapshots"] == 3 and report.counts["versions"] == 2
+    r = _cli("check", "--db", str(db), "--deep")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("ok: ")
+
+
+@pytest.mark.parametrize("sabotage, finding", [
+    ("DELETE FROM blobs WHERE sha256 = (SELECT body_sha256 FROM snapshots WHERE id = 1)",
+     "snapshot points at a missing blob"),
+    ("UPDATE snapshots SET version_id = NULL WHERE id = 2", "good snapshot without version"),
+    ("UPDATE snapshots SET version_id = 1 WHERE id = 3", "failed snapshot with content"),
+    ("DELETE FROM snapshots WHERE id = 1", "version never captured"),
+    ("UPDATE blobs SET data = X'28b52ffd0000' WHERE rowid = 1", "blob damaged"),
+])
+def test_sabotage_is_found(db, sabotage, finding):
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute(sabotage)
+    conn.commit()
+    conn.close()
+    r = _cli("check", "--db", str(db), "--deep")
+    assert r.returncode == 3
+    assert finding in r.stderr
+    assert all(line.startswith("coop-archive: ") for line in r.stderr.splitlines())
+
+
+def test_damaged_file_is_reported_not_a_traceback(db):
+    data = bytearray(db.read_bytes())
+    data[4096:8192] = b"\xff" * 4096  # trash the second page
+    db.write_bytes(bytes(data))
+    r = _cli("check", "--db", str(db))
+    assert r.returncode == 3
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) >= 1
+
+
+def test_missing_archive_is_exit_3(tmp_path):
+    r = _cli("check", "--db", str(tmp_path / "nope.db"))
+    assert r.returncode == 3 and "no archive" in r.stderr
