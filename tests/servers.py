@@ -276,7 +276,7 @@ class _HTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
         # A client hanging up mid-response (size limits, timeouts) is expected in these tests.
         exc = sys.exc_info()[1]
-        if isinstance(exc, OSError):
+        if exc is None or isinstance(exc, OSError):
             return
         self.owner.errors.append(exc)
         super().handle_error(request, client_address)  # type: ignore[arg-type]
