@@ -76,7 +76,11 @@ def check(conn: sqlite3.Connection, *, deep: bool = False, limit: int = 5) -> Ch
     Each problem is one line naming the invariant and up to ``limit`` offending ids.
     """
     report = CheckReport()
-    rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as e:
+        report.problems.append(f"integrity_check: {e}")
+        return report
     if rows != ["ok"]:
         report.problems.extend(f"integrity_check: {r}" for r in rows[:limit])
         return report  # the rest would read a damaged file

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -79,6 +80,9 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except CoopError as e:
             raise Exit(str(e), exit_code_for(e)) from None
+        except sqlite3.DatabaseError as e:
+            # A damaged file can surface anywhere a query runs; it is never worth a traceback.
+            raise Exit(f"the archive is unusable: {e}", EXIT_FAILED) from None
         except BrokenPipeError:
             # `coop-archive history | head`: not an error worth a traceback.
             devnull = os.open(os.devnull, os.O_WRONLY)
