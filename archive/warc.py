@@ -1,0 +1,742 @@
+"""WARC (ISO 28500) export and import, through warcio.
+
+Export (:func:`export_warc`) writes WARC 1.1: one ``warcinfo`` record, then for each capture
+in time order a ``request`` and a ``response`` record carrying the original status line and
+headers. A body already written to the file becomes a ``revisit`` record (profile
+*identical-payload-digest*) pointing at the first record that carried it; a capture that
+answered 304 becomes a ``revisit`` (profile *server-not-modified*) of the body it confirmed.
+Redirect hops a crawl followed are written as bodiless 3xx ``response`` records.
+
+The archive keeps bodies *decoded* (Content-Encoding undone, chunking gone), so an exported
+response whose headers said ``Content-Encoding: gzip`` would lie about its payload. Export
+therefore drops ``Content-Encoding``, ``Transfer-Encoding`` and ``Content-Length`` from the
+response headers, keeps their original values as ``X-Coop-Orig-<Name>`` headers, and adds a
+``Content-Length`` that matches the payload.
+
+Import (:func:`import_warc`) reads WARC files written by anyone (wget, Heritrix, Browsertrix,
+us): every HTML or PDF ``response`` (and every ``revisit`` of one) becomes a snapshot at its
+``WARC-Date``, parsed like a crawled page, in one run with source ``import``. Captures already
+in the archive (same URL, same time, same body) are skipped, so importing a file twice changes
+nothing. A damaged file imports what is whole: a record whose digest is wrong or whose payload
+is cut short is named and skipped, and after unreadable bytes the reader resynchronises on the
+next record it can find.
+
+Captures can arrive older than what the archive already holds (importing last year's WARC
+into this year's archive), while :meth:`archive.store.Archive.record_snapshot` judges
+``changed`` against the page's latest observation. :func:`reconcile_pages` therefore recomputes
+``changed``, the new/unchanged outcome and the first-seen times of every page an import
+touched, walking its snapshots in capture order.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http
+import io
+import json
+import logging
+import mmap
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, BinaryIO
+from urllib.parse import urljoin, urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from archive.store import Archive
+from archive.timeutil import from_iso, parse_when, to_iso, utcnow_iso
+from scraper import __version__
+from scraper.errors import UsageError
+from scraper.fetch import FetchResult
+
+logger = logging.getLogger(__name__)
+
+WARC_VERSION = "1.1"
+PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+# Headers that describe the wire form of a body; the archive keeps the decoded body.
+_WIRE_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
+ORIG_PREFIX = "X-Coop-Orig-"
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
+GOOD_OUTCOMES = ("new", "unchanged", "not_modified", "gone")
+# A redirect record counts as a hop towards a response captured at most this long after it.
+REDIRECT_WINDOW = timedelta(seconds=60)
+MAX_HOPS = 10
+
+
+# -- shared helpers -------------------------------------------------------------------------
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC payload digest of ``body`` as warcio writes it: ``sha1:`` + base32.
+
+    >>> payload_digest(b"")
+    'sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ'
+    """
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def warc_date(captured_at: str) -> str:
+    """Archive time text as a WARC-Date: microseconds kept only when not zero.
+
+    >>> warc_date("2016-10-21T14:03:07.000000Z"), warc_date("2016-10-21T14:03:07.250000Z")
+    ('2016-10-21T14:03:07Z', '2016-10-21T14:03:07.250000Z')
+    """
+    return captured_at.replace(".000000Z", "Z")
+
+
+def archive_time(value: str) -> str:
+    """A WARC-Date (any W3C-DTF form warcio reads) as the archive's fixed-width UTC text."""
+    return to_iso(from_iso(value.strip()))
+
+
+def _bound(when: str | None, *, end: bool) -> str | None:
+    """A --from/--to value as an instant; a bare date starts (from) or ends (to) its day."""
+    if when is None:
+        return None
+    text = when.strip()
+    if not end and len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return parse_when(text)[:10] + "T00:00:00.000000Z"
+    return parse_when(text)
+
+
+def _headers(value: str | None) -> list[tuple[str, str]]:
+    if not value:
+        return []
+    try:
+        return [(str(k), str(v)) for k, v in json.loads(value)]
+    except (ValueError, TypeError):
+        return []
+
+
+def _media(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+# -- export ---------------------------------------------------------------------------------
+
+
+def _export_headers(row: sqlite3.Row, body: bytes | None) -> list[tuple[str, str]]:
+    """The response headers as stored, made true of the decoded payload we write."""
+    stored = _headers(row["response_headers"])
+    if not stored and row["content_type"]:
+        stored = [("Content-Type", row["content_type"])]
+    out: list[tuple[str, str]] = []
+    for name, value in stored:
+        if name.lower() in _WIRE_HEADERS:
+            out.append((ORIG_PREFIX + name, value))
+        else:
+            out.append((name, value))
+    if body is not None:
+        out.append(("Content-Length", str(len(body))))
+    return out
+
+
+def _status_line(status: int, reason: str | None) -> str:
+    if not reason:
+        try:
+            reason = http.HTTPStatus(status).phrase
+        except ValueError:
+            reason = ""
+    return f"{status} {reason}".rstrip()
+
+
+def _request_record(writer: WARCWriter, uri: str, row: sqlite3.Row | None,
+                    date: str) -> ArcWarcRecord:
+    parts = urlsplit(uri)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    version = (row["http_version"] if row is not None else None) or "HTTP/1.1"
+    headers = _headers(row["request_headers"]) if row is not None else []
+    if not any(k.lower() == "host" for k, _ in headers):
+        headers.insert(0, ("Host", parts.netloc))
+    sah = StatusAndHeaders(f"GET {target} {version}", headers, is_http_request=True)
+    return writer.create_warc_record(uri, "request", http_headers=sah,
+                                     warc_headers_dict={"WARC-Date": date})
+
+
+def export_warc(archive: Archive, out_path: str | os.PathLike[str], *,
+                from_at: str | None = None, to_at: str | None = None) -> dict[str, Any]:
+    """Write the archive's captures (optionally those between two WHENs) to a WARC 1.1 file.
+
+    ``out_path`` ending in ``.gz`` is written gzip-compressed per record (the usual
+    ``.warc.gz``). ``from_at`` / ``to_at`` are WHENs (a bare date covers its whole day).
+    Failed and blocked snapshots have no HTTP exchange to write and are skipped. The file is
+    written beside its final name and renamed into place, so a reader never sees half of it.
+
+    Returns counts: ``captures``, ``responses``, ``revisits``, ``requests``, ``redirects``,
+    ``skipped_failed``, ``external_refs`` (304 revisits whose body lies before the exported
+    range, referring to a record not in this file), ``records`` and ``bytes``.
+    """
+    path = os.fspath(out_path)
+    lo, hi = _bound(from_at, end=False), _bound(to_at, end=True)
+    where, args = ["1 = 1"], []
+    if lo is not None:
+        where.append("s.captured_at >= ?")
+        args.append(lo)
+    if hi is not None:
+        where.append("s.captured_at <= ?")
+        args.append(hi)
+    if lo is not None and hi is not None and lo > hi:
+        raise UsageError(f"--from {from_at} is after --to {to_at}")
+    rows = archive.conn.execute(
+        f"""SELECT s.*, p.url FROM snapshots s JOIN pages p ON p.id = s.page_id
+             WHERE {" AND ".join(where)} ORDER BY s.captured_at, s.id""", args).fetchall()
+    stats = dict.fromkeys(("captures", "responses", "revisits", "requests", "redirects",
+                           "skipped_failed", "external_refs", "records"), 0)
+    tmp = path + ".part"
+    try:
+        with open(tmp, "wb") as fh:
+            writer = WARCWriter(fh, gzip=path.endswith(".gz"), warc_version=WARC_VERSION)
+            info = {
+                "software": f"coop-archive/{__version__}",
+                "format": "WARC File Format 1.1",
+                "conformsTo":
+                    "https://iipc.github.io/warc-specifications/specifications/warc-format/"
+                    "warc-1.1/",
+                "description": "Captures exported from a coop-archive archive "
+                               f"({os.path.basename(archive.path)})",
+                "from": lo or "", "to": hi or "",
+            }
+            writer.write_record(writer.create_warcinfo_record(os.path.basename(path), info))
+            stats["records"] += 1
+            _export_rows(archive, writer, rows, stats)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    stats["bytes"] = os.path.getsize(path)
+    logger.info("exported %d captures to %s", stats["captures"], path)
+    return stats
+
+
+def _export_rows(archive: Archive, writer: WARCWriter, rows: list[sqlite3.Row],
+                 stats: dict[str, Any]) -> None:
+    written: dict[str, tuple[str, str, str]] = {}  # body sha256 -> (uri, WARC-Date, digest)
+    for row in rows:
+        if row["outcome"] not in GOOD_OUTCOMES or row["body_sha256"] is None:
+            stats["skipped_failed"] += 1
+            continue
+        stats["captures"] += 1
+        date = warc_date(row["captured_at"])
+        uri = row["final_url"] or row["url"]
+        _export_redirects(writer, row, uri, date, stats)
+        sha = row["body_sha256"]
+        version = row["http_version"] or "HTTP/1.1"
+        status = row["http_status"] or 200
+        if row["outcome"] == "not_modified" or sha in written:
+            body = archive.blob(sha) if sha not in written else None
+            ref = written.get(sha) or _original_of(archive, sha, row, body)
+            if sha not in written:
+                stats["external_refs"] += 1
+            sah = StatusAndHeaders(_status_line(status, row["reason"]),
+                                   _export_headers(row, None), protocol=version)
+            if row["outcome"] != "not_modified":
+                sah.headers.append(("Content-Length", str(_blob_size(archive, sha))))
+            resp = writer.create_revisit_record(uri, ref[2], ref[0], ref[1], http_headers=sah,
+                                                warc_headers_dict={"WARC-Date": date})
+            if row["outcome"] == "not_modified":
+                resp.rec_headers.replace_header("WARC-Profile", PROFILE_NOT_MODIFIED)
+            stats["revisits"] += 1
+        else:
+            body = archive.blob(sha)
+            sah = StatusAndHeaders(_status_line(status, row["reason"]),
+                                   _export_headers(row, body), protocol=version)
+            resp = writer.create_warc_record(uri, "response", payload=io.BytesIO(body),
+                                             length=len(body), http_headers=sah,
+                                             warc_headers_dict={"WARC-Date": date})
+            written[sha] = (uri, date, payload_digest(body))
+            stats["responses"] += 1
+        req = _request_record(writer, uri, row, date)
+        writer.write_request_response_pair(req, resp)
+        stats["requests"] += 1
+        stats["records"] += 2
+
+
+def _blob_size(archive: Archive, sha: str) -> int:
+    row = archive.conn.execute("SELECT size FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _original_of(archive: Archive, sha: str, row: sqlite3.Row,
+                 body: bytes | None) -> tuple[str, str, str]:
+    """(uri, WARC-Date, digest) of the first capture in the archive that delivered ``sha``."""
+    first = archive.conn.execute(
+        """SELECT coalesce(s.final_url, p.url) AS uri, s.captured_at FROM snapshots s
+             JOIN pages p ON p.id = s.page_id
+            WHERE s.body_sha256 = ? AND s.outcome IN ('new', 'unchanged', 'gone')
+            ORDER BY s.captured_at, s.id LIMIT 1""", (sha,)).fetchone()
+    digest = payload_digest(body if body is not None else archive.blob(sha))
+    if first is None:
+        return row["final_url"] or row["url"], warc_date(row["captured_at"]), digest
+    return first["uri"], warc_date(first["captured_at"]), digest
+
+
+def _export_redirects(writer: WARCWriter, row: sqlite3.Row, final: str, date: str,
+                      stats: dict[str, Any]) -> None:
+    """Bodiless 3xx responses for the hops a crawl followed (their own headers are not kept)."""
+    try:
+        hops = json.loads(row["redirects"]) if row["redirects"] else []
+    except ValueError:
+        hops = []
+    targets = [h[1] for h in hops[1:]] + [final]
+    for (status, url), target in zip(hops, targets, strict=True):
+        sah = StatusAndHeaders(_status_line(int(status), None),
+                               [("Location", target), ("Content-Length", "0")],
+                               protocol=row["http_version"] or "HTTP/1.1")
+        rec = writer.create_warc_record(url, "response", payload=io.BytesIO(b""), length=0,
+                                        http_headers=sah, warc_headers_dict={"WARC-Date": date})
+        writer.write_request_response_pair(_request_record(writer, url, None, date), rec)
+        stats["redirects"] += 1
+        stats["records"] += 2
+
+
+# -- import: reading records ----------------------------------------------------------------
+
+
+@dataclass
+class _Entry:
+    """A response or revisit record, read whole and kept until the import sorts them."""
+
+    kind: str  # "response" | "revisit"
+    uri: str
+    date: str  # archive time text
+    order: tuple[int, int]  # (file index, offset): ties in time keep file order
+    status: int
+    reason: str
+    protocol: str
+    headers: list[tuple[str, str]]
+    body: bytes | None = None  # decoded (chunking and Content-Encoding undone)
+    wire_size: int = 0
+    digest: str | None = None
+    refers_to: tuple[str, str] | None = None  # (uri, archive time) for revisits
+    profile: str = ""
+    record_id: str = ""
+    where: str = ""
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lname), None)
+
+
+@dataclass
+class _FileRead:
+    entries: list[_Entry] = field(default_factory=list)
+    redirects: list[_Entry] = field(default_factory=list)
+    requests: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    records: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class ImportReport:
+    """What :func:`import_warc` did.
+
+    ``problems`` names every damaged or unusable record, one line each. ``status`` is
+    ``complete`` (no problems), ``partial`` (problems, but some captures found) or ``failed``
+    (no capture found at all).
+    """
+
+    files: list[str] = field(default_factory=list)
+    run_id: int | None = None
+    records: int = 0
+    captures: int = 0
+    imported: int = 0
+    new_versions: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    reconciled: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.captures == 0:
+            return "failed"
+        return "partial" if self.problems else "complete"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"files": self.files, "run_id": self.run_id, "status": self.status,
+                "records": self.records, "captures": self.captures, "imported": self.imported,
+                "new_versions": self.new_versions, "duplicates": self.duplicates,
+                "skipped": self.skipped, "reconciled": self.reconciled,
+                "problems": self.problems}
+
+
+def _is_document(media: str, body: bytes) -> bool:
+    """HTML or PDF, by declared type or, when none is declared, by the first bytes."""
+    if media in HTML_TYPES or media in PDF_TYPES or media.startswith("text/html"):
+        return True
+    if media:
+        return False
+    head = body[:1024].lstrip().lower()
+    return head.startswith((b"%pdf-", b"<!doctype html", b"<html"))
+
+
+def _sync_points(path: str, start: int, gz: bool) -> int | None:
+    """The offset of the next place after ``start`` where a record may begin, or None."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if start >= size:
+            return None
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            if gz:
+                pos = mm.find(b"\x1f\x8b\x08", start)
+                return None if pos < 0 else pos
+            pos = mm.find(b"\nWARC/1.", start)
+            return None if pos < 0 else pos + 1
+
+
+def _is_gzip(path: str) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _read_file(path: str, index: int, problems: list[str]) -> _FileRead:
+    """Every usable record of one file; damage is named in ``problems`` and stepped over."""
+    out = _FileRead()
+    gz = _is_gzip(path)
+    name = os.path.basename(path)
+    offset = 0
+    while offset is not None:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            failed_at = _read_from(fh, path, index, out, problems)
+        if failed_at is None:
+            break
+        nxt = _sync_points(path, failed_at + 1, gz)
+        if nxt is None:
+            break
+        problems.append(f"{name}: resuming at offset {nxt}")
+        offset = nxt
+    return out
+
+
+def _read_from(fh: BinaryIO, path: str, index: int, out: _FileRead,
+               problems: list[str]) -> int | None:
+    """Read records from ``fh``'s position; return the offset where reading broke, or None."""
+    name = os.path.basename(path)
+    it = ArchiveIterator(fh, check_digests=True)
+    at = fh.tell()
+    records = iter(it)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return None
+        except Exception as e:  # warcio raises ArchiveLoadFailed, zlib.error, ValueError...
+            problems.append(f"{name}: offset {it.offset}: unreadable: {_one_line(e)}")
+            return max(it.offset, at)
+        at = it.offset
+        out.records += 1
+        try:
+            _take(record, f"{name}: offset {at}", (index, at), out, problems)
+        except Exception as e:
+            problems.append(f"{name}: offset {at}: damaged record: {_one_line(e)}")
+            return at
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text[:200]
+
+
+def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileRead,
+          problems: list[str]) -> None:
+    """Read one record whole and keep what the import needs from it."""
+    rec_type = record.rec_type
+    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+    raw = record.raw_stream.read()
+    expected = record.payload_length if record.http_headers else record.length
+    if expected is not None and expected >= 0 and len(raw) < expected:
+        problems.append(f"{where}: {rec_type} {uri}: truncated ({len(raw)} of {expected} "
+                        "bytes); skipped")
+        return
+    if record.digest_checker is not None and record.digest_checker.passed is False:
+        why = "; ".join(record.digest_checker.problems) or "digest mismatch"
+        problems.append(f"{where}: {rec_type} {uri}: {why}; skipped")
+        return
+    if rec_type == "request":
+        rid = record.rec_headers.get_header("WARC-Concurrent-To")
+        if record.http_headers is not None:
+            headers = [(str(k), str(v)) for k, v in record.http_headers.headers]
+            for key in filter(None, (rid, f"{uri} {record.rec_headers.get_header('WARC-Date')}")):
+                out.requests[key] = headers
+        return
+    if rec_type not in ("response", "revisit") or not uri.startswith(("http:", "https:")):
+        out.skipped += 1
+        return
+    http_headers = record.http_headers
+    date_text = record.rec_headers.get_header("WARC-Date")
+    if not date_text:
+        problems.append(f"{where}: {rec_type} {uri}: no WARC-Date; skipped")
+        return
+    if http_headers is None and rec_type == "response":
+        out.skipped += 1
+        return
+    try:
+        status = int(http_headers.get_statuscode()) if http_headers else 200
+        date = archive_time(date_text)
+    except ValueError as e:
+        problems.append(f"{where}: {rec_type} {uri}: {_one_line(e)}; skipped")
+        return
+    entry = _Entry(
+        kind=rec_type, uri=uri, date=date, order=order, status=status,
+        reason=(http_headers.statusline.split(" ", 1)[1] if http_headers
+                and " " in http_headers.statusline else ""),
+        protocol=(http_headers.protocol if http_headers else "") or "HTTP/1.1",
+        headers=[(str(k), str(v)) for k, v in http_headers.headers] if http_headers else [],
+        wire_size=len(raw), record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
+        digest=record.rec_headers.get_header("WARC-Payload-Digest"), where=where,
+    )
+    if rec_type == "revisit":
+        ref_uri = record.rec_headers.get_header("WARC-Refers-To-Target-URI")
+        ref_date = record.rec_headers.get_header("WARC-Refers-To-Date")
+        try:
+            entry.refers_to = (ref_uri, archive_time(ref_date)) if ref_uri and ref_date else None
+        except ValueError:
+            entry.refers_to = None
+        entry.profile = record.rec_headers.get_header("WARC-Profile") or ""
+        out.entries.append(entry)
+        return
+    if 300 <= status < 400 and entry.header("Location"):
+        out.redirects.append(entry)
+        return
+    # Decode the payload exactly as warcio would (chunked framing, Content-Encoding).
+    record.raw_stream = io.BytesIO(raw)
+    entry.body = record.content_stream().read()
+    if entry.digest is None:
+        entry.digest = payload_digest(raw)
+    out.entries.append(entry)
+
+
+# -- import: writing snapshots --------------------------------------------------------------
+
+
+def _requested(entry: _Entry, redirects: list[_Entry]) -> tuple[str, list[tuple[int, str]]]:
+    """The URL first asked for, and the hops, reconstructed from 3xx records just before."""
+    url, hops, seen = entry.uri, [], {entry.uri}
+    when = from_iso(entry.date)
+    for _ in range(MAX_HOPS):
+        best = None
+        for r in redirects:
+            target = urljoin(r.uri, (r.header("Location") or "").strip())
+            if target != url or r.uri in seen:
+                continue
+            rwhen = from_iso(r.date)
+            if when - REDIRECT_WINDOW <= rwhen <= when and (best is None or r.date > best.date):
+                best = r
+        if best is None:
+            break
+        hops.insert(0, (best.status, best.uri))
+        seen.add(best.uri)
+        url = best.uri
+    return url, hops
+
+
+def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
+                clock: Callable[[], str] = utcnow_iso) -> ImportReport:
+    """Import the HTML and PDF captures of WARC files into ``archive``; see the module doc.
+
+    Records of all files are sorted by WARC-Date before they are written. A revisit takes
+    its body from the record with the same payload digest (or the record it refers to) in
+    these files, else from the archive's own capture of the referred URL at the referred
+    time. Snapshots are written one transaction each, in a run with source ``import`` that
+    is only created when there is something new to write.
+    """
+    from scraper.crawl import is_suspect
+    from scraper.parse import parse
+    from scraper.urls import normalize_url
+
+    report = ImportReport(files=[os.fspath(p) for p in paths])
+    entries: list[_Entry] = []
+    redirects: list[_Entry] = []
+    requests: dict[str, list[tuple[str, str]]] = {}
+    for index, path in enumerate(report.files):
+        if not os.path.isfile(path):
+            report.problems.append(f"{path}: no such file")
+            continue
+        read = _read_file(path, index, report.problems)
+        report.records += read.records
+        report.skipped += read.skipped
+        entries += read.entries
+        redirects += read.redirects
+        requests.update(read.requests)
+    entries.sort(key=lambda e: (e.date, e.order))
+    by_digest: dict[str, bytes] = {}
+    by_ref: dict[tuple[str, str], bytes] = {}
+    touched: set[int] = set()
+    for entry in entries:
+        body = _resolve(archive, entry, by_digest, by_ref, report)
+        if body is None:
+            continue
+        media = _media(entry.header("Content-Type"))
+        if not (200 <= entry.status < 300 or entry.status in (304, 404, 410)) \
+                or not _is_document(media, body):
+            report.skipped += 1
+            continue
+        report.captures += 1
+        first, hops = _requested(entry, redirects)
+        url = normalize_url(first)
+        sha = hashlib.sha256(body).hexdigest()
+        if _already(archive, url, entry.date, sha):
+            report.duplicates += 1
+            continue
+        if report.run_id is None:
+            report.run_id = archive.begin_run(
+                url, source="import", started_at=clock(),
+                options={"files": [os.path.abspath(p) for p in report.files]})
+        result = FetchResult(
+            url=first, final_url=entry.uri, status=entry.status, reason=entry.reason,
+            http_version=entry.protocol, headers=entry.headers,
+            request_headers=requests.get(entry.record_id)
+            or requests.get(f"{entry.uri} {entry.date}") or [],
+            body=body, redirects=hops, fetched_at=entry.date, bytes_received=entry.wire_size,
+        )
+        result = _as_not_modified(archive, url, entry, result, sha, report)
+        page = None
+        if 200 <= result.status < 300:
+            page = parse(body, url=entry.uri, content_type=result.content_type,
+                         http_charset=result.charset)
+        suspect = page is not None and is_suspect(page, result, _previous(archive, url,
+                                                                          entry.date))
+        rec = archive.record_snapshot(report.run_id, url, captured_at=entry.date,
+                                      result=result, page=page, suspect=suspect,
+                                      source="import")
+        touched.add(rec.page_id)
+        report.imported += 1
+        report.new_versions += int(rec.new_version)
+    if touched:
+        report.reconciled = reconcile_pages(archive, touched)
+    if report.run_id is not None:
+        archive.finish_run(report.run_id, "partial" if report.problems else "complete",
+                           finished_at=clock())
+    return report
+
+
+def _resolve(archive: Archive, entry: _Entry, by_digest: dict[str, bytes],
+             by_ref: dict[tuple[str, str], bytes], report: ImportReport) -> bytes | None:
+    """The decoded body of a response, or the original body a revisit stands for."""
+    if entry.kind == "response":
+        assert entry.body is not None
+        if entry.digest:
+            by_digest.setdefault(entry.digest.upper(), entry.body)
+        by_ref.setdefault((entry.uri, entry.date), entry.body)
+        return entry.body
+    body = by_digest.get(entry.digest.upper()) if entry.digest else None
+    if body is None and entry.refers_to is not None:
+        body = by_ref.get(entry.refers_to)
+        if body is None:
+            from scraper.urls import normalize_url
+
+            row = archive.conn.execute(
+                """SELECT s.body_sha256 FROM snapshots s JOIN pages p ON p.id = s.page_id
+                    WHERE (p.url = ? OR s.final_url = ?) AND s.captured_at = ?
+                      AND s.body_sha256 IS NOT NULL LIMIT 1""",
+                (normalize_url(entry.refers_to[0]), entry.refers_to[0], entry.refers_to[1]),
+            ).fetchone()
+            body = archive.blob(row[0]) if row else None
+    if body is None:
+        report.problems.append(f"{entry.where}: revisit {entry.uri}: its original is in "
+                               "neither these files nor the archive; skipped")
+    return body
+
+
+def _already(archive: Archive, url: str, at: str, sha: str) -> bool:
+    return archive.conn.execute(
+        """SELECT 1 FROM snapshots s JOIN pages p ON p.id = s.page_id
+            WHERE p.url = ? AND s.captured_at = ? AND s.body_sha256 = ? LIMIT 1""",
+        (url, at, sha)).fetchone() is not None
+
+
+def _previous(archive: Archive, url: str, at: str) -> Any:
+    """The previous capture for the suspect check, only when nothing later is stored."""
+    later = archive.conn.execute(
+        """SELECT 1 FROM snapshots s JOIN pages p ON p.id = s.page_id
+            WHERE p.url = ? AND s.captured_at > ? LIMIT 1""", (url, at)).fetchone()
+    return None if later else archive.previous_capture(url)
+
+
+def _as_not_modified(archive: Archive, url: str, entry: _Entry, result: FetchResult,
+                     sha: str, report: ImportReport) -> FetchResult:
+    """A 304 revisit stays a 304 when the store would confirm the same body; else a 200.
+
+    The store points a 304 at the page's latest good capture. When that is not the body the
+    revisit confirmed (or a later capture is already stored), the capture is recorded as a
+    200 of the confirmed body instead, and the report says so.
+    """
+    if result.status != 304:
+        return result
+    prev = _previous(archive, url, entry.date)
+    if prev is not None and prev.body_sha256 == sha:
+        result.body = b""
+        return result
+    report.problems.append(f"{entry.where}: 304 revisit of {entry.uri} at {entry.date} "
+                           "recorded as a 200 of the body it confirmed (out of order)")
+    result.status, result.reason = 200, "OK"
+    return result
+
+
+# -- keeping observations consistent when they arrive out of order -------------------------
+
+
+def reconcile_pages(archive: Archive, page_ids: Iterable[int]) -> int:
+    """Recompute what depends on capture order for these pages; return the rows changed.
+
+    :meth:`~archive.store.Archive.record_snapshot` judges ``changed`` and new/unchanged
+    against the page's *latest* observation, which is right for a crawl but not for captures
+    older than ones already stored (an import or a Wayback backfill). Walking each page's
+    snapshots by ``captured_at`` this sets ``changed`` (with the store's rule), makes the
+    earliest capture of each version the ``new`` one, and moves ``pages.first_seen`` and
+    ``versions.first_seen`` back to the earliest capture. One transaction.
+    """
+    fixed = 0
+    with archive.transaction() as c:
+        for pid in sorted(set(page_ids)):
+            rows = c.execute(
+                """SELECT id, outcome, version_id, suspect, changed, http_status, captured_at
+                     FROM snapshots WHERE page_id = ? ORDER BY captured_at, id""",
+                (pid,)).fetchall()
+            last: object = _NONE
+            seen_versions: set[int] = set()
+            for r in rows:
+                outcome, changed = r["outcome"], 0
+                if outcome not in ("failed", "blocked") and not r["suspect"]:
+                    key = "gone" if outcome == "gone" else r["version_id"]
+                    changed = int(last is _NONE or key != last)
+                    last = key
+                if outcome in ("new", "unchanged") and r["version_id"] is not None:
+                    outcome = "unchanged" if r["version_id"] in seen_versions else "new"
+                    seen_versions.add(r["version_id"])
+                elif r["version_id"] is not None:
+                    seen_versions.add(r["version_id"])
+                if changed != r["changed"] or outcome != r["outcome"]:
+                    c.execute("UPDATE snapshots SET changed = ?, outcome = ? WHERE id = ?",
+                              (changed, outcome, r["id"]))
+                    fixed += 1
+            c.execute(
+                """UPDATE pages SET first_seen = min(first_seen, coalesce(
+                     (SELECT min(captured_at) FROM snapshots WHERE page_id = pages.id),
+                     first_seen)) WHERE id = ?""", (pid,))
+            c.execute(
+                """UPDATE versions SET first_seen = min(first_seen, coalesce(
+                     (SELECT min(captured_at) FROM snapshots WHERE version_id = versions.id),
+                     first_seen)) WHERE page_id = ?""", (pid,))
+    return fixed
+
+
+_NONE = object()
+
+
+def iter_records(path: str | os.PathLike[str]) -> Iterator[ArcWarcRecord]:
+    """Iterate a WARC file's records with warcio (a convenience for tests and tools)."""
+    with open(os.fspath(path), "rb") as fh:
+        yield from ArchiveIterator(fh)
