@@ -49,7 +49,7 @@ def stop_on_signals() -> Iterator[tuple[threading.Event, list[int]]]:
 
 
 def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, retries: int,
-              max_bytes: int, user_agent: str | None, ignore_robots: bool,
+              max_bytes: int, backoff: float = 1.0, max_retry_after: float = 120.0, user_agent: str | None, ignore_robots: bool,
               allow_hosts: tuple[str, ...], wait: float, on_page: Any = None,
               source: str = "crawl") -> tuple[RunSummary, list[int]]:
     """Lock the archive, open it, crawl, and return the summary and the signals received."""
@@ -66,12 +66,14 @@ def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, r
             click.echo(f"coop-archive: marked stale run(s) {stale} interrupted", err=True)
         policy = AddressPolicy(seed, allow_hosts=allow_hosts)
         fetcher = Fetcher(user_agent=user_agent, timeout=(min(timeout, 10.0), timeout),
-                          max_bytes=max_bytes, retries=retries, policy=policy)
+                          max_bytes=max_bytes, retries=retries, backoff=backoff,
+                          max_retry_after=max_retry_after, policy=policy)
         robots = RobotsCache(fetcher, user_agent=fetcher.user_agent, ignore=ignore_robots)
         options = {"depth": depth, "delay": delay, "timeout": timeout, "retries": retries,
+                   "backoff": backoff,
                    "max_bytes": max_bytes, "ignore_robots": ignore_robots,
                    "allow_hosts": list(allow_hosts)}
-        with stop_on_signals() as (stop, received):
+        with fetcher, stop_on_signals() as (stop, received):
             summary = crawl(archive, seed, fetcher=fetcher, robots=robots, depth=depth,
                             delay=delay, stop=stop, on_page=on_page, options=options,
                             source=source)
@@ -118,6 +120,11 @@ def print_summary(summary: RunSummary, *, quiet: bool) -> None:
               help="Read timeout in seconds (connect timeout is the smaller of this and 10).")
 @click.option("--retries", default=3, show_default=True, type=click.IntRange(0, 10),
               help="Retries of a transient failure (5xx, 429, timeout, dropped connection).")
+@click.option("--backoff", default=1.0, show_default=True, type=click.FloatRange(0, 600),
+              help="Base of the exponential backoff between retries, in seconds (with jitter).")
+@click.option("--max-retry-after", default=120.0, show_default=True,
+              type=click.FloatRange(0, 86400),
+              help="Longest Retry-After honoured, in seconds; a longer one is capped.")
 @click.option("--max-bytes", default=20_000_000, show_default=True,
               type=click.IntRange(1, 2**40), help="Largest body accepted, after decompression.")
 @click.option("--user-agent", default=None,
@@ -136,7 +143,7 @@ def print_summary(summary: RunSummary, *, quiet: bool) -> None:
               help="Level for --log-file (stderr shows warnings and up).")
 @handle_errors
 def crawl(seed_url: str, db: str, depth: int, delay: float, timeout: float, retries: int,
-          max_bytes: int, user_agent: str | None, ignore_robots: bool,
+          backoff: float, max_retry_after: float, max_bytes: int, user_agent: str | None, ignore_robots: bool,
           allow_hosts: tuple[str, ...], wait: float, quiet: bool, as_json: bool,
           log_file: str | None, log_level: str) -> None:
     """Fetch SEED_URL and the documents its content links to; store dated snapshots.
@@ -148,7 +155,7 @@ def crawl(seed_url: str, db: str, depth: int, delay: float, timeout: float, retr
     progress = _progress if (sys.stderr.isatty() and not quiet and not as_json) else None
     summary, received = run_crawl(
         db, seed_url, depth=depth, delay=delay, timeout=timeout, retries=retries,
-        max_bytes=max_bytes, user_agent=user_agent, ignore_robots=ignore_robots,
+        backoff=backoff, max_retry_after=max_retry_after, max_bytes=max_bytes, user_agent=user_agent, ignore_robots=ignore_robots,
         allow_hosts=allow_hosts, wait=wait, on_page=progress,
     )
     if as_json:
