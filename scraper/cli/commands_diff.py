@@ -1,0 +1,65 @@
+"""``diff``: what changed between two moments of the archive (see docs/diff.md)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from scraper.cli import EXIT_OK, EXIT_PARTIAL, db_option, handle_errors
+
+
+def use_color(choice: str, *, fmt: str) -> bool:
+    """Colour for the text format: always, never, or auto (stdout is a terminal and
+    $NO_COLOR is unset)."""
+    if fmt != "text" or choice == "never":
+        return False
+    if choice == "always":
+        return True
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+@click.command()
+@click.argument("url", required=False)
+@db_option
+@click.option("--from", "from_when", metavar="WHEN",
+              help="Start: ISO date or datetime (latest snapshot at or before it, UTC), or a "
+                   "snapshot id. Default: the capture before --to's (the previous run; for "
+                   "URL, that page's previous capture).")
+@click.option("--to", "to_when", metavar="WHEN",
+              help="End, as for --from. Default: the latest snapshot.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
+              show_default=True, help="text for terminals and mail, json for programs, html "
+                                      "for people (one self-contained page).")
+@click.option("--exit-code", is_flag=True,
+              help="Exit 1 when anything changed, 0 when nothing did (like git diff).")
+@click.option("--color", "color", type=click.Choice(["auto", "always", "never"]),
+              default="auto", show_default=True,
+              help="Colour the text format: auto means only on a terminal.")
+@handle_errors
+def diff(url: str | None, db: str, from_when: str | None, to_when: str | None, fmt: str,
+         exit_code: bool, color: str) -> None:
+    """What changed between two moments, for the whole archive or one page (URL).
+
+    Pages added, removed, gone, failed or changed; per page the title and Updated date, items
+    (added, removed, edited, moved), sections and a word-level diff of the text, with the
+    silent-edit and date-only flags. Exit codes: 0 (or, with --exit-code, 0 no change /
+    1 changed), 2 usage (bad WHEN, unknown URL), 3 unusable archive.
+    """
+    from archive.diff import diff_between
+    from archive.report import render
+    from archive.store import Archive
+
+    with Archive.open(db, readonly=True) as archive:
+        result = diff_between(archive, from_when, to_when, url=url)
+    click.echo(render(result, fmt, color=use_color(color, fmt=fmt)), nl=False,
+               color=True)  # ANSI only when use_color() said so
+    if exit_code and result.changed:
+        sys.exit(EXIT_PARTIAL)
+    sys.exit(EXIT_OK)
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to the CLI group."""
+    group.add_command(diff)
