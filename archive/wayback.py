@@ -1,0 +1,424 @@
+"""Backfill a page's past from the Wayback Machine: CDX listing, ``id_`` captures, snapshots.
+
+:func:`backfill` asks the CDX API for the page's captures (``output=json``, status 200 only,
+adjacent identical digests collapsed), fetches each capture's original bytes from its ``id_``
+URL (``/web/<timestamp>id_/<original>``: the archived response without the Wayback banner or
+rewritten links) and stores them as snapshots at the capture time, with source ``wayback`` and
+``origin_uri`` the capture's replay URL (``/web/<timestamp>/<original>``).
+
+Then, depth 1, the documents: every item URL listed by any stored Wayback version of the hub is
+looked up in CDX, and for each hub capture that lists it, the document capture *in effect at
+that moment* is fetched: the latest capture at or before the hub's time (with collapsed digests
+a listed capture stands for every identical one after it until the next change), or the first
+one after it when there is none before. So the links of a historical hub resolve to the
+historical documents.
+
+Politeness. The Internet Archive limits the CDX API (about 60 requests a minute averaged,
+lower at times) and firewalls a client that keeps going after 429s for an hour. So every
+request, CDX or capture, waits ``min_interval`` seconds after the previous one (default 4 s,
+15 a minute); the fetcher retries a 429 after the server's Retry-After; and a 429 that outlasts
+the retries ends the backfill at once (status ``interrupted``), as do ``max_consecutive_failures``
+failures in a row. Nothing failed is stored.
+
+Resuming. A capture whose ``origin_uri`` is already stored with source ``wayback`` is not
+fetched again, so rerunning an interrupted backfill picks up where it stopped and never stores
+a capture twice. Each capture is written in its own transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from archive.store import Archive
+from archive.timeutil import utcnow_iso
+from archive.warc import reconcile_pages
+from scraper.errors import FetchError, TransientFetchError, UsageError
+from scraper.fetch import Fetcher, FetchResult
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WAYBACK = "https://web.archive.org"
+DEFAULT_INTERVAL = 4.0
+CDX_FIELDS = ("timestamp", "original", "statuscode", "digest", "mimetype")
+_TS_RE = re.compile(r"^\d{4,14}$")
+_ID_URL_RE = re.compile(r"/web/(\d{14})id_/")
+
+
+@dataclass(frozen=True)
+class CdxCapture:
+    """One row of a CDX answer."""
+
+    timestamp: str
+    original: str
+    statuscode: str = ""
+    digest: str = ""
+    mimetype: str = ""
+
+    @property
+    def captured_at(self) -> str:
+        """The capture time as archive text (CDX timestamps are UTC, to the second)."""
+        return capture_time(self.timestamp)
+
+    def replay_url(self, base: str) -> str:
+        """The capture's Wayback URL, as stored in ``origin_uri``."""
+        return f"{base.rstrip('/')}/web/{self.timestamp}/{self.original}"
+
+    def raw_url(self, base: str) -> str:
+        """The ``id_`` URL that serves the capture's original bytes."""
+        return f"{base.rstrip('/')}/web/{self.timestamp}id_/{self.original}"
+
+
+def capture_time(timestamp: str) -> str:
+    """A 14-digit Wayback timestamp as archive time text.
+
+    >>> capture_time("20161021140307")
+    '2016-10-21T14:03:07.000000Z'
+    """
+    ts = timestamp.ljust(14, "0")
+    return f"{ts[0:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}.000000Z"
+
+
+def cdx_date(value: str | None) -> str | None:
+    """A --from/--to DATE (YYYY, YYYY-MM, YYYY-MM-DD, or 4-14 digits) as a CDX timestamp.
+
+    >>> cdx_date("2016-10-21"), cdx_date("2016"), cdx_date(None)
+    ('20161021', '2016', None)
+    """
+    if value is None:
+        return None
+    digits = value.strip().replace("-", "").replace(":", "").replace("T", "")
+    if not _TS_RE.match(digits):
+        raise UsageError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    return digits
+
+
+class Throttle:
+    """At least ``interval`` seconds between the end of one request and the start of the next.
+
+    Waits through ``stop.wait`` when a stop event is given, so an interruption is not held up
+    by a long pause.
+    """
+
+    def __init__(self, interval: float, *, stop: threading.Event | None = None,
+                 sleep: Callable[[float], Any] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self.stop = stop
+        self._sleep = stop.wait if stop is not None else sleep
+        self._monotonic = monotonic
+        self._last: float | None = None
+
+    def wait(self) -> None:
+        """Wait until the next request may start."""
+        if self._last is None:
+            return
+        remaining = self._last + self.interval - self._monotonic()
+        if remaining > 0:
+            self._sleep(remaining)
+
+    def done(self) -> None:
+        """Note that a request just ended (successfully or not)."""
+        self._last = self._monotonic()
+
+
+def cdx_query(fetcher: Fetcher, throttle: Throttle, url: str, *,
+              cdx_base: str = DEFAULT_WAYBACK, from_date: str | None = None,
+              to_date: str | None = None) -> list[CdxCapture]:
+    """The status-200 captures of ``url``, digests collapsed, oldest first.
+
+    Raises FetchError if the CDX API cannot be reached or answers with something that is
+    not its JSON (the first row names the fields; an empty answer is ``[]``).
+    """
+    params = {"url": url, "output": "json", "filter": "statuscode:200",
+              "collapse": "digest", "fl": ",".join(CDX_FIELDS)}
+    if from_date:
+        params["from"] = from_date
+    if to_date:
+        params["to"] = to_date
+    query = f"{cdx_base.rstrip('/')}/cdx/search/cdx?{urlencode(params)}"
+    throttle.wait()
+    try:
+        result = fetcher.fetch(query)
+    finally:
+        throttle.done()
+    if result.status != 200:
+        raise FetchError(f"CDX answered HTTP {result.status}", url=query)
+    text = result.body.decode("utf-8", "replace").strip()
+    if not text:
+        return []
+    try:
+        rows = json.loads(text)
+    except ValueError:
+        raise FetchError("CDX answer is not JSON", url=query) from None
+    if not isinstance(rows, list) or not rows:
+        return []
+    header = [str(h) for h in rows[0]]
+    out = []
+    for row in rows[1:]:
+        rec = dict(zip(header, (str(v) for v in row), strict=False))
+        if not rec.get("timestamp") or not rec.get("original"):
+            continue
+        out.append(CdxCapture(rec["timestamp"], rec["original"], rec.get("statuscode", ""),
+                              rec.get("digest", ""), rec.get("mimetype", "")))
+    out.sort(key=lambda c: c.timestamp)
+    return out
+
+
+def in_effect_at(captures: list[CdxCapture], timestamp: str) -> CdxCapture | None:
+    """The capture showing the document at ``timestamp``: the latest at or before it, else the
+    first after it (``captures`` oldest first).
+
+    >>> caps = [CdxCapture("20160101000000", "u"), CdxCapture("20160301000000", "u")]
+    >>> in_effect_at(caps, "20160215000000").timestamp, in_effect_at(caps, "2015").timestamp
+    ('20160101000000', '20160101000000')
+    """
+    ts = timestamp.ljust(14, "0")
+    before = [c for c in captures if c.timestamp.ljust(14, "0") <= ts]
+    if before:
+        return before[-1]
+    return captures[0] if captures else None
+
+
+@dataclass
+class BackfillReport:
+    """What :func:`backfill` did. ``status``: complete, partial, failed or interrupted."""
+
+    url: str
+    run_id: int
+    status: str = "running"
+    listed: int = 0
+    stored: int = 0
+    new_versions: int = 0
+    already: int = 0
+    documents: int = 0
+    failures: list[str] = field(default_factory=list)
+    stopped: str | None = None
+    reconciled: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"url": self.url, "run_id": self.run_id, "status": self.status,
+                "listed": self.listed, "stored": self.stored,
+                "new_versions": self.new_versions, "already": self.already,
+                "documents": self.documents, "failures": self.failures,
+                "stopped": self.stopped, "reconciled": self.reconciled}
+
+
+class _Abort(Exception):
+    """Stop the backfill now (rate limited, Wayback down, or asked to stop)."""
+
+
+class _Backfill:
+    def __init__(self, archive: Archive, report: BackfillReport, *, fetcher: Fetcher,
+                 throttle: Throttle, cdx_base: str, stop: threading.Event,
+                 max_consecutive_failures: int,
+                 on_capture: Callable[[str, str, str], None] | None) -> None:
+        self.archive, self.report, self.fetcher = archive, report, fetcher
+        self.throttle, self.base, self.stop = throttle, cdx_base.rstrip("/"), stop
+        self.max_failures = max_consecutive_failures
+        self.on_capture = on_capture
+        self.consecutive = 0
+        self.touched: set[int] = set()
+
+    def stored(self, origin: str) -> bool:
+        return self.archive.conn.execute(
+            "SELECT 1 FROM snapshots WHERE source = 'wayback' AND origin_uri = ? LIMIT 1",
+            (origin,)).fetchone() is not None
+
+    def query(self, url: str, from_date: str | None = None,
+              to_date: str | None = None) -> list[CdxCapture]:
+        if self.stop.is_set():
+            raise _Abort("interrupted")
+        try:
+            caps = cdx_query(self.fetcher, self.throttle, url, cdx_base=self.base,
+                             from_date=from_date, to_date=to_date)
+        except FetchError as e:
+            self.fail(f"CDX query for {url}: {e}", e)
+            return []
+        self.consecutive = 0
+        return caps
+
+    def fail(self, message: str, error: FetchError) -> None:
+        logger.warning("%s", message)
+        self.report.failures.append(message)
+        self.consecutive += 1
+        if isinstance(error, TransientFetchError) and error.status == 429:
+            raise _Abort("rate limited by the Wayback Machine (429 after retries); "
+                         "rerun later to resume")
+        if self.consecutive >= self.max_failures:
+            raise _Abort(f"{self.consecutive} failures in a row; rerun later to resume")
+
+    def capture(self, cap: CdxCapture, page_url: str) -> None:
+        """Fetch one capture and store it, unless it is stored already."""
+        from scraper.crawl import is_suspect
+        from scraper.parse import parse
+
+        origin = cap.replay_url(self.base)
+        if self.stored(origin):
+            self.report.already += 1
+            return
+        if self.stop.is_set():
+            raise _Abort("interrupted")
+        self.throttle.wait()
+        if self.stop.is_set():
+            raise _Abort("interrupted")
+        try:
+            fetched = self.fetcher.fetch(cap.raw_url(self.base))
+        except FetchError as e:
+            self.fail(f"{origin}: {e}", e)
+            return
+        finally:
+            self.throttle.done()
+        if fetched.status != 200:
+            self.fail(f"{origin}: Wayback answered HTTP {fetched.status}",
+                      FetchError(f"HTTP {fetched.status}", url=origin))
+            return
+        self.consecutive = 0
+        moved = _ID_URL_RE.search(fetched.final_url)
+        if moved and moved.group(1) != cap.timestamp:
+            # Wayback redirected to another capture: store that one, under its own time.
+            cap = CdxCapture(moved.group(1), cap.original, cap.statuscode, cap.digest,
+                             cap.mimetype)
+            origin = cap.replay_url(self.base)
+            if self.stored(origin):
+                self.report.already += 1
+                return
+        at = cap.captured_at
+        result = FetchResult(
+            url=page_url, final_url=cap.original, status=200, reason=fetched.reason,
+            http_version=fetched.http_version, headers=fetched.headers,
+            request_headers=fetched.request_headers, body=fetched.body, fetched_at=at,
+            bytes_received=fetched.bytes_received,
+        )
+        page = parse(result.body, url=cap.original, content_type=result.content_type,
+                     http_charset=result.charset)
+        rec = self.archive.record_snapshot(
+            self.report.run_id, page_url, captured_at=at, result=result, page=page,
+            suspect=is_suspect(page, result, None), source="wayback", origin_uri=origin)
+        self.touched.add(rec.page_id)
+        self.report.stored += 1
+        self.report.new_versions += int(rec.new_version)
+        if self.on_capture is not None:
+            self.on_capture(page_url, at, origin)
+
+    def hub_times(self, page_url: str, from_date: str | None,
+                  to_date: str | None) -> list[tuple[str, int]]:
+        """(Wayback timestamp, version id) of every stored Wayback capture of the hub."""
+        rows = self.archive.conn.execute(
+            """SELECT s.origin_uri, s.captured_at, s.version_id FROM snapshots s
+                 JOIN pages p ON p.id = s.page_id
+                WHERE p.url = ? AND s.source = 'wayback' AND s.version_id IS NOT NULL
+                  AND s.suspect = 0 ORDER BY s.captured_at""", (page_url,)).fetchall()
+        out = []
+        for r in rows:
+            ts = re.sub(r"\D", "", r["captured_at"])[:14]
+            if from_date and ts < from_date.ljust(14, "0"):
+                continue
+            if to_date and ts[: len(to_date)] > to_date:
+                continue
+            out.append((ts, int(r["version_id"])))
+        return out
+
+
+def backfill(
+    archive: Archive,
+    url: str,
+    *,
+    fetcher: Fetcher,
+    cdx_base: str = DEFAULT_WAYBACK,
+    from_date: str | None = None,
+    to_date: str | None = None,
+    min_interval: float = DEFAULT_INTERVAL,
+    depth: int = 1,
+    stop: threading.Event | None = None,
+    max_consecutive_failures: int = 3,
+    on_capture: Callable[[str, str, str], None] | None = None,
+    clock: Callable[[], str] = utcnow_iso,
+    sleep: Callable[[float], Any] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> BackfillReport:
+    """Store the Wayback Machine's captures of ``url`` (and, depth 1, of its documents).
+
+    ``from_date`` / ``to_date`` bound the hub's captures (YYYY[-MM[-DD]] or CDX digits).
+    ``fetcher`` must be allowed to reach ``cdx_base`` (its AddressPolicy seeded with it) and
+    does the 429/5xx retries; ``min_interval`` spaces every request. ``on_capture(page_url,
+    captured_at, origin_uri)`` is called after each stored capture; setting ``stop`` ends the
+    backfill before its next request (status ``interrupted``). See the module docstring.
+    """
+    from scraper.urls import normalize_url
+
+    page_url = normalize_url(url)
+    lo, hi = cdx_date(from_date), cdx_date(to_date)
+    stop = stop or threading.Event()
+    throttle = Throttle(min_interval, stop=stop if sleep is time.sleep else None,
+                        sleep=sleep, monotonic=monotonic)
+    run_id = archive.begin_run(page_url, source="wayback", started_at=clock(), options={
+        "wayback": cdx_base, "from": lo, "to": hi, "depth": depth,
+        "min_interval": min_interval})
+    report = BackfillReport(page_url, run_id)
+    job = _Backfill(archive, report, fetcher=fetcher, throttle=throttle, cdx_base=cdx_base,
+                    stop=stop, max_consecutive_failures=max_consecutive_failures,
+                    on_capture=on_capture)
+    hub_listed = False
+    try:
+        caps = job.query(url, lo, hi)
+        hub_listed = not report.failures
+        report.listed += len(caps)
+        for cap in caps:
+            job.capture(cap, page_url)
+        if depth >= 1 and hub_listed:
+            _documents(job, page_url, lo, hi)
+    except _Abort as e:
+        report.stopped = str(e)
+    except BaseException:
+        report.status = "interrupted"
+        archive.finish_run(run_id, "interrupted", finished_at=clock())
+        raise
+    finally:
+        if job.touched:
+            report.reconciled = reconcile_pages(archive, job.touched)
+    if report.stopped is not None:
+        report.status = "interrupted"
+    elif not hub_listed:
+        report.status = "failed"
+    else:
+        report.status = "partial" if report.failures else "complete"
+    archive.finish_run(run_id, report.status, finished_at=clock())
+    return report
+
+
+def _documents(job: _Backfill, page_url: str, lo: str | None, hi: str | None) -> None:
+    """Depth 1: each document listed by a historical hub, as it was at that hub's time."""
+    from scraper.urls import normalize_url
+
+    wanted: dict[str, list[str]] = {}  # document URL -> hub timestamps that list it
+    versions: dict[int, list[str]] = {}
+    for ts, vid in job.hub_times(page_url, lo, hi):
+        if vid not in versions:
+            versions[vid] = [i.url for i in job.archive.load_version(vid).items
+                             if i.url and i.url.startswith(("http://", "https://"))]
+        for doc in versions[vid]:
+            doc = normalize_url(doc)
+            if doc != page_url:
+                wanted.setdefault(doc, []).append(ts)
+    for doc, times in wanted.items():
+        caps = job.query(doc)
+        job.report.listed += len(caps)
+        if not caps:
+            continue
+        job.report.documents += 1
+        chosen: dict[str, CdxCapture] = {}
+        for ts in times:
+            cap = in_effect_at(caps, ts)
+            if cap is not None:
+                chosen[cap.timestamp] = cap
+        for cap in sorted(chosen.values(), key=lambda c: c.timestamp):
+            job.capture(cap, doc)

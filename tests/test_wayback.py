@@ -1,0 +1,207 @@
+"""Wayback backfill against a fake Wayback Machine on loopback (tests/wayback_server.py)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from archive.store import Archive
+from archive.wayback import backfill, capture_time
+from scraper.fetch import Fetcher
+from scraper.parse import parse
+from scraper.safety import AddressPolicy
+from tests.builders import capture
+from tests.servers import LoopbackServer
+from tests.wayback_server import FakeWayback
+
+HUB = "https://www.transportation.gov/r2ze/US-China-Cooperation"
+FS1 = "https://www.transportation.gov/fs/one"
+FS2 = "https://www.transportation.gov/fs/two"
+
+
+def hub_html(*items: tuple[str, str], updated: str = "May 2, 2016") -> bytes:
+    lis = "".join(f'<li><a href="{u}">{t}</a></li>' for u, t in items)
+    return (f"<html><head><title>U.S.-China Cooperation</title></head><body><main>"
+            f"<h1>U.S.-China Cooperation</h1><p>Updated: {updated}</p>"
+            f"<h2>Fact Sheets</h2><ul>{lis}</ul></main></body></html>").encode()
+
+
+def doc_html(title: str, text: str) -> bytes:
+    return (f"<html><body><main><h1>{title}</h1><p>{text}</p></main></body></html>").encode()
+
+
+@pytest.fixture
+def wayback(server: LoopbackServer) -> FakeWayback:
+    """A fake Wayback with a hub that changed once and two fact sheets."""
+    wb = FakeWayback(server)
+    v1 = hub_html((FS1, "Fact sheet one"), updated="January 4, 2016")
+    v2 = hub_html((FS1, "Fact sheet one"), (FS2, "Fact sheet two"), updated="June 1, 2016")
+    wb.add(HUB, "20160105000000", v1)
+    wb.add(HUB, "20160301000000", v1)  # same digest: collapsed away by CDX
+    wb.add(HUB, "20160602120000", v2)
+    wb.add(FS1, "20151201000000", doc_html("Fact sheet one", "First text."))
+    wb.add(FS1, "20160320000000", doc_html("Fact sheet one", "Revised text."))
+    wb.add(FS1, "20170101000000", doc_html("Fact sheet one", "Much later text."))
+    wb.add(FS2, "20160701000000", doc_html("Fact sheet two", "Only capture."))
+    return wb
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Iterator[Archive]:
+    a = Archive.open(tmp_path / "a.db")
+    yield a
+    a.close()
+
+
+def run(archive: Archive, wb: FakeWayback, fetcher: Fetcher, **kw: Any) -> Any:
+    kw.setdefault("min_interval", 0.0)
+    return backfill(archive, HUB, fetcher=fetcher, cdx_base=wb.base, **kw)
+
+
+def wayback_rows(archive: Archive) -> list[dict[str, Any]]:
+    return [dict(r) for r in archive.conn.execute(
+        """SELECT p.url, s.captured_at, s.origin_uri, s.source, s.outcome, s.changed
+             FROM snapshots s JOIN pages p ON p.id = s.page_id
+            WHERE s.source = 'wayback' ORDER BY p.url, s.captured_at""")]
+
+
+def test_backfill_hub_and_documents_nearest_in_time(
+        archive: Archive, wayback: FakeWayback, make_fetcher: Callable[..., Fetcher]) -> None:
+    report = run(archive, wayback, make_fetcher(policy=AddressPolicy(wayback.base)))
+    assert report.status == "complete", report.failures
+    got = {(r["url"], r["captured_at"]) for r in wayback_rows(archive)}
+    assert got == {
+        (HUB, capture_time("20160105000000")),
+        (HUB, capture_time("20160602120000")),
+        # hub of 2016-01-05 lists FS1: the capture in effect then is 2015-12-01;
+        # hub of 2016-06-02 lists FS1 (in effect: 2016-03-20) and FS2 (none before: 2016-07-01)
+        (FS1, capture_time("20151201000000")),
+        (FS1, capture_time("20160320000000")),
+        (FS2, capture_time("20160701000000")),
+    }
+    rows = wayback_rows(archive)
+    assert all(r["origin_uri"].startswith(f"{wayback.base}/web/") for r in rows)
+    assert f"{wayback.base}/web/20160105000000/{HUB}" in {r["origin_uri"] for r in rows}
+    assert report.stored == 5 and report.documents == 2
+    # CDX was asked as documented
+    q = wayback.cdx_requests[0]
+    assert q["output"] == ["json"] and q["filter"] == ["statuscode:200"]
+    assert q["collapse"] == ["digest"] and q["url"] == [HUB]
+    # the hub's second version is a change, and versions are parsed
+    hub = archive.history(HUB)
+    assert [r["changed"] for r in hub] == [1, 1]
+    page = archive.load_version(hub[1]["version_id"])
+    assert [i.url for i in page.items] == [FS1, FS2]
+    run_row = archive.conn.execute("SELECT source, status FROM runs").fetchone()
+    assert tuple(run_row) == ("wayback", "complete")
+
+
+def test_from_to_bound_the_hub(archive: Archive, wayback: FakeWayback,
+                               make_fetcher: Callable[..., Fetcher]) -> None:
+    report = run(archive, wayback, make_fetcher(), from_date="2016-05-01", to_date="2016-12",
+                 depth=0)
+    assert report.status == "complete"
+    assert wayback.cdx_requests[0]["from"] == ["20160501"]
+    assert wayback.cdx_requests[0]["to"] == ["201612"]
+    assert [r["captured_at"] for r in wayback_rows(archive)] == [capture_time("20160602120000")]
+
+
+def test_rate_limit_retry_after_is_honoured(archive: Archive, wayback: FakeWayback,
+                                            make_fetcher: Callable[..., Fetcher],
+                                            sleeps: list[float]) -> None:
+    wayback.rate_limit_next(retry_after=7)
+    report = run(archive, wayback, make_fetcher(retries=2), depth=0)
+    assert report.status == "complete"
+    assert 7.0 in sleeps  # the fetcher waited what the server asked before retrying
+    assert len(wayback.server.requests_to("/cdx/search/cdx")) == 2
+    assert report.stored == 2
+
+
+def test_lasting_rate_limit_stops_the_backfill(archive: Archive, wayback: FakeWayback,
+                                               make_fetcher: Callable[..., Fetcher]) -> None:
+    wayback.rate_limit_next(retry_after=1, times=10)
+    report = run(archive, wayback, make_fetcher(retries=1))
+    assert report.status == "interrupted"
+    assert "429" in (report.stopped or "")
+    # it stopped at once instead of going on to the captures
+    assert wayback.capture_requests == [] and wayback_rows(archive) == []
+
+
+def test_min_interval_spaces_requests(archive: Archive, wayback: FakeWayback,
+                                      make_fetcher: Callable[..., Fetcher]) -> None:
+    run(archive, wayback, make_fetcher(), min_interval=0.15, depth=0)
+    times = [r.time for r in wayback.server.requests]
+    assert len(times) == 3  # one CDX query, two captures
+    assert all(b - a >= 0.14 for a, b in zip(times, times[1:], strict=False))
+
+
+def test_interrupted_backfill_resumes_without_duplicates(
+        archive: Archive, wayback: FakeWayback, make_fetcher: Callable[..., Fetcher]) -> None:
+    wayback.fail_captures_after = 2  # then Wayback answers 503
+    first = run(archive, wayback, make_fetcher(retries=0), max_consecutive_failures=2)
+    assert first.status == "interrupted" and first.stored == 2
+    assert "in a row" in (first.stopped or "")
+    assert len(wayback_rows(archive)) == 2
+
+    wayback.fail_captures_after = None
+    served_before = len(wayback.capture_requests)
+    second = run(archive, wayback, make_fetcher(retries=0))
+    assert second.status == "complete", second.failures
+    assert second.already >= 2
+    assert second.stored == 3
+    # the two captures stored by the first run were not fetched again
+    fetched_again = wayback.capture_requests[served_before:]
+    assert len(fetched_again) == 3 and len(set(wayback.capture_requests)) == 5
+    rows = wayback_rows(archive)
+    assert len(rows) == 5 == len({r["origin_uri"] for r in rows})
+
+    third = run(archive, wayback, make_fetcher(retries=0))
+    assert third.stored == 0 and third.already == 5 and len(wayback_rows(archive)) == 5
+
+
+def test_stop_event_interrupts_then_resume(archive: Archive, wayback: FakeWayback,
+                                           make_fetcher: Callable[..., Fetcher]) -> None:
+    stop = threading.Event()
+    report = run(archive, wayback, make_fetcher(), stop=stop,
+                 on_capture=lambda url, at, origin: stop.set())
+    assert report.status == "interrupted" and report.stored == 1
+    assert archive.conn.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
+    report = run(archive, wayback, make_fetcher())
+    assert report.status == "complete" and report.stored == 4
+    assert len(wayback_rows(archive)) == 5
+
+
+def test_backfill_before_existing_crawl_reconciles_change_flags(
+        archive: Archive, wayback: FakeWayback, make_fetcher: Callable[..., Fetcher]) -> None:
+    # A crawl today saw the hub as it was in June 2016.
+    body = wayback.captures[HUB][-1].body
+    page = parse(body, url=HUB, content_type="text/html")
+    capture(archive, HUB, "2024-01-01T00:00:00.000000Z", page, body=body)
+    assert archive.history(HUB)[0]["outcome"] == "new"
+    run(archive, wayback, make_fetcher(), depth=0)
+    hub = archive.history(HUB)
+    assert [(r["source"], r["outcome"], r["changed"]) for r in hub] == [
+        ("wayback", "new", 1), ("wayback", "new", 1), ("crawl", "unchanged", 0)]
+    first_seen = archive.conn.execute("SELECT first_seen FROM pages WHERE url = ?",
+                                      (HUB,)).fetchone()[0]
+    assert first_seen == capture_time("20160105000000")
+
+
+def test_cli_backfill(tmp_path: Path, wayback: FakeWayback) -> None:
+    from scraper.cli import _register, cli
+
+    _register()
+    db = str(tmp_path / "cli.db")
+    result = CliRunner().invoke(cli, ["backfill", HUB, "--db", db, "--wayback-url",
+                                      wayback.base, "--delay", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["status"] == "complete" and data["stored"] == 5
+    bad = CliRunner().invoke(cli, ["backfill", HUB, "--db", db, "--from", "last week"])
+    assert bad.exit_code == 2
