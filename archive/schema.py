@@ -114,6 +114,165 @@ CREATE INDEX snapshots_version ON snapshots(version_id);
 CREATE INDEX snapshots_body ON snapshots(body_sha256);
 """
 
-MIGRATIONS: list[str] = [V1]
+# Migration 2: what researchers query. Full-text search and views over the core tables.
+#
+# FTS: one FTS5 index per searchable table, in the layout sqlite-utils' enable_fts(...,
+# create_triggers=True) makes (external content ``content="<table>"``, triggers named
+# <table>_ai/_ad/_au), so sqlite-utils' search() and Datasette's search box find them on their
+# own. External content keeps the text once; the triggers keep the index in step whatever
+# writes the rows (archive/store.py inserts with plain SQL). Porter stemming: "emission" finds
+# "emissions". `coop-archive rebuild-fts` runs FTS5's 'rebuild' if an index is ever in doubt.
+#
+# "Trustworthy" below means what archive.timeline calls GOOD and not suspect: a snapshot that
+# really showed the page (new, unchanged, not_modified) and did not look like an error page.
+V2 = """
+CREATE VIRTUAL TABLE versions_fts USING FTS5 (
+    title, text,
+    tokenize='porter unicode61 remove_diacritics 2',
+    content="versions"
+);
+CREATE TRIGGER versions_ai AFTER INSERT ON versions BEGIN
+  INSERT INTO versions_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
+END;
+CREATE TRIGGER versions_ad AFTER DELETE ON versions BEGIN
+  INSERT INTO versions_fts (versions_fts, rowid, title, text)
+    VALUES ('delete', old.rowid, old.title, old.text);
+END;
+CREATE TRIGGER versions_au AFTER UPDATE ON versions BEGIN
+  INSERT INTO versions_fts (versions_fts, rowid, title, text)
+    VALUES ('delete', old.rowid, old.title, old.text);
+  INSERT INTO versions_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
+END;
+
+CREATE VIRTUAL TABLE sections_fts USING FTS5 (
+    heading, text,
+    tokenize='porter unicode61 remove_diacritics 2',
+    content="sections"
+);
+CREATE TRIGGER sections_ai AFTER INSERT ON sections BEGIN
+  INSERT INTO sections_fts (rowid, heading, text) VALUES (new.rowid, new.heading, new.text);
+END;
+CREATE TRIGGER sections_ad AFTER DELETE ON sections BEGIN
+  INSERT INTO sections_fts (sections_fts, rowid, heading, text)
+    VALUES ('delete', old.rowid, old.heading, old.text);
+END;
+CREATE TRIGGER sections_au AFTER UPDATE ON sections BEGIN
+  INSERT INTO sections_fts (sections_fts, rowid, heading, text)
+    VALUES ('delete', old.rowid, old.heading, old.text);
+  INSERT INTO sections_fts (rowid, heading, text) VALUES (new.rowid, new.heading, new.text);
+END;
+
+CREATE VIRTUAL TABLE items_fts USING FTS5 (
+    title, summary,
+    tokenize='porter unicode61 remove_diacritics 2',
+    content="items"
+);
+CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN
+  INSERT INTO items_fts (rowid, title, summary) VALUES (new.rowid, new.title, new.summary);
+END;
+CREATE TRIGGER items_ad AFTER DELETE ON items BEGIN
+  INSERT INTO items_fts (items_fts, rowid, title, summary)
+    VALUES ('delete', old.rowid, old.title, old.summary);
+END;
+CREATE TRIGGER items_au AFTER UPDATE ON items BEGIN
+  INSERT INTO items_fts (items_fts, rowid, title, summary)
+    VALUES ('delete', old.rowid, old.title, old.summary);
+  INSERT INTO items_fts (rowid, title, summary) VALUES (new.rowid, new.title, new.summary);
+END;
+
+-- An archive migrated from V1 already has rows: index them.
+INSERT INTO versions_fts (versions_fts) VALUES ('rebuild');
+INSERT INTO sections_fts (sections_fts) VALUES ('rebuild');
+INSERT INTO items_fts (items_fts) VALUES ('rebuild');
+
+-- Covers version_spans: its aggregate reads this index alone, never the wide snapshot rows
+-- (tens of thousands of them, each with its headers).
+CREATE INDEX snapshots_version_good ON snapshots(version_id, captured_at)
+  WHERE suspect = 0 AND outcome IN ('new', 'unchanged', 'not_modified');
+
+-- Each version and the trustworthy snapshots that showed it.
+CREATE VIEW version_spans AS
+WITH spans AS (
+  SELECT version_id, min(captured_at) AS first_seen, max(captured_at) AS last_seen,
+         count(*) AS snapshots
+    FROM snapshots
+   WHERE suspect = 0 AND outcome IN ('new', 'unchanged', 'not_modified')
+   GROUP BY version_id
+)
+SELECT v.id AS version_id, v.page_id, p.url AS page_url, v.title, v.updated_on, v.kind,
+       sp.first_seen, sp.last_seen, coalesce(sp.snapshots, 0) AS snapshots,
+       (SELECT min(n.captured_at) FROM snapshots n
+         WHERE n.page_id = v.page_id AND n.captured_at > sp.last_seen AND n.suspect = 0
+           AND n.outcome IN ('new', 'unchanged', 'not_modified', 'gone')
+           AND n.version_id IS NOT v.id) AS replaced_at
+  FROM versions v
+  JOIN pages p ON p.id = v.page_id
+  LEFT JOIN spans sp ON sp.version_id = v.id;
+
+-- The last version of each page a trustworthy snapshot showed, and whether the page has been
+-- found gone since.
+CREATE VIEW latest_versions AS
+WITH last AS (
+  SELECT p.id AS page_id,
+         (SELECT s.id FROM snapshots s
+           WHERE s.page_id = p.id AND s.suspect = 0
+             AND s.outcome IN ('new', 'unchanged', 'not_modified')
+           ORDER BY s.captured_at DESC, s.id DESC LIMIT 1) AS snapshot_id,
+         (SELECT s.id FROM snapshots s
+           WHERE s.page_id = p.id AND s.suspect = 0
+             AND s.outcome IN ('new', 'unchanged', 'not_modified', 'gone')
+           ORDER BY s.captured_at DESC, s.id DESC LIMIT 1) AS checked_id
+    FROM pages p
+)
+SELECT p.id AS page_id, p.url, s.version_id, v.title, v.updated_on, v.kind,
+       v.first_seen AS version_first_seen, s.captured_at AS last_seen,
+       CASE WHEN c.outcome = 'gone' THEN 'gone' ELSE 'current' END AS status,
+       c.captured_at AS checked_at, s.id AS snapshot_id
+  FROM last
+  JOIN pages p ON p.id = last.page_id
+  JOIN snapshots s ON s.id = last.snapshot_id
+  JOIN snapshots c ON c.id = last.checked_id
+  JOIN versions v ON v.id = s.version_id;
+
+-- Every item of every version, with its page, section and the version's dates.
+CREATE VIEW hub_items AS
+SELECT i.id AS item_id, i.version_id, v.page_id, p.url AS page_url, i.position,
+       sec.heading AS section, i.title, i.url, i.summary,
+       vs.first_seen AS version_first_seen, vs.last_seen AS version_last_seen,
+       vs.replaced_at AS version_replaced_at
+  FROM items i
+  JOIN versions v ON v.id = i.version_id
+  JOIN pages p ON p.id = v.page_id
+  LEFT JOIN sections sec ON sec.id = i.section_id
+  LEFT JOIN version_spans vs ON vs.version_id = i.version_id;
+
+-- Each linked item (by URL; an item without a link by its title) across the whole archive.
+CREATE VIEW item_history AS
+WITH seen AS (
+  SELECT coalesce(i.url, 'title:' || i.title) AS item_key, i.url, i.title, i.version_id,
+         vs.page_id, vs.page_url, vs.first_seen, vs.last_seen, vs.replaced_at
+    FROM items i
+    JOIN version_spans vs ON vs.version_id = i.version_id
+   WHERE vs.first_seen IS NOT NULL
+),
+agg AS (
+  SELECT item_key, max(url) AS url, min(first_seen) AS first_seen,
+         max(last_seen) AS last_seen, count(DISTINCT version_id) AS versions,
+         count(DISTINCT title) AS titles, count(DISTINCT page_id) AS pages,
+         group_concat(DISTINCT page_url) AS linked_from
+    FROM seen GROUP BY item_key
+)
+SELECT a.url,
+       (SELECT s.title FROM seen s WHERE s.item_key = a.item_key
+         ORDER BY s.last_seen DESC, s.version_id DESC LIMIT 1) AS title,
+       a.first_seen, a.last_seen,
+       (SELECT s.replaced_at FROM seen s WHERE s.item_key = a.item_key
+         ORDER BY s.last_seen DESC, s.version_id DESC LIMIT 1) AS removed_at,
+       a.versions, a.titles, a.pages, a.linked_from, tp.id AS target_page_id
+  FROM agg a
+  LEFT JOIN pages tp ON tp.url = a.url;
+"""
+
+MIGRATIONS: list[str] = [V1, V2]
 
 SCHEMA_VERSION = len(MIGRATIONS)
