@@ -163,10 +163,12 @@ class _HostWorker(threading.Thread):
             self._wait_turn(self.delay)
             if self.stop.is_set():
                 return _Done(task, self.clock(), error="interrupted before fetching")
-            allowed = self.robots.allowed(task.url)
+            refusal = self.robots.refusal(task.url)
             delay = max(self.delay, self.robots.crawl_delay(task.url) or 0.0)
-            if not allowed:
-                return _Done(task, self.clock(), error="disallowed by robots.txt", blocked=True)
+            if refusal is not None:
+                # An unreachable robots.txt is the host failing, not a rule: a failure.
+                return _Done(task, self.clock(), error=refusal,
+                             blocked=self.robots.reachable(task.url))
             self._wait_turn(delay)
             if self.stop.is_set():
                 return _Done(task, self.clock(), error="interrupted before fetching")
@@ -326,7 +328,9 @@ def _record(archive: Archive, run_id: int, done: _Done, source: str) -> PageRepo
         page=done.page, error=done.error, blocked=done.blocked, suspect=suspect, source=source,
     )
     if done.error:
-        logger.log(logging.INFO if done.blocked else logging.WARNING, "%s", done.error)
+        # INFO, not WARNING: the CLI reports failures itself, once, on stderr; the log file
+        # (--log-file) keeps them all.
+        logger.info("%s: %s", "blocked" if done.blocked else "failed", done.error)
     return PageReport(
         url=task.url, depth=task.depth, outcome=rec.outcome,
         http_status=result.status if result else None,

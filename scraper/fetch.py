@@ -355,16 +355,16 @@ class Fetcher:
             return session.get(current, headers=extra, timeout=self.timeout,
                                allow_redirects=False, stream=True)
         except requests.exceptions.Timeout as exc:
-            raise TransientFetchError(f"timed out: {exc}", url=url) from exc
+            raise TransientFetchError(f"timed out: {_root_cause(exc)}", url=url) from exc
         except requests.exceptions.SSLError as exc:
-            raise PermanentFetchError(f"TLS error: {exc}", url=url) from exc
+            raise PermanentFetchError(f"TLS error: {_root_cause(exc)}", url=url) from exc
         except requests.exceptions.ConnectionError as exc:
-            raise TransientFetchError(f"connection failed: {exc}", url=url) from exc
+            raise TransientFetchError(f"connection failed: {_root_cause(exc)}", url=url) from exc
         except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
                 requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader) as exc:
-            raise PermanentFetchError(f"cannot request: {exc}", url=url) from exc
+            raise PermanentFetchError(f"cannot request: {_root_cause(exc)}", url=url) from exc
         except requests.exceptions.RequestException as exc:
-            raise TransientFetchError(f"request failed: {exc}", url=url) from exc
+            raise TransientFetchError(f"request failed: {_root_cause(exc)}", url=url) from exc
 
     def _check_peer(self, resp: requests.Response, current: str) -> None:
         """Vet the address we actually connected to (see scraper.safety on DNS rebinding)."""
@@ -453,6 +453,31 @@ class Fetcher:
                     url=url)
             buf += chunk
         return bytes(buf), raw.tell()
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost reason of a requests/urllib3 error, in one short line.
+
+    requests wraps urllib3 which wraps the socket error, and the outer messages repeat the
+    pool, host and URL ("HTTPConnectionPool(host=...): Max retries exceeded ... (Caused by
+    NewConnectionError(...))"); the URL is already in our error, the socket's reason is what a
+    person needs ("[Errno 111] Connection refused").
+    """
+    seen: set[int] = set()
+    cause: BaseException = exc
+    while id(cause) not in seen:
+        seen.add(id(cause))
+        inner = getattr(cause, "reason", None) or cause.__cause__ or cause.__context__
+        if inner is None and cause.args and isinstance(cause.args[0], BaseException):
+            inner = cause.args[0]
+        if not isinstance(inner, BaseException):
+            break
+        cause = inner
+    text = str(cause)
+    # urllib3's NewConnectionError reads "<HTTPConnection object>: Failed to establish ...: why"
+    if ": " in text and ("Connection" in text.split(": ", 1)[0] or "object at" in text):
+        text = text.rsplit(": ", 1)[-1] if "Errno" in text else text.split(": ", 1)[1]
+    return " ".join(text.split())[:300] or type(cause).__name__
 
 
 def _strip_fragment(url: str) -> str:

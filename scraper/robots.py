@@ -44,6 +44,8 @@ class _Rules:
 
     parser: Protego | None = None
     allow_all: bool = True
+    reason: str = "disallowed by robots.txt"
+    reachable: bool = True
 
     def allowed(self, url: str, agent: str) -> bool:
         if self.parser is None:
@@ -114,6 +116,22 @@ class RobotsCache:
             return False
         return self._rules_for(origin).allowed(url, self.agent)
 
+    def refusal(self, url: str) -> str | None:
+        """None when ``url`` may be fetched, else why not, in a few words."""
+        if self.allowed(url):
+            return None
+        origin = origin_of(url)
+        if origin is None:
+            return "not an http(s) URL"
+        return self._rules_for(origin).reason
+
+    def reachable(self, url: str) -> bool:
+        """False when ``url``'s robots.txt could not be had this run (a failure, not a rule)."""
+        if self.ignore:
+            return True
+        origin = origin_of(url)
+        return origin is not None and self._rules_for(origin).reachable
+
     def crawl_delay(self, url: str) -> float | None:
         """The Crawl-delay (seconds) robots.txt asks of us on ``url``'s origin, or None."""
         if self.ignore:
@@ -143,8 +161,9 @@ class RobotsCache:
         try:
             result = self.fetcher.fetch(url, max_bytes=MAX_ROBOTS_BYTES, truncate=True)
         except TransientFetchError as exc:
-            logger.warning("robots.txt unreachable, not crawling %s this run: %s", origin, exc)
-            return _DISALLOW_ALL
+            logger.info("robots.txt unreachable, not crawling %s this run: %s", origin, exc)
+            return _Rules(None, allow_all=False, reason=f"robots.txt unreachable: {exc}",
+                          reachable=False)
         except (TooManyRedirectsError, BlockedURLError) as exc:
             logger.info("robots.txt unavailable for %s, allowing all: %s", origin, exc)
             return _ALLOW_ALL
@@ -152,10 +171,10 @@ class RobotsCache:
             if exc.status is not None and 400 <= exc.status <= 499:
                 logger.info("robots.txt for %s answered %d: allowing all", origin, exc.status)
                 return _ALLOW_ALL
-            logger.warning("robots.txt unreachable, not crawling %s this run: %s", origin, exc)
+            logger.info("robots.txt unreachable, not crawling %s this run: %s", origin, exc)
             return _DISALLOW_ALL
         except FetchError as exc:  # any other FetchError subclass added later: be careful
-            logger.warning("robots.txt failed, not crawling %s this run: %s", origin, exc)
+            logger.info("robots.txt failed, not crawling %s this run: %s", origin, exc)
             return _DISALLOW_ALL
         if not 200 <= result.status <= 299:  # 404, 410 (and a stray 304)
             logger.info("no robots.txt for %s (%d): allowing all", origin, result.status)

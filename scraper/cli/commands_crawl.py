@@ -90,6 +90,8 @@ def print_summary(summary: RunSummary, *, quiet: bool) -> None:
     c = summary.counts()
     changed = summary.changed
     problems = [p for p in summary.pages if p.outcome == "failed" or p.suspect]
+    if summary.status == "failed":
+        problems = problems[1:] if problems and problems[0] is summary.pages[0] else problems
     for p in problems:
         what = "looks like an error page (kept, flagged suspect)" if p.suspect else p.error
         click.echo(f"coop-archive: {p.url}: {what}", err=True)
