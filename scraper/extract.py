@@ -1,0 +1,526 @@
+"""Find a page's main content in an lxml tree and walk it once into text, sections and items.
+
+The walk is iterative (an explicit stack, never recursion), so a pathologically deep tree cannot
+overflow Python's stack, and it touches only the main content, so a page's mega-menu costs
+nothing beyond lxml's own parse. Chrome (nav, header banners, footers, asides, breadcrumbs),
+invisible elements (``element-invisible``, ``display:none``, ``hidden``), scripts, styles, forms
+and their inputs are skipped as whole subtrees; their tails (the text after them) are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from scraper.model import Item, Section
+from scraper.urls import normalize_url
+
+Element = Any  # lxml.html.HtmlElement; lxml ships no usable stubs
+
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body center dd details dialog dir div dl dt fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html legend li main menu nav ol "
+    "p pre section summary table tbody td tfoot th thead tr ul caption".split()
+)
+HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+# Never content, wherever they stand. Forms go too (search boxes, feedback forms, the hidden
+# form_build_id/form_token inputs Drupal puts in them); a page wrapped whole in a form (ASP.NET)
+# is still read, because the walk starts inside it.
+SKIP_TAGS = frozenset(
+    "script style noscript template head title meta link base input select option optgroup "
+    "textarea button iframe frame frameset object embed applet svg math canvas audio video "
+    "form nav aside footer dialog datalist map".split()
+)
+CHROME_ROLES = frozenset(
+    "navigation banner contentinfo complementary search menu menubar dialog alertdialog "
+    "tooltip".split()
+)
+# Class tokens of chrome and of text meant for screen readers only (Drupal 7's
+# element-invisible "You are here", Drupal 8's visually-hidden, Bootstrap's sr-only ...).
+CHROME_CLASSES = frozenset(
+    "element-invisible element-hidden visually-hidden visuallyhidden sr-only screen-reader-text "
+    "hidden invisible d-none breadcrumb breadcrumbs skip-link skip-links region-header "
+    "region-footer region-navigation region-sidebar-first region-sidebar-second menu navbar "
+    "nav site-header site-footer sidebar share print-share social-share addthis".split()
+)
+CHROME_IDS = frozenset(
+    "header footer navigation nav sidebar breadcrumb breadcrumbs skip-link site-header "
+    "site-footer top-nav left-nav main-menu mega-menu footer-links".split()
+)
+_HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_WS_RE = re.compile(r"[ \t\n\r\f\v]+")
+_WS_CONTROLS = ("\n", "\t", "\r", "\f", "\v")
+_SPACES_RE = re.compile(r" {2,}")
+# Marks a block boundary inside collected text. lxml turns NUL into U+FFFD, so it never occurs.
+BREAK = "\x00"
+# Word-pasted bullets: "·" (Symbol font middle dot), "•", the private-use Symbol bullet.
+_BULLETS = ("·", "•", "▪", "◦", "\uf0b7", "\uf0a7")
+_ROMAN_HEADING_RE = re.compile(r"^(?=[IVXL]+\.)[IVXL]{1,6}\.\s+\S")
+_MAX_PSEUDO_HEADING = 150
+
+_BODY_CLASSES = frozenset({"field-name-body", "field--name-body"})
+
+
+# Candidates for the main content, best first. Python over lxml's C iterators: measured faster
+# here than "//*[...]" XPath, which is slow on attribute predicates over every element.
+def _body_fields(root: Element) -> list[Element]:
+    return [
+        el for el in root.iter("div", "section")
+        if not _BODY_CLASSES.isdisjoint((el.get("class") or "").split())
+    ]
+
+
+def _role_main(root: Element) -> list[Element]:
+    return [el for el in root.iter() if el.get("role") == "main"]
+
+
+def _content_id(root: Element) -> list[Element]:
+    return [el for el in root.iter() if el.get("id") in ("content", "main-content")]
+
+
+MAIN_FINDERS = (
+    _body_fields,
+    lambda root: list(root.iter("main")),
+    lambda root: list(root.iter("article")),
+    _role_main,
+    _content_id,
+)
+_HAS_TEXT_XPATH = etree.XPath("string-length(normalize-space(.)) > 0")
+_DENSITY_XPATH = etree.XPath("//p | //pre | //blockquote | //td")
+
+
+def is_excluded(el: Element) -> bool:
+    """True when ``el`` and everything in it is not content (chrome, hidden, script, form)."""
+    tag = el.tag
+    if not isinstance(tag, str):  # comment or processing instruction that survived the parser
+        return True
+    if tag in SKIP_TAGS:
+        return True
+    attrib = el.attrib
+    if tag == "header" and (attrib.get("role") == "banner" or el.find(".//nav") is not None
+                            or el.find(".//ul") is not None):
+        return True
+    if not attrib:
+        return False
+    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+        return True
+    if attrib.get("role") in CHROME_ROLES:
+        return True
+    style = attrib.get("style")
+    if style and _HIDDEN_STYLE_RE.search(style):
+        return True
+    cls = attrib.get("class")
+    if cls and not CHROME_CLASSES.isdisjoint(cls.split()):
+        return True
+    ident = attrib.get("id")
+    return bool(ident and ident.lower() in CHROME_IDS)
+
+
+def in_chrome(el: Element) -> bool:
+    """True when ``el`` or an ancestor is chrome or hidden (candidate filter for main content).
+
+    A form ancestor is not chrome here: ASP.NET pages (treasury.gov) wrap the whole page in one.
+    """
+    node = el
+    while node is not None:
+        if node.tag != "form" and is_excluded(node):
+            return True
+        node = node.getparent()
+    return False
+
+
+def find_main(root: Element) -> Element:
+    """The element holding the page's main content, found by what it is, else by text density.
+
+    Falls back to ``<body>`` (whose chrome the walk still skips) only when nothing else has text.
+    """
+    for finder in MAIN_FINDERS:
+        for el in finder(root):
+            if not in_chrome(el) and _HAS_TEXT_XPATH(el):
+                return el
+    best = _densest(root)
+    if best is not None:
+        return best
+    body = root.find("body")
+    return body if body is not None else root
+
+
+def _densest(root: Element) -> Element | None:
+    """Readability's idea, small: paragraphs vote their non-link text for parent and grandparent."""
+    scores: dict[Element, float] = {}
+    order: list[Element] = []
+    for p in _DENSITY_XPATH(root):
+        if in_chrome(p):
+            continue
+        text = _WS_RE.sub(" ", text_of(p)).strip()
+        link_text = sum(len(text_of(a).strip()) for a in p.iter("a"))
+        weight = len(text) - link_text
+        if weight < 25:
+            continue
+        parent = p.getparent()
+        for target, share in ((parent, 1.0), (parent.getparent() if parent is not None else None,
+                                              0.5)):
+            if target is None or target.tag in ("html", "body"):
+                continue
+            if target not in scores:
+                scores[target] = 0.0
+                order.append(target)
+            scores[target] += weight * share
+    if not scores:
+        return None
+    return max(order, key=lambda el: scores[el])  # max keeps the first of equals: deterministic
+
+
+# An absolute URL that normalize_url leaves as it is: lower-case scheme and host, no port, no
+# query, fragment, ";" parameters or white space, a path. Most links on these sites look like
+# this, and skipping urlsplit/urljoin for them is a measurable part of the parse.
+_PLAIN_URL_RE = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*/[^?#;\s\\]*\Z")
+
+
+def resolve_link(href: str | None, base: str) -> str | None:
+    """Absolute normalised http(s) URL for ``href``, or None (fragment, mailto:, javascript: ...)."""
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return None
+    if _PLAIN_URL_RE.match(href):
+        return href  # already in normal form: normalize_url would return it unchanged
+    try:
+        url = normalize_url(href, base)
+    except ValueError:  # malformed IPv6 literal, bad port ...
+        return None
+    return url if url.startswith(("http://", "https://")) else None
+
+
+def text_of(el: Element) -> str:
+    """All text in ``el``, as ``lxml.html``'s text_content() (the tree here is plain etree)."""
+    return "".join(el.itertext())
+
+
+def collapse(s: str) -> str:
+    """Collapse runs of HTML white space (not no-break spaces) to one space, as a browser shows.
+
+    Plain ``in`` tests first: most strings need nothing, and a regex per string was the walk's
+    largest cost.
+    """
+    for ch in _WS_CONTROLS:  # str.replace is C-fast; str.translate with a table is not
+        if ch in s:
+            s = s.replace(ch, " ")
+    if "  " in s:
+        s = _SPACES_RE.sub(" ", s)
+    return s
+
+
+def clean(s: str) -> str:
+    """:func:`collapse`, then strip all white space at the ends (nbsp too).
+
+    No-break spaces inside the text stay: a browser shows them, so they are part of the text.
+    """
+    return collapse(s).strip()
+
+
+@dataclass
+class _Link:
+    url: str | None
+    start: int  # index in _Walker.chunks of the link's first chunk
+    end: int = -1
+    text: str = ""  # set once when the link closes
+
+
+@dataclass
+class _ListEntry:
+    """An <li> being read: where its chunks start, its links, the section it stands in."""
+
+    start: int
+    section: int | None
+    links: list[_Link] = field(default_factory=list)
+
+
+@dataclass
+class _Para:
+    start: int  # index in chunks
+    line: int  # index in lines of the paragraph's first line
+    section: int | None
+    bold0: int  # bold/plain character counters when the paragraph opened
+    plain0: int
+    links: list[_Link] = field(default_factory=list)
+
+
+@dataclass
+class Extracted:
+    """What the walk found in the main content."""
+
+    text: str
+    sections: list[Section]
+    items: list[Item]
+    links: list[str]
+
+
+class _Walker:
+    """One pass over the main content, fed element starts, ends and text.
+
+    All text goes into one list of chunks (with BREAK at block boundaries); links, list entries
+    and paragraphs remember where they started in it and slice it when they close. One append
+    per chunk keeps the walk cheap.
+    """
+
+    def __init__(self, base_url: str, page_url: str) -> None:
+        self.base = base_url
+        self.chunks: list[str] = []
+        self.line_start = 0
+        self.lines: list[tuple[str, int | None, bool]] = []  # (text, section, is_heading)
+        self.pre = 0
+        self.cur_pre = False
+        self.bold = 0
+        self.bold_chars = 0
+        self.plain_chars = 0
+        self.link: _Link | None = None
+        self.entries: list[_ListEntry] = []
+        self.paras: list[_Para] = []
+        self.heading_start: list[tuple[str, int]] = []
+        self.sections: list[Section] = []
+        self.open: list[int] = []  # indices of sections enclosing the current point
+        self.real: set[int] = set()  # sections from h1-h6 (not bold paragraphs)
+        self.items: list[Item] = []
+        self.pending: tuple[str, str | None, int | None] | None = None  # link-only paragraph
+        self.links: list[str] = []
+        self._seen_links: set[str] = {page_url}
+
+    @property
+    def section(self) -> int | None:
+        return self.open[-1] if self.open else None
+
+    # -- text ---------------------------------------------------------------------------------
+    def text(self, s: str) -> None:
+        if self.pre:
+            first, *rest = s.split("\n")
+            self._add(first)
+            for piece in rest:
+                self.newline()
+                self._add(piece)
+            self.cur_pre = True
+            return
+        self._add(s)
+
+    def _add(self, s: str) -> None:
+        self.chunks.append(s)
+        if self.paras:
+            n = len(s.strip())
+            if self.bold:
+                self.bold_chars += n
+            else:
+                self.plain_chars += n
+
+    def newline(self) -> None:
+        chunks = self.chunks
+        if len(chunks) > self.line_start:
+            line = "".join(chunks[self.line_start:])
+            if self.cur_pre:
+                self.cur_pre = False
+                line = line.rstrip(" \t\r\n\f")
+            else:
+                line = collapse(line).strip(" ")
+            if line.strip():  # a line of only no-break spaces is an empty paragraph: not shown
+                self.lines.append((line, self.open[-1] if self.open else None, False))
+            chunks.append(BREAK)
+            self.line_start = len(chunks)
+
+    def _joined(self, start: int, end: int | None = None) -> str:
+        return clean("".join(self.chunks[start:end]).replace(BREAK, " "))
+
+    # -- structure ----------------------------------------------------------------------------
+    def start(self, el: Element, tag: str) -> None:
+        if tag == "a":
+            href = el.get("href")
+            if href is not None and self.link is None:
+                url = resolve_link(href, self.base)
+                link = self.link = _Link(url, len(self.chunks))
+                if self.paras:
+                    self.paras[-1].links.append(link)
+                if self.entries:
+                    self.entries[-1].links.append(link)
+                if url is not None and url not in self._seen_links:
+                    self._seen_links.add(url)
+                    self.links.append(url)
+        elif tag == "strong" or tag == "b":
+            self.bold += 1
+        elif tag == "li":
+            self.entries.append(_ListEntry(len(self.chunks), self.section))
+        elif tag == "p":
+            self.paras.append(_Para(len(self.chunks), len(self.lines), self.section,
+                                    self.bold_chars, self.plain_chars))
+        elif tag in HEADING_LEVELS:
+            self.heading_start.append((tag, len(self.lines)))
+        elif tag == "pre":
+            self.pre += 1
+
+    def end(self, tag: str) -> None:
+        if tag == "a":
+            link = self.link
+            if link is not None:
+                link.end = len(self.chunks)
+                link.text = self._joined(link.start, link.end)
+                self.link = None
+        elif tag == "strong" or tag == "b":
+            self.bold = max(0, self.bold - 1)
+        elif tag == "li":
+            if self.entries:
+                self._entry_item(self.entries.pop())
+        elif tag == "p":
+            if self.paras:
+                self._end_para(self.paras.pop())
+        elif tag in HEADING_LEVELS:
+            if self.heading_start:
+                htag, start = self.heading_start.pop()
+                heading = clean(" ".join(line for line, _, _ in self.lines[start:]))
+                if heading:
+                    del self.lines[start:]
+                    self._open_section(heading, HEADING_LEVELS[htag], real=True)
+        elif tag == "pre":
+            self.pre = max(0, self.pre - 1)
+
+    def _open_section(self, heading: str, level: int, *, real: bool) -> None:
+        self._flush_pending("")
+        while self.open and self.sections[self.open[-1]].level >= level:
+            self.open.pop()
+        parent = self.open[-1] if self.open else None
+        self.sections.append(Section(heading=heading, level=level, parent=parent))
+        index = len(self.sections) - 1
+        self.open.append(index)
+        if real:
+            self.real.add(index)
+        self.lines.append((heading, index, True))
+
+    def _end_para(self, para: _Para) -> None:
+        if self.entries:  # a paragraph inside a list entry belongs to that entry
+            return
+        text = self._joined(para.start)
+        if not text:
+            return
+        bold = self.bold_chars - para.bold0
+        plain = self.plain_chars - para.plain0
+        links = [lk for lk in para.links if lk.end >= 0]
+        if len(links) == 1 and links[0].text == text:
+            # "<p><a>Title</a></p>": an item whose summary is the next paragraph, if any.
+            self._flush_pending("")
+            self.pending = (text, links[0].url, para.section)
+        elif len(text) <= _MAX_PSEUDO_HEADING and (
+            (bold and not plain and not links) or _ROMAN_HEADING_RE.match(text)
+        ):
+            self._pseudo_heading(para, text)
+        elif self.pending is not None:
+            self._flush_pending(text)
+        elif text.startswith(_BULLETS):
+            self._bullet_item(para, text, links)
+
+    def _pseudo_heading(self, para: _Para, heading: str) -> None:
+        """A bold-only (or "IV. ...") paragraph: a heading one level below the real one above."""
+        enclosing = next((i for i in reversed(self.open) if i in self.real), None)
+        level = min(6, self.sections[enclosing].level + 1) if enclosing is not None else 2
+        del self.lines[para.line:]
+        self._open_section(heading, level, real=False)
+
+    def _flush_pending(self, summary: str) -> None:
+        if self.pending is None:
+            return
+        title, url, section = self.pending
+        self.pending = None
+        self.items.append(Item(title=title, url=url, summary=summary, section=section))
+
+    def _bullet_item(self, para: _Para, text: str, links: list[_Link]) -> None:
+        """A Word-pasted "·" paragraph: a list entry in all but markup."""
+        body = text.lstrip("".join(_BULLETS)).strip()
+        if not body:
+            return
+        titled = next((lk for lk in links if lk.text), None)
+        if titled is not None and body.startswith(titled.text):
+            summary = clean(body[len(titled.text):])
+            self.items.append(Item(titled.text, titled.url, summary, para.section))
+        else:
+            # A link inside the sentence is not its title: the bullet is, pointing at the link.
+            url = titled.url if titled is not None else None
+            self.items.append(Item(body, url, "", para.section))
+
+    def _entry_item(self, entry: _ListEntry) -> None:
+        """An <li>: a link-led entry is titled by its link, the rest is its summary; any other
+        entry is titled by its first line (pointing at its first link, if any)."""
+        self._flush_pending("")
+        titled = next((lk for lk in entry.links if lk.end >= 0 and lk.text), None)
+        chunks = self.chunks
+        if titled is not None and not self._joined(entry.start, titled.start):
+            rest = chunks[titled.end:]
+            self.items.append(Item(titled.text, titled.url, _lines(rest), entry.section))
+            return
+        text = _lines(chunks[entry.start:])
+        if text:
+            title, _, summary = text.partition("\n")
+            url = titled.url if titled is not None else None
+            self.items.append(Item(title, url, summary, entry.section))
+
+    def finish(self) -> Extracted:
+        self.newline()
+        self._flush_pending("")
+        own: dict[int, list[str]] = {}
+        for line, section, is_heading in self.lines:
+            if section is not None and not is_heading:
+                own.setdefault(section, []).append(line)
+        sections = [
+            Section(s.heading, s.level, "\n".join(own.get(i, [])), s.parent)
+            for i, s in enumerate(self.sections)
+        ]
+        text = "\n".join(line for line, _, _ in self.lines)
+        return Extracted(text=text, sections=sections, items=self.items, links=self.links)
+
+
+def _lines(chunks: list[str]) -> str:
+    """Collected chunks as shown: one cleaned line per block, empty lines dropped."""
+    return "\n".join(line for line in map(clean, "".join(chunks).split(BREAK)) if line)
+
+
+_WATCHED = frozenset({"a", "strong", "b", "li", "p", "pre", *HEADING_LEVELS})
+
+
+def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
+    """Read the main content: visible text (one block per line), sections, items, links."""
+    w = _Walker(base_url, page_url)
+    block_tags = BLOCK_TAGS
+    watched = _WATCHED
+    stack: list[tuple[Element, bool]] = [(main, False)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        el, closing = pop()
+        tag = el.tag
+        if closing:
+            if tag in block_tags:
+                w.newline()
+            if tag in watched:
+                w.end(tag)
+            if el is not main:
+                s = el.tail
+                if s:
+                    w.text(s) if w.pre or w.paras else w.chunks.append(s)
+            continue
+        if el is not main and is_excluded(el):
+            if tag in block_tags:
+                w.newline()  # a skipped block still ends the line before it
+            s = el.tail
+            if s:
+                w.text(s) if w.pre or w.paras else w.chunks.append(s)
+            continue
+        if tag in block_tags or tag == "br":
+            w.newline()
+        if tag in watched:
+            w.start(el, tag)
+        s = el.text
+        if s:
+            # The common case inline (no <pre>, no paragraph to count bold text for): the walk's
+            # per-node cost is most of the parse.
+            w.text(s) if w.pre or w.paras else w.chunks.append(s)
+        push((el, True))
+        if len(el):
+            stack.extend([(child, False) for child in reversed(el)])
+    return w.finish()
