@@ -545,7 +545,8 @@ def export(archive: Archive, out: str | os.PathLike[str], fmt: str, *,
       row, NULL as an empty field.
     - ``json``: one file ``{"exported_at", "as_of", "tables": {name: [row objects]}}``.
     - ``jsonl``: one file, one JSON object per row of ``table`` (default: items).
-    - ``warc``: delegated to :func:`archive.warc.export_warc` (``as_of`` is its ``to_at``).
+    - ``warc``: delegated to :func:`archive.warc.export_warc` (``as_of`` is its ``to_at``:
+      captures up to WHEN).
     """
     out = os.fspath(out)
     if fmt not in EXPORT_FORMATS:
@@ -555,11 +556,9 @@ def export(archive: Archive, out: str | os.PathLike[str], fmt: str, *,
             from archive.warc import export_warc
         except ImportError as e:
             raise UsageError(f"WARC export is not available in this build ({e})") from None
-        to_at = resolve_when(archive.conn, as_of) if as_of is not None else None
-        stats = export_warc(archive, out, from_at=None, to_at=to_at)
-        records = getattr(stats, "records", None)
-        return ExportStats("warc", {"records": records} if isinstance(records, int) else {},
-                           [out])
+        counts = export_warc(archive, out, from_at=None, to_at=as_of)
+        return ExportStats("warc", {k: v for k, v in dict(counts).items()
+                                    if isinstance(v, int)}, [out])
     if table not in EXPORT_TABLES:
         raise UsageError(f"unknown table {table!r}; use {', '.join(EXPORT_TABLES)}")
     tables = export_tables(archive, as_of=as_of)
