@@ -55,6 +55,16 @@ _TYPOGRAPHIC = str.maketrans({
 # Hosts that moved without the documents changing: State's pre-2017 pages now live on the
 # archive host, and the move often came with http -> https.
 _HOST_ALIASES = {"www.state.gov": "2009-2017.state.gov", "state.gov": "2009-2017.state.gov"}
+# A line that only states the page's date ("Updated: Friday, October 21, 2016", a fact sheet's
+# dateline): masked when deciding whether the *content* changed, since the Updated date is
+# compared on its own (date-only bump, silent edit).
+_DATELINE_RE = re.compile(
+    r"^\s*(?:(?:last\s+)?(?:updated|modified|revised|posted|published)(?:\s+on)?\s*:?\s*)?"
+    r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?"
+    r"(?:[a-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[a-z]{3,9}\.?\s+\d{4}"
+    r"|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})\s*$",
+    re.IGNORECASE,
+)
 # Two unmatched sections at the same place are one renamed section when their content (text
 # words and item identities) is at least this similar.
 RENAME_SIMILARITY = 0.5
@@ -264,9 +274,10 @@ def _pair_by(keyfn: Callable[[int, bool], Hashable | None], n_old: int, n_new: i
 def match_items(old: Sequence[Item], new: Sequence[Item]) -> dict[int, int]:
     """Pair old item indices with new ones by identity; returns ``{old_index: new_index}``.
 
-    In order of trust: the same link URL (or, without a link, the same title); the same
-    document after a scheme or host move (:func:`canonical_url`); the same title and summary
-    under another link (a renamed link). Texts compare typographically folded.
+    In order of trust: the same entry exactly; the same link URL (or, without a link, the
+    same title); the same document after a scheme or host move (:func:`canonical_url`); the
+    same title and summary under another link (a renamed link). Texts compare typographically
+    folded.
     """
     pairs: dict[int, int] = {}
 
@@ -285,7 +296,12 @@ def match_items(old: Sequence[Item], new: Sequence[Item]) -> dict[int, int]:
         it = side(j, is_new)
         return (typographic(it.title), typographic(it.summary))
 
-    for keyfn in (ident, moved_host, same_words):
+    def exact(j: int, is_new: bool) -> Hashable:
+        # Identical entries first, so duplicates (two "Media Note" entries without links)
+        # pair with their own text rather than by position.
+        return (ident(j, is_new), same_words(j, is_new))
+
+    for keyfn in (exact, ident, moved_host, same_words):
         _pair_by(keyfn, len(old), len(new), pairs)
     return pairs
 
@@ -321,6 +337,36 @@ def _section_content(page: Page, index: int) -> list[str]:
     words = norm_text(page.sections[index].text).split()
     words += [i.url or norm_text(i.title) for i in page.items if i.section == index]
     return words
+
+
+def own_text(page: Page, index: int) -> str:
+    """A section's text without the lines that are its items' titles and summaries.
+
+    The parser's section text includes its list items; their changes are reported per item,
+    so a section's "text changed" should mean its own prose changed.
+    """
+    item_lines = set()
+    for i in page.items:
+        if i.section == index:
+            item_lines.update((norm_text(i.title), norm_text(i.summary)))
+    lines = page.sections[index].text.splitlines()
+    return "\n".join(ln for ln in lines if norm_text(ln) not in item_lines)
+
+
+def _undated(text: str) -> str:
+    """Text without its date-only lines (see _DATELINE_RE)."""
+    return "\n".join(ln for ln in text.splitlines() if not _DATELINE_RE.match(ln))
+
+
+def _content(page: Page) -> dict[str, Any]:
+    """What a silent edit / date-only bump compares: the records without the Updated date,
+    and without the lines of text that only state a date."""
+    rec = page.records()
+    rec.pop("updated_on")
+    rec["text"] = norm_text(_undated(page.text))
+    rec["sections"] = [[h, lv, par, norm_text(_undated(t))] for h, lv, par, t in
+                       ([norm_text(s.heading), s.level, s.parent, s.text] for s in page.sections)]
+    return rec
 
 
 def _similarity(a: list[str], b: list[str]) -> float:
@@ -447,7 +493,8 @@ def diff_sections(old: Page, new: Page, pairs: dict[int, int],
         if a.level != b.level:
             fields.append("level")
             trivial = False
-        text_changed, triv = _text_changed(a.text, b.text)
+        mine_a, mine_b = own_text(old, i), own_text(new, j)
+        text_changed, triv = _text_changed(mine_a, mine_b)
         if text_changed:
             fields.append("text")
             trivial = trivial and triv
@@ -456,7 +503,7 @@ def diff_sections(old: Page, new: Page, pairs: dict[int, int],
         change = "renamed" if i in renamed or heading_changed else "changed"
         out.append(((j, 0), SectionChange(
             change, _section_dict(a), _section_dict(b), fields, trivial,
-            word_diff(a.text, b.text) if text_changed else [])))
+            word_diff(mine_a, mine_b) if text_changed else [])))
     for i, a in enumerate(old.sections):
         if i not in pairs:
             before = max((pairs[k] for k in range(i) if k in pairs), default=-1)
@@ -495,11 +542,9 @@ def diff_pages(old: Page, new: Page) -> PageDiff:
         triv.append(t)
     triv += [s.trivial for s in result.sections] + [i.trivial for i in result.items]
 
-    # "Content" is everything the version hash sees except the Updated date.
-    before, after = old.records(), new.records()
-    before.pop("updated_on")
-    after.pop("updated_on")
-    content_changed = before != after
+    # "Content" is everything the version hash sees except the Updated date (and the lines of
+    # text that only state it).
+    content_changed = _content(old) != _content(new)
     if content_changed and old.updated_on == new.updated_on and new.updated_on:
         result.flags.append("silent_edit")
     if not content_changed and old.updated_on != new.updated_on:
@@ -778,7 +823,9 @@ def _page_change(archive: Archive, pid: int, before: PageState | None, after: Pa
         elif old is None and new is not None and before.gone:
             flags.append("returned")  # back after a 404/410: everything is as if new
             diff = diff_pages(Page(url=new.url), new)
-        if after.failed:
+        # A failure is news when it is a new observation; the same failed snapshot seen from
+        # both moments (nothing captured in between) is no change.
+        if after.failed and before.latest["id"] != after.latest["id"]:
             change = "failed"
         else:
             change = "changed" if diff.changed else "unchanged"
@@ -841,7 +888,7 @@ def describe(page: PageChange) -> str:
     if "title" in d.fields:
         old, new = d.fields["title"]
         parts.append(f"title {old!r} → {new!r}")
-    if d.text_diff and not d.items and not d.sections:
+    if d.text_diff and not d.items and not d.sections and "date_only" not in d.flags:
         parts.append("text edited")
     if "updated" in d.fields:
         old, new = d.fields["updated"]
