@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from scraper.errors import ArchiveLockedError
+from scraper.errors import ArchiveError, ArchiveLockedError
 
 
 class ArchiveLock:
@@ -28,7 +28,10 @@ class ArchiveLock:
 
     def acquire(self) -> None:
         """Take the lock or raise ArchiveLockedError naming the holder's pid."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise ArchiveError(f"cannot create the lock file {self.path}: {e.strerror}") from None
         deadline = time.monotonic() + self.wait
         while True:
             try:

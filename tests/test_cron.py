@@ -1,0 +1,254 @@
+"""Cron-grade operation with real processes: one crawl at a time, readers never blocked,
+SIGTERM and kill -9 in mid-crawl, quiet output, stale runs, migrations with a backup."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from archive.check import check
+from archive.schema import MIGRATIONS, SCHEMA_VERSION
+from archive.store import Archive, backup_path
+from tests.servers import LoopbackServer, Static, Trickle
+
+PY = [sys.executable, "-m", "scraper"]
+
+
+def hub(docs: list[str]) -> bytes:
+    items = "".join(f'<li><a href="{u}">Document {n}</a> Summary {n}.</li>'
+                    for n, u in enumerate(docs))
+    return (f"<html><body><main><h1>Hub</h1><p>Updated: Friday, October 21, 2016</p>"
+            f"<h2>Fact Sheets</h2><ul>{items}</ul></main></body></html>").encode()
+
+
+def doc(n: int) -> bytes:
+    return f"<html><body><main><h1>Doc {n}</h1><p>Body of document {n}.</p></main></body></html>".encode()
+
+
+@pytest.fixture
+def slow_site(http_server: Callable[..., LoopbackServer]) -> LoopbackServer:
+    """A hub whose three documents each take about a second to arrive."""
+    srv = http_server("127.0.0.2")
+    docs = [srv.url(f"/doc{n}") for n in range(3)]
+    srv.route("/hub", Static(body=hub(docs)))
+    for n in range(3):
+        srv.route(f"/doc{n}", Static(body=doc(n), delay=1.0))
+    return srv
+
+
+def crawl_args(db: Path, seed: str, *extra: str) -> list[str]:
+    return [*PY, "crawl", seed, "--db", str(db), "--delay", "0", "--ignore-robots",
+            "--timeout", "5", "--retries", "0", *extra]
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def count(db: Path, sql: str) -> int:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_second_crawl_exits_75_and_readers_are_not_blocked(tmp_path, slow_site):
+    db = tmp_path / "a.db"
+    first = subprocess.Popen(crawl_args(db, slow_site.url("/hub")), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: db.exists() and count(db, "SELECT count(*) FROM snapshots") >= 1)
+        started = time.monotonic()
+        second = subprocess.run(crawl_args(db, slow_site.url("/hub")), capture_output=True,
+                                text=True, timeout=30)
+        assert second.returncode == 75
+        assert time.monotonic() - started < 5  # at once, not after the first finished
+        assert second.stderr.count("\n") == 1 and "another crawl holds the archive" in second.stderr
+        # a reader during the crawl: answers at once, sees whole snapshots only
+        reader = subprocess.run([*PY, "history", "--db", str(db)], capture_output=True,
+                                text=True, timeout=30)
+        assert reader.returncode == 0, reader.stderr
+        assert first.poll() is None, "the first crawl should still be running"
+    finally:
+        out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert count(db, "SELECT count(*) FROM runs") == 1  # the refused crawl wrote nothing
+
+
+def test_wait_lets_the_second_crawl_run_after_the_first(tmp_path, slow_site):
+    db = tmp_path / "a.db"
+    first = subprocess.Popen(crawl_args(db, slow_site.url("/hub")), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: db.exists() and count(db, "SELECT count(*) FROM snapshots") >= 1)
+        second = subprocess.run(crawl_args(db, slow_site.url("/hub"), "--wait", "60"),
+                                capture_output=True, text=True, timeout=90)
+    finally:
+        first.communicate(timeout=60)
+    assert (first.returncode, second.returncode) == (0, 0), second.stderr
+    assert count(db, "SELECT count(*) FROM runs WHERE status = 'complete'") == 2
+
+
+def test_sigterm_keeps_what_was_captured_and_marks_the_run_interrupted(tmp_path, slow_site):
+    db = tmp_path / "a.db"
+    proc = subprocess.Popen(crawl_args(db, slow_site.url("/hub")), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: db.exists() and count(db, "SELECT count(*) FROM snapshots") >= 2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert "interrupted" in err
+    assert count(db, "SELECT count(*) FROM runs WHERE status = 'interrupted'") == 1
+    kept = count(db, "SELECT count(*) FROM snapshots WHERE outcome = 'new'")
+    assert kept >= 2
+    conn = sqlite3.connect(db)
+    assert check(conn).ok
+    conn.close()
+
+
+def test_kill_9_mid_body_leaves_a_consistent_archive_and_the_next_crawl_succeeds(
+        tmp_path, http_server):
+    srv = http_server("127.0.0.2")
+    srv.route("/hub", Static(body=hub([srv.url("/big")])))
+    # the body arrives slowly, so the kill lands while the server is still sending
+    srv.route("/big", Trickle(body=doc(9) * 40, interval=0.01))
+    db = tmp_path / "a.db"
+    proc = subprocess.Popen(crawl_args(db, srv.url("/hub"), "--timeout", "30"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: len(srv.requests_to("/big")) >= 1)
+    time.sleep(0.3)
+    proc.kill()  # SIGKILL: no handler runs, no transaction commits
+    proc.wait(timeout=10)
+    conn = sqlite3.connect(db)
+    try:
+        report = check(conn, deep=True)
+        assert report.ok, report.problems
+        assert report.running_runs == [1]  # left behind by the dead process
+    finally:
+        conn.close()
+    srv.route("/big", Static(body=doc(9)))
+    r = subprocess.run(crawl_args(db, srv.url("/hub")), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "marked stale run(s) [1] interrupted" in r.stderr
+    assert count(db, "SELECT count(*) FROM runs WHERE status = 'interrupted'") == 1
+    assert count(db, "SELECT count(*) FROM snapshots s JOIN pages p ON p.id = s.page_id"
+                     " WHERE p.url LIKE '%/big' AND s.outcome = 'new'") == 1
+
+
+def test_quiet_is_silent_when_nothing_changed_and_speaks_when_something_did(
+        tmp_path, http_server):
+    srv = http_server("127.0.0.2")
+    srv.route("/hub", Static(body=hub([srv.url("/d")])))
+    srv.route("/d", Static(body=doc(1)))
+    db = tmp_path / "a.db"
+    first = subprocess.run(crawl_args(db, srv.url("/hub"), "--quiet"), capture_output=True,
+                           text=True, timeout=60)
+    assert first.returncode == 0 and "added:" in first.stdout  # first sight is a change
+    again = subprocess.run(crawl_args(db, srv.url("/hub"), "--quiet"), capture_output=True,
+                           text=True, timeout=60)
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+    srv.route("/d", Static(body=doc(2)))
+    changed = subprocess.run(crawl_args(db, srv.url("/hub"), "--quiet"), capture_output=True,
+                             text=True, timeout=60)
+    assert changed.returncode == 0 and changed.stderr == ""
+    assert "changed:" in changed.stdout and "/d" in changed.stdout
+    srv.route("/d", Static(500))
+    failed = subprocess.run(crawl_args(db, srv.url("/hub"), "--quiet"), capture_output=True,
+                            text=True, timeout=60)
+    assert failed.returncode == 1 and failed.stdout == ""
+    assert "HTTP 500" in failed.stderr
+
+
+def test_log_file_keeps_a_permanent_record(tmp_path, http_server):
+    srv = http_server("127.0.0.2")
+    srv.route("/hub", Static(body=hub([srv.url("/d")])))
+    srv.route("/d", Static(500))
+    db, log = tmp_path / "a.db", tmp_path / "crawl.log"
+    r = subprocess.run(crawl_args(db, srv.url("/hub"), "--quiet", "--log-file", str(log),
+                                  "--log-level", "INFO"), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 1
+    text = log.read_text()
+    assert "failed:" in text and "/d" in text and "HTTP 500" in text
+
+
+def _archive_at_schema(path: Path, version: int) -> None:
+    """An archive as an older coop-archive (schema ``version``) would have left it."""
+    conn = sqlite3.connect(path)
+    for n in range(version):
+        conn.executescript(MIGRATIONS[n])
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute("INSERT INTO runs (started_at, seed_url, status) VALUES ('2016-10-21T00:00:00"
+                 ".000000Z', 'http://x/', 'complete')")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.skipif(SCHEMA_VERSION < 2, reason="needs a schema with more than one migration")
+def test_older_archive_is_backed_up_then_migrated(tmp_path):
+    path = tmp_path / "old.db"
+    _archive_at_schema(path, 1)
+    with Archive.open(path) as a:
+        assert a.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert a.conn.execute("SELECT seed_url FROM runs").fetchone()[0] == "http://x/"
+    backup = Path(backup_path(str(path), 1))
+    conn = sqlite3.connect(backup)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+    conn.close()
+
+
+@pytest.mark.skipif(SCHEMA_VERSION < 2, reason="needs a schema with more than one migration")
+def test_failed_migration_rolls_back_and_leaves_the_archive_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "old.db"
+    _archive_at_schema(path, 1)
+    import archive.store as store
+
+    broken = [*MIGRATIONS[:1], MIGRATIONS[1] + "\nCREATE TABLE runs (x);"]
+    monkeypatch.setattr(store, "MIGRATIONS", broken)
+    with pytest.raises(Exception, match="already exists"):
+        Archive.open(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+    conn.close()
+
+
+def test_archive_in_a_missing_directory_is_exit_3(tmp_path):
+    r = subprocess.run(crawl_args(tmp_path / "no" / "such" / "a.db", "http://127.0.0.2:9/"),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3
+    assert r.stderr.startswith("coop-archive: ") and r.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("args", [["--depth", "-1"], ["--delay", "x"], ["--bogus"]])
+def test_bad_arguments_are_exit_2(tmp_path, args):
+    r = subprocess.run([*PY, "crawl", "--db", str(tmp_path / "a.db"), *args],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_environment_variable_names_the_archive(tmp_path, http_server):
+    srv = http_server("127.0.0.2")
+    srv.route("/hub", Static(body=hub([])))
+    env = {**os.environ, "COOP_ARCHIVE_DB": str(tmp_path / "env.db")}
+    r = subprocess.run([*PY, "crawl", srv.url("/hub"), "--delay", "0", "--ignore-robots"],
+                       capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "env.db").exists() and not (tmp_path / "coop-archive.db").exists()
