@@ -55,6 +55,7 @@ from archive.timeutil import from_iso, parse_when, to_iso, utcnow_iso
 from scraper import __version__
 from scraper.errors import UsageError
 from scraper.fetch import FetchResult
+from scraper.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ GOOD_OUTCOMES = ("new", "unchanged", "not_modified", "gone")
 # A redirect record counts as a hop towards a response captured at most this long after it.
 REDIRECT_WINDOW = timedelta(seconds=60)
 MAX_HOPS = 10
+# Fields every WARC record must have (WARC 1.1, section 5); a header without them was cut.
+_MANDATORY = ("WARC-Type", "WARC-Record-ID", "WARC-Date", "Content-Length")
 
 
 # -- shared helpers -------------------------------------------------------------------------
@@ -149,17 +152,127 @@ def _status_line(status: int, reason: str | None) -> str:
     return f"{status} {reason}".rstrip()
 
 
-def _request_record(writer: WARCWriter, uri: str, row: sqlite3.Row | None,
-                    date: str) -> ArcWarcRecord:
-    parts = urlsplit(uri)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    version = (row["http_version"] if row is not None else None) or "HTTP/1.1"
-    headers = _headers(row["request_headers"]) if row is not None else []
-    if not any(k.lower() == "host" for k, _ in headers):
-        headers.insert(0, ("Host", parts.netloc))
-    sah = StatusAndHeaders(f"GET {target} {version}", headers, is_http_request=True)
-    return writer.create_warc_record(uri, "request", http_headers=sah,
-                                     warc_headers_dict={"WARC-Date": date})
+def _fields(info: dict[str, Any]) -> bytes:
+    """A warc-fields block (``name: value`` lines) of the non-empty values."""
+    return "".join(f"{k}: {' '.join(str(v).split())}\r\n" for k, v in info.items()
+                   if v not in (None, "")).encode("utf-8")
+
+
+class _Exporter:
+    """Writes snapshot rows as WARC records; one ``warcinfo`` per run they came from."""
+
+    def __init__(self, archive: Archive, writer: WARCWriter, stats: dict[str, Any]) -> None:
+        self.archive, self.writer, self.stats = archive, writer, stats
+        self.written: dict[str, tuple[str, str, str]] = {}  # sha256 -> (uri, date, digest)
+        self.run_infos: dict[int, str] = {}  # run id -> its warcinfo's WARC-Record-ID
+
+    def headers(self, row: sqlite3.Row, date: str) -> dict[str, str]:
+        return {"WARC-Date": date, "WARC-Warcinfo-ID": self.warcinfo(row["run_id"])}
+
+    def warcinfo(self, run_id: int) -> str:
+        """The warcinfo record describing run ``run_id``, written on first use."""
+        if run_id in self.run_infos:
+            return self.run_infos[run_id]
+        run = self.archive.conn.execute("SELECT * FROM runs WHERE id = ?",
+                                        (run_id,)).fetchone()
+        info = {
+            "software": f"coop-archive/{__version__}",
+            "format": "WARC File Format 1.1",
+            "description": f"coop-archive {run['source']} run {run_id} of {run['seed_url']}",
+            "isPartOf": os.path.basename(self.archive.path),
+            "coop-run": run_id, "coop-seed": run["seed_url"], "coop-source": run["source"],
+            "coop-started": run["started_at"], "coop-finished": run["finished_at"],
+            "coop-status": run["status"],
+        }
+        rec = self.writer.create_warc_record(
+            "", "warcinfo", payload=io.BytesIO(_fields(info)), length=len(_fields(info)),
+            warc_headers_dict={"WARC-Date": warc_date(run["started_at"])})
+        self.writer.write_record(rec)
+        self.stats["records"] += 1
+        rid = rec.rec_headers.get_header("WARC-Record-ID")
+        self.run_infos[run_id] = rid
+        return str(rid)
+
+    def row(self, row: sqlite3.Row) -> None:
+        date = warc_date(row["captured_at"])
+        if row["outcome"] not in GOOD_OUTCOMES or row["body_sha256"] is None:
+            self.failure(row, date)
+            return
+        self.stats["captures"] += 1
+        uri = row["final_url"] or row["url"]
+        self.redirects(row, uri, date)
+        sha = row["body_sha256"]
+        version = row["http_version"] or "HTTP/1.1"
+        status_line = _status_line(row["http_status"] or 200, row["reason"])
+        if row["outcome"] == "not_modified" or sha in self.written:
+            ref = self.written.get(sha)
+            if ref is None:
+                ref = _original_of(self.archive, sha, row)
+                self.stats["external_refs"] += 1
+            sah = StatusAndHeaders(status_line, _export_headers(row, None), protocol=version)
+            if row["outcome"] != "not_modified":
+                sah.headers.append(("Content-Length", str(_blob_size(self.archive, sha))))
+            resp = self.writer.create_revisit_record(uri, ref[2], ref[0], ref[1],
+                                                     http_headers=sah,
+                                                     warc_headers_dict=self.headers(row, date))
+            if row["outcome"] == "not_modified":
+                resp.rec_headers.replace_header("WARC-Profile", PROFILE_NOT_MODIFIED)
+            self.stats["revisits"] += 1
+        else:
+            body = self.archive.blob(sha)
+            sah = StatusAndHeaders(status_line, _export_headers(row, body), protocol=version)
+            resp = self.writer.create_warc_record(uri, "response", payload=io.BytesIO(body),
+                                                  length=len(body), http_headers=sah,
+                                                  warc_headers_dict=self.headers(row, date))
+            self.written[sha] = (uri, date, payload_digest(body))
+            self.stats["responses"] += 1
+        self.writer.write_request_response_pair(self.request(uri, row, date), resp)
+        self.stats["requests"] += 1
+        self.stats["records"] += 2
+
+    def request(self, uri: str, row: sqlite3.Row, date: str, *,
+                stored: bool = True) -> ArcWarcRecord:
+        parts = urlsplit(uri)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        version = row["http_version"] or "HTTP/1.1"
+        headers = _headers(row["request_headers"]) if stored else []
+        if not any(k.lower() == "host" for k, _ in headers):
+            headers.insert(0, ("Host", parts.netloc))
+        sah = StatusAndHeaders(f"GET {target} {version}", headers, is_http_request=True)
+        return self.writer.create_warc_record(uri, "request", http_headers=sah,
+                                              warc_headers_dict=self.headers(row, date))
+
+    def failure(self, row: sqlite3.Row, date: str) -> None:
+        """A failed or blocked capture has no exchange to write: a ``metadata`` record says so."""
+        fields = _fields({"coop-outcome": row["outcome"], "coop-error": row["error"] or ""})
+        rec = self.writer.create_warc_record(row["url"], "metadata", payload=io.BytesIO(fields),
+                                             length=len(fields),
+                                             warc_content_type="application/warc-fields",
+                                             warc_headers_dict=self.headers(row, date))
+        self.writer.write_record(rec)
+        self.stats["failures"] += 1
+        self.stats["records"] += 1
+
+    def redirects(self, row: sqlite3.Row, final: str, date: str) -> None:
+        """Bodiless 3xx responses for the hops a crawl followed (their headers are not kept)."""
+        try:
+            hops = json.loads(row["redirects"]) if row["redirects"] else []
+        except ValueError:
+            hops = []
+        if not hops:
+            return
+        targets = [h[1] for h in hops[1:]] + [final]
+        for (status, url), target in zip(hops, targets, strict=True):
+            sah = StatusAndHeaders(_status_line(int(status), None),
+                                   [("Location", target), ("Content-Length", "0")],
+                                   protocol=row["http_version"] or "HTTP/1.1")
+            rec = self.writer.create_warc_record(url, "response", payload=io.BytesIO(b""),
+                                                 length=0, http_headers=sah,
+                                                 warc_headers_dict=self.headers(row, date))
+            self.writer.write_request_response_pair(
+                self.request(url, row, date, stored=False), rec)
+            self.stats["redirects"] += 1
+            self.stats["records"] += 2
 
 
 def export_warc(archive: Archive, out_path: str | os.PathLike[str], *,
@@ -167,16 +280,21 @@ def export_warc(archive: Archive, out_path: str | os.PathLike[str], *,
     """Write the archive's captures (optionally those between two WHENs) to a WARC 1.1 file.
 
     ``out_path`` ending in ``.gz`` is written gzip-compressed per record (the usual
-    ``.warc.gz``). ``from_at`` / ``to_at`` are WHENs (a bare date covers its whole day).
-    Failed and blocked snapshots have no HTTP exchange to write and are skipped. The file is
-    written beside its final name and renamed into place, so a reader never sees half of it.
+    ``.warc.gz``). ``from_at`` / ``to_at`` are WHENs or archive instants (a bare date covers
+    its whole day). The file starts with a ``warcinfo`` describing the export; each run the
+    captures came from gets its own ``warcinfo`` (seed, source, times), which its records
+    name in ``WARC-Warcinfo-ID``. A failed or blocked snapshot, having no HTTP exchange, is a
+    ``metadata`` record (``coop-outcome``, ``coop-error``). The file is written beside its
+    final name and renamed into place, so a reader never sees half of it.
 
     Returns counts: ``captures``, ``responses``, ``revisits``, ``requests``, ``redirects``,
-    ``skipped_failed``, ``external_refs`` (304 revisits whose body lies before the exported
-    range, referring to a record not in this file), ``records`` and ``bytes``.
+    ``failures``, ``external_refs`` (304 revisits whose body lies before the exported range,
+    referring to a record not in this file), ``records`` and ``bytes``.
     """
     path = os.fspath(out_path)
     lo, hi = _bound(from_at, end=False), _bound(to_at, end=True)
+    if lo is not None and hi is not None and lo > hi:
+        raise UsageError(f"--from {from_at} is after --to {to_at}")
     where, args = ["1 = 1"], []
     if lo is not None:
         where.append("s.captured_at >= ?")
@@ -184,13 +302,12 @@ def export_warc(archive: Archive, out_path: str | os.PathLike[str], *,
     if hi is not None:
         where.append("s.captured_at <= ?")
         args.append(hi)
-    if lo is not None and hi is not None and lo > hi:
-        raise UsageError(f"--from {from_at} is after --to {to_at}")
     rows = archive.conn.execute(
         f"""SELECT s.*, p.url FROM snapshots s JOIN pages p ON p.id = s.page_id
              WHERE {" AND ".join(where)} ORDER BY s.captured_at, s.id""", args).fetchall()
-    stats = dict.fromkeys(("captures", "responses", "revisits", "requests", "redirects",
-                           "skipped_failed", "external_refs", "records"), 0)
+    stats: dict[str, Any] = dict.fromkeys(
+        ("captures", "responses", "revisits", "requests", "redirects", "failures",
+         "external_refs", "records"), 0)
     tmp = path + ".part"
     try:
         with open(tmp, "wb") as fh:
@@ -201,13 +318,15 @@ def export_warc(archive: Archive, out_path: str | os.PathLike[str], *,
                 "conformsTo":
                     "https://iipc.github.io/warc-specifications/specifications/warc-format/"
                     "warc-1.1/",
-                "description": "Captures exported from a coop-archive archive "
-                               f"({os.path.basename(archive.path)})",
-                "from": lo or "", "to": hi or "",
+                "description": "Captures exported from a coop-archive archive",
+                "isPartOf": os.path.basename(archive.path),
+                "coop-from": lo or "", "coop-to": hi or "",
             }
             writer.write_record(writer.create_warcinfo_record(os.path.basename(path), info))
             stats["records"] += 1
-            _export_rows(archive, writer, rows, stats)
+            exporter = _Exporter(archive, writer, stats)
+            for row in rows:
+                exporter.row(row)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -218,85 +337,22 @@ def export_warc(archive: Archive, out_path: str | os.PathLike[str], *,
     return stats
 
 
-def _export_rows(archive: Archive, writer: WARCWriter, rows: list[sqlite3.Row],
-                 stats: dict[str, Any]) -> None:
-    written: dict[str, tuple[str, str, str]] = {}  # body sha256 -> (uri, WARC-Date, digest)
-    for row in rows:
-        if row["outcome"] not in GOOD_OUTCOMES or row["body_sha256"] is None:
-            stats["skipped_failed"] += 1
-            continue
-        stats["captures"] += 1
-        date = warc_date(row["captured_at"])
-        uri = row["final_url"] or row["url"]
-        _export_redirects(writer, row, uri, date, stats)
-        sha = row["body_sha256"]
-        version = row["http_version"] or "HTTP/1.1"
-        status = row["http_status"] or 200
-        if row["outcome"] == "not_modified" or sha in written:
-            body = archive.blob(sha) if sha not in written else None
-            ref = written.get(sha) or _original_of(archive, sha, row, body)
-            if sha not in written:
-                stats["external_refs"] += 1
-            sah = StatusAndHeaders(_status_line(status, row["reason"]),
-                                   _export_headers(row, None), protocol=version)
-            if row["outcome"] != "not_modified":
-                sah.headers.append(("Content-Length", str(_blob_size(archive, sha))))
-            resp = writer.create_revisit_record(uri, ref[2], ref[0], ref[1], http_headers=sah,
-                                                warc_headers_dict={"WARC-Date": date})
-            if row["outcome"] == "not_modified":
-                resp.rec_headers.replace_header("WARC-Profile", PROFILE_NOT_MODIFIED)
-            stats["revisits"] += 1
-        else:
-            body = archive.blob(sha)
-            sah = StatusAndHeaders(_status_line(status, row["reason"]),
-                                   _export_headers(row, body), protocol=version)
-            resp = writer.create_warc_record(uri, "response", payload=io.BytesIO(body),
-                                             length=len(body), http_headers=sah,
-                                             warc_headers_dict={"WARC-Date": date})
-            written[sha] = (uri, date, payload_digest(body))
-            stats["responses"] += 1
-        req = _request_record(writer, uri, row, date)
-        writer.write_request_response_pair(req, resp)
-        stats["requests"] += 1
-        stats["records"] += 2
-
-
 def _blob_size(archive: Archive, sha: str) -> int:
     row = archive.conn.execute("SELECT size FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
     return int(row[0]) if row else 0
 
 
-def _original_of(archive: Archive, sha: str, row: sqlite3.Row,
-                 body: bytes | None) -> tuple[str, str, str]:
+def _original_of(archive: Archive, sha: str, row: sqlite3.Row) -> tuple[str, str, str]:
     """(uri, WARC-Date, digest) of the first capture in the archive that delivered ``sha``."""
     first = archive.conn.execute(
         """SELECT coalesce(s.final_url, p.url) AS uri, s.captured_at FROM snapshots s
              JOIN pages p ON p.id = s.page_id
             WHERE s.body_sha256 = ? AND s.outcome IN ('new', 'unchanged', 'gone')
             ORDER BY s.captured_at, s.id LIMIT 1""", (sha,)).fetchone()
-    digest = payload_digest(body if body is not None else archive.blob(sha))
+    digest = payload_digest(archive.blob(sha))
     if first is None:
         return row["final_url"] or row["url"], warc_date(row["captured_at"]), digest
     return first["uri"], warc_date(first["captured_at"]), digest
-
-
-def _export_redirects(writer: WARCWriter, row: sqlite3.Row, final: str, date: str,
-                      stats: dict[str, Any]) -> None:
-    """Bodiless 3xx responses for the hops a crawl followed (their own headers are not kept)."""
-    try:
-        hops = json.loads(row["redirects"]) if row["redirects"] else []
-    except ValueError:
-        hops = []
-    targets = [h[1] for h in hops[1:]] + [final]
-    for (status, url), target in zip(hops, targets, strict=True):
-        sah = StatusAndHeaders(_status_line(int(status), None),
-                               [("Location", target), ("Content-Length", "0")],
-                               protocol=row["http_version"] or "HTTP/1.1")
-        rec = writer.create_warc_record(url, "response", payload=io.BytesIO(b""), length=0,
-                                        http_headers=sah, warc_headers_dict={"WARC-Date": date})
-        writer.write_request_response_pair(_request_record(writer, url, None, date), rec)
-        stats["redirects"] += 1
-        stats["records"] += 2
 
 
 # -- import: reading records ----------------------------------------------------------------
@@ -306,7 +362,7 @@ def _export_redirects(writer: WARCWriter, row: sqlite3.Row, final: str, date: st
 class _Entry:
     """A response or revisit record, read whole and kept until the import sorts them."""
 
-    kind: str  # "response" | "revisit"
+    kind: str  # "response" | "revisit" | "failed" | "blocked" (our metadata records)
     uri: str
     date: str  # archive time text
     order: tuple[int, int]  # (file index, offset): ties in time keep file order
@@ -321,6 +377,8 @@ class _Entry:
     profile: str = ""
     record_id: str = ""
     where: str = ""
+    group: tuple[int, str] = (0, "")  # (file index, warcinfo record id): one run per group
+    error: str | None = None
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -332,6 +390,8 @@ class _FileRead:
     entries: list[_Entry] = field(default_factory=list)
     redirects: list[_Entry] = field(default_factory=list)
     requests: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    infos: dict[tuple[int, str], dict[str, str]] = field(default_factory=dict)
+    last_info: str = ""
     records: int = 0
     skipped: int = 0
 
@@ -346,7 +406,7 @@ class ImportReport:
     """
 
     files: list[str] = field(default_factory=list)
-    run_id: int | None = None
+    run_ids: list[int] = field(default_factory=list)
     records: int = 0
     captures: int = 0
     imported: int = 0
@@ -364,7 +424,7 @@ class ImportReport:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {"files": self.files, "run_id": self.run_id, "status": self.status,
+        return {"files": self.files, "run_ids": self.run_ids, "status": self.status,
                 "records": self.records, "captures": self.captures, "imported": self.imported,
                 "new_versions": self.new_versions, "duplicates": self.duplicates,
                 "skipped": self.skipped, "reconciled": self.reconciled,
@@ -420,28 +480,54 @@ def _read_file(path: str, index: int, problems: list[str]) -> _FileRead:
     return out
 
 
+class _QuietIterator(ArchiveIterator):
+    """warcio's iterator, minus the warning it writes to stderr itself (we count them)."""
+
+    INC_RECORD = ""
+
+
 def _read_from(fh: BinaryIO, path: str, index: int, out: _FileRead,
                problems: list[str]) -> int | None:
     """Read records from ``fh``'s position; return the offset where reading broke, or None."""
     name = os.path.basename(path)
-    it = ArchiveIterator(fh, check_digests=True)
+    it = _QuietIterator(fh, check_digests=True)
     at = fh.tell()
     records = iter(it)
     while True:
+        errors = it.err_count
         try:
             record = next(records)
         except StopIteration:
-            return None
+            return _trailing(fh, it.offset, name, problems)
         except Exception as e:  # warcio raises ArchiveLoadFailed, zlib.error, ValueError...
             problems.append(f"{name}: offset {it.offset}: unreadable: {_one_line(e)}")
             return max(it.offset, at)
+        if it.err_count > errors:
+            problems.append(f"{name}: offset {at}: record not followed by the blank lines "
+                            "that end a record (wrong Content-Length?)")
         at = it.offset
+        if record.format != "warc":
+            problems.append(f"{name}: offset {at}: not a WARC record")
+            return at
         out.records += 1
         try:
             _take(record, f"{name}: offset {at}", (index, at), out, problems)
         except Exception as e:
             problems.append(f"{name}: offset {at}: damaged record: {_one_line(e)}")
             return at
+
+
+def _trailing(fh: BinaryIO, end: int, name: str, problems: list[str]) -> int | None:
+    """Bytes after the last whole record (a cut-off record, or junk) are a problem."""
+    size = os.fstat(fh.fileno()).st_size
+    if end >= size:
+        return None
+    fh.seek(end)
+    if not fh.read(size - end).strip(b"\r\n\x00 "):
+        return None
+    problems.append(f"{name}: offset {end}: {size - end} bytes after the last whole record "
+                    "could not be read (a truncated record?)")
+    return end
 
 
 def _one_line(e: BaseException) -> str:
@@ -455,6 +541,11 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
     rec_type = record.rec_type
     uri = record.rec_headers.get_header("WARC-Target-URI") or ""
     raw = record.raw_stream.read()
+    missing = [f for f in _MANDATORY if not record.rec_headers.get_header(f)]
+    if missing:
+        problems.append(f"{where}: {rec_type or 'record'} {uri}: header lacks "
+                        f"{', '.join(missing)} (truncated?); skipped")
+        return
     expected = record.payload_length if record.http_headers else record.length
     if expected is not None and expected >= 0 and len(raw) < expected:
         problems.append(f"{where}: {rec_type} {uri}: truncated ({len(raw)} of {expected} "
@@ -463,6 +554,16 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
     if record.digest_checker is not None and record.digest_checker.passed is False:
         why = "; ".join(record.digest_checker.problems) or "digest mismatch"
         problems.append(f"{where}: {rec_type} {uri}: {why}; skipped")
+        return
+    index = order[0]
+    info_id = record.rec_headers.get_header("WARC-Warcinfo-ID") or out.last_info
+    if rec_type == "warcinfo":
+        out.last_info = record.rec_headers.get_header("WARC-Record-ID") or ""
+        out.infos[(index, out.last_info)] = _parse_fields(raw)
+        out.skipped += 1
+        return
+    if rec_type == "metadata":
+        _take_failure(record, raw, uri, where, order, (index, info_id), out)
         return
     if rec_type == "request":
         rid = record.rec_headers.get_header("WARC-Concurrent-To")
@@ -496,6 +597,7 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
         headers=[(str(k), str(v)) for k, v in http_headers.headers] if http_headers else [],
         wire_size=len(raw), record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
         digest=record.rec_headers.get_header("WARC-Payload-Digest"), where=where,
+        group=(index, info_id),
     )
     if rec_type == "revisit":
         ref_uri = record.rec_headers.get_header("WARC-Refers-To-Target-URI")
@@ -516,6 +618,37 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
     if entry.digest is None:
         entry.digest = payload_digest(raw)
     out.entries.append(entry)
+
+
+def _parse_fields(raw: bytes) -> dict[str, str]:
+    """A warc-fields block as a dict (later duplicates win)."""
+    out = {}
+    for line in raw.decode("utf-8", "replace").splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            out[name.strip()] = value.strip()
+    return out
+
+
+def _take_failure(record: ArcWarcRecord, raw: bytes, uri: str, where: str,
+                  order: tuple[int, int], group: tuple[int, str], out: _FileRead) -> None:
+    """Our ``metadata`` record of a failed or blocked capture; other metadata is skipped."""
+    fields = _parse_fields(raw)
+    date_text = record.rec_headers.get_header("WARC-Date")
+    outcome = fields.get("coop-outcome")
+    if outcome not in ("failed", "blocked") or not date_text \
+            or not uri.startswith(("http:", "https:")):
+        out.skipped += 1
+        return
+    try:
+        date = archive_time(date_text)
+    except ValueError:
+        out.skipped += 1
+        return
+    out.entries.append(_Entry(
+        kind=outcome, uri=uri, date=date, order=order, status=0, reason="", protocol="",
+        headers=[], record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
+        where=where, group=group, error=fields.get("coop-error") or outcome))
 
 
 # -- import: writing snapshots --------------------------------------------------------------
@@ -549,17 +682,17 @@ def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
     Records of all files are sorted by WARC-Date before they are written. A revisit takes
     its body from the record with the same payload digest (or the record it refers to) in
     these files, else from the archive's own capture of the referred URL at the referred
-    time. Snapshots are written one transaction each, in a run with source ``import`` that
-    is only created when there is something new to write.
+    time. Snapshots are written one transaction each (``origin_uri`` is the record's
+    WARC-Record-ID), in one run with source ``import`` per ``warcinfo`` record of the files
+    (so the runs of an exported archive come back as runs, with their seeds); a run is only
+    created when it has something new to write, so importing twice adds nothing at all.
+    Our own ``metadata`` records of failed captures come back as failed snapshots.
     """
-    from scraper.crawl import is_suspect
-    from scraper.parse import parse
-    from scraper.urls import normalize_url
-
     report = ImportReport(files=[os.fspath(p) for p in paths])
     entries: list[_Entry] = []
     redirects: list[_Entry] = []
     requests: dict[str, list[tuple[str, str]]] = {}
+    infos: dict[tuple[int, str], dict[str, str]] = {}
     for index, path in enumerate(report.files):
         if not os.path.isfile(path):
             report.problems.append(f"{path}: no such file")
@@ -570,56 +703,106 @@ def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
         entries += read.entries
         redirects += read.redirects
         requests.update(read.requests)
+        infos.update(read.infos)
     entries.sort(key=lambda e: (e.date, e.order))
-    by_digest: dict[str, bytes] = {}
-    by_ref: dict[tuple[str, str], bytes] = {}
-    touched: set[int] = set()
+    importer = _Importer(archive, report, redirects=redirects, requests=requests,
+                         infos=infos, clock=clock)
     for entry in entries:
-        body = _resolve(archive, entry, by_digest, by_ref, report)
+        importer.entry(entry)
+    if importer.touched:
+        report.reconciled = reconcile_pages(archive, importer.touched)
+    for run_id in report.run_ids:
+        archive.finish_run(run_id, "partial" if report.problems else "complete",
+                           finished_at=clock())
+    return report
+
+
+class _Importer:
+    """Turns sorted entries into snapshots (one run per warcinfo group, made on first use)."""
+
+    def __init__(self, archive: Archive, report: ImportReport, *, redirects: list[_Entry],
+                 requests: dict[str, list[tuple[str, str]]],
+                 infos: dict[tuple[int, str], dict[str, str]],
+                 clock: Callable[[], str]) -> None:
+        self.archive, self.report, self.redirects = archive, report, redirects
+        self.requests, self.infos, self.clock = requests, infos, clock
+        self.by_digest: dict[str, bytes] = {}
+        self.by_ref: dict[tuple[str, str], bytes] = {}
+        self.runs: dict[tuple[int, str], int] = {}
+        self.touched: set[int] = set()
+
+    def run_for(self, entry: _Entry, url: str) -> int:
+        if entry.group not in self.runs:
+            info = self.infos.get(entry.group, {})
+            seed = info.get("coop-seed") or url
+            options: dict[str, Any] = {"file": os.path.abspath(self.report.files[entry.group[0]])}
+            options.update({k: v for k, v in info.items() if k.startswith("coop-")
+                            or k in ("software", "wget-arguments", "operator", "isPartOf")})
+            run_id = self.archive.begin_run(seed, source="import", started_at=self.clock(),
+                                            options=options)
+            self.runs[entry.group] = run_id
+            self.report.run_ids.append(run_id)
+        return self.runs[entry.group]
+
+    def entry(self, entry: _Entry) -> None:
+        if entry.kind in ("failed", "blocked"):
+            self.failure(entry, normalize_url(entry.uri))
+            return
+        body = _resolve(self.archive, entry, self.by_digest, self.by_ref, self.report)
         if body is None:
-            continue
+            return
         media = _media(entry.header("Content-Type"))
         if not (200 <= entry.status < 300 or entry.status in (304, 404, 410)) \
                 or not _is_document(media, body):
-            report.skipped += 1
-            continue
-        report.captures += 1
-        first, hops = _requested(entry, redirects)
+            self.report.skipped += 1
+            return
+        self.report.captures += 1
+        first, hops = _requested(entry, self.redirects)
         url = normalize_url(first)
         sha = hashlib.sha256(body).hexdigest()
-        if _already(archive, url, entry.date, sha):
-            report.duplicates += 1
-            continue
-        if report.run_id is None:
-            report.run_id = archive.begin_run(
-                url, source="import", started_at=clock(),
-                options={"files": [os.path.abspath(p) for p in report.files]})
+        if _already(self.archive, url, entry.date, sha):
+            self.report.duplicates += 1
+            return
         result = FetchResult(
             url=first, final_url=entry.uri, status=entry.status, reason=entry.reason,
             http_version=entry.protocol, headers=entry.headers,
-            request_headers=requests.get(entry.record_id)
-            or requests.get(f"{entry.uri} {entry.date}") or [],
+            request_headers=self.requests.get(entry.record_id)
+            or self.requests.get(f"{entry.uri} {entry.date}") or [],
             body=body, redirects=hops, fetched_at=entry.date, bytes_received=entry.wire_size,
         )
-        result = _as_not_modified(archive, url, entry, result, sha, report)
+        self.store(entry, url, _as_not_modified(self.archive, url, entry, result, sha,
+                                                self.report))
+
+    def store(self, entry: _Entry, url: str, result: FetchResult) -> None:
+        from scraper.crawl import is_suspect
+        from scraper.parse import parse
+
         page = None
+        suspect = False
         if 200 <= result.status < 300:
-            page = parse(body, url=entry.uri, content_type=result.content_type,
+            page = parse(result.body, url=entry.uri, content_type=result.content_type,
                          http_charset=result.charset)
-        suspect = page is not None and is_suspect(page, result, _previous(archive, url,
-                                                                          entry.date))
-        rec = archive.record_snapshot(report.run_id, url, captured_at=entry.date,
-                                      result=result, page=page, suspect=suspect,
-                                      source="import")
-        touched.add(rec.page_id)
-        report.imported += 1
-        report.new_versions += int(rec.new_version)
-    if touched:
-        report.reconciled = reconcile_pages(archive, touched)
-    if report.run_id is not None:
-        archive.finish_run(report.run_id, "partial" if report.problems else "complete",
-                           finished_at=clock())
-    return report
+            suspect = is_suspect(page, result, _previous(self.archive, url, entry.date))
+        rec = self.archive.record_snapshot(
+            self.run_for(entry, url), url, captured_at=entry.date, result=result, page=page,
+            suspect=suspect, source="import", origin_uri=entry.record_id or None)
+        self.touched.add(rec.page_id)
+        self.report.imported += 1
+        self.report.new_versions += int(rec.new_version)
+
+    def failure(self, entry: _Entry, url: str) -> None:
+        self.report.captures += 1
+        if self.archive.conn.execute(
+                """SELECT 1 FROM snapshots s JOIN pages p ON p.id = s.page_id
+                    WHERE p.url = ? AND s.captured_at = ? AND s.outcome = ? LIMIT 1""",
+                (url, entry.date, entry.kind)).fetchone():
+            self.report.duplicates += 1
+            return
+        rec = self.archive.record_snapshot(
+            self.run_for(entry, url), url, captured_at=entry.date, error=entry.error,
+            blocked=entry.kind == "blocked", source="import", origin_uri=entry.record_id or None)
+        self.touched.add(rec.page_id)
+        self.report.imported += 1
 
 
 def _resolve(archive: Archive, entry: _Entry, by_digest: dict[str, bytes],
@@ -635,8 +818,6 @@ def _resolve(archive: Archive, entry: _Entry, by_digest: dict[str, bytes],
     if body is None and entry.refers_to is not None:
         body = by_ref.get(entry.refers_to)
         if body is None:
-            from scraper.urls import normalize_url
-
             row = archive.conn.execute(
                 """SELECT s.body_sha256 FROM snapshots s JOIN pages p ON p.id = s.page_id
                     WHERE (p.url = ? OR s.final_url = ?) AND s.captured_at = ?

@@ -54,7 +54,8 @@ def import_(files: tuple[str, ...], db: str, wait: float, quiet: bool, as_json: 
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     elif not quiet:
-        run = f"run {report.run_id}" if report.run_id is not None else "no new run"
+        ids = ", ".join(map(str, report.run_ids))
+        run = f"run(s) {ids}" if ids else "no new run"
         click.echo(f"import {report.status} ({run}): {report.captures} capture(s) found, "
                    f"{report.imported} imported, {report.new_versions} new version(s), "
                    f"{report.duplicates} already in the archive, "
