@@ -378,6 +378,7 @@ class _Entry:
     record_id: str = ""
     where: str = ""
     group: tuple[int, str] = (0, "")  # (file index, warcinfo record id): one run per group
+    concurrent: str = ""  # WARC-Concurrent-To (wget: the request record)
     error: str | None = None
 
     def header(self, name: str) -> str | None:
@@ -566,10 +567,14 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
         _take_failure(record, raw, uri, where, order, (index, info_id), out)
         return
     if rec_type == "request":
-        rid = record.rec_headers.get_header("WARC-Concurrent-To")
+        # warcio names the response in the request's WARC-Concurrent-To; wget names the
+        # request in the response's. Keep both keys, and (URI, date) as a last resort.
+        keys = (record.rec_headers.get_header("WARC-Concurrent-To"),
+                record.rec_headers.get_header("WARC-Record-ID"),
+                f"{uri} {record.rec_headers.get_header('WARC-Date')}")
         if record.http_headers is not None:
             headers = [(str(k), str(v)) for k, v in record.http_headers.headers]
-            for key in filter(None, (rid, f"{uri} {record.rec_headers.get_header('WARC-Date')}")):
+            for key in filter(None, keys):
                 out.requests[key] = headers
         return
     if rec_type not in ("response", "revisit") or not uri.startswith(("http:", "https:")):
@@ -598,6 +603,7 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
         wire_size=len(raw), record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
         digest=record.rec_headers.get_header("WARC-Payload-Digest"), where=where,
         group=(index, info_id),
+        concurrent=record.rec_headers.get_header("WARC-Concurrent-To") or "",
     )
     if rec_type == "revisit":
         ref_uri = record.rec_headers.get_header("WARC-Refers-To-Target-URI")
@@ -753,7 +759,7 @@ class _Importer:
             return
         media = _media(entry.header("Content-Type"))
         if not (200 <= entry.status < 300 or entry.status in (304, 404, 410)) \
-                or not _is_document(media, body):
+                or not _is_document(media, body) or urlsplit(entry.uri).path == "/robots.txt":
             self.report.skipped += 1
             return
         self.report.captures += 1
@@ -767,6 +773,7 @@ class _Importer:
             url=first, final_url=entry.uri, status=entry.status, reason=entry.reason,
             http_version=entry.protocol, headers=entry.headers,
             request_headers=self.requests.get(entry.record_id)
+            or self.requests.get(entry.concurrent)
             or self.requests.get(f"{entry.uri} {entry.date}") or [],
             body=body, redirects=hops, fetched_at=entry.date, bytes_received=entry.wire_size,
         )
