@@ -51,8 +51,9 @@ def stop_on_signals() -> Iterator[tuple[threading.Event, list[int]]]:
 def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, retries: int,
               max_bytes: int, backoff: float = 1.0, max_retry_after: float = 120.0, user_agent: str | None, ignore_robots: bool,
               allow_hosts: tuple[str, ...], wait: float, on_page: Any = None,
-              source: str = "crawl") -> tuple[RunSummary, list[int]]:
-    """Lock the archive, open it, crawl, and return the summary and the signals received."""
+              source: str = "crawl") -> tuple[RunSummary, list[int], str]:
+    """Lock the archive, open it, crawl; return the summary, the signals received and the
+    run's change summary (what changed, per page; "" when nothing did)."""
     from archive.lock import ArchiveLock
     from archive.store import Archive
     from scraper.crawl import crawl
@@ -77,7 +78,17 @@ def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, r
             summary = crawl(archive, seed, fetcher=fetcher, robots=robots, depth=depth,
                             delay=delay, stop=stop, on_page=on_page, options=options,
                             source=source)
-        return summary, received
+        changes = change_summary(archive, summary)
+        return summary, received, changes
+
+
+def change_summary(archive: Any, summary: RunSummary) -> str:
+    """The per-page change lines of a run (archive.diff.summarize_run), "" if none changed."""
+    if not summary.changed:
+        return ""
+    from archive.diff import summarize_run
+
+    return summarize_run(archive, summary.run_id)
 
 
 def _progress(report: PageReport) -> None:
@@ -85,7 +96,7 @@ def _progress(report: PageReport) -> None:
     click.echo(f"  {report.outcome:<12} {report.url}{flag}", err=True)
 
 
-def print_summary(summary: RunSummary, *, quiet: bool) -> None:
+def print_summary(summary: RunSummary, changes: str, *, quiet: bool) -> None:
     """The human summary: silent when quiet and nothing changed or failed."""
     c = summary.counts()
     changed = summary.changed
@@ -104,10 +115,8 @@ def print_summary(summary: RunSummary, *, quiet: bool) -> None:
             f"{c.get('gone', 0)} gone, {c.get('failed', 0)} failed, "
             f"{c.get('blocked', 0)} blocked"
         )
-    for p in changed:
-        label = "gone" if p.outcome == "gone" else "added" if p.first else "changed"
-        title = f" ({p.title})" if p.title else ""
-        click.echo(f"{label}: {p.url}{title}")
+    if changes:
+        click.echo(changes)
 
 
 @click.command()
@@ -155,7 +164,7 @@ def crawl(seed_url: str, db: str, depth: int, delay: float, timeout: float, retr
     """
     setup_logging(log_level, log_file, quiet=quiet or as_json)
     progress = _progress if (sys.stderr.isatty() and not quiet and not as_json) else None
-    summary, received = run_crawl(
+    summary, received, changes = run_crawl(
         db, seed_url, depth=depth, delay=delay, timeout=timeout, retries=retries,
         backoff=backoff, max_retry_after=max_retry_after, max_bytes=max_bytes, user_agent=user_agent, ignore_robots=ignore_robots,
         allow_hosts=allow_hosts, wait=wait, on_page=progress,
@@ -163,7 +172,7 @@ def crawl(seed_url: str, db: str, depth: int, delay: float, timeout: float, retr
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
     else:
-        print_summary(summary, quiet=quiet)
+        print_summary(summary, changes, quiet=quiet)
     if received:
         sig = received[0]
         click.echo(f"coop-archive: interrupted by signal {sig}; captured pages kept", err=True)
@@ -204,7 +213,47 @@ def history(url: str | None, db: str, as_json: bool) -> None:
                    f"{r['outcome']:<12} {r['url']}{flags}{err}")
 
 
+@click.command()
+@click.option("--db", default="demo-archive.db", show_default=True,
+              type=click.Path(dir_okay=False),
+              help="Where to write the demo archive (an earlier demo archive there is replaced).")
+@click.option("--format", "fmt", default="text", show_default=True,
+              type=click.Choice(["text", "json", "html"]), help="Format of the final diff.")
+@handle_errors
+def demo(db: str, fmt: str) -> None:
+    """Crawl the bundled offline copy of the site at 2016-10-21 and 2016-11-15, then show
+    what changed. Needs no network: the site is served on 127.0.0.1."""
+    from archive.diff import diff_between
+    from archive.report import render
+    from archive.store import Archive
+    from scraper.demo import run_demo
+
+    setup_logging("WARNING", None, quiet=False)
+
+    def on_run(snapshot: str, summary: RunSummary) -> None:
+        c = summary.counts()
+        click.echo(f"crawled the site as of {snapshot}: run {summary.run_id} {summary.status}, "
+                   f"{c['fetched']} pages, {c['new_versions']} new versions, "
+                   f"{c.get('gone', 0)} gone", err=True)
+
+    result = run_demo(db, on_run=on_run)
+    with Archive.open(db, readonly=True) as archive:
+        report = render(diff_between(archive, "2016-10-21", "2016-11-15"), fmt,
+                        color=sys.stdout.isatty())
+    click.echo(report.rstrip("\n"))
+    if fmt == "text":
+        click.echo(f"\nThe archive is {db}. Try:\n"
+                   f"  coop-archive history --db {db}\n"
+                   f"  coop-archive show --db {db} --as-of 2016-11-01\n"
+                   f"  coop-archive diff --db {db} --from 2016-10-21 --to 2016-11-15 "
+                   f"--format html > diff.html\n"
+                   f"  coop-archive search --db {db} 'Paris Agreement'", err=True)
+    if any(r.status != "complete" for r in result.runs):
+        raise SystemExit(EXIT_PARTIAL)
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to the CLI group."""
     group.add_command(crawl)
     group.add_command(history)
+    group.add_command(demo)
