@@ -54,6 +54,7 @@ _UTF8_MULTIBYTE_RE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 _DETECT_BYTES = 64 * 1024
+_HIGH_BYTES = bytes(range(0x80, 0x100))
 
 # windows-1252 as browsers decode it: Python's cp1252 codec refuses 0x81 0x8D 0x8F 0x90 0x9D,
 # browsers map them to the C1 controls. Decoding as latin-1 and translating 0x80-0x9F gives
@@ -121,7 +122,11 @@ def _decode_declared(body: bytes, codec: str) -> tuple[str, str] | None:
 
 def _repair_utf8(body: bytes) -> tuple[str, str]:
     """Bytes declared UTF-8 that are not: windows-1252 throughout, or a mix of both."""
-    if not _UTF8_MULTIBYTE_RE.search(body):
+    # Which is it? windows-1252 text can hold a few byte runs that happen to be valid UTF-8
+    # ("é" + nbsp + "€" is), so count: mixed documents are mostly valid UTF-8 with strays.
+    high = len(body) - len(body.translate(None, _HIGH_BYTES))
+    covered = sum(len(m) for m in _UTF8_MULTIBYTE_RE.findall(body))
+    if covered * 2 < high:
         return decode_cp1252(body), "windows-1252"
     # Real UTF-8 with windows-1252 pasted in: detwingle rewrites the stray bytes as UTF-8.
     from bs4.dammit import UnicodeDammit  # imported late: only the rare mixed case needs it

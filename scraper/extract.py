@@ -181,7 +181,7 @@ _PLAIN_URL_RE = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*/[^?#;\s\\]*\Z"
 
 
 def resolve_link(href: str | None, base: str) -> str | None:
-    """Absolute normalised http(s) URL for ``href``, or None (fragment, mailto:, javascript: ...)."""
+    """Absolute normalised http(s) URL for ``href``; None for fragments, mailto:, javascript: ..."""
     if not href:
         return None
     href = href.strip()
@@ -237,7 +237,9 @@ class _ListEntry:
 
     start: int
     section: int | None
+    slot: int  # index reserved in items, so a nested list's entries follow their parent's
     links: list[_Link] = field(default_factory=list)
+    holes: list[tuple[int, int]] = field(default_factory=list)  # nested entries' chunk ranges
 
 
 @dataclass
@@ -285,7 +287,7 @@ class _Walker:
         self.sections: list[Section] = []
         self.open: list[int] = []  # indices of sections enclosing the current point
         self.real: set[int] = set()  # sections from h1-h6 (not bold paragraphs)
-        self.items: list[Item] = []
+        self.items: list[Item | None] = []
         self.pending: tuple[str, str | None, int | None] | None = None  # link-only paragraph
         self.links: list[str] = []
         self._seen_links: set[str] = {page_url}
@@ -336,7 +338,10 @@ class _Walker:
     def start(self, el: Element, tag: str) -> None:
         if tag == "a":
             href = el.get("href")
-            if href is not None and self.link is None:
+            if href is not None:
+                if self.link is not None:
+                    # libxml2 nests an unclosed <a> around what follows; browsers close it.
+                    self.end("a")
                 url = resolve_link(href, self.base)
                 link = self.link = _Link(url, len(self.chunks))
                 if self.paras:
@@ -349,7 +354,9 @@ class _Walker:
         elif tag == "strong" or tag == "b":
             self.bold += 1
         elif tag == "li":
-            self.entries.append(_ListEntry(len(self.chunks), self.section))
+            self._flush_pending("")
+            self.items.append(None)
+            self.entries.append(_ListEntry(len(self.chunks), self.section, len(self.items) - 1))
         elif tag == "p":
             self.paras.append(_Para(len(self.chunks), len(self.lines), self.section,
                                     self.bold_chars, self.plain_chars))
@@ -369,7 +376,10 @@ class _Walker:
             self.bold = max(0, self.bold - 1)
         elif tag == "li":
             if self.entries:
-                self._entry_item(self.entries.pop())
+                entry = self.entries.pop()
+                self._entry_item(entry)
+                if self.entries:
+                    self.entries[-1].holes.append((entry.start, len(self.chunks)))
         elif tag == "p":
             if self.paras:
                 self._end_para(self.paras.pop())
@@ -448,18 +458,21 @@ class _Walker:
     def _entry_item(self, entry: _ListEntry) -> None:
         """An <li>: a link-led entry is titled by its link, the rest is its summary; any other
         entry is titled by its first line (pointing at its first link, if any)."""
-        self._flush_pending("")
-        titled = next((lk for lk in entry.links if lk.end >= 0 and lk.text), None)
         chunks = self.chunks
+        if entry.holes:  # leave nested entries out: they are items of their own
+            chunks = chunks[:]
+            for start, end in entry.holes:
+                chunks[start:end] = [""] * (end - start)
+        titled = next((lk for lk in entry.links if lk.end >= 0 and lk.text), None)
         if titled is not None and not self._joined(entry.start, titled.start):
             rest = chunks[titled.end:]
-            self.items.append(Item(titled.text, titled.url, _lines(rest), entry.section))
+            self.items[entry.slot] = Item(titled.text, titled.url, _lines(rest), entry.section)
             return
         text = _lines(chunks[entry.start:])
         if text:
             title, _, summary = text.partition("\n")
             url = titled.url if titled is not None else None
-            self.items.append(Item(title, url, summary, entry.section))
+            self.items[entry.slot] = Item(title, url, summary, entry.section)
 
     def finish(self) -> Extracted:
         self.newline()
@@ -473,7 +486,8 @@ class _Walker:
             for i, s in enumerate(self.sections)
         ]
         text = "\n".join(line for line, _, _ in self.lines)
-        return Extracted(text=text, sections=sections, items=self.items, links=self.links)
+        items = [item for item in self.items if item is not None]
+        return Extracted(text=text, sections=sections, items=items, links=self.links)
 
 
 def _lines(chunks: list[str]) -> str:
