@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import textwrap
 from typing import Any
 
@@ -234,20 +231,19 @@ def serve(db: str, host: str, port: int, immutable: bool) -> None:
     # Opening read-only first gives our one-line errors (missing, not an archive, too new,
     # not migrated) instead of Datasette's.
     Archive.open(db, readonly=True).close()
-    with tempfile.TemporaryDirectory(prefix="coop-archive-") as tmp:
-        meta_path = os.path.join(tmp, "metadata.json")
-        with open(meta_path, "w", encoding="utf-8") as f:
-            json.dump(datasette_metadata(db), f, ensure_ascii=False, indent=1)
-        # Default mode opens the file with mode=ro and notices a crawl's new rows; immutable
-        # skips that and must not be used on a file that changes.
-        cmd = [sys.executable, "-m", "datasette", "serve", *(["-i"] if immutable else []),
-               db, "--metadata", meta_path, "--host", host, "--port", str(port)]
-        click.echo(f"serving {db} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-        try:
-            code = subprocess.call(cmd)
-        except KeyboardInterrupt:
-            code = 0
-    sys.exit(code)
+    import asyncio
+
+    import uvicorn
+    from datasette.app import Datasette
+
+    # In-process rather than `datasette serve` in a child: SIGTERM/Ctrl-C stop one process,
+    # and the metadata needs no temporary file. The default (mutable) mode opens the file
+    # with mode=ro and notices a crawl's new rows; immutable skips that check.
+    ds = Datasette(files=[] if immutable else [db], immutables=[db] if immutable else [],
+                   metadata=datasette_metadata(db))
+    asyncio.run(ds.invoke_startup())
+    click.echo(f"serving {db} read-only at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
 
 
 @click.command("rebuild-fts")
