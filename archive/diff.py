@@ -345,7 +345,7 @@ def own_text(page: Page, index: int) -> str:
     The parser's section text includes its list items; their changes are reported per item,
     so a section's "text changed" should mean its own prose changed.
     """
-    item_lines = set()
+    item_lines: set[str] = set()
     for i in page.items:
         if i.section == index:
             item_lines.update((norm_text(i.title), norm_text(i.summary)))
@@ -364,8 +364,8 @@ def _content(page: Page) -> dict[str, Any]:
     rec = page.records()
     rec.pop("updated_on")
     rec["text"] = norm_text(_undated(page.text))
-    rec["sections"] = [[h, lv, par, norm_text(_undated(t))] for h, lv, par, t in
-                       ([norm_text(s.heading), s.level, s.parent, s.text] for s in page.sections)]
+    rec["sections"] = [[norm_text(s.heading), s.level, s.parent, norm_text(_undated(s.text))]
+                       for s in page.sections]
     return rec
 
 

@@ -636,3 +636,14 @@ def test_section_rename_requires_similar_content():
     assert [s.change for s in diff_pages(Page("u", sections=sections),
                                          Page("u", sections=replaced)).sections] == [
         "removed", "added"]
+
+
+def test_doctests_of_the_diff_modules():
+    import doctest
+
+    import archive.diff
+    import archive.report
+
+    for module in (archive.diff, archive.report):
+        failed, attempted = doctest.testmod(module)
+        assert attempted > 0 and failed == 0, module.__name__
