@@ -1,0 +1,174 @@
+"""Measure 4: what our whole parse costs against building lxml's tree alone.
+
+For each page, side by side and interleaved: ``scraper.parse.parse`` (decoding, one lxml
+tree, the walk into records) plus ``Page.content_hash()``, against ``lxml.html.fromstring``
+on the same bytes (the floor), and BeautifulSoup with the lxml builder for scale. Pages: the
+bundled site copy (scraper/sitedata), the test fixtures' HTML, and generated varied pages
+(bench/pages.py). Each time is the median of a few calls; the ratio reported is the median of
+the per-page ratios.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import lxml.html
+
+from bench.pages import generate
+from bench.util import ROOT, Result, median, ms, ratio, table, verdict
+from scraper.model import Page, norm_text
+from scraper.parse import parse
+from scraper.urls import normalize_url
+
+GOAL = 3.0
+HTML_SUFFIXES = (".html", ".htm", ".aspx")
+
+
+def fixture_pages() -> list[tuple[str, bytes]]:
+    """The HTML files under scraper/sitedata and tests/fixtures (whatever exists now)."""
+    out = []
+    for base in (ROOT / "scraper" / "sitedata", ROOT / "tests" / "fixtures"):
+        if base.is_dir():
+            for p in sorted(base.rglob("*")):
+                if p.is_file() and p.suffix.lower() in HTML_SUFFIXES:
+                    out.append((str(p.relative_to(ROOT)), p.read_bytes()))
+    return out
+
+
+def _best_of(fn: Callable[[], object], reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return median(times)
+
+
+def _parse(body: bytes) -> Page:
+    return parse(body, url="https://example.gov/page", content_type="text/html")
+
+
+def _bs4(body: bytes) -> Callable[[], object]:
+    from bs4 import BeautifulSoup
+
+    def build() -> object:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return BeautifulSoup(body, "lxml")
+    return build
+
+
+def measure(pages: list[tuple[str, bytes]], *, reps: int,
+            bs_every: int) -> list[dict[str, float | str]]:
+    """Per page: lxml floor, ours, and (every ``bs_every``-th page) BeautifulSoup, seconds."""
+    rows: list[dict[str, float | str]] = []
+    for n, (name, body) in enumerate(pages):
+        floor_fn = lambda b=body: lxml.html.fromstring(b)  # noqa: E731
+        _parse(body).content_hash()  # warm caches (regexes, imports) before timing
+        floor, parsed, hashed = [], [], []
+        for _ in range(reps):  # interleaved, so noise hits both alike
+            floor.append(_best_of(floor_fn, 1))
+            t = time.perf_counter()
+            page = _parse(body)
+            t1 = time.perf_counter()
+            page.content_hash()
+            hashed.append(time.perf_counter() - t1)
+            parsed.append(t1 - t)
+        row: dict[str, float | str] = {
+            "name": name, "size": len(body), "floor": median(floor),
+            "parse": median(parsed), "hash": median(hashed),
+            "ours": median([a + b for a, b in zip(parsed, hashed)])}
+        if bs_every and n % bs_every == 0:
+            row["bs4"] = _best_of(_bs4(body), max(1, reps // 2))
+        rows.append(row)
+    return rows
+
+
+def run(*, quick: bool) -> Result:
+    """Fixture pages plus generated ones; median ratio against the lxml floor."""
+    generated = generate(40 if quick else 300)
+    fixtures = fixture_pages()
+    reps = 3 if quick else 7
+    rows = measure(fixtures + generated, reps=reps, bs_every=2 if quick else 3)
+    ratios = [float(r["ours"]) / float(r["floor"]) for r in rows]
+    fx = [x for x, r in zip(ratios, rows) if "/" in str(r["name"])]
+    bs = [float(r["bs4"]) / float(r["floor"]) for r in rows if "bs4" in r]
+    worst = sorted(zip(ratios, rows), key=lambda t: t[0])[-3:]
+    by_shape: dict[str, list[float]] = {}
+    for x, r in zip(ratios, rows):
+        shape = str(r["name"]).split("-")[0] if "/" not in str(r["name"]) else "fixtures"
+        by_shape.setdefault(shape, []).append(x)
+    med = median(ratios)
+    parse_only = median([float(r["parse"]) / float(r["floor"]) for r in rows])
+    hash_only = median([float(r["hash"]) / float(r["floor"]) for r in rows])
+    body = "\n\n".join([
+        f"{len(fixtures)} fixture pages and {len(generated)} generated pages "
+        f"({min(int(r['size']) for r in rows) // 1024}-"
+        f"{max(int(r['size']) for r in rows) // 1024} KiB); each time the median of {reps} "
+        "interleaved calls. Ours = `parse()` + `content_hash()`; floor = "
+        "`lxml.html.fromstring` on the same bytes.",
+        table(["", "median per page", "/ floor (median of per-page ratios)"], [
+            ["lxml.html.fromstring (floor)", ms(median([float(r["floor"]) for r in rows])),
+             "1.00x"],
+            ["our parse + content hash", ms(median([float(r["ours"]) for r in rows])),
+             ratio(med)],
+            ["  of which parse()", ms(median([float(r["parse"]) for r in rows])),
+             ratio(parse_only)],
+            ["  of which content_hash()", ms(median([float(r["hash"]) for r in rows])),
+             ratio(hash_only)],
+            ["our parse + hash, fixture pages only", "", ratio(median(fx)) if fx else "n/a"],
+            ["BeautifulSoup(body, 'lxml') tree, for scale",
+             ms(median([float(r["bs4"]) for r in rows if "bs4" in r])), ratio(median(bs))],
+        ]),
+        "Per page shape (median ratio): " + ", ".join(
+            f"{k} {ratio(median(v))}" for k, v in sorted(by_shape.items())) + ".",
+        "Slowest against the floor: " + ", ".join(
+            f"{r['name']} ({int(r['size']) // 1024} KiB) {ratio(x)}" for x, r in worst) + ".",
+    ])
+    hot = hotspots(max(generated, key=lambda p: len(p[1]) if p[0].startswith("drupal") else 0))
+    body += "\n\n" + hot[0]
+    res = Result("parse", "4. Parse cost", body)
+    res.rows.append(("parse / lxml.html.fromstring (median)", f"<= {GOAL}x", ratio(med),
+                     verdict(med <= GOAL)))
+    if med > GOAL:
+        res.shortfalls.append(
+            f"The whole parse costs {med:.2f}x building the lxml tree (goal {GOAL}x): "
+            f"parse() alone {parse_only:.2f}x, content_hash() alone {hash_only:.2f}x. "
+            + hot[1])
+    if worst and worst[-1][0] > GOAL:
+        x, r = worst[-1]
+        res.shortfalls.append(
+            f"The worst page against its floor is {r['name']} ({int(r['size']) // 1024} KiB) "
+            f"at {x:.2f}x: long main texts and many links cost in Python per character and "
+            "per link, where lxml's tree costs in C.")
+    return res
+
+
+def hotspots(named: tuple[str, bytes]) -> tuple[str, str]:
+    """Timed evidence of where a large Drupal-like page's time goes: (markdown, sentence).
+
+    ``Page.content_hash`` normalises white space with a Unicode ``\\s+`` regex over the text
+    (and again over each section's text); ``str.split``/``join`` does the same job. The walk
+    normalises every link with urllib's urljoin/urlsplit/urlunsplit.
+    """
+    name, body = named
+    floor = median([_best_of(lambda: lxml.html.fromstring(body), 1) for _ in range(5)])
+    page = _parse(body)
+    text = page.text
+    regex = median([_best_of(lambda: norm_text(text), 1) for _ in range(5)])
+    split = median([_best_of(lambda: " ".join(text.split()), 1) for _ in range(5)])
+    links = [i.url for i in page.items if i.url] + page.links
+    urls = median([_best_of(lambda: [normalize_url(u, page.url) for u in links], 1)
+                   for _ in range(5)])
+    md = (f"Hot spots on {name} ({len(body) // 1024} KiB, lxml tree {ms(floor)}): "
+          f"`norm_text` of its main text {ms(regex)} (`' '.join(text.split())`, same result: "
+          f"{ms(split)}), and the hash normalises each section's text again; "
+          f"`normalize_url` of its {len(links)} links {ms(urls)}.")
+    sentence = (f"On a {len(body) // 1024} KiB page, white-space normalisation in "
+                f"scraper/model.py (`_SPACE_RE.sub`) costs {ms(regex)} per pass against "
+                f"{ms(split)} for str.split/join, and URL normalisation in scraper/urls.py "
+                f"{ms(urls)} for {len(links)} links, next to a {ms(floor)} lxml tree.")
+    return md, sentence
