@@ -261,7 +261,7 @@ def test_serve_runs_datasette_with_the_metadata(db: str) -> None:
         assert len(body) == 9
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/metadata.json") as r:
             meta = json.loads(r.read())
-        assert "item_history" in meta["databases"]["fixture"]["queries"]
+        assert "item_first_last_seen" in meta["databases"]["fixture"]["queries"]
     finally:
         if proc.poll() is None:
             proc.terminate()
