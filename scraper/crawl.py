@@ -163,7 +163,11 @@ class _HostWorker(threading.Thread):
             self._wait_turn(self.delay)
             if self.stop.is_set():
                 return _Done(task, self.clock(), error="interrupted before fetching")
+            fetches_robots = not self.robots.known(task.url)
             refusal = self.robots.refusal(task.url)
+            if fetches_robots:
+                # robots.txt was a request to this host too: Crawl-delay counts from it.
+                self.last_request[self.key] = time.monotonic()
             delay = max(self.delay, self.robots.crawl_delay(task.url) or 0.0)
             if refusal is not None:
                 # An unreachable robots.txt is the host failing, not a rule: a failure.

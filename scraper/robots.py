@@ -125,6 +125,16 @@ class RobotsCache:
             return "not an http(s) URL"
         return self._rules_for(origin).reason
 
+    def known(self, url: str) -> bool:
+        """True when ``url``'s robots.txt needs no fetch (cached, ignored, or not http(s))."""
+        if self.ignore:
+            return True
+        origin = origin_of(url)
+        if origin is None:
+            return True
+        with self._lock:
+            return origin in self._rules
+
     def reachable(self, url: str) -> bool:
         """False when ``url``'s robots.txt could not be had this run (a failure, not a rule)."""
         if self.ignore:

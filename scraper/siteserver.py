@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,6 +55,8 @@ class Request:
     method: str
     path: str
     headers: dict[str, str] = field(default_factory=dict)
+    started: float = 0.0  # time.monotonic() at arrival
+    finished: float = 0.0  # ... and once the response was written
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -186,9 +189,16 @@ class SiteServer:
 
     def _serve(self, h: _Handler, label: str, *, head: bool = False) -> None:
         path = urlsplit(h.path).path
+        req = Request(label, h.command, h.path, dict(h.headers.items()), time.monotonic())
         with self._lock:
-            self.requests.append(Request(label, h.command, h.path, dict(h.headers.items())))
+            self.requests.append(req)
             res = self._resources.get((label, path))
+        try:
+            self._respond(h, label, res, head)
+        finally:
+            req.finished = time.monotonic()
+
+    def _respond(self, h: _Handler, label: str, res: Resource | None, head: bool) -> None:
         if self.delay:
             threading.Event().wait(self.delay)
         if res is None or res.status != 200:
