@@ -662,7 +662,8 @@ def _take_failure(record: ArcWarcRecord, raw: bytes, uri: str, where: str,
 
 def _requested(entry: _Entry, redirects: list[_Entry]) -> tuple[str, list[tuple[int, str]]]:
     """The URL first asked for, and the hops, reconstructed from 3xx records just before."""
-    url, hops, seen = entry.uri, [], {entry.uri}
+    url, seen = entry.uri, {entry.uri}
+    hops: list[tuple[int, str]] = []
     when = from_iso(entry.date)
     for _ in range(MAX_HOPS):
         best = None
