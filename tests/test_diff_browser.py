@@ -134,3 +134,16 @@ def test_report_renders_to_a_screenshot(report_file, tmp_path):
     headless(report_file, tmp_path, f"--screenshot={shot}", "--window-size=1200,1600")
     assert shot.exists() and shot.stat().st_size > 10_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_missing_chromium_fails_loudly_unless_skipped_on_purpose(monkeypatch):
+    import tests.test_diff_browser as me
+
+    monkeypatch.setattr(me, "CHROMIUM_CANDIDATES", ("/nonexistent/chromium",))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("COOP_SKIP_BROWSER", raising=False)
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        me.chromium()
+    monkeypatch.setenv("COOP_SKIP_BROWSER", "1")
+    with pytest.raises(pytest.skip.Exception):
+        me.chromium()
