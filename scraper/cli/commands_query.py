@@ -166,7 +166,8 @@ def sql(query: str, db: str, params: tuple[tuple[str, str], ...], fmt: str | Non
     from archive.store import Archive
 
     with Archive.open(db, readonly=True) as archive:
-        result = run_sql(archive, query, dict(params))
+        # Positional ? placeholders with a dict are deprecated in Python 3.12: pass () then.
+        result = run_sql(archive, query, dict(params) if params else ())
     if fmt == "json":
         _echo_json(result.dicts())
     elif fmt == "csv":
