@@ -52,9 +52,10 @@ def resolve_when(conn: sqlite3.Connection, when: str | None, *, page_id: int | N
     the page's) first snapshot, or an unknown snapshot id, raises UsageError.
     """
     where, args = ("WHERE page_id = ?", (page_id,)) if page_id is not None else ("", ())
-    first, last = conn.execute(
-        f"SELECT min(captured_at), max(captured_at) FROM snapshots {where}", args
-    ).fetchone()
+    # Two queries, not one: SQLite answers a lone min() or max() from the index at once,
+    # but scans the table for both together.
+    first = conn.execute(f"SELECT min(captured_at) FROM snapshots {where}", args).fetchone()[0]
+    last = conn.execute(f"SELECT max(captured_at) FROM snapshots {where}", args).fetchone()[0]
     if first is None:
         raise UsageError("the archive holds no snapshots yet" if page_id is None
                          else "that page has no snapshots")
