@@ -56,7 +56,7 @@ def _article(rng: random.Random, paras: int) -> str:
 def _wrap(title: str, head: str, body: str) -> bytes:
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<title>{escape(title)} | Example Agency</title>{head}</head>"
-            f"<body>{body}</body></html>").encode("utf-8")
+            f"<body>{body}</body></html>").encode()
 
 
 def page(shape: str, rng: random.Random, size: int) -> bytes:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 import lxml.html
 
@@ -80,7 +79,7 @@ def measure(pages: list[tuple[str, bytes]], *, reps: int,
         row: dict[str, float | str] = {
             "name": name, "size": len(body), "floor": median(floor),
             "parse": median(parsed), "hash": median(hashed),
-            "ours": median([a + b for a, b in zip(parsed, hashed)])}
+            "ours": median([a + b for a, b in zip(parsed, hashed, strict=False)])}
         if bs_every and n % bs_every == 0:
             row["bs4"] = _best_of(_bs4(body), max(1, reps // 2))
         rows.append(row)
@@ -94,11 +93,11 @@ def run(*, quick: bool) -> Result:
     reps = 3 if quick else 7
     rows = measure(fixtures + generated, reps=reps, bs_every=2 if quick else 3)
     ratios = [float(r["ours"]) / float(r["floor"]) for r in rows]
-    fx = [x for x, r in zip(ratios, rows) if "/" in str(r["name"])]
+    fx = [x for x, r in zip(ratios, rows, strict=False) if "/" in str(r["name"])]
     bs = [float(r["bs4"]) / float(r["floor"]) for r in rows if "bs4" in r]
-    worst = sorted(zip(ratios, rows), key=lambda t: t[0])[-3:]
+    worst = sorted(zip(ratios, rows, strict=False), key=lambda t: t[0])[-3:]
     by_shape: dict[str, list[float]] = {}
-    for x, r in zip(ratios, rows):
+    for x, r in zip(ratios, rows, strict=False):
         shape = str(r["name"]).split("-")[0] if "/" not in str(r["name"]) else "fixtures"
         by_shape.setdefault(shape, []).append(x)
     med = median(ratios)

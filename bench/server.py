@@ -41,7 +41,9 @@ class _CountingWriter:
 class _CountingHandler(Handler):
     def setup(self) -> None:
         super().setup()
-        self.wfile = _CountingWriter(self.wfile, self.owner)  # type: ignore[assignment]
+        owner = self.owner
+        assert isinstance(owner, CountingServer)
+        self.wfile = _CountingWriter(self.wfile, owner)  # type: ignore[assignment]
 
 
 class CountingServer(LoopbackServer):

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (HTML templates keep their lines as a page would)
 """A synthetic copy of the hub and its documents, and how it changes over time.
 
 The pages look like the real ones (scraper/sitedata): a Drupal 7 hub with a mega-menu, a

@@ -1,0 +1,102 @@
+"""Measure 6: peak resident memory of a crawl that meets a 20 MB document, and of a diff.
+
+Each command runs in its own child process under a small wrapper that reports the child's
+``ru_maxrss`` (``resource.getrusage(RUSAGE_CHILDREN)`` in a fresh process, so no other child
+counts). The baseline is the same command shape with nothing big in it: a crawl of the hub
+alone, and ``python -m scraper --help``.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from pathlib import Path
+
+from bench import queries
+from bench.server import CountingServer, Page
+from bench.site import paragraph
+from bench.util import PYTHON, Result, kb, ratio, run_cmd, table
+
+BIG = 20_000_000
+_WRAPPER = ("import resource, subprocess, sys; "
+            "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)")
+
+
+def peak_rss(args: list[str]) -> int:
+    """Peak resident bytes of the command ``args`` (run to completion)."""
+    out = run_cmd([PYTHON, "-c", _WRAPPER, *args]).stdout.split()
+    if out[1] not in ("0", "1"):
+        raise RuntimeError(f"{' '.join(args)} exited {out[1]}")
+    return int(out[0]) * 1024  # Linux reports KiB
+
+
+def big_html(size: int) -> bytes:
+    """An HTML document of ``size`` bytes: headed sections of paragraphs and a table."""
+    rng = random.Random(9)
+    chunk = "".join(f"<h2>Part {i}</h2><p>{paragraph(rng)}</p><table><tr><td>{i}</td><td>"
+                    f"{paragraph(rng, 1)}</td></tr></table>" for i in range(400)).encode()
+    head = b"<!DOCTYPE html><html><head><title>Annual report</title></head><body><main>"
+    tail = b"</main></body></html>"
+    body = (chunk * (size // len(chunk) + 1))[: size - len(head) - len(tail)]
+    cut = body.rfind(b"</table>") + len(b"</table>")
+    return head + body[:cut] + b" " * (len(body) - cut) + tail
+
+
+def _crawl_rss(doc: bytes | None, content_type: str) -> int:
+    srv = CountingServer("127.0.0.2").start()
+    try:
+        link = '<li><a href="/big">Annual report</a></li>' if doc is not None else ""
+        hub = (f"<html><body><main><h1>Hub</h1><ul>{link}<li><a href='/small'>Small</a>"
+               "</li></ul></main></body></html>").encode()
+        srv.route("/", Page(hub))
+        srv.route("/small", Page(b"<html><body><main><p>small</p></main></body></html>"))
+        if doc is not None:
+            srv.route("/big", Page(doc, content_type=content_type))
+        with tempfile.TemporaryDirectory() as tmp:
+            return peak_rss([PYTHON, "-m", "scraper", "crawl", srv.url("/"), "--db",
+                             str(Path(tmp) / "m.db"), "--delay", "0", "--quiet",
+                             "--max-bytes", str(BIG + 1_000_000)])
+    finally:
+        srv.stop()
+
+
+def run(*, quick: bool) -> Result:
+    """Crawl with and without the big document; diff on the ten-year archive."""
+    size = 4_000_000 if quick else BIG
+    base = _crawl_rss(None, "text/html")
+    html = _crawl_rss(big_html(size), "text/html; charset=utf-8")
+    binary = _crawl_rss(random.Random(3).randbytes(size), "application/octet-stream")
+    db = queries.archive_for(quick)
+    help_rss = peak_rss([PYTHON, "-m", "scraper", "--help"])
+    diff_rss = peak_rss([PYTHON, "-m", "scraper", "diff", *queries.diff_args(quick),
+                         "--db", str(db)])
+    years = 1 if quick else 10
+    rows = [
+        ["crawl of the hub alone (baseline)", kb(base), "", ""],
+        [f"crawl meeting a {size / 1e6:.0f} MB HTML document", kb(html), kb(html - base),
+         ratio((html - base) / size)],
+        [f"crawl meeting a {size / 1e6:.0f} MB binary (not parsed)", kb(binary),
+         kb(binary - base), ratio((binary - base) / size)],
+        ["`python -m scraper --help` (baseline)", kb(help_rss), "", ""],
+        [f"`diff` between two dates, {years}-year archive", kb(diff_rss),
+         kb(diff_rss - help_rss), ""],
+    ]
+    body = "\n\n".join([
+        "Peak resident memory (ru_maxrss) of each command in its own process.",
+        table(["", "peak RSS", "above baseline", "above baseline / document size"], rows),
+    ])
+    res = Result("memory", "6. Memory", body)
+    over = (html - base) / size
+    res.rows.append((f"crawl peak RSS above baseline / document size ({size / 1e6:.0f} MB HTML)",
+                     "(reported)", ratio(over), ""))
+    res.rows.append((f"crawl peak RSS above baseline / document size ({size / 1e6:.0f} MB "
+                     "binary)", "(reported)", ratio((binary - base) / size), ""))
+    res.rows.append((f"diff peak RSS ({years}-year archive)", "(reported)", kb(diff_rss), ""))
+    if over > 10:
+        res.shortfalls.append(
+            f"A crawl that meets a {size / 1e6:.0f} MB HTML document peaks {over:.0f}x the "
+            "document's size above its baseline: the body is held whole (bytes, decoded "
+            "text, its UTF-8 re-encoding for lxml) and lxml's tree of it is several times "
+            "larger again.")
+    return res
