@@ -127,18 +127,17 @@ def cli() -> None:
 
 
 def _register() -> None:
-    # Imported here, not at module level of the commands, so `coop-archive --help` stays fast
-    # and one command's optional dependency cannot break the others.
-    from scraper.cli import commands_crawl
+    # Imported here, not at module level, so that `import scraper.cli` stays cheap and each
+    # command module imports its heavy dependencies only when its command runs.
+    from scraper.cli import (
+        commands_admin,
+        commands_crawl,
+        commands_diff,
+        commands_query,
+        commands_warc,
+    )
 
-    commands_crawl.register(cli)
-    for name in ("commands_diff", "commands_query", "commands_warc", "commands_admin"):
-        try:
-            module = __import__(f"scraper.cli.{name}", fromlist=["register"])
-        except ModuleNotFoundError as e:
-            if e.name != f"scraper.cli.{name}":
-                raise
-            continue
+    for module in (commands_crawl, commands_diff, commands_query, commands_warc, commands_admin):
         module.register(cli)
 
 
