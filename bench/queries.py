@@ -66,8 +66,12 @@ def run(*, quick: bool) -> Result:
               "python -m scraper --help": median(time_cmd([*base, "--help"], n_cmd))}
     cmd_times = {k: median(time_cmd(c, n_cmd)) for k, c in cmds.items()}
     start_up = floors["python -m scraper --help"]
-    rows = [[k, ms(cmd_times[k]), ratio(cmd_times[k] / start_up),
-             ms(max(cmd_times[k] - start_up, 0.0)), ms(lib_times[k])] for k in cmds]
+    def above(k: str) -> str:
+        extra = cmd_times[k] - start_up
+        return ms(extra) if extra > 0 else "within start-up noise"
+
+    rows = [[k, ms(cmd_times[k]), ratio(cmd_times[k] / start_up), above(k), ms(lib_times[k])]
+            for k in cmds]
     rows += [[k, ms(v), ratio(v / start_up), "", ""] for k, v in floors.items()]
     size = db_size(db)
     origin = f"generated in {gen_time:.0f} s" if generated else "cached in bench/out/"
@@ -82,9 +86,8 @@ def run(*, quick: bool) -> Result:
     res = Result("queries", f"5. Query latency on a {years}-year archive", body)
     diff_key = next(k for k in cmds if k.startswith("diff"))
     for key in cmds:
-        if key.startswith("history (all"):
-            continue
-        res.rows.append((f"`{key.split(' ')[0]}` command ({years}-year archive)",
+        what = key.split(" ")[0] + (" (all pages)" if key.startswith("history (all") else "")
+        res.rows.append((f"`{what}` command ({years}-year archive)",
                          f"< {INSTANT_GOAL:.0f} s, dominated by start-up",
                          f"{ms(cmd_times[key])} ({ratio(cmd_times[key] / start_up)} start-up)",
                          "meets" if cmd_times[key] < INSTANT_GOAL
@@ -94,12 +97,14 @@ def run(*, quick: bool) -> Result:
             f"`diff` between two dates takes {ms(cmd_times[diff_key])} as a command, "
             f"{ms(lib_times[diff_key])} of it in the library: not dominated by start-up "
             f"({ms(start_up)}).")
-    slow = [k for k in cmds if not k.startswith(("diff", "history (all"))
-            and cmd_times[k] >= 2 * start_up]
+    slow = [k for k in cmds if not k.startswith("diff") and cmd_times[k] >= 2 * start_up]
     for k in slow:
+        why = (f" The library returns all {snaps} rows in {ms(lib_times[k])}; the rest is the "
+               "command formatting and printing them one line at a time."
+               if k.startswith("history (all") else "")
         res.shortfalls.append(f"`{k}` takes {ms(cmd_times[k])} as a command "
                               f"({ms(lib_times[k])} in the library) against a "
-                              f"{ms(start_up)} start-up.")
+                              f"{ms(start_up)} start-up.{why}")
     res.rows.append((f"archive size on disk ({years} years)", "(reported)", kb(size), ""))
     return res
 
