@@ -214,7 +214,8 @@ def export(out: str, db: str, fmt: str, as_of: str | None, table: str) -> None:
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on (0.0.0.0 exposes the archive to the network).")
-@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on.")
 @click.option("--immutable", is_flag=True,
               help="Open as immutable (faster; only for a copy no crawl will write to).")
 @handle_errors
