@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -27,7 +26,6 @@ from typing import Any
 # researcher can tell which versions came from which parser.
 PARSER_VERSION = 1
 
-_SPACE_RE = re.compile(r"\s+")
 # Zero-width characters that never show but often differ between renderings of one page.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
@@ -43,8 +41,11 @@ def norm_text(s: str | None) -> str:
     """
     if not s:
         return ""
-    s = unicodedata.normalize("NFC", s).translate(_INVISIBLE)
-    return _SPACE_RE.sub(" ", s).strip()
+    if not s.isascii():
+        s = unicodedata.normalize("NFC", s).translate(_INVISIBLE)
+    # str.split() splits on exactly the Unicode white space \s matches (no-break spaces
+    # included) and is several times faster than a regular expression on long texts.
+    return " ".join(s.split())
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -31,6 +32,7 @@ def is_noise_param(name: str) -> bool:
     return n in NOISE_PARAMS or n.startswith(_NOISE_PREFIXES)
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_url(url: str, base: str | None = None) -> str:
     """Return the canonical spelling of ``url`` (resolved against ``base`` if given).
 

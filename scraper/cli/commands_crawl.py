@@ -199,57 +199,21 @@ def history(url: str | None, db: str, as_json: bool) -> None:
         if norm is not None and archive.page_id(norm) is None:
             raise Exit(f"no page {url} in {db}", 2)
         rows = archive.history(norm)
+    # One write, not one per row: a ten-year archive has tens of thousands of snapshots.
     if as_json:
+        out = [json.dumps(dict(r), ensure_ascii=False) for r in rows]
+    else:
+        out = []
         for r in rows:
-            click.echo(json.dumps(dict(r), ensure_ascii=False))
-        return
-    for r in rows:
-        status = r["http_status"] if r["http_status"] is not None else "-"
-        version = r["version_id"] if r["version_id"] is not None else "-"
-        mark = "*" if r["changed"] else " "
-        flags = " suspect" if r["suspect"] else ""
-        err = f"  {r['error']}" if r["error"] else ""
-        click.echo(f"{r['id']:>6} {r['captured_at']} {status!s:>4} v{version!s:<6}{mark} "
-                   f"{r['outcome']:<12} {r['url']}{flags}{err}")
-
-
-@click.command()
-@click.option("--db", default="demo-archive.db", show_default=True,
-              type=click.Path(dir_okay=False),
-              help="Where to write the demo archive (an earlier demo archive there is replaced).")
-@click.option("--format", "fmt", default="text", show_default=True,
-              type=click.Choice(["text", "json", "html"]), help="Format of the final diff.")
-@handle_errors
-def demo(db: str, fmt: str) -> None:
-    """Crawl the bundled offline copy of the site at 2016-10-21 and 2016-11-15, then show
-    what changed. Needs no network: the site is served on 127.0.0.1."""
-    from archive.diff import diff_between
-    from archive.report import render
-    from archive.store import Archive
-    from scraper.demo import run_demo
-
-    setup_logging("WARNING", None, quiet=False)
-
-    def on_run(snapshot: str, summary: RunSummary) -> None:
-        c = summary.counts()
-        click.echo(f"crawled the site as of {snapshot}: run {summary.run_id} {summary.status}, "
-                   f"{c['fetched']} pages, {c['new_versions']} new versions, "
-                   f"{c.get('gone', 0)} gone", err=True)
-
-    result = run_demo(db, on_run=on_run)
-    with Archive.open(db, readonly=True) as archive:
-        report = render(diff_between(archive, "2016-10-21", "2016-11-15"), fmt,
-                        color=sys.stdout.isatty())
-    click.echo(report.rstrip("\n"))
-    if fmt == "text":
-        click.echo(f"\nThe archive is {db}. Try:\n"
-                   f"  coop-archive history --db {db}\n"
-                   f"  coop-archive show --db {db} --as-of 2016-11-01\n"
-                   f"  coop-archive diff --db {db} --from 2016-10-21 --to 2016-11-15 "
-                   f"--format html > diff.html\n"
-                   f"  coop-archive search --db {db} 'Paris Agreement'", err=True)
-    if any(r.status != "complete" for r in result.runs):
-        raise SystemExit(EXIT_PARTIAL)
+            status = r["http_status"] if r["http_status"] is not None else "-"
+            version = r["version_id"] if r["version_id"] is not None else "-"
+            mark = "*" if r["changed"] else " "
+            flags = " suspect" if r["suspect"] else ""
+            err = f"  {r['error']}" if r["error"] else ""
+            out.append(f"{r['id']:>6} {r['captured_at']} {status!s:>4} v{version!s:<6}{mark} "
+                       f"{r['outcome']:<12} {r['url']}{flags}{err}")
+    if out:
+        click.echo("\n".join(out))
 
 
 def register(group: click.Group) -> None:
