@@ -216,6 +216,45 @@ def history(url: str | None, db: str, as_json: bool) -> None:
         click.echo("\n".join(out))
 
 
+@click.command()
+@click.option("--db", default="demo-archive.db", show_default=True,
+              type=click.Path(dir_okay=False),
+              help="Where to write the demo archive (an earlier demo archive there is replaced).")
+@click.option("--format", "fmt", default="text", show_default=True,
+              type=click.Choice(["text", "json", "html"]), help="Format of the final diff.")
+@handle_errors
+def demo(db: str, fmt: str) -> None:
+    """Crawl the bundled offline copy of the site at 2016-10-21 and 2016-11-15, then show
+    what changed. Needs no network: the site is served on 127.0.0.1."""
+    from archive.diff import diff_between
+    from archive.report import render
+    from archive.store import Archive
+    from scraper.demo import run_demo
+
+    setup_logging("WARNING", None, quiet=False)
+
+    def on_run(snapshot: str, summary: RunSummary) -> None:
+        c = summary.counts()
+        click.echo(f"crawled the site as of {snapshot}: run {summary.run_id} {summary.status}, "
+                   f"{c['fetched']} pages, {c['new_versions']} new versions, "
+                   f"{c.get('gone', 0)} gone", err=True)
+
+    result = run_demo(db, on_run=on_run)
+    with Archive.open(db, readonly=True) as archive:
+        report = render(diff_between(archive, "2016-10-21", "2016-11-15"), fmt,
+                        color=sys.stdout.isatty())
+    click.echo(report.rstrip("\n"))
+    if fmt == "text":
+        click.echo(f"\nThe archive is {db}. Try:\n"
+                   f"  coop-archive history --db {db}\n"
+                   f"  coop-archive show --db {db} --as-of 2016-11-01\n"
+                   f"  coop-archive diff --db {db} --from 2016-10-21 --to 2016-11-15 "
+                   f"--format html > diff.html\n"
+                   f"  coop-archive search --db {db} 'Paris Agreement'", err=True)
+    if any(r.status != "complete" for r in result.runs):
+        raise SystemExit(EXIT_PARTIAL)
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to the CLI group."""
     group.add_command(crawl)
