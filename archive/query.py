@@ -25,7 +25,7 @@ from typing import Any
 from archive.store import Archive
 from archive.timeline import PageState, page_state_at, pages_at, resolve_when
 from archive.timeutil import utcnow_iso
-from scraper.errors import UsageError
+from scraper.errors import ArchiveCorruptError, UsageError
 from scraper.model import Page, norm_text
 from scraper.urls import normalize_url
 
@@ -319,11 +319,18 @@ def rebuild_fts(archive: Archive) -> dict[str, int]:
     """
     if archive.readonly:
         raise UsageError("rebuild-fts needs the archive writable")
+    import sqlite_utils
+
     counts: dict[str, int] = {}
     with archive.transaction() as c:
+        db = sqlite_utils.Database(c)
         for fts, (table, _cols, _w) in FTS_TABLES.items():
-            c.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
-            counts[fts] = c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            # sqlite-utils finds each index by the layout its enable_fts() makes, which ours
+            # follows; its atomic() nests as a savepoint inside our transaction.
+            if db[table].detect_fts() != fts:
+                raise ArchiveCorruptError(f"full-text index {fts} of {table} is missing")
+            db[table].rebuild_fts()
+            counts[fts] = db[table].count
     for fts in FTS_TABLES:
         # Outside the transaction: an integrity-check failure is worth an exception here.
         archive.conn.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('integrity-check', 1)")
