@@ -7,6 +7,7 @@ the latest trustworthy snapshot at or before D; both are returned so callers can
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 
@@ -44,6 +45,27 @@ class PageState:
         return self.latest["outcome"] in ("failed", "blocked") or bool(self.latest["suspect"])
 
 
+def live_runs(conn: sqlite3.Connection) -> list[int]:
+    """Runs being written right now: status 'running' and their process still alive.
+
+    A crawl writes one page at a time, so a reader that looked at "the latest" mid-crawl would
+    see half a run (the new hub, the old documents). Defaults skip these runs' snapshots; a run
+    left 'running' by a dead process is stale and shown (the next crawl marks it interrupted).
+    """
+    live = []
+    for run_id, pid in conn.execute("SELECT id, pid FROM runs WHERE status = 'running'"):
+        if pid is None:
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            continue
+        except (PermissionError, OverflowError, ValueError):
+            pass  # exists but not ours to signal (PermissionError): alive
+        live.append(int(run_id))
+    return live
+
+
 def resolve_when(conn: sqlite3.Connection, when: str | None, *, page_id: int | None = None,
                  default: str = "latest") -> str:
     """Turn WHEN (ISO date/datetime, or a snapshot id) into an instant in archive text.
@@ -60,7 +82,19 @@ def resolve_when(conn: sqlite3.Connection, when: str | None, *, page_id: int | N
         raise UsageError("the archive holds no snapshots yet" if page_id is None
                          else "that page has no snapshots")
     if when is None:
-        return last if default == "latest" else first
+        if default != "latest":
+            return first
+        live = live_runs(conn)
+        if live:
+            # The latest instant no crawl in progress has written after: the last whole run.
+            marks = ",".join("?" * len(live))
+            done = conn.execute(
+                f"SELECT max(captured_at) FROM snapshots {where}"
+                f"{' AND' if where else ' WHERE'} captured_at < coalesce("
+                f"(SELECT min(captured_at) FROM snapshots WHERE run_id IN ({marks})), '~')",
+                (*args, *live)).fetchone()[0]
+            return done if done is not None else last
+        return last
     text = when.strip()
     if text.isdigit():
         row = conn.execute("SELECT captured_at FROM snapshots WHERE id = ?",

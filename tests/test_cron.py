@@ -258,3 +258,31 @@ def test_environment_variable_names_the_archive(tmp_path, http_server):
                        capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "env.db").exists() and not (tmp_path / "coop-archive.db").exists()
+
+
+def test_readers_default_to_the_last_whole_run_while_a_crawl_is_writing(tmp_path, http_server):
+    srv = http_server("127.0.0.2")
+    docs = [srv.url(f"/doc{n}") for n in range(3)]
+    srv.route("/hub", Static(body=hub(docs)))
+    for n in range(3):
+        srv.route(f"/doc{n}", Static(body=doc(n)))
+    db = tmp_path / "a.db"
+    assert subprocess.run(crawl_args(db, srv.url("/hub")), timeout=60).returncode == 0
+    # the second run: a new hub at once, then slow documents
+    srv.route("/hub", Static(body=hub(docs).replace(b"<h1>Hub</h1>", b"<h1>Hub renamed</h1>")))
+    for n in range(3):
+        srv.route(f"/doc{n}", Static(body=doc(n + 10), delay=1.0))
+    proc = subprocess.Popen(crawl_args(db, srv.url("/hub")), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: count(db, "SELECT count(*) FROM snapshots WHERE run_id = 2") >= 1)
+        shown = subprocess.run([*PY, "show", srv.url("/hub"), "--db", str(db), "--json"],
+                               capture_output=True, text=True, timeout=30)
+        assert shown.returncode == 0, shown.stderr
+        assert '"Hub renamed"' not in shown.stdout and '"Hub"' in shown.stdout
+        assert proc.poll() is None, "the crawl should still be running"
+    finally:
+        proc.wait(timeout=60)
+    shown = subprocess.run([*PY, "show", srv.url("/hub"), "--db", str(db), "--json"],
+                           capture_output=True, text=True, timeout=30)
+    assert '"Hub renamed"' in shown.stdout  # once the run is whole, it is the latest
