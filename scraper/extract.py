@@ -260,6 +260,8 @@ class Extracted:
     sections: list[Section]
     items: list[Item]
     links: list[str]
+    # True when a <pre> line is in the text: lines kept as written, not collapsed.
+    pre: bool = False
 
 
 class _Walker:
@@ -277,6 +279,7 @@ class _Walker:
         self.lines: list[tuple[str, int | None, bool]] = []  # (text, section, is_heading)
         self.pre = 0
         self.cur_pre = False
+        self.saw_pre = False
         self.bold = 0
         self.bold_chars = 0
         self.plain_chars = 0
@@ -299,6 +302,7 @@ class _Walker:
     # -- text ---------------------------------------------------------------------------------
     def text(self, s: str) -> None:
         if self.pre:
+            self.saw_pre = True
             first, *rest = s.split("\n")
             self._add(first)
             for piece in rest:
@@ -487,7 +491,8 @@ class _Walker:
         ]
         text = "\n".join(line for line, _, _ in self.lines)
         items = [item for item in self.items if item is not None]
-        return Extracted(text=text, sections=sections, items=items, links=self.links)
+        return Extracted(text=text, sections=sections, items=items, links=self.links,
+                         pre=self.saw_pre)
 
 
 def _lines(chunks: list[str]) -> str:

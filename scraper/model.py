@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -27,7 +28,8 @@ from typing import Any
 PARSER_VERSION = 1
 
 # Zero-width characters that never show but often differ between renderings of one page.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS), None)
 
 
 def norm_text(s: str | None) -> str:
@@ -42,10 +44,72 @@ def norm_text(s: str | None) -> str:
     if not s:
         return ""
     if not s.isascii():
-        s = unicodedata.normalize("NFC", s).translate(_INVISIBLE)
+        s = unicodedata.normalize("NFC", s)
+        if any(ch in s for ch in _INVISIBLE_CHARS):  # a C scan each; translate is per char
+            s = s.translate(_INVISIBLE)
     # str.split() splits on exactly the Unicode white space \s matches (no-break spaces
     # included) and is several times faster than a regular expression on long texts.
     return " ".join(s.split())
+
+
+# -- canonical JSON -------------------------------------------------------------------------------
+# json.dumps escapes per character; long texts almost never need it, and a few memchr scans
+# (``in`` with one character) prove that. The output is byte for byte json.dumps's with
+# sort_keys=True, separators=(",", ":"), ensure_ascii=False (tests/test_parse_hash.py).
+_JSON_CONTROLS = tuple(map(chr, range(0x20)))
+_encode_str = json.encoder.encode_basestring  # the C one when available; ensure_ascii=False
+_LONG = 256
+
+
+def _json_str(s: str) -> str:
+    if len(s) < _LONG:
+        return _encode_str(s)
+    for ch in _JSON_CONTROLS:
+        if ch in s:
+            return _encode_str(s)
+    if "\\" in s:
+        s = s.replace("\\", "\\\\")
+    if '"' in s:
+        s = s.replace('"', '\\"')
+    return '"' + s + '"'
+
+
+def _json_scalar(v: Any) -> str | None:
+    """JSON for a str, an int (not bool) or None; None for anything else."""
+    if type(v) is str:
+        return _json_str(v)
+    if v is None:
+        return "null"
+    if type(v) is int:
+        return int.__repr__(v)
+    return None
+
+
+def _canonical_json(rec: dict[str, Any]) -> str:
+    """json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for
+    :meth:`Page.records`'s shape; anything unexpected goes through json.dumps itself."""
+    try:
+        parts = []
+        for key in sorted(rec):
+            value = rec[key]
+            if type(value) is list:
+                rows = []
+                for row in value:
+                    if type(row) is not list:
+                        raise TypeError
+                    cells = [_json_scalar(v) for v in row]
+                    if None in cells:
+                        raise TypeError
+                    rows.append("[" + ",".join(cells) + "]")  # type: ignore[arg-type]
+                enc: str | None = "[" + ",".join(rows) + "]"
+            else:
+                enc = _json_scalar(value)
+            if enc is None or type(key) is not str:
+                raise TypeError
+            parts.append(_json_str(key) + ":" + enc)
+        return "{" + ",".join(parts) + "}"
+    except TypeError:
+        return json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -105,13 +169,14 @@ class Page:
         Links are not in it (they are derived from items and text), nor the URL (a page that
         moved but says the same is the same content).
         """
+        norm = self._norm
         return {
             "kind": self.kind,
             "title": norm_text(self.title),
             "updated_on": self.updated_on,
-            "text": norm_text(self.text),
+            "text": norm(self.text),
             "sections": [
-                [norm_text(s.heading), s.level, s.parent, norm_text(s.text)] for s in self.sections
+                [norm_text(s.heading), s.level, s.parent, norm(s.text)] for s in self.sections
             ],
             "items": [
                 [norm_text(i.title), i.url, norm_text(i.summary), i.section] for i in self.items
@@ -120,8 +185,25 @@ class Page:
 
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of :meth:`records` (the git-history recipe)."""
-        blob = json.dumps(self.records(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        blob = _canonical_json(self.records())
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def _note_norm(self, raw: str, normalised: str) -> None:
+        """Remember ``norm_text(raw)``, known to the parser for less than computing it costs.
+
+        Keyed by the identity of ``raw`` (a str cannot change), so reassigning a field simply
+        misses; not a field, so equality, ``to_dict`` and storage never see it.
+        """
+        hints = self.__dict__.setdefault("_norm_hints", {})
+        hints[id(raw)] = (raw, normalised)
+
+    def _norm(self, s: str) -> str:
+        hints = self.__dict__.get("_norm_hints")
+        if hints:
+            hit = hints.get(id(s))
+            if hit is not None and hit[0] is s:
+                return hit[1]
+        return norm_text(s)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the page as shown (not normalised)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 import warnings
 from datetime import date
 from typing import Any
@@ -112,7 +113,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
     if not title:
         title = _title_from_head(root)
     updated = _find_updated(found.text, main, h1)
-    return Page(
+    page = Page(
         url=url,
         title=title,
         updated_on=updated,
@@ -122,6 +123,39 @@ def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
         links=found.links,
         kind="html",
     )
+    if not found.pre:
+        _note_clean_lines(page)
+    return page
+
+
+# Every character str.split() splits on, but " " and "\n" (checked: tests/test_parse_hash.py).
+_ODD_SPACES = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in " \n")
+_ODD_SPACES_ASCII = "".join(ch for ch in _ODD_SPACES if ch < "\x80")
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"  # what norm_text drops
+
+
+def _note_clean_lines(page: Page) -> None:
+    """Hand the content hash ``norm_text`` of the text and section texts, when it is free.
+
+    Outside <pre>, the walk's lines are already collapsed (single spaces, none at the ends, no
+    empty line). If the text also holds no other white space, no zero-width character and is in
+    NFC, every line is its own ``norm_text``, so the text's (and each section's, made of the
+    same lines) is the text with its line breaks made spaces. A few C scans prove it; the hash
+    would otherwise split every text into words twice.
+    """
+    text = page.text
+    if not text:
+        return
+    if text.isascii():
+        if any(ch in text for ch in _ODD_SPACES_ASCII):
+            return
+    elif (any(ch in text for ch in _ODD_SPACES) or any(ch in text for ch in _INVISIBLE)
+          or not unicodedata.is_normalized("NFC", text)):
+        return
+    page._note_norm(text, text.replace("\n", " "))
+    for section in page.sections:
+        if section.text:
+            page._note_norm(section.text, section.text.replace("\n", " "))
 
 
 def _self_url(url: str) -> str:
