@@ -233,6 +233,22 @@ def _fts_error(query: str, e: sqlite3.Error) -> UsageError:
                       "AND/OR/NOT, prefix*, NEAR(a b))")
 
 
+_FTS_SYNTAX = re.compile(r'["*()^:+]|\b(AND|OR|NOT|NEAR)\b')
+
+
+def _literal_if_needed(conn: sqlite3.Connection, query: str) -> str:
+    """A query written as plain words, which FTS5 rejects only because of punctuation
+    (``U.S.-China``, ``S&ED``), is searched as those words, each a quoted phrase. A query that
+    uses FTS5 syntax itself is left alone, so its errors reach the user."""
+    try:
+        conn.execute("SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT 1", (query,)).fetchall()
+        return query
+    except sqlite3.OperationalError:
+        if _FTS_SYNTAX.search(query):
+            return query
+        return " ".join('"' + w.replace('"', '""') + '"' for w in query.split())
+
+
 def visible_versions(conn: sqlite3.Connection, at: str) -> set[int]:
     """The version ids the archive showed at instant ``at``, one per page at most."""
     return {s.version_id for s in pages_at(conn, at) if s.version_id is not None}
@@ -259,6 +275,7 @@ def search(archive: Archive, query: str, *, as_of: str | None = None, limit: int
         raise UsageError(f"unknown kind(s) {sorted(unknown)}; use {', '.join(KINDS)}")
     conn = archive.conn
     allowed = visible_versions(conn, resolve_when(conn, as_of)) if as_of is not None else None
+    query = _literal_if_needed(conn, query)
 
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for kind in kinds:
@@ -544,8 +561,32 @@ class ExportStats:
     files: list[str]
 
 
+def check_export_target(db_path: str, out: str, *, directory: bool, force: bool) -> None:
+    """Refuse an export target that would destroy something: the archive itself (or its WAL
+    and shared-memory files), an existing file unless ``force``, a file where a directory is
+    wanted and the other way round. Raises UsageError with one line."""
+    archive_files = [db_path, db_path + "-wal", db_path + "-shm", db_path + ".lock"]
+    for f in archive_files:
+        if os.path.exists(f) and os.path.exists(out) and os.path.samefile(f, out):
+            raise UsageError(f"{out} is the archive itself; choose another output")
+        if os.path.abspath(out) == os.path.abspath(f):
+            raise UsageError(f"{out} is the archive's own file; choose another output")
+    if directory:
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise UsageError(f"{out} exists and is not a directory (csv writes a directory)")
+        if os.path.isdir(out) and os.listdir(out) and not force:
+            names = ", ".join(sorted(os.listdir(out))[:3])
+            raise UsageError(f"{out} is not empty ({names} ...); use --force to overwrite")
+        return
+    if os.path.isdir(out):
+        raise UsageError(f"{out} is a directory; give a file name")
+    if os.path.exists(out) and not force:
+        raise UsageError(f"{out} exists; use --force to overwrite it")
+
+
 def export(archive: Archive, out: str | os.PathLike[str], fmt: str, *,
-           as_of: str | None = None, table: str = "items") -> ExportStats:
+           as_of: str | None = None, from_at: str | None = None, table: str = "items",
+           force: bool = False) -> ExportStats:
     """Write the tidy tables to ``out``.
 
     - ``csv``: ``out`` is a directory (created), one ``<table>.csv`` per table, UTF-8, header
@@ -553,17 +594,19 @@ def export(archive: Archive, out: str | os.PathLike[str], fmt: str, *,
     - ``json``: one file ``{"exported_at", "as_of", "tables": {name: [row objects]}}``.
     - ``jsonl``: one file, one JSON object per row of ``table`` (default: items).
     - ``warc``: delegated to :func:`archive.warc.export_warc` (``as_of`` is its ``to_at``:
-      captures up to WHEN).
+      captures up to WHEN; ``from_at`` its start).
+
+    Never overwrites the archive, and an existing output only with ``force``
+    (:func:`check_export_target`).
     """
     out = os.fspath(out)
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
+    check_export_target(archive.path, out, directory=(fmt == "csv"), force=force)
     if fmt == "warc":
-        try:
-            from archive.warc import export_warc
-        except ImportError as e:
-            raise UsageError(f"WARC export is not available in this build ({e})") from None
-        counts = export_warc(archive, out, from_at=None, to_at=as_of)
+        from archive.warc import export_warc
+
+        counts = export_warc(archive, out, from_at=from_at, to_at=as_of)
         return ExportStats("warc", {k: v for k, v in dict(counts).items()
                                     if isinstance(v, int)}, [out])
     if table not in EXPORT_TABLES:

@@ -9,6 +9,7 @@ transaction per page, so an interruption at any moment keeps every page already 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
@@ -18,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from archive.store import Archive, PreviousCapture
-from archive.timeutil import utcnow_iso
+from archive.timeutil import from_iso, utcnow_iso
 from scraper.errors import BlockedURLError, FetchError
 from scraper.fetch import Fetcher, FetchResult
 from scraper.model import Page, norm_text
@@ -100,7 +101,8 @@ class RunSummary:
 class _Task:
     url: str
     depth: int
-    previous: PreviousCapture | None
+    previous: PreviousCapture | None  # the last trustworthy capture (suspect baseline)
+    conditional: bool = False  # send its validators
 
 
 @dataclass
@@ -111,6 +113,7 @@ class _Done:
     page: Page | None = None
     error: str | None = None
     blocked: bool = False
+    skipped: bool = False  # never fetched (the crawl was stopped first): nothing to record
 
 
 def is_suspect(page: Page, result: FetchResult, previous: PreviousCapture | None) -> bool:
@@ -162,7 +165,7 @@ class _HostWorker(threading.Thread):
         try:
             self._wait_turn(self.delay)
             if self.stop.is_set():
-                return _Done(task, self.clock(), error="interrupted before fetching")
+                return _Done(task, self.clock(), skipped=True)
             fetches_robots = not self.robots.known(task.url)
             refusal = self.robots.refusal(task.url)
             if fetches_robots:
@@ -175,8 +178,8 @@ class _HostWorker(threading.Thread):
                              blocked=self.robots.reachable(task.url))
             self._wait_turn(delay)
             if self.stop.is_set():
-                return _Done(task, self.clock(), error="interrupted before fetching")
-            prev = task.previous
+                return _Done(task, self.clock(), skipped=True)
+            prev = task.previous if task.conditional else None
             try:
                 result = self.fetcher.fetch(
                     task.url,
@@ -213,13 +216,18 @@ def crawl(
     clock: Callable[[], str] = utcnow_iso,
     source: str = "crawl",
     options: dict[str, Any] | None = None,
+    revalidate_after: float | None = 7 * 86400,
 ) -> RunSummary:
     """Crawl ``seed`` and the documents linked from its main content into ``archive``.
 
     ``depth`` 0 is the seed alone; 1 adds the documents it links to, and so on. Each URL is
     fetched at most once per run. Returns a :class:`RunSummary`; the run's row in the archive
     says the same. Setting ``stop`` ends the crawl after the pages in flight, status
-    ``interrupted``.
+    ``interrupted``; pages not yet fetched then get no snapshot at all.
+
+    Conditional requests trust the server's validators, and a server that wrongly answers 304
+    would hide a change for ever; so a page whose last full (200) body is older than
+    ``revalidate_after`` seconds is fetched without validators (None: always trust them).
     """
     stop = stop or threading.Event()
     seed = normalize_url(seed)
@@ -237,6 +245,7 @@ def crawl(
                 archive, run_id, frontier, level, depth, summary, seen,
                 fetcher=fetcher, robots=robots, delay=delay, stop=stop, clock=clock,
                 last_request=last_request, on_page=on_page, source=source,
+                revalidate_after=revalidate_after,
             )
             room = max(0, max_pages - len(seen))
             if len(next_frontier) > room:
@@ -270,11 +279,12 @@ def _crawl_level(archive: Archive, run_id: int, urls: list[str], level: int, dep
                  summary: RunSummary, seen: set[str], *, fetcher: Fetcher, robots: RobotsCache,
                  delay: float, stop: threading.Event, clock: Callable[[], str],
                  last_request: dict[str, float],
-                 on_page: Callable[[PageReport], None] | None, source: str) -> list[str]:
+                 on_page: Callable[[PageReport], None] | None, source: str,
+                 revalidate_after: float | None) -> list[str]:
     by_host: dict[str, list[_Task]] = {}
     for url in urls:
         by_host.setdefault(host_key(url), []).append(
-            _Task(url, level, archive.previous_capture(url)))
+            _Task(url, level, *_previous(archive, url, clock(), revalidate_after)))
     out: queue.Queue[_Done] = queue.Queue()
     workers = [
         _HostWorker(key, tasks, out, fetcher=fetcher, robots=robots, delay=delay,
@@ -294,6 +304,8 @@ def _crawl_level(archive: Archive, run_id: int, urls: list[str], level: int, dep
                 break  # stopped early: the workers that quit will not send the rest
             continue
         received += 1
+        if done.skipped:
+            continue
         report = _record(archive, run_id, done, source)
         summary.pages.append(report)
         if on_page is not None:
@@ -306,6 +318,38 @@ def _crawl_level(archive: Archive, run_id: int, urls: list[str], level: int, dep
     for w in workers:
         w.join(timeout=0.1 if stop.is_set() else None)
     return next_urls
+
+
+def _previous(archive: Archive, url: str, now: str,
+              revalidate_after: float | None) -> tuple[PreviousCapture | None, bool]:
+    """The last trustworthy capture of ``url``, and whether a conditional request may rest on
+    it.
+
+    Not conditional when there is no capture, when its body can no longer be read (a damaged
+    blob must not make every later run fail on the 304 it would get), or when the last full
+    body is older than ``revalidate_after``.
+    """
+    prev = archive.previous_capture(url)
+    if prev is None or prev.body_sha256 is None:
+        return prev, False
+    try:
+        intact = hashlib.sha256(archive.blob(prev.body_sha256)).hexdigest() == prev.body_sha256
+    except Exception as e:  # any decoding failure: refetch in full rather than trust it
+        logger.warning("%s: stored body unreadable (%s); fetching it in full", url, e)
+        return prev, False
+    if not intact:
+        logger.warning("%s: stored body does not match its hash; fetching it in full", url)
+        return prev, False
+    if revalidate_after is not None:
+        row = archive.conn.execute(
+            """SELECT max(s.captured_at) FROM snapshots s JOIN pages p ON p.id = s.page_id
+                WHERE p.url = ? AND s.outcome IN ('new', 'unchanged') AND s.suspect = 0""",
+            (url,)).fetchone()
+        last_full = row[0] if row else None
+        if last_full is None or (from_iso(now) - from_iso(last_full)).total_seconds() \
+                >= revalidate_after:
+            return prev, False
+    return prev, True
 
 
 def _links_of(archive: Archive, done: _Done, report: PageReport) -> list[str]:
@@ -322,7 +366,7 @@ def _links_of(archive: Archive, done: _Done, report: PageReport) -> list[str]:
 
 def _record(archive: Archive, run_id: int, done: _Done, source: str) -> PageReport:
     task, result = done.task, done.result
-    if result is not None and result.not_modified and task.previous is None:
+    if result is not None and result.not_modified and not task.conditional:
         # We sent no validators, so a 304 is the server's error, not a confirmation.
         done.error, done.result, result = "304 Not Modified to an unconditional request", None, None
     suspect = bool(result is not None and done.page is not None

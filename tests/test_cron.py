@@ -235,11 +235,29 @@ def test_failed_migration_rolls_back_and_leaves_the_archive_as_it_was(tmp_path, 
     conn.close()
 
 
-def test_archive_in_a_missing_directory_is_exit_3(tmp_path):
+def test_archive_in_a_missing_directory_is_a_configuration_error(tmp_path):
     r = subprocess.run(crawl_args(tmp_path / "no" / "such" / "a.db", "http://127.0.0.2:9/"),
                        capture_output=True, text=True, timeout=60)
-    assert r.returncode == 3
-    assert r.stderr.startswith("coop-archive: ") and r.stderr.count("\n") == 1
+    assert r.returncode == 2
+    assert r.stderr.startswith("coop-archive: directory does not exist")
+    assert r.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("seed", ["not a url", "ftp://example.com/", "http:///nohost",
+                                  "http://127.0.0.2:99999/"])
+def test_bad_seed_is_exit_2_and_creates_nothing(tmp_path, seed):
+    r = subprocess.run(crawl_args(tmp_path / "a.db", seed), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_unwritable_log_file_is_exit_2(tmp_path):
+    r = subprocess.run(crawl_args(tmp_path / "a.db", "http://127.0.0.2:9/", "--log-file",
+                                  str(tmp_path / "no" / "x.log")),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "cannot write the log file" in r.stderr
 
 
 @pytest.mark.parametrize("args", [["--depth", "-1"], ["--delay", "x"], ["--bogus"]])
@@ -286,3 +304,55 @@ def test_readers_default_to_the_last_whole_run_while_a_crawl_is_writing(tmp_path
     shown = subprocess.run([*PY, "show", srv.url("/hub"), "--db", str(db), "--json"],
                            capture_output=True, text=True, timeout=30)
     assert '"Hub renamed"' in shown.stdout  # once the run is whole, it is the latest
+
+
+def test_a_server_that_always_answers_304_cannot_hide_a_change_for_ever(tmp_path, http_server):
+    srv = http_server("127.0.0.2")
+    body = {"v": hub([]).replace(b"Hub", b"Hub one")}
+
+    def reply(req):
+        if req.header("If-None-Match") or req.header("If-Modified-Since"):
+            return Static(304, headers=[("ETag", '"same"')], content_type=None)
+        return Static(body=body["v"], headers=[("ETag", '"same"')])
+
+    from tests.servers import Dynamic
+
+    srv.route("/hub", Dynamic(reply))
+    db = tmp_path / "a.db"
+    assert subprocess.run(crawl_args(db, srv.url("/hub")), timeout=60).returncode == 0
+    body["v"] = hub([]).replace(b"Hub", b"Hub two")
+    # within the revalidation window the (lying) 304 is trusted...
+    assert subprocess.run(crawl_args(db, srv.url("/hub")), timeout=60).returncode == 0
+    assert count(db, "SELECT count(*) FROM versions") == 1
+    time.sleep(1.1)
+    # ...after it, the page is fetched in full and the change is found
+    r = subprocess.run(crawl_args(db, srv.url("/hub"), "--revalidate-days", "0.00001"),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert count(db, "SELECT count(*) FROM versions") == 2
+    assert srv.requests_to("/hub")[-1].header("If-None-Match") is None
+
+
+@pytest.mark.parametrize("damage", ["28b52ffd00000000", "deadbeefdeadbeef"],
+                         ids=["decodes-to-something-else", "garbage"])
+def test_a_damaged_stored_body_is_refetched_not_a_crash(tmp_path, http_server, damage):
+    srv = http_server("127.0.0.2")
+    from tests.servers import Validated
+
+    srv.route("/hub", Validated(body=hub([srv.url("/d")])))
+    srv.route("/d", Static(body=doc(1)))
+    db = tmp_path / "a.db"
+    assert subprocess.run(crawl_args(db, srv.url("/hub")), timeout=60).returncode == 0
+    conn = sqlite3.connect(db)
+    # a valid empty zstd frame (decodes, but not to the body), or plain garbage
+    conn.execute(f"UPDATE blobs SET data = X'{damage}' WHERE sha256 = (SELECT body_sha256"
+                 " FROM snapshots WHERE id = 1)")
+    conn.commit()
+    conn.close()
+    r = subprocess.run(crawl_args(db, srv.url("/hub")), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    assert srv.requests_to("/hub")[-1].header("If-None-Match") is None  # fetched in full
+    assert count(db, "SELECT count(*) FROM snapshots WHERE run_id = 2 AND outcome = 'unchanged'"
+                 " AND page_id = 1") == 1

@@ -266,3 +266,67 @@ def test_serve_runs_datasette_with_the_metadata(db: str) -> None:
         if proc.poll() is None:
             proc.terminate()
             proc.communicate(timeout=10)
+
+
+# -- outputs that must never destroy or garble anything -------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "warc"])
+def test_export_never_overwrites_the_archive(db: str, fmt: str) -> None:
+    before = sha(db)
+    r = run("export", "--db", db, "--format", fmt, db)
+    assert r.returncode == 2 and "is the archive itself" in r.stderr
+    r = run("export", "--db", db, "--format", fmt, db + "-wal")
+    assert r.returncode == 2
+    assert sha(db) == before
+
+
+def test_export_refuses_an_existing_output_unless_forced(db: str, tmp_path: Path) -> None:
+    out = tmp_path / "items.json"
+    out.write_text("precious")
+    r = run("export", "--db", db, "--format", "json", str(out))
+    assert r.returncode == 2 and "--force" in r.stderr
+    assert out.read_text() == "precious"
+    assert run("export", "--db", db, "--format", "json", str(out), "--force").returncode == 0
+    assert json.loads(out.read_text())["tables"]["items"]
+    r = run("export", "--db", db, "--format", "csv", str(out))  # a file where a dir is wanted
+    assert r.returncode == 2 and "not a directory" in r.stderr
+    r = run("export", "--db", db, "--format", "json", str(tmp_path))  # a dir where a file is
+    assert r.returncode == 2 and "is a directory" in r.stderr
+    r = run("export", "--db", db, "--format", "json", str(tmp_path / "x.json"), "--from",
+            "2016-10-21")
+    assert r.returncode == 2 and "--from goes with --format warc" in r.stderr
+
+
+def test_sql_blobs_come_out_as_hex_in_every_format(db: str) -> None:
+    q = "SELECT x'00ff' AS b"
+    r = run("sql", "--db", db, q, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout) == [{"b": "00ff"}]
+    r = run("sql", "--db", db, q, "--csv")
+    assert r.stdout.splitlines() == ["b", "00ff"]
+
+
+def test_search_with_punctuation_is_read_as_words(db: str) -> None:
+    r = run("search", "--db", db, "U.S.-China", "--json")
+    assert r.returncode == 0, r.stderr
+    assert all("U.S.-China" in h["snippet"].replace("[", "").replace("]", "")
+               for h in json.loads(r.stdout))
+
+
+def test_show_neutralises_terminal_escapes_in_scraped_text(tmp_path: Path) -> None:
+    from archive.store import Archive
+    from scraper.model import Item, Page, Section
+    from tests.builders import capture
+
+    path = tmp_path / "esc.db"
+    url = "http://127.0.0.2/hub"
+    with Archive.open(path) as a:
+        capture(a, url, at("2016-10-21"), Page(
+            url=url, title="Hub \x1b[2J\x1b[31mRED", text="x",
+            sections=[Section("S", 2)], items=[Item("Bell\x07", None, "CR\rover", 0)]))
+    r = run("show", url, "--db", str(path))
+    assert r.returncode == 0, r.stderr
+    assert "\x1b" not in r.stdout and "\x07" not in r.stdout and "\r" not in r.stdout
+    assert "Hub \ufffd[2J\ufffd[31mRED" in r.stdout
+    r = run("show", url, "--db", str(path), "--json")
+    assert json.loads(r.stdout)["page"]["title"] == "Hub \x1b[2J\x1b[31mRED"  # data intact

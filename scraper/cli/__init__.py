@@ -60,6 +60,16 @@ class Exit(click.ClickException):
         click.echo(f"coop-archive: {self.format_message()}", err=True)
 
 
+_CONTROL = dict.fromkeys([*range(0, 9), *range(11, 32), 127, *range(128, 160)], "\ufffd")
+
+
+def printable(text: str) -> str:
+    """Scraped text made safe for a terminal or a cron mail: control characters (an ESC
+    starting a terminal escape sequence, a bell, a carriage return that overwrites the line)
+    become U+FFFD; new lines and tabs stay."""
+    return text.translate(_CONTROL)
+
+
 def exit_code_for(error: CoopError) -> int:
     """The exit code a library error maps to."""
     if isinstance(error, ArchiveLockedError):
@@ -112,7 +122,10 @@ def setup_logging(level: str, log_file: str | None, *, quiet: bool) -> None:
     err.setFormatter(logging.Formatter("coop-archive: %(message)s"))
     root.addHandler(err)
     if log_file:
-        fh = logging.FileHandler(log_file, encoding="utf-8")
+        try:
+            fh = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as e:
+            raise Exit(f"cannot write the log file {log_file}: {e.strerror}", EXIT_USAGE) from None
         fh.setLevel(numeric)
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(fh)

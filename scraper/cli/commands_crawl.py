@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import signal
 import sys
 import threading
@@ -10,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -20,9 +23,11 @@ from scraper.cli import (
     EXIT_PARTIAL,
     EXIT_SIGINT,
     EXIT_SIGTERM,
+    EXIT_USAGE,
     Exit,
     db_option,
     handle_errors,
+    printable,
     setup_logging,
 )
 from scraper.crawl import PageReport, RunSummary
@@ -51,7 +56,8 @@ def stop_on_signals() -> Iterator[tuple[threading.Event, list[int]]]:
 def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, retries: int,
               max_bytes: int, backoff: float = 1.0, max_retry_after: float = 120.0, user_agent: str | None, ignore_robots: bool,
               allow_hosts: tuple[str, ...], wait: float, on_page: Any = None,
-              source: str = "crawl") -> tuple[RunSummary, list[int], str]:
+              source: str = "crawl", revalidate_days: float = 7.0,
+              quiet: bool = False) -> tuple[RunSummary, list[int], str]:
     """Lock the archive, open it, crawl; return the summary, the signals received and the
     run's change summary (what changed, per page; "" when nothing did)."""
     from archive.lock import ArchiveLock
@@ -61,10 +67,17 @@ def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, r
     from scraper.robots import RobotsCache
     from scraper.safety import AddressPolicy
 
+    check_seed(seed)
+    parent = os.path.dirname(os.path.abspath(db))
+    if not os.path.isdir(parent):
+        raise Exit(f"directory does not exist: {parent}", EXIT_USAGE)
     with ArchiveLock(db, wait=wait), Archive.open(db) as archive:
         stale = archive.mark_stale_runs_interrupted()
         if stale:
-            click.echo(f"coop-archive: marked stale run(s) {stale} interrupted", err=True)
+            # Worth knowing once, not worth a cron mail: the log file keeps it when quiet.
+            logging.getLogger("scraper.cli").info("marked stale run(s) %s interrupted", stale)
+            if not quiet:
+                click.echo(f"coop-archive: marked stale run(s) {stale} interrupted", err=True)
         policy = AddressPolicy(seed, allow_hosts=allow_hosts)
         fetcher = Fetcher(user_agent=user_agent, timeout=(min(timeout, 10.0), timeout),
                           max_bytes=max_bytes, retries=retries, backoff=backoff,
@@ -77,9 +90,22 @@ def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, r
         with fetcher, stop_on_signals() as (stop, received):
             summary = crawl(archive, seed, fetcher=fetcher, robots=robots, depth=depth,
                             delay=delay, stop=stop, on_page=on_page, options=options,
-                            source=source)
+                            source=source,
+                            revalidate_after=revalidate_days * 86400 if revalidate_days else 0)
         changes = change_summary(archive, summary)
         return summary, received, changes
+
+
+def check_seed(seed: str) -> None:
+    """A seed must be an absolute http(s) URL with a host: anything else is a usage error
+    (exit 2) before the archive is even opened."""
+    parts = urlsplit(seed)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise Exit(f"not an http(s) URL: {seed!r}", EXIT_USAGE)
+    try:
+        parts.port
+    except ValueError:
+        raise Exit(f"bad port in {seed!r}", EXIT_USAGE) from None
 
 
 def change_summary(archive: Any, summary: RunSummary) -> str:
@@ -105,7 +131,7 @@ def print_summary(summary: RunSummary, changes: str, *, quiet: bool) -> None:
         problems = problems[1:] if problems and problems[0] is summary.pages[0] else problems
     for p in problems:
         what = "looks like an error page (kept, flagged suspect)" if p.suspect else p.error
-        click.echo(f"coop-archive: {p.url}: {what}", err=True)
+        click.echo(printable(f"coop-archive: {p.url}: {what}"), err=True)
     if quiet and not changed:
         return
     if not quiet:
@@ -116,7 +142,7 @@ def print_summary(summary: RunSummary, changes: str, *, quiet: bool) -> None:
             f"{c.get('blocked', 0)} blocked"
         )
     if changes:
-        click.echo(changes)
+        click.echo(printable(changes))
 
 
 @click.command()
@@ -141,6 +167,11 @@ def print_summary(summary: RunSummary, changes: str, *, quiet: bool) -> None:
 @click.option("--user-agent", default=None,
               help=f"User-Agent header (default: coop-archive/{__version__} (+project URL)).")
 @click.option("--ignore-robots", is_flag=True, help="Do not fetch or obey robots.txt.")
+@click.option("--revalidate-days", default=7.0, show_default=True,
+              type=click.FloatRange(0, 36500),
+              help="Fetch a page in full (no If-None-Match / If-Modified-Since) when its last "
+                   "full body is this old, so a server that wrongly answers 304 cannot hide a "
+                   "change for ever; 0: never send validators.")
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST",
               help="Allow this host even if it resolves to a private or loopback address.")
 @click.option("--wait", default=0.0, type=click.FloatRange(0, 86400), show_default=True,
@@ -154,9 +185,10 @@ def print_summary(summary: RunSummary, changes: str, *, quiet: bool) -> None:
               help="Level for --log-file (stderr shows warnings and up).")
 @handle_errors
 def crawl(seed_url: str, db: str, depth: int, delay: float, timeout: float, retries: int,
-          backoff: float, max_retry_after: float, max_bytes: int, user_agent: str | None, ignore_robots: bool,
-          allow_hosts: tuple[str, ...], wait: float, quiet: bool, as_json: bool,
-          log_file: str | None, log_level: str) -> None:
+          backoff: float, max_retry_after: float, max_bytes: int, user_agent: str | None,
+          ignore_robots: bool, revalidate_days: float, allow_hosts: tuple[str, ...],
+          wait: float, quiet: bool, as_json: bool, log_file: str | None,
+          log_level: str) -> None:
     """Fetch SEED_URL and the documents its content links to; store dated snapshots.
 
     Exit codes: 0 complete, 1 partial, 2 usage, 3 failed, 75 archive locked,
@@ -167,7 +199,8 @@ def crawl(seed_url: str, db: str, depth: int, delay: float, timeout: float, retr
     summary, received, changes = run_crawl(
         db, seed_url, depth=depth, delay=delay, timeout=timeout, retries=retries,
         backoff=backoff, max_retry_after=max_retry_after, max_bytes=max_bytes, user_agent=user_agent, ignore_robots=ignore_robots,
-        allow_hosts=allow_hosts, wait=wait, on_page=progress,
+        allow_hosts=allow_hosts, wait=wait, on_page=progress, revalidate_days=revalidate_days,
+        quiet=quiet or as_json,
     )
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
@@ -210,8 +243,8 @@ def history(url: str | None, db: str, as_json: bool) -> None:
             mark = "*" if r["changed"] else " "
             flags = " suspect" if r["suspect"] else ""
             err = f"  {r['error']}" if r["error"] else ""
-            out.append(f"{r['id']:>6} {r['captured_at']} {status!s:>4} v{version!s:<6}{mark} "
-                       f"{r['outcome']:<12} {r['url']}{flags}{err}")
+            out.append(printable(f"{r['id']:>6} {r['captured_at']} {status!s:>4} "
+                                 f"v{version!s:<6}{mark} {r['outcome']:<12} {r['url']}{flags}{err}"))
     if out:
         click.echo("\n".join(out))
 
@@ -239,7 +272,10 @@ def demo(db: str, fmt: str) -> None:
                    f"{c['fetched']} pages, {c['new_versions']} new versions, "
                    f"{c.get('gone', 0)} gone", err=True)
 
-    result = run_demo(db, on_run=on_run)
+    from archive.lock import ArchiveLock
+
+    with ArchiveLock(db):
+        result = run_demo(db, on_run=on_run)
     with Archive.open(db, readonly=True) as archive:
         report = render(diff_between(archive, "2016-10-21", "2016-11-15"), fmt,
                         color=sys.stdout.isatty())

@@ -11,7 +11,12 @@ from typing import Any
 
 import click
 
-from scraper.cli import EXIT_USAGE, Exit, db_option, handle_errors
+from scraper.cli import EXIT_USAGE, Exit, db_option, handle_errors, printable
+
+
+def _out(text: str) -> None:
+    """Print scraped text for a person: control characters neutralised (scraper.cli.printable)."""
+    click.echo(printable(text))
 
 
 def _echo_json(obj: Any) -> None:
@@ -20,32 +25,32 @@ def _echo_json(obj: Any) -> None:
 
 def _print_page_view(view: Any, *, text: bool) -> None:
     """The human form of :class:`archive.query.PageView`."""
-    click.echo(view.url)
+    _out(view.url)
     if view.status == "not_captured":
         first = f" (first captured {view.first_captured})" if view.first_captured else ""
-        click.echo(f"as of {view.at}: not captured yet{first}")
+        _out(f"as of {view.at}: not captured yet{first}")
         return
     latest = view.latest or {}
     if view.failed:
         why = latest.get("error") or ("looked like an error page" if latest.get("suspect")
                                       else latest.get("outcome"))
-        click.echo(f"note: the capture at {latest.get('captured_at')} (snapshot "
+        _out(f"note: the capture at {latest.get('captured_at')} (snapshot "
                    f"{latest.get('id')}) failed: {why}; showing the last good capture")
     if view.status == "no_content":
-        click.echo(f"as of {view.at}: no trustworthy capture yet")
+        _out(f"as of {view.at}: no trustworthy capture yet")
         return
     snap = view.snapshot or {}
     if view.status == "gone":
-        click.echo(f"as of {view.at}: GONE (HTTP {snap.get('http_status')} at "
+        _out(f"as of {view.at}: GONE (HTTP {snap.get('http_status')} at "
                    f"{snap.get('captured_at')}, snapshot {snap.get('id')})")
         return
     span = view.version_span
-    click.echo(f"as of {view.at}: snapshot {snap.get('id')} ({snap.get('captured_at')}, "
+    _out(f"as of {view.at}: snapshot {snap.get('id')} ({snap.get('captured_at')}, "
                f"{snap.get('outcome')}), version {view.version_id} "
                f"(seen {span.first_seen} .. {span.last_seen}, {span.snapshots} snapshot(s))")
     page = view.page
-    click.echo(f"title:   {page.title}")
-    click.echo(f"updated: {page.updated_on or '-'}")
+    _out(f"title:   {page.title}")
+    _out(f"updated: {page.updated_on or '-'}")
     by_section: dict[int | None, list[Any]] = {}
     for item in page.items:
         by_section.setdefault(item.section, []).append(item)
@@ -53,25 +58,25 @@ def _print_page_view(view: Any, *, text: bool) -> None:
     def items(of: int | None, indent: str) -> None:
         for item in by_section.get(of, []):
             link = f" <{item.url}>" if item.url else ""
-            click.echo(f"{indent}- {item.title}{link}")
+            _out(f"{indent}- {item.title}{link}")
             if item.summary:
-                click.echo(textwrap.fill(item.summary, width=96, initial_indent=indent + "    ",
+                _out(textwrap.fill(item.summary, width=96, initial_indent=indent + "    ",
                                          subsequent_indent=indent + "    "))
 
     for n, sec in enumerate(page.sections):
-        click.echo("")
-        click.echo(f"{'#' * max(sec.level, 1)} {sec.heading}")
+        _out("")
+        _out(f"{'#' * max(sec.level, 1)} {sec.heading}")
         if sec.text:
-            click.echo(textwrap.fill(sec.text, width=96))
+            _out(textwrap.fill(sec.text, width=96))
         items(n, "  ")
     if by_section.get(None):
-        click.echo("")
-        click.echo("(items outside any section)")
+        _out("")
+        _out("(items outside any section)")
         items(None, "  ")
     if text and page.text:
-        click.echo("")
-        click.echo("-- text --")
-        click.echo(page.text)
+        _out("")
+        _out("-- text --")
+        _out(page.text)
 
 
 @click.command()
@@ -130,18 +135,24 @@ def search(query: str, db: str, as_of: str | None, kinds: tuple[str, ...], limit
         return
     for n, h in enumerate(hits, 1):
         where = h.page_url + (f"  § {h.section}" if h.section else "")
-        click.echo(f"{n:>3}. [{h.kind}] {where}")
+        _out(f"{n:>3}. [{h.kind}] {where}")
         if h.kind == "item":
-            click.echo(f"     item: {h.title}" + (f" <{h.url}>" if h.url else ""))
-        click.echo(textwrap.fill(h.snippet.replace("\n", " "), width=96,
+            _out(f"     item: {h.title}" + (f" <{h.url}>" if h.url else ""))
+        _out(textwrap.fill(h.snippet.replace("\n", " "), width=96,
                                  initial_indent="     ", subsequent_indent="     "))
         versions = ",".join(str(v) for v in h.versions)
-        click.echo(f"     seen {h.first_seen} .. {h.last_seen} in version(s) {versions}"
+        _out(f"     seen {h.first_seen} .. {h.last_seen} in version(s) {versions}"
                    f"  (rank {h.rank:.3f})")
 
 
+def _plain(v: Any) -> Any:
+    """A BLOB as hex (what sqlite3's own shell shows as X'..'), anything else as is."""
+    return v.hex() if isinstance(v, (bytes, bytearray, memoryview)) else v
+
+
 def _cell(v: Any, width: int) -> str:
-    s = "NULL" if v is None else str(v).replace("\n", " ")
+    v = _plain(v)
+    s = "NULL" if v is None else printable(str(v)).replace("\n", " ")
     return s if len(s) <= width else s[: width - 1] + "…"
 
 
@@ -169,11 +180,11 @@ def sql(query: str, db: str, params: tuple[tuple[str, str], ...], fmt: str | Non
         # Positional ? placeholders with a dict are deprecated in Python 3.12: pass () then.
         result = run_sql(archive, query, dict(params) if params else ())
     if fmt == "json":
-        _echo_json(result.dicts())
+        _echo_json([{k: _plain(v) for k, v in row.items()} for row in result.dicts()])
     elif fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(result.columns)
-        w.writerows(result.rows)
+        w.writerows([_plain(v) for v in r] for r in result.rows)
     else:
         cells = [[_cell(v, max_width) for v in r] for r in result.rows]
         widths = [max([len(c)] + [len(r[i]) for r in cells])
@@ -192,20 +203,28 @@ def sql(query: str, db: str, params: tuple[tuple[str, str], ...], fmt: str | Non
               type=click.Choice(["csv", "json", "jsonl", "warc"]),
               help="csv: OUT is a directory of CSV files; json: one file; jsonl: one row per "
                    "line of --table; warc: the captured responses as a WARC file.")
-@click.option("--as-of", "as_of", metavar="WHEN",
+@click.option("--as-of", "--to", "as_of", metavar="WHEN",
               help="Only what the archive showed at WHEN (warc: captures up to WHEN).")
+@click.option("--from", "from_when", metavar="WHEN",
+              help="warc only: captures from WHEN on.")
 @click.option("--table", default="items", show_default=True,
               type=click.Choice(["items", "versions", "sections", "pages", "snapshots"]),
               help="The table --format jsonl writes.")
+@click.option("--force", is_flag=True, help="Overwrite an existing output file or directory.")
 @handle_errors
-def export(out: str, db: str, fmt: str, as_of: str | None, table: str) -> None:
+def export(out: str, db: str, fmt: str, as_of: str | None, from_when: str | None, table: str,
+           force: bool) -> None:
     """Write tidy tables (one row per item per version, with page URL, section and dates;
     plus versions, sections, pages and snapshots) that load straight into pandas or R."""
     from archive.query import export as do_export
     from archive.store import Archive
 
     with Archive.open(db, readonly=True) as archive:
-        stats = do_export(archive, out, fmt, as_of=as_of, table=table)
+        if from_when is not None and fmt != "warc":
+            raise Exit("--from goes with --format warc (tables are as of one moment)",
+                       EXIT_USAGE)
+        stats = do_export(archive, out, fmt, as_of=as_of, from_at=from_when, table=table,
+                          force=force)
     counts = ", ".join(f"{n} {name}" for name, n in stats.rows.items())
     click.echo(f"wrote {', '.join(stats.files)}" + (f" ({counts})" if counts else ""), err=True)
 
@@ -254,10 +273,11 @@ def serve(db: str, host: str, port: int, immutable: bool) -> None:
 def rebuild_fts(db: str) -> None:
     """Rebuild the full-text indexes from the tables and check them (the triggers keep them
     in step; use this if one is in doubt)."""
+    from archive.lock import ArchiveLock
     from archive.query import rebuild_fts as do_rebuild
     from archive.store import Archive
 
-    with Archive.open(db) as archive:
+    with ArchiveLock(db), Archive.open(db) as archive:
         counts = do_rebuild(archive)
     click.echo(", ".join(f"{name}: {n} rows" for name, n in counts.items()))
 
