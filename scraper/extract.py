@@ -53,7 +53,6 @@ CHROME_IDS = frozenset(
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _WS_RE = re.compile(r"[ \t\n\r\f\v]+")
 _WS_CONTROLS = ("\n", "\t", "\r", "\f", "\v")
-_SPACES_RE = re.compile(r" {2,}")
 # Marks a block boundary inside collected text. lxml turns NUL into U+FFFD, so it never occurs.
 BREAK = "\x00"
 # Word-pasted bullets: "·" (Symbol font middle dot), "•", the private-use Symbol bullet.
@@ -210,8 +209,8 @@ def collapse(s: str) -> str:
     for ch in _WS_CONTROLS:  # str.replace is C-fast; str.translate with a table is not
         if ch in s:
             s = s.replace(ch, " ")
-    if "  " in s:
-        s = _SPACES_RE.sub(" ", s)
+    while "  " in s:  # a few C passes halve every run; the regex went per character
+        s = s.replace("  ", " ")
     return s
 
 
@@ -276,7 +275,10 @@ class _Walker:
         self.base = base_url
         self.chunks: list[str] = []
         self.line_start = 0
-        self.lines: list[tuple[str, int | None, bool]] = []  # (text, section, is_heading)
+        # (heading text or None, section, is_pre, first chunk, end chunk, line number): a line
+        # is only located during the walk; finish() cleans them all at once.
+        self.lines: list[tuple[str | None, int | None, bool, int, int, int]] = []
+        self.nlines = 0  # BREAKs in chunks so far
         self.pre = 0
         self.cur_pre = False
         self.saw_pre = False
@@ -323,17 +325,24 @@ class _Walker:
 
     def newline(self) -> None:
         chunks = self.chunks
-        if len(chunks) > self.line_start:
-            line = "".join(chunks[self.line_start:])
-            if self.cur_pre:
-                self.cur_pre = False
-                line = line.rstrip(" \t\r\n\f")
-            else:
-                line = collapse(line).strip(" ")
-            if line.strip():  # a line of only no-break spaces is an empty paragraph: not shown
-                self.lines.append((line, self.open[-1] if self.open else None, False))
+        start = self.line_start
+        end = len(chunks)
+        if end > start:
+            self.lines.append((None, self.open[-1] if self.open else None, self.cur_pre, start,
+                               end, self.nlines))
+            self.cur_pre = False
+            self.nlines += 1
             chunks.append(BREAK)
-            self.line_start = len(chunks)
+            self.line_start = end + 1
+
+    def _shown(self, line: tuple[str | None, int | None, bool, int, int, int]) -> str:
+        """A line as shown ("" when blank); see finish(), which does the same for all at once."""
+        text, _, pre, start, end, _ = line
+        if text is not None:
+            return text
+        raw = "".join(self.chunks[start:end])
+        shown = raw.rstrip(" \t\r\n\f") if pre else collapse(raw).strip(" ")
+        return shown if shown.strip() else ""
 
     def _joined(self, start: int, end: int | None = None) -> str:
         return clean("".join(self.chunks[start:end]).replace(BREAK, " "))
@@ -390,7 +399,7 @@ class _Walker:
         elif tag in HEADING_LEVELS:
             if self.heading_start:
                 htag, start = self.heading_start.pop()
-                heading = clean(" ".join(line for line, _, _ in self.lines[start:]))
+                heading = clean(" ".join(filter(None, map(self._shown, self.lines[start:]))))
                 if heading:
                     del self.lines[start:]
                     self._open_section(heading, HEADING_LEVELS[htag], real=True)
@@ -407,7 +416,7 @@ class _Walker:
         self.open.append(index)
         if real:
             self.real.add(index)
-        self.lines.append((heading, index, True))
+        self.lines.append((heading, index, False, -1, -1, -1))
 
     def _end_para(self, para: _Para) -> None:
         if self.entries:  # a paragraph inside a list entry belongs to that entry
@@ -481,15 +490,28 @@ class _Walker:
     def finish(self) -> Extracted:
         self.newline()
         self._flush_pending("")
+        # Every line's text at once: one join and split, and one collapse over all the lines
+        # outside <pre> (BREAK between them, which collapse leaves alone).
+        raw = "".join(self.chunks).split(BREAK)
+        plain = [raw[n] for text, _, pre, _, _, n in self.lines if text is None and not pre]
+        collapsed = iter(collapse(BREAK.join(plain)).split(BREAK) if plain else ())
         own: dict[int, list[str]] = {}
-        for line, section, is_heading in self.lines:
-            if section is not None and not is_heading:
-                own.setdefault(section, []).append(line)
+        shown: list[str] = []
+        for text, section, pre, _, _, n in self.lines:
+            if text is None:
+                line = raw[n].rstrip(" \t\r\n\f") if pre else next(collapsed).strip(" ")
+                if not line.strip():  # a line of only no-break spaces is an empty paragraph
+                    continue
+                if section is not None:
+                    own.setdefault(section, []).append(line)
+                shown.append(line)
+            else:
+                shown.append(text)
         sections = [
             Section(s.heading, s.level, "\n".join(own.get(i, [])), s.parent)
             for i, s in enumerate(self.sections)
         ]
-        text = "\n".join(line for line, _, _ in self.lines)
+        text = "\n".join(shown)
         items = [item for item in self.items if item is not None]
         return Extracted(text=text, sections=sections, items=items, links=self.links,
                          pre=self.saw_pre)
@@ -503,43 +525,64 @@ def _lines(chunks: list[str]) -> str:
 _WATCHED = frozenset({"a", "strong", "b", "li", "p", "pre", *HEADING_LEVELS})
 
 
+_EXCLUDING_ATTRS = frozenset({"hidden", "aria-hidden", "role", "style", "class", "id"})
+_NON_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
+
+
 def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
-    """Read the main content: visible text (one block per line), sections, items, links."""
+    """Read the main content: visible text (one block per line), sections, items, links.
+
+    lxml's iterwalk does the traversal in C (start and end events, excluded subtrees skipped
+    whole); the loop body keeps the common element (inline, no attributes that could hide it)
+    to a few set lookups.
+    """
+    if next(main.iter(*_NON_ELEMENTS), None) is not None:
+        # The parser drops comments and PIs, so this is a safety net: iterwalk reports elements
+        # only, and a comment's tail is text. Keep the tails, drop the nodes.
+        etree.strip_elements(main, *_NON_ELEMENTS, with_tail=False)
     w = _Walker(base_url, page_url)
     block_tags = BLOCK_TAGS
     watched = _WATCHED
-    stack: list[tuple[Element, bool]] = [(main, False)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        el, closing = pop()
+    skip_tags = SKIP_TAGS
+    excluding_attrs = _EXCLUDING_ATTRS
+    chunks = w.chunks
+    add = chunks.append
+    events = etree.iterwalk(main, events=("start", "end"))
+    skip_subtree = events.skip_subtree
+    skipped = None
+    for event, el in events:
         tag = el.tag
-        if closing:
-            if tag in block_tags:
+        if event == "start":
+            if el is not main and (
+                tag in skip_tags
+                or (tag == "header" and is_excluded(el))
+                or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
+                    and is_excluded(el))
+            ):
+                skip_subtree()  # its end event comes next
+                skipped = el
+                if tag in block_tags and len(chunks) > w.line_start:
+                    w.newline()  # a skipped block still ends the line before it
+                continue
+            if (tag in block_tags or tag == "br") and len(chunks) > w.line_start:
+                w.newline()
+            if tag in watched:
+                w.start(el, tag)
+            s = el.text
+            if s:
+                # The common case inline (no <pre>, no paragraph to count bold text for).
+                w.text(s) if w.pre or w.paras else add(s)
+            continue
+        if el is skipped:
+            skipped = None
+        else:
+            if tag in block_tags and len(chunks) > w.line_start:
                 w.newline()
             if tag in watched:
                 w.end(tag)
-            if el is not main:
-                s = el.tail
-                if s:
-                    w.text(s) if w.pre or w.paras else w.chunks.append(s)
-            continue
-        if el is not main and is_excluded(el):
-            if tag in block_tags:
-                w.newline()  # a skipped block still ends the line before it
-            s = el.tail
-            if s:
-                w.text(s) if w.pre or w.paras else w.chunks.append(s)
-            continue
-        if tag in block_tags or tag == "br":
-            w.newline()
-        if tag in watched:
-            w.start(el, tag)
-        s = el.text
+            if el is main:
+                continue
+        s = el.tail
         if s:
-            # The common case inline (no <pre>, no paragraph to count bold text for): the walk's
-            # per-node cost is most of the parse.
-            w.text(s) if w.pre or w.paras else w.chunks.append(s)
-        push((el, True))
-        if len(el):
-            stack.extend([(child, False) for child in reversed(el)])
+            w.text(s) if w.pre or w.paras else add(s)
     return w.finish()
