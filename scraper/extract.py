@@ -63,21 +63,30 @@ _MAX_PSEUDO_HEADING = 150
 _BODY_CLASSES = frozenset({"field-name-body", "field--name-body"})
 
 
-# Candidates for the main content, best first. Python over lxml's C iterators: measured faster
-# here than "//*[...]" XPath, which is slow on attribute predicates over every element.
+# Candidates for the main content, best first, in document order. An attribute-only XPath
+# ("//@role") is answered in C and hands back few values; "//*[@role='main']" and a Python loop
+# over every element both cost far more.
+_CLASS_ATTRS = etree.XPath("//@class")
+_ROLE_ATTRS = etree.XPath("//@role")
+_ID_ATTRS = etree.XPath("//@id")
+_CONTENT_IDS = ("content", "main-content")
+
+
 def _body_fields(root: Element) -> list[Element]:
-    return [
-        el for el in root.iter("div", "section")
-        if not _BODY_CLASSES.isdisjoint((el.get("class") or "").split())
-    ]
+    out = []
+    for value in _CLASS_ATTRS(root):
+        el = value.getparent()
+        if el.tag in ("div", "section") and not _BODY_CLASSES.isdisjoint(value.split()):
+            out.append(el)
+    return out
 
 
 def _role_main(root: Element) -> list[Element]:
-    return [el for el in root.iter() if el.get("role") == "main"]
+    return [value.getparent() for value in _ROLE_ATTRS(root) if value == "main"]
 
 
 def _content_id(root: Element) -> list[Element]:
-    return [el for el in root.iter() if el.get("id") in ("content", "main-content")]
+    return [value.getparent() for value in _ID_ATTRS(root) if value in _CONTENT_IDS]
 
 
 MAIN_FINDERS = (
@@ -151,12 +160,15 @@ def _densest(root: Element) -> Element | None:
     """Readability's idea, small: paragraphs vote their non-link text for parent and grandparent."""
     scores: dict[Element, float] = {}
     order: list[Element] = []
+    chrome: dict[Element, bool] = {}  # in_chrome, remembered: paragraphs share ancestors
     for p in _DENSITY_XPATH(root):
-        if in_chrome(p):
+        if _in_chrome_memo(p, chrome):
             continue
-        text = _WS_RE.sub(" ", text_of(p)).strip()
-        link_text = sum(len(text_of(a).strip()) for a in p.iter("a"))
-        weight = len(text) - link_text
+        text = collapse(text_of(p)).strip()  # collapse is _WS_RE.sub(" ", ...), without regex
+        weight = len(text)
+        if weight < 25:
+            continue
+        weight -= sum(len(text_of(a).strip()) for a in p.iter("a"))
         if weight < 25:
             continue
         parent = p.getparent()
@@ -171,6 +183,27 @@ def _densest(root: Element) -> Element | None:
     if not scores:
         return None
     return max(order, key=lambda el: scores[el])  # max keeps the first of equals: deterministic
+
+
+def _in_chrome_memo(el: Element, memo: dict[Element, bool]) -> bool:
+    """:func:`in_chrome`, remembering the answer for ``el`` and each ancestor it looked at."""
+    path = []
+    node = el
+    verdict = False
+    while node is not None:
+        known = memo.get(node)
+        if known is not None:
+            verdict = known
+            break
+        path.append(node)
+        if node.tag != "form" and is_excluded(node):
+            verdict = True
+            break
+        node = node.getparent()
+    # Everything on the path below the first chrome (or known) node shares its verdict.
+    for node in path:
+        memo[node] = verdict
+    return verdict
 
 
 # An absolute URL that normalize_url leaves as it is: lower-case scheme and host, no port, no

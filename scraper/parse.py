@@ -55,12 +55,14 @@ _DATE = (
     r"|(?P<y3>\d{4})-(?P<m3>\d{2})-(?P<d3>\d{2}))"
 )
 _UPDATED_FRAGMENTS = ("pdated", "PDATED", "odified", "ODIFIED", "evised", "EVISED")
+_UPDATED_LOWER = ("pdated", "odified", "evised")  # lower() of each fragment above
 _UPDATED_HINT_RE = re.compile("updated|modified|revised", re.IGNORECASE)
 _UPDATED_RE = re.compile(rf"(?:updated|modified|revised)(?:\s+on)?\s*:?\s*{_DATE}", re.IGNORECASE)
 # A line that is a date and nothing else: the dateline of a fact sheet or press release.
 _DATELINE_RE = re.compile(rf"^\s*{_DATE}\s*$", re.IGNORECASE)
 _ANY_DATE_RE = re.compile(rf"\b{_DATE}", re.IGNORECASE)
 _DATELINE_SCAN_LINES = 25
+_TITLE_XPATH = etree.XPath("//title")
 _NEAR_TITLE_CHARS = 4000
 _PARSER_KW: dict[str, Any] = {
     "remove_comments": True,  # comments never reach records, and their tails join up
@@ -190,7 +192,7 @@ def _title_h1(root: Element, main: Element) -> Element | None:
 
 
 def _title_from_head(root: Element) -> str:
-    titles = root.xpath("//title")
+    titles = _TITLE_XPATH(root)
     if not titles:
         return ""
     text = clean(text_of(titles[0]))
@@ -217,6 +219,10 @@ def _to_iso(m: re.Match[str]) -> str | None:
 def _updated_in(text: str) -> str | None:
     """The first "Updated: <date>" in ``text`` (also "Last modified", "Revised on")."""
     # Scanning a long text with a case-blind pattern is slow; most texts have no keyword at all.
+    # One lower() and three scans rule most texts out; the exact (case-kept) test follows.
+    lowered = text.lower()
+    if not any(w in lowered for w in _UPDATED_LOWER):
+        return None
     if not any(w in text for w in _UPDATED_FRAGMENTS):
         return None
     for hit in _UPDATED_HINT_RE.finditer(text):
@@ -228,7 +234,7 @@ def _updated_in(text: str) -> str | None:
 
 
 def _dateline_in(text: str) -> str | None:
-    for line in text.split("\n")[:_DATELINE_SCAN_LINES]:
+    for line in text.split("\n", _DATELINE_SCAN_LINES)[:_DATELINE_SCAN_LINES]:
         m = _DATELINE_RE.match(line)
         if m and (iso := _to_iso(m)):
             return iso
