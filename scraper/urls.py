@@ -4,20 +4,23 @@
 'http://example.gov/a/b?id=3'
 >>> normalize_url("https://example.gov:443/?_=1477000000&itok=Ab12")
 'https://example.gov/'
+>>> normalize_url("http://x.gov/search?q=a/b&flag&utm_medium=mail&t=2")
+'http://x.gov/search?q=a/b&flag&t=2'
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 # Query parameters that change per request or per visitor without changing the document:
-# cache-busters, Drupal image tokens, analytics tags, session ids.
+# cache-busters, Drupal image tokens, analytics tags, session ids. Short generic names (t, ts,
+# sid, id) are left alone: on some sites they name the document.
 NOISE_PARAMS = frozenset(
     {
-        "_", "cb", "cachebuster", "cache_buster", "nocache", "rand", "random", "ts", "timestamp",
-        "t", "itok", "sid", "phpsessid", "jsessionid", "sessionid", "fbclid", "gclid", "msclkid",
+        "_", "cb", "cachebuster", "cache_buster", "nocache", "rand", "random", "timestamp",
+        "itok", "phpsessid", "jsessionid", "sessionid", "fbclid", "gclid", "msclkid",
         "mc_cid", "mc_eid", "_ga", "_gl",
     }
 )
@@ -54,16 +57,17 @@ def normalize_url(url: str, base: str | None = None) -> str:
     try:
         port = parts.port
     except ValueError:
-        port = None
+        return url  # a bad port: left as written, for the fetcher to refuse with a clear error
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     if parts.username:
         # Credentials in a link are never sent; keep them out of the identity too.
         pass
     path = _JSESSION_RE.sub("", parts.path) or "/"
-    query_pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                   if not is_noise_param(k)]
-    query = urlencode(query_pairs, doseq=True) if query_pairs else ""
-    return urlunsplit((scheme, netloc, path, query, ""))
+    # Drop noise parameters but keep the others byte for byte: re-encoding them ("a/b" to
+    # "a%2Fb", "?flag" to "?flag=") would change the URL we fetch.
+    kept = [p for p in parts.query.split("&")
+            if p and not is_noise_param(unquote_plus(p.split("=", 1)[0]))]
+    return urlunsplit((scheme, netloc, path, "&".join(kept), ""))
 
 
 def host_key(url: str) -> str:
