@@ -22,7 +22,7 @@ from archive.store import Archive, PreviousCapture
 from archive.timeutil import from_iso, utcnow_iso
 from scraper.errors import BlockedURLError, FetchError
 from scraper.fetch import Fetcher, FetchResult
-from scraper.model import Page, norm_text
+from scraper.model import Page
 from scraper.parse import parse
 from scraper.robots import RobotsCache
 from scraper.urls import host_key, normalize_url
@@ -131,7 +131,8 @@ def is_suspect(page: Page, result: FetchResult, previous: PreviousCapture | None
         if landed.path in ("", "/") and asked.path not in ("", "/"):
             return True
     if page.kind == "html" and previous is not None and previous.text_length >= SUSPECT_MIN_PREVIOUS:
-        if len(norm_text(page.text)) < SUSPECT_SHRINK * previous.text_length:
+        # Both sides as stored (length(versions.text) is the shown text, not normalised).
+        if len(page.text) < SUSPECT_SHRINK * previous.text_length:
             return True
     return False
 

@@ -39,6 +39,9 @@ def check(db: str, deep: bool, as_json: bool, wait: float) -> None:
     elif report.ok:
         counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
         click.echo(f"ok: {db}: {counts}")
+        if report.running_runs:
+            click.echo(f"note: run(s) {report.running_runs} still marked running: a crawl in "
+                       "progress, or one that died (the next crawl marks it interrupted)")
     for p in report.problems:
         click.echo(f"coop-archive: {p}", err=True)
     if not report.ok:
