@@ -212,13 +212,32 @@ def _in_chrome_memo(el: Element, memo: dict[Element, bool]) -> bool:
 _PLAIN_URL_RE = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*/[^?#;\s\\]*\Z")
 
 
-def resolve_link(href: str | None, base: str) -> str | None:
+# A path-absolute href ("/doc/x.htm") without query, fragment, parameters, dot segments or
+# empty segments: normalize_url(href, base) is the base's origin followed by it.
+_ABS_PATH_RE = re.compile(r"/(?!/)[^?#;\s\\]*\Z")
+_ORIGIN_RE = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]+)?\Z")
+
+
+def origin_of(base: str) -> str | None:
+    """``scheme://host[:port]`` of ``base`` as normalize_url spells it, when plain; else None."""
+    try:
+        root = normalize_url("/", base)
+    except ValueError:
+        return None
+    origin = root[:-1]
+    return origin if root.endswith("/") and _ORIGIN_RE.match(origin) else None
+
+
+def resolve_link(href: str | None, base: str, origin: str | None = None) -> str | None:
     """Absolute normalised http(s) URL for ``href``; None for fragments, mailto:, javascript: ..."""
     if not href:
         return None
     href = href.strip()
     if not href or href.startswith("#"):
         return None
+    if (origin is not None and href[0] == "/" and _ABS_PATH_RE.match(href)
+            and "/." not in href and "//" not in href):
+        return origin + href  # what normalize_url(href, base) returns, without urllib
     if _PLAIN_URL_RE.match(href):
         return href  # already in normal form: normalize_url would return it unchanged
     try:
@@ -306,6 +325,7 @@ class _Walker:
 
     def __init__(self, base_url: str, page_url: str) -> None:
         self.base = base_url
+        self.origin = origin_of(base_url)
         self.chunks: list[str] = []
         self.line_start = 0
         # (heading text or None, section, is_pre, first chunk, end chunk, line number): a line
@@ -388,7 +408,7 @@ class _Walker:
                 if self.link is not None:
                     # libxml2 nests an unclosed <a> around what follows; browsers close it.
                     self.end("a")
-                url = resolve_link(href, self.base)
+                url = resolve_link(href, self.base, self.origin)
                 link = self.link = _Link(url, len(self.chunks))
                 if self.paras:
                     self.paras[-1].links.append(link)
