@@ -666,10 +666,16 @@ def resolve_range(archive: Archive, from_when: str | None, to_when: str | None, 
         page_id = archive.page_id(normalize_url(url))
         if page_id is None:
             raise UsageError(f"no page {url} in the archive")
-    to_at = resolve_when(conn, to_when)
+    whole = page_id is None
+    to_at = resolve_when(conn, to_when, whole_run=whole)
     if from_when is None:
         return default_from(conn, to_at, page_id=page_id), to_at, page_id
-    return resolve_when(conn, from_when), to_at, page_id
+    from_at = resolve_when(conn, from_when, whole_run=whole)
+    if from_at > to_at:
+        raise UsageError(f"--from {from_when} ({from_at}) is later than --to "
+                         f"{to_when if to_when is not None else '(latest)'} ({to_at}): "
+                         "swap them")
+    return from_at, to_at, page_id
 
 
 def _hub_at(conn: sqlite3.Connection, at: str | None) -> str | None:

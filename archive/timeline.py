@@ -8,6 +8,7 @@ the latest trustworthy snapshot at or before D; both are returned so callers can
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 
@@ -15,6 +16,12 @@ from archive.timeutil import parse_when
 from scraper.errors import UsageError
 
 GOOD = ("new", "unchanged", "not_modified", "gone")
+# Runs whose snapshots together are one picture of the site, taken over a few minutes: a crawl
+# (or the demo). An import or a Wayback backfill dates each snapshot at its own historical
+# capture time, so such a run can span years and has no "end of the run" worth snapping to.
+WHOLE_RUN_SOURCES = ("crawl", "demo")
+# A snapshot id written so it cannot be read as a year: "#123" or "id:123".
+_SNAPSHOT_ID_RE = re.compile(r"^(?:#|id:)\s*(\d+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,12 +73,66 @@ def live_runs(conn: sqlite3.Connection) -> list[int]:
     return live
 
 
-def resolve_when(conn: sqlite3.Connection, when: str | None, *, page_id: int | None = None,
-                 default: str = "latest") -> str:
-    """Turn WHEN (ISO date/datetime, or a snapshot id) into an instant in archive text.
+def parse_snapshot_id(text: str) -> int | None:
+    """The snapshot id a WHEN names, or None if it names an instant (a date or time).
 
-    None means the latest snapshot (``default="latest"``). An instant before the archive's (or
-    the page's) first snapshot, or an unknown snapshot id, raises UsageError.
+    ``#123`` and ``id:123`` are snapshot ids. A bare number is one too, except four digits:
+    ``2017`` could be a year, so it is refused (UsageError) rather than guessed.
+
+    >>> parse_snapshot_id("#2017"), parse_snapshot_id("id:12"), parse_snapshot_id("123")
+    (2017, 12, 123)
+    >>> parse_snapshot_id("2016-10-21") is None
+    True
+    """
+    text = text.strip()
+    m = _SNAPSHOT_ID_RE.match(text)
+    if m:
+        return int(m.group(1))
+    if text[:1] == "#" or text[:3].lower() == "id:":
+        raise UsageError(f"not a snapshot id: {text!r} (write #123 or id:123)")
+    if text.isdigit():
+        if len(text) == 4:
+            raise UsageError(f"{text!r} is ambiguous: write {text}-12-31 for a date, "
+                             f"or #{text} for snapshot {text}")
+        return int(text)
+    return None
+
+
+def run_end(conn: sqlite3.Connection, instant: str, *,
+            run_id: int | None = None) -> str:
+    """``instant``, moved to the end of the crawl run it falls inside (if any).
+
+    The run is ``run_id``'s, or that of the archive's latest snapshot at or before
+    ``instant``. A crawl writes one page at a time, so an instant inside a run would show the
+    new hub with the old documents; the end of the run is the run's whole picture. Runs that
+    are not crawls (imports, Wayback backfills: each snapshot at its own historical time) are
+    left alone. For a run still being written, its end is its latest snapshot so far.
+    """
+    if run_id is None:
+        row = conn.execute("SELECT run_id FROM snapshots WHERE captured_at <= ?"
+                           " ORDER BY captured_at DESC, id DESC LIMIT 1", (instant,)).fetchone()
+        if row is None:
+            return instant
+        run_id = int(row[0])
+    source = conn.execute("SELECT source FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if source is None or source[0] not in WHOLE_RUN_SOURCES:
+        return instant
+    end = conn.execute("SELECT max(captured_at) FROM snapshots WHERE run_id = ?",
+                       (run_id,)).fetchone()[0]
+    return end if end is not None and end > instant else instant
+
+
+def resolve_when(conn: sqlite3.Connection, when: str | None, *, page_id: int | None = None,
+                 default: str = "latest", whole_run: bool = False) -> str:
+    """Turn WHEN (ISO date/datetime, or a snapshot id: ``#123``, ``id:123``) into an instant
+    in archive text.
+
+    None means the latest snapshot (``default="latest"``; while a crawl is writing, the end
+    of the last whole run). A snapshot id means that snapshot's capture time, or with
+    ``whole_run`` (a whole-archive diff) the end of that snapshot's crawl run; with
+    ``whole_run`` an instant inside a crawl run also means that run's end (:func:`run_end`).
+    A bare four-digit number (a year?), an instant before the archive's (or the page's) first
+    snapshot, or an unknown snapshot id raises UsageError.
     """
     where, args = ("WHERE page_id = ?", (page_id,)) if page_id is not None else ("", ())
     # Two queries, not one: SQLite answers a lone min() or max() from the index at once,
@@ -95,17 +156,18 @@ def resolve_when(conn: sqlite3.Connection, when: str | None, *, page_id: int | N
                 (*args, *live)).fetchone()[0]
             return done if done is not None else last
         return last
-    text = when.strip()
-    if text.isdigit():
-        row = conn.execute("SELECT captured_at FROM snapshots WHERE id = ?",
-                           (int(text),)).fetchone()
+    snapshot_id = parse_snapshot_id(when)
+    if snapshot_id is not None:
+        row = conn.execute("SELECT captured_at, run_id FROM snapshots WHERE id = ?",
+                           (snapshot_id,)).fetchone()
         if row is None:
-            raise UsageError(f"no snapshot with id {text}")
-        return str(row[0])
-    instant = parse_when(text)
+            raise UsageError(f"no snapshot with id {snapshot_id}")
+        instant = str(row[0])
+        return run_end(conn, instant, run_id=int(row[1])) if whole_run else instant
+    instant = parse_when(when.strip())
     if instant < first:
         raise UsageError(f"{when} is before the first snapshot ({first})")
-    return instant
+    return run_end(conn, instant) if whole_run else instant
 
 
 def page_state_at(conn: sqlite3.Connection, page_id: int, at: str) -> PageState | None:

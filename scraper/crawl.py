@@ -130,7 +130,8 @@ def is_suspect(page: Page, result: FetchResult, previous: PreviousCapture | None
         asked, landed = urlsplit(result.url), urlsplit(result.final_url)
         if landed.path in ("", "/") and asked.path not in ("", "/"):
             return True
-    if page.kind == "html" and previous is not None and previous.text_length >= SUSPECT_MIN_PREVIOUS:
+    if (page.kind == "html" and previous is not None
+            and previous.text_length >= SUSPECT_MIN_PREVIOUS):
         # Both sides as stored (length(versions.text) is the shown text, not normalised).
         if len(page.text) < SUSPECT_SHRINK * previous.text_length:
             return True
@@ -250,7 +251,8 @@ def crawl(
             )
             room = max(0, max_pages - len(seen))
             if len(next_frontier) > room:
-                logger.warning("link limit reached: %d links not followed", len(next_frontier) - room)
+                logger.warning("link limit reached: %d links not followed",
+                               len(next_frontier) - room)
                 next_frontier = next_frontier[:room]
             seen.update(next_frontier)
             frontier = next_frontier
@@ -360,7 +362,8 @@ def _links_of(archive: Archive, done: _Done, report: PageReport) -> list[str]:
     prev = done.task.previous
     if report.outcome == "not_modified" and prev is not None and prev.body_sha256:
         result = done.result
-        page = parse(archive.blob(prev.body_sha256), url=(result.final_url if result else done.task.url))
+        page = parse(archive.blob(prev.body_sha256),
+                     url=result.final_url if result else done.task.url)
         return page.links
     return []
 

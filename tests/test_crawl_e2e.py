@@ -83,7 +83,7 @@ def test_every_item_of_the_real_hub_is_archived_exactly(tmp_path, site):
                 " ORDER BY i.position", vid)
     expected = seed_items()
     assert len(got) == len(expected) == 9
-    for (g_title, g_summary, _, _), (e_title, e_summary) in zip(got, expected):
+    for (g_title, g_summary, _, _), (e_title, e_summary) in zip(got, expected, strict=True):
         assert norm_text(g_title) == norm_text(e_title)
         assert norm_text(g_summary) == norm_text(e_summary)
     # shown text is kept as on the page: the curly apostrophe and the double space survive
@@ -111,7 +111,7 @@ def test_nav_and_footer_are_not_followed_and_hosts_are_polite(tmp_path, site):
     # at most one request in flight per host
     for host in BIND:
         reqs = sorted((r.started, r.finished) for r in site.requests if r.host == host)
-        assert all(a[1] <= b[0] for a, b in zip(reqs, reqs[1:])), host
+        assert all(a[1] <= b[0] for a, b in zip(reqs, reqs[1:], strict=False)), host
 
 
 def test_robots_crawl_delay_is_obeyed(tmp_path, site):
@@ -251,7 +251,8 @@ def test_redirect_is_followed_and_recorded(tmp_path, http_server):
     r = crawl(db, old.url("/hub"), "--ignore-robots")
     assert r.returncode == 0, r.stderr
     (url, final, redirects), = q(db, "SELECT p.url, s.final_url, s.redirects FROM snapshots s"
-                                     " JOIN pages p ON p.id = s.page_id WHERE p.url LIKE '%doc.htm'")
+                                     " JOIN pages p ON p.id = s.page_id"
+                                     " WHERE p.url LIKE '%doc.htm'")
     assert url == old.url("/r/pa/doc.htm") and final == new.url("/r/pa/doc.htm")
     assert '301' in redirects
 

@@ -35,6 +35,9 @@ DOC = (b"<html><head><title>Doc</title></head><body><main><h1>Fact Sheet</h1>"
        + b"</main></body></html>")
 
 
+HOME = b"<html><body><main><h1>Home</h1><p>Welcome.</p></main></body></html>"
+
+
 def hub_html(doc_url: str, home_url: str) -> bytes:
     return f"""<!DOCTYPE html><html><head><title>Hub</title></head><body>
 <nav><a href="{home_url}">Home</a></nav>
@@ -66,7 +69,7 @@ def rows(db: Path, sql: str) -> list[tuple]:
 def site(http_server: Callable[..., LoopbackServer]) -> tuple[LoopbackServer, LoopbackServer]:
     hub, docs = http_server("127.0.0.2"), http_server("127.0.0.3")
     hub.route("/hub", Static(body=hub_html(docs.url("/doc"), hub.url("/"))))
-    hub.route("/", Static(body=b"<html><body><main><h1>Home</h1><p>Welcome.</p></main></body></html>"))
+    hub.route("/", Static(body=HOME))
     docs.route("/doc", Static(body=DOC))
     return hub, docs
 
@@ -157,7 +160,7 @@ def test_soft_404_to_the_home_page_is_suspect_not_a_change(tmp_path, site):
     db = tmp_path / "a.db"
     before = _healthy_baseline(db, hub)
     docs.route("/doc", Redirect(docs.url("/")))
-    docs.route("/", Static(body=b"<html><body><main><h1>Home</h1><p>Welcome.</p></main></body></html>"))
+    docs.route("/", Static(body=HOME))
     r = crawl(db, hub.url("/hub"))
     assert r.returncode == 1
     assert "looks like an error page" in r.stderr

@@ -30,7 +30,8 @@ def hub(docs: list[str]) -> bytes:
 
 
 def doc(n: int) -> bytes:
-    return f"<html><body><main><h1>Doc {n}</h1><p>Body of document {n}.</p></main></body></html>".encode()
+    return (f"<html><body><main><h1>Doc {n}</h1><p>Body of document {n}.</p></main>"
+            "</body></html>").encode()
 
 
 @pytest.fixture

@@ -428,11 +428,23 @@ def test_default_for_one_page_is_its_previous_capture(archive):
 
 def test_when_exactly_at_a_capture_includes_it(archive):
     # 12:00 is the hub's capture in the 2016-11-15 run; its documents come at 13:00.
-    r = diff_between(archive, "2016-10-21", "2016-11-15T12:00:00Z")
+    r = diff_between(archive, "2016-10-21", "2016-11-15T12:00:00Z", url=HUB)
     assert by_url(r)[HUB] == "changed"
+    r = diff_between(archive, "2016-10-21", "2016-11-15T12:00:00Z", url=D2)
     assert by_url(r)[D2] == "unchanged"  # its 404 comes an hour later
     r = diff_between(archive, "2016-10-21", "2016-11-15T11:59:59Z")
     assert by_url(r)[HUB] == "unchanged"
+
+
+def test_instant_inside_a_run_means_the_end_of_that_run_for_the_whole_archive(archive):
+    # 12:00 is inside the 2016-11-15 run (hub at 12:00, documents at 13:00): the whole
+    # archive is compared as that run left it, not as a new hub over the old documents.
+    r = diff_between(archive, "2016-10-21", "2016-11-15T12:00:00Z")
+    assert r.to_at == at("2016-11-15", 13)
+    assert by_url(r) == by_url(diff_between(archive, "2016-10-21", "2016-11-15"))
+    # --from too
+    r = diff_between(archive, "2016-11-15T12:30:00Z", "2016-12-01")
+    assert r.from_at == at("2016-11-15", 13)
 
 
 def test_when_between_captures_means_the_latest_before_it(archive):
@@ -458,9 +470,45 @@ def test_when_before_the_first_snapshot_or_malformed_is_a_usage_error(archive):
 def test_when_as_a_snapshot_id(archive):
     first_hub = archive.history(HUB)[0]["id"]
     second_hub = archive.history(HUB)[1]["id"]
-    r = diff_between(archive, str(first_hub), str(second_hub), url=HUB)
-    assert (r.from_at, r.to_at) == (at("2016-10-21"), at("2016-11-15"))
-    assert [p.change for p in r.pages] == ["changed"]
+    for a, b in ((f"#{first_hub}", f"#{second_hub}"), (f"id:{first_hub}", f" ID:{second_hub}"),
+                 (str(first_hub), str(second_hub))):
+        r = diff_between(archive, a, b, url=HUB)  # one URL: that snapshot
+        assert (r.from_at, r.to_at) == (at("2016-10-21"), at("2016-11-15"))
+        assert [p.change for p in r.pages] == ["changed"]
+
+
+def test_snapshot_id_for_the_whole_archive_means_the_end_of_its_run(archive):
+    first_hub = archive.history(HUB)[0]["id"]
+    second_hub = archive.history(HUB)[1]["id"]
+    r = diff_between(archive, f"#{first_hub}", f"#{second_hub}")
+    # the hub snapshots are the first of their runs; the documents come an hour later
+    assert (r.from_at, r.to_at) == (at("2016-10-21", 13), at("2016-11-15", 13))
+    assert r.counts()["added"] == 1  # D4, the one document new in run 2; not D1, D2, D5
+    assert by_url(r) == by_url(diff_between(archive, "2016-10-21", "2016-11-15"))
+
+
+@pytest.mark.parametrize("when", ["2017", "2016", "0042"])
+def test_four_digit_when_is_ambiguous(archive, when):
+    with pytest.raises(UsageError, match=f"ambiguous: write {when}-12-31 for a date, or "
+                                         f"#{when} for snapshot {when}"):
+        diff_between(archive, when, None)
+    with pytest.raises(UsageError, match=f"no snapshot with id {int(when)}"):
+        diff_between(archive, f"#{when}", None)
+
+
+def test_malformed_snapshot_id(archive):
+    with pytest.raises(UsageError, match="not a snapshot id: '#x1'"):
+        diff_between(archive, "#x1", None)
+
+
+def test_from_later_than_to_is_a_usage_error(archive):
+    with pytest.raises(UsageError, match="is later than --to"):
+        diff_between(archive, "2016-12-01", "2016-11-15")
+    with pytest.raises(UsageError, match="is later than --to"):
+        diff_between(archive, "2016-12-01", "2016-11-15", url=D1)
+    second_hub = archive.history(HUB)[1]["id"]
+    with pytest.raises(UsageError, match="is later than --to"):
+        diff_between(archive, "2016-12-01", f"#{second_hub}")
 
 
 def test_same_moment_is_no_change(archive):

@@ -146,3 +146,27 @@ def test_help_documents_every_option():
     doc = (ROOT / "docs" / "diff.md").read_text(encoding="utf-8")
     for opt in ("--from", "--to", "--format", "--exit-code", "--color"):
         assert f"`{opt}" in doc, f"{opt} missing from docs/diff.md"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--from", "2017"], "'2017' is ambiguous: write 2017-12-31 for a date, or #2017 for "
+                         "snapshot 2017"),
+    (["--to", "#2017"], "no snapshot with id 2017"),
+    (["--from", "2016-12-01", "--to", "2016-11-15"], "is later than --to"),
+    ([D1, "--from", "2016-12-01", "--to", "2016-11-15"], "is later than --to"),
+])
+def test_ambiguous_when_and_reversed_range_are_exit_2_with_one_line(db, args, message):
+    p = run(*args, db=db)
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.count("\n") == 1 and message in p.stderr
+
+
+def test_snapshot_ids_of_two_runs_compare_the_runs_whole(db):
+    hub_ids = [r[0] for r in sqlite3.connect(db).execute(
+        "SELECT s.id FROM snapshots s JOIN pages p ON p.id = s.page_id WHERE p.url = ?"
+        " ORDER BY s.captured_at", (HUB,))]
+    p = run("--from", f"#{hub_ids[0]}", "--to", f"id:{hub_ids[1]}", "--format", "json", db=db)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert (data["from"], data["to"]) == (at("2016-10-21", 13), at("2016-11-15", 13))
+    assert data["counts"]["added"] == 1  # D4 only: run 1's documents are not "added"

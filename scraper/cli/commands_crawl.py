@@ -54,7 +54,8 @@ def stop_on_signals() -> Iterator[tuple[threading.Event, list[int]]]:
 
 
 def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, retries: int,
-              max_bytes: int, backoff: float = 1.0, max_retry_after: float = 120.0, user_agent: str | None, ignore_robots: bool,
+              max_bytes: int, backoff: float = 1.0, max_retry_after: float = 120.0,
+              user_agent: str | None, ignore_robots: bool,
               allow_hosts: tuple[str, ...], wait: float, on_page: Any = None,
               source: str = "crawl", revalidate_days: float = 7.0,
               quiet: bool = False) -> tuple[RunSummary, list[int], str]:
@@ -103,7 +104,7 @@ def check_seed(seed: str) -> None:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise Exit(f"not an http(s) URL: {seed!r}", EXIT_USAGE)
     try:
-        parts.port
+        _ = parts.port  # raises for a port out of range
     except ValueError:
         raise Exit(f"bad port in {seed!r}", EXIT_USAGE) from None
 
@@ -198,7 +199,8 @@ def crawl(seed_url: str, db: str, depth: int, delay: float, timeout: float, retr
     progress = _progress if (sys.stderr.isatty() and not quiet and not as_json) else None
     summary, received, changes = run_crawl(
         db, seed_url, depth=depth, delay=delay, timeout=timeout, retries=retries,
-        backoff=backoff, max_retry_after=max_retry_after, max_bytes=max_bytes, user_agent=user_agent, ignore_robots=ignore_robots,
+        backoff=backoff, max_retry_after=max_retry_after, max_bytes=max_bytes,
+        user_agent=user_agent, ignore_robots=ignore_robots,
         allow_hosts=allow_hosts, wait=wait, on_page=progress, revalidate_days=revalidate_days,
         quiet=quiet or as_json,
     )
@@ -243,8 +245,9 @@ def history(url: str | None, db: str, as_json: bool) -> None:
             mark = "*" if r["changed"] else " "
             flags = " suspect" if r["suspect"] else ""
             err = f"  {r['error']}" if r["error"] else ""
-            out.append(printable(f"{r['id']:>6} {r['captured_at']} {status!s:>4} "
-                                 f"v{version!s:<6}{mark} {r['outcome']:<12} {r['url']}{flags}{err}"))
+            out.append(printable(
+                f"{r['id']:>6} {r['captured_at']} {status!s:>4} v{version!s:<6}{mark} "
+                f"{r['outcome']:<12} {r['url']}{flags}{err}"))
     if out:
         click.echo("\n".join(out))
 

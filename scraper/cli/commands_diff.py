@@ -25,10 +25,14 @@ def use_color(choice: str, *, fmt: str) -> bool:
 @db_option
 @click.option("--from", "from_when", metavar="WHEN",
               help="Start: ISO date or datetime (latest snapshot at or before it, UTC), or a "
-                   "snapshot id. Default: the capture before --to's (the previous run; for "
-                   "URL, that page's previous capture).")
+                   "snapshot id as #123 or id:123 (a bare 4-digit number is refused as "
+                   "ambiguous with a year). For the whole archive, a snapshot id or an instant "
+                   "inside a crawl run means the end of that run; for URL, that snapshot. "
+                   "Default: the capture before --to's (the previous run; for URL, that "
+                   "page's previous capture). Must not be later than --to.")
 @click.option("--to", "to_when", metavar="WHEN",
-              help="End, as for --from. Default: the latest snapshot.")
+              help="End: a WHEN as for --from. Default: the latest snapshot (of the last "
+                   "whole run while a crawl is writing).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
               show_default=True, help="text for terminals and mail, json for programs, html "
                                       "for people (one self-contained page).")
@@ -44,8 +48,9 @@ def diff(url: str | None, db: str, from_when: str | None, to_when: str | None, f
 
     Pages added, removed, gone, failed or changed; per page the title and Updated date, items
     (added, removed, edited, moved), sections and a word-level diff of the text, with the
-    silent-edit and date-only flags. Exit codes: 0 (or, with --exit-code, 0 no change /
-    1 changed), 2 usage (bad WHEN, unknown URL), 3 unusable archive.
+    silent-edit and date-only flags. A link blocked by robots.txt or the address policy is
+    never a change. Exit codes: 0 (or, with --exit-code, 0 no change / 1 changed), 2 usage
+    (bad or ambiguous WHEN, --from later than --to, unknown URL), 3 unusable archive.
     """
     from archive.diff import diff_between
     from archive.report import render
