@@ -344,10 +344,11 @@ def rebuild_fts(archive: Archive) -> dict[str, int]:
         for fts, (table, _cols, _w) in FTS_TABLES.items():
             # sqlite-utils finds each index by the layout its enable_fts() makes, which ours
             # follows; its atomic() nests as a savepoint inside our transaction.
-            if db[table].detect_fts() != fts:
+            t = db.table(table)
+            if t.detect_fts() != fts:
                 raise ArchiveCorruptError(f"full-text index {fts} of {table} is missing")
-            db[table].rebuild_fts()
-            counts[fts] = db[table].count
+            t.rebuild_fts()
+            counts[fts] = t.count
     for fts in FTS_TABLES:
         # Outside the transaction: an integrity-check failure is worth an exception here.
         archive.conn.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('integrity-check', 1)")

@@ -143,7 +143,7 @@ class SiteServer:
     def origin(self, label: str) -> str:
         """``http://127.0.0.1:PORT`` of a label's server."""
         host, port = self._servers[label].server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def url(self, real_url: str) -> str:
         """The loopback URL that stands for a real one (``https://www.transportation.gov/x``)."""
