@@ -12,10 +12,12 @@ Pure functions: they return strings, the CLI prints them.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from archive.diff import (
     ArchiveDiff,
@@ -33,6 +35,17 @@ CONTEXT_WORDS = 6
 _RED, _GREEN, _YELLOW, _BOLD, _DIM, _RESET = (
     "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m")
 _WS_RE = re.compile(r"\s+")
+# C0 and C1 control characters and DEL, except new line and tab. Scraped text carrying them
+# must not reach a terminal raw: ESC (or the C1 CSI, U+009B) starts an escape sequence that
+# can recolour, retitle or rewrite the screen, a CR overwrites the line, a BEL rings. The text
+# report shows the white-space ones (CR, form feed, NEL...) as a space and the others as
+# U+FFFD; json writes them all as \\u escapes; html as the text report does.
+_CONTROL_CHARS = [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)]
+_VISIBLE = {c: " " if chr(c).isspace() else "\ufffd" for c in _CONTROL_CHARS}
+_JSON_ESCAPED = {c: f"\\u{c:04x}" for c in _CONTROL_CHARS}
+# The escape sequences the text report itself writes (colour), kept by the last pass.
+_OUR_CODES_RE = re.compile("(" + "|".join(re.escape(c) for c in (
+    "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m")) + ")")
 _MARKS = {"added": "+", "removed": "-", "changed": "~", "moved": ">", "renamed": "~"}
 _FLAG_TEXT = {
     "silent_edit": "silent edit (content changed, Updated date did not)",
@@ -56,15 +69,49 @@ def render(result: ArchiveDiff, fmt: str, *, color: bool = False) -> str:
 
 
 def render_json(result: ArchiveDiff) -> str:
-    """The documented JSON shape, keys sorted, indented, UTF-8 kept as is."""
-    return json.dumps(result.to_dict(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """The documented JSON shape, keys sorted, indented, UTF-8 kept as is (control
+    characters as ``\\u`` escapes: the same data, and nothing a terminal would act on)."""
+    text = json.dumps(result.to_dict(), sort_keys=True, indent=2, ensure_ascii=False)
+    # json escapes C0 itself; DEL and C1 only occur inside strings, so this stays valid JSON.
+    return text.translate(_JSON_ESCAPED) + "\n"
 
 
 # -- text ---------------------------------------------------------------------------------------
 
 
+def printable(s: object) -> str:
+    """Scraped text made safe for a terminal: control characters other than new line and tab
+    shown as U+FFFD (the white-space ones, CR, form feed, NEL..., as a space).
+
+    >>> printable("red \\x1b[31malert\\x07\\r\\u009b2J\\tok\\x0cpage\\n")
+    'red \ufffd[31malert\ufffd \ufffd2J\\tok page\\n'
+    """
+    return ("" if s is None else str(s)).translate(_VISIBLE)
+
+
+_clean = printable
+
+
+def printable_tree(value: Any) -> Any:
+    """A copy of a diff result (dataclasses, dicts, lists, tuples) with every string made
+    :func:`printable`: what the text report renders, so no scraped string is missed."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, list):
+        return [printable_tree(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(printable_tree(v) for v in value)
+    if isinstance(value, dict):
+        return {k: printable_tree(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{
+            f.name: printable_tree(getattr(value, f.name))
+            for f in dataclasses.fields(value) if f.init})
+    return value
+
+
 def _one_line(s: str | None) -> str:
-    return _WS_RE.sub(" ", s or "").strip()
+    return _clean(_WS_RE.sub(" ", s or "").strip())
 
 
 def clip_segments(segments: Sequence[Segment], context: int = CONTEXT_WORDS) -> list[list[Segment]]:
@@ -135,14 +182,14 @@ def _item_lines(item: ItemChange, *, color: bool) -> list[str]:
         if side["summary"]:
             lines.append(f"{pad}{_one_line(side['summary'])}")
     if item.change in ("added", "removed") and side["url"]:
-        lines.append(f"{pad}{side['url']}")
+        lines.append(f"{pad}{_clean(side['url'])}")
     if item.old is not None and item.new is not None:
         old, new = item.old, item.new
         for name in ("title", "summary"):
             if name in item.fields:
                 lines.append(f"{pad}{name}: {_inline_diff(old[name], new[name], color=color)}")
         if "url" in item.fields:
-            lines.append(f"{pad}url: {old['url']} → {new['url']}")
+            lines.append(f"{pad}url: {_clean(old['url'])} → {_clean(new['url'])}")
         if "section" in item.fields:
             lines.append(f"{pad}section: {old['section'] or '(none)'} → "
                          f"{new['section'] or '(none)'}")
@@ -171,14 +218,14 @@ def _page_text(p: PageChange, *, color: bool) -> list[str]:
     if color:
         c = {"added": _GREEN, "removed": _RED, "gone": _RED, "failed": _YELLOW}.get(p.change, _BOLD)
         label = f"{c}{label}{_RESET}"
-    lines = [f"{label} {p.url}{'  [hub]' if p.hub else ''}"]
+    lines = [f"{label} {_clean(p.url)}{'  [hub]' if p.hub else ''}"]
     if p.title:
         lines.append(f"  {_one_line(p.title)}")
     to = p.captures.get("to") or {}
     if p.change == "gone" and to.get("http_status"):
         lines.append(f"  HTTP {to['http_status']} at {to['captured_at']}")
     if p.change == "failed":
-        why = "suspect (looked like an error page)" if to.get("suspect") else (
+        why = "suspect (looked like an error page)" if to.get("suspect") else _clean(
             to.get("error") or "failed")
         lines.append(f"  latest capture {to.get('captured_at')}: {why}")
         if to.get("good_captured_at"):
@@ -222,11 +269,16 @@ def _count_line(result: ArchiveDiff) -> str:
 
 
 def render_text(result: ArchiveDiff, *, color: bool = False) -> str:
-    """The terminal / cron-mail report: one block per page that is not unchanged."""
+    """The terminal / cron-mail report: one block per page that is not unchanged.
+
+    Scraped strings are shown :func:`printable`: no control character of theirs reaches the
+    terminal (the report's own colour codes are the only escape sequences).
+    """
+    result = printable_tree(result)
     head = f"{_BOLD}coop-archive diff{_RESET}" if color else "coop-archive diff"
     lines = [f"{head} {result.from_at or '(nothing)'} → {result.to_at}"]
     if result.hub:
-        lines.append(f"hub: {result.hub}")
+        lines.append(f"hub: {_clean(result.hub)}")
     lines.append(_count_line(result))
     for p in result.pages:
         if p.change == "unchanged":
@@ -235,7 +287,11 @@ def render_text(result: ArchiveDiff, *, color: bool = False) -> str:
         lines += _page_text(p, color=color)
     if not result.changed:
         lines += ["", "no changes"]
-    return "\n".join(lines) + "\n"
+    # Every scraped string was made printable on its way in; this last pass makes sure of it
+    # while keeping the report's own colour codes.
+    out = "\n".join(lines) + "\n"
+    return "".join(part if n % 2 else _clean(part)
+                   for n, part in enumerate(_OUR_CODES_RE.split(out)))
 
 
 # -- html ---------------------------------------------------------------------------------------
@@ -266,7 +322,7 @@ dt{font-weight:600}dd{margin:0}
 
 
 def _e(s: object) -> str:
-    return html.escape("" if s is None else str(s), quote=True)
+    return html.escape(_clean(s), quote=True)
 
 
 def _link(url: str | None, label: str | None = None) -> str:

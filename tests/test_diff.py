@@ -695,3 +695,55 @@ def test_doctests_of_the_diff_modules():
     for module in (archive.diff, archive.report):
         failed, attempted = doctest.testmod(module)
         assert attempted > 0 and failed == 0, module.__name__
+
+
+# -- control characters in scraped text ---------------------------------------------------------
+
+NASTY = "Title \x1b]0;pwned\x07 \x1b[2J\x1b[31mred\r\u009b1;1H\x7f\x00 end"
+CONTROL = {*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)}
+
+
+def nasty_diff() -> ArchiveDiff:
+    from archive.diff import PageChange
+
+    old = Page(url="u", title="Title", text="plain words here",
+               sections=[Section("Head", 2, "")],
+               items=[Item("Item", "https://e/1", "old summary", 0),
+                      Item("Bullet", None, "gone", 0)])
+    new = Page(url="u", title=NASTY, text=f"plain {NASTY} words here",
+               sections=[Section(f"Head {NASTY}", 2, f"prose {NASTY}")],
+               items=[Item(f"Item {NASTY}", "https://e/1", f"new summary {NASTY}", 0),
+                      Item(NASTY, f"https://e/{NASTY}", NASTY, 0)])
+    to = {"snapshot": 2, "captured_at": "t", "outcome": "failed", "http_status": None,
+          "suspect": False, "error": f"bad \x1b[31m{NASTY}", "version": 1,
+          "good_snapshot": 1, "good_captured_at": "s"}
+    pages = [PageChange(f"https://e/{NASTY}", "failed", NASTY, False, {"from": None, "to": to},
+                        diff_pages(old, new), ["failed"]),
+             PageChange("https://e/2", "changed", NASTY, False, {"from": None, "to": None},
+                        diff_pages(old, new), [])]
+    return ArchiveDiff(None, "t", f"https://e/{NASTY}", None, pages)
+
+
+def test_text_report_shows_no_raw_control_characters():
+    r = nasty_diff()
+    plain = render_text(r)
+    assert not {ord(c) for c in plain} & CONTROL, [c for c in plain if ord(c) in CONTROL]
+    assert "\ufffd]0;pwned\ufffd" in plain and "\ufffd[31mred" in plain
+    coloured = render_text(r, color=True)
+    # the report's own colour codes, and nothing else that a terminal would act on
+    ours = ("\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[0m")
+    bare = coloured
+    for code in ours:
+        bare = bare.replace(code, "")
+    assert not {ord(c) for c in bare} & CONTROL
+    assert "\x1b[32m" in coloured
+
+
+def test_json_and_html_reports_escape_control_characters():
+    r = nasty_diff()
+    text = render_json(r)
+    assert not {ord(c) for c in text} & (CONTROL - {0x0A})
+    assert json.loads(text)["pages"][0]["title"] == NASTY  # the same data
+    page = render_html(r)
+    assert not {ord(c) for c in page} & (CONTROL - {0x0A})
+    assert "&lt;" not in NASTY and "\ufffd]0;pwned\ufffd" in page
