@@ -657,8 +657,11 @@ def resolve_range(archive: Archive, from_when: str | None, to_when: str | None, 
                   url: str | None = None) -> tuple[str | None, str, int | None]:
     """Turn the user's ``--from`` / ``--to`` (and URL) into ``(from_at, to_at, page_id)``.
 
-    ``to`` defaults to the latest snapshot, ``from`` to :func:`default_from`. Raises
-    UsageError for a malformed WHEN, one before the first snapshot, or an unknown URL.
+    ``to`` defaults to the latest snapshot, ``from`` to :func:`default_from`. For the whole
+    archive a snapshot id, or an instant inside a crawl run, means the end of that run (the
+    run's whole picture, not its hub with the previous run's documents); for one URL a
+    snapshot id means that snapshot. Raises UsageError for a malformed WHEN, one before the
+    first snapshot, an unknown URL, or ``--from`` later than ``--to``.
     """
     conn = archive.conn
     page_id = None
