@@ -817,8 +817,9 @@ def _page_change(archive: Archive, pid: int, before: PageState | None, after: Pa
     new = _version_page(archive, after, cache)
     shown = new or old
     flags: list[str] = []
-    if after is not None and after.failed:
-        flags.append("suspect" if after.latest["suspect"] else "failed")
+    failure = after.failure if after is not None else None
+    if failure is not None:
+        flags.append(failure)  # failed | suspect | blocked
     diff = PageDiff()
     if after is None:
         change = "removed"
@@ -832,10 +833,14 @@ def _page_change(archive: Archive, pid: int, before: PageState | None, after: Pa
         elif old is None and new is not None and before.gone:
             flags.append("returned")  # back after a 404/410: everything is as if new
             diff = diff_pages(Page(url=new.url), new)
-        # A failure is news when it is a new observation; the same failed snapshot seen from
-        # both moments (nothing captured in between) is no change.
-        if after.failed and before.latest["id"] != after.latest["id"]:
+        # A failure is news when it is newly observed: the state before was not the same kind
+        # of failure (a page that keeps failing, or the same failed snapshot seen from both
+        # moments, is no change). "blocked" is a rule (robots.txt, the address policy), never
+        # news: the content compared is the last good one on each side.
+        if failure in ("failed", "suspect") and before.failure != failure:
             change = "failed"
+        elif old is None and new is not None and not before.gone:
+            change = "added"  # first fetched (before, it had only failed or been blocked)
         else:
             change = "changed" if diff.changed else "unchanged"
     flags += diff.flags
@@ -869,6 +874,12 @@ def run_range(conn: sqlite3.Connection, run_id: int) -> tuple[str | None, str] |
 def describe(page: PageChange) -> str:
     """One short phrase for what happened to a page (the cron summary's line)."""
     if page.change == "added":
+        if never_fetched(page):
+            # Linked, but never fetched: there is no content to call "added".
+            return (("first linked from the hub" if page.linked_by else "added")
+                    + f"; not fetched: {not_fetched(page)}")
+        if page.captures["from"] is not None:
+            return "added (first fetched)"
         return "added" + (" (first linked from the hub)" if page.linked_by else "")
     if page.change == "removed":
         return "removed (no longer linked from the hub)" if not page.hub else "removed"
@@ -907,12 +918,34 @@ def describe(page: PageChange) -> str:
     return text + (f" ({', '.join(notes)})" if notes else "")
 
 
+def not_fetched(page: PageChange) -> str:
+    """Why the latest capture by ``to`` did not show the page, or "" if it did: ``blocked
+    (disallowed by robots.txt)``, ``fetch failed (...)`` or ``looked like an error page``."""
+    to = page.captures["to"] or {}
+    if to.get("outcome") == "blocked":
+        return f"blocked ({to.get('error') or 'by policy'})"
+    if to.get("outcome") == "failed":
+        return f"fetch failed ({to.get('error') or 'no reason given'})"
+    if to.get("suspect"):
+        return "looked like an error page"
+    return ""
+
+
+def never_fetched(page: PageChange) -> bool:
+    """True when the page has no content to show by ``to``: only failed, blocked or suspect
+    captures (a 404/410 is content: the page is gone)."""
+    to = page.captures["to"] or {}
+    return bool(page.captures["to"]) and to.get("version") is None \
+        and to.get("good_snapshot") is None
+
+
 _ORDER = ("added", "removed", "changed", "renamed", "moved")
 _CHANGE_WORDS = {"added": "added", "removed": "removed", "changed": "edited",
                  "renamed": "renamed", "moved": "moved"}
 _FLAG_WORDS = {"silent_edit": "silent edit: Updated date not changed",
                "date_only": "date-only bump", "trivial": "typographic only",
-               "returned": "back after being gone"}
+               "returned": "back after being gone",
+               "blocked": "latest capture blocked by a rule; compared with the last good"}
 
 
 def summarize_run(archive: Archive, run_id: int) -> str:

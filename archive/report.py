@@ -25,6 +25,8 @@ from archive.diff import (
     PageChange,
     SectionChange,
     Segment,
+    never_fetched,
+    not_fetched,
     word_diff,
 )
 
@@ -54,6 +56,8 @@ _FLAG_TEXT = {
     "suspect": "latest capture looked like an error page: compared with the last good version",
     "trivial": "typographic only (dashes or quotes)",
     "returned": "back after being gone",
+    "blocked": "latest capture blocked (robots.txt or the address policy): compared with the "
+               "last good version",
 }
 
 
@@ -234,6 +238,9 @@ def _page_text(p: PageChange, *, color: bool) -> list[str]:
         first, last = p.linked_by["first"], p.linked_by["last"]
         lines.append(f"  linked from the hub: first {first['seen']} (v{first['version']})"
                      + (f", last {last['seen']} (v{last['version']})" if last else ""))
+    unseen = never_fetched(p)
+    if unseen:
+        lines.append(f"  not fetched: {_clean(not_fetched(p))}")
     d = p.diff
     if "title" in d.fields:
         old, new = d.fields["title"]
@@ -244,7 +251,8 @@ def _page_text(p: PageChange, *, color: bool) -> list[str]:
     if "kind" in d.fields:
         old, new = d.fields["kind"]
         lines.append(f"  Kind: {old} → {new}")
-    notes = [_FLAG_TEXT[f] for f in p.flags if f in _FLAG_TEXT and f not in ("failed", "suspect")]
+    shown_above = ("failed", "suspect") + (("blocked",) if unseen else ())
+    notes = [_FLAG_TEXT[f] for f in p.flags if f in _FLAG_TEXT and f not in shown_above]
     for note in notes:
         lines.append(f"  ! {note}")
     if d.items:
@@ -410,6 +418,8 @@ def _page_html(p: PageChange, n: int) -> str:
         if last:
             text += f", last {_e(last['seen'])} (version {_e(last['version'])})"
         meta.append(text)
+    if never_fetched(p):
+        meta.append(f"not fetched: {_e(not_fetched(p))}")
     if meta:
         out.append(f'<p class="meta">{"<br>".join(meta)}</p>')
     flags = [f for f in p.flags if f in _FLAG_TEXT]

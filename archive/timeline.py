@@ -30,7 +30,7 @@ class PageState:
 
     ``latest`` is the last snapshot at or before the instant, whatever its outcome;
     ``good`` the last trustworthy one (not failed, blocked or suspect), whose ``version_id``
-    is the content to show (None when the page was gone then).
+    is the content to show (None when the page was gone then, or never fetched well).
     """
 
     page_id: int
@@ -47,9 +47,22 @@ class PageState:
         return self.good is not None and self.good["outcome"] == "gone"
 
     @property
+    def failure(self) -> str | None:
+        """What kept the latest observation from showing the page, or None if nothing did:
+        ``blocked`` (robots.txt or the address policy said no: a rule, not an event),
+        ``failed`` (the fetch failed) or ``suspect`` (it looked like an error page)."""
+        outcome = self.latest["outcome"]
+        if outcome in ("blocked", "failed"):
+            return str(outcome)
+        return "suspect" if self.latest["suspect"] else None
+
+    @property
     def failed(self) -> bool:
-        """True when the latest observation was a failure or a suspect error page."""
-        return self.latest["outcome"] in ("failed", "blocked") or bool(self.latest["suspect"])
+        """True when the latest observation did not show the page (failed, blocked or
+        suspect): the content shown is then the last good one. Readers (``show``) say so;
+        the diff distinguishes the kinds (:attr:`failure`), since a page that is blocked, or
+        keeps failing the same way, is no news from one run to the next."""
+        return self.failure is not None
 
 
 def live_runs(conn: sqlite3.Connection) -> list[int]:

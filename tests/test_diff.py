@@ -697,6 +697,89 @@ def test_doctests_of_the_diff_modules():
         assert attempted > 0 and failed == 0, module.__name__
 
 
+# -- blocked and persistently failing links -----------------------------------------------------
+
+
+ROBOTS = "disallowed by robots.txt"
+
+
+def blocked(a: Archive, url: str, when: str, run_id: int) -> None:
+    a.record_snapshot(run_id, url, captured_at=when, error=ROBOTS, blocked=True)
+
+
+def build_blocked(path, days=("2016-10-21", "2016-10-22", "2016-10-23"), *,
+                  fetch_d2_on: str | None = None) -> dict[str, int]:
+    """The hub (v1) and its documents every day; D2 is disallowed by robots.txt (never
+    fetched, unless on ``fetch_d2_on``), D3 was fetched once and is blocked from the second
+    day, D5 fails from the second day on."""
+    runs = {}
+    with Archive.open(path) as a:
+        for n, day in enumerate(days):
+            r = runs[day] = sc.run(a, day)
+            capture(a, HUB, at(day), sc.hub(), run_id=r)
+            capture(a, D1, at(day, 13), sc.D1_V1, run_id=r)
+            if day == fetch_d2_on:
+                capture(a, D2, at(day, 13), sc.D2_V1, run_id=r)
+            else:
+                blocked(a, D2, at(day, 13), r)
+            if n == 0:
+                capture(a, D3, at(day, 13), sc.D3_V1, run_id=r)
+                capture(a, D5, at(day, 13), sc.D5_V1, run_id=r)
+            else:
+                blocked(a, D3, at(day, 13), r)
+                capture(a, D5, at(day, 13), error="connection refused", run_id=r)
+            a.finish_run(r, "partial", finished_at=at(day, 14))
+    return runs
+
+
+def test_blocked_link_is_no_change_run_after_run(tmp_path):
+    runs = build_blocked(tmp_path / "a.db")
+    with Archive.open(tmp_path / "a.db", readonly=True) as a:
+        r = diff_between(a, "2016-10-22", "2016-10-23")  # also the default
+        assert by_url(r) == by_url(diff_between(a))
+        assert by_url(r) == {HUB: "unchanged", D1: "unchanged", D2: "unchanged",
+                             D3: "unchanged", D5: "unchanged"}
+        assert not r.changed
+        assert page_json(r, D2)["flags"] == ["blocked"]
+        assert page_json(r, D5)["flags"] == ["failed"]  # still failing: not news
+        # D3 was fetched once, then blocked: a rule, not a change; its content stays
+        r = diff_between(a, "2016-10-21", "2016-10-23")
+        assert (by_url(r)[D2], by_url(r)[D3]) == ("unchanged", "unchanged")
+        assert page_json(r, D3)["captures"]["to"]["good_captured_at"] == at("2016-10-21", 13)
+        # a failure newly observed in the range is news; blocking never is
+        assert by_url(r)[D5] == "failed"
+        assert summarize_run(a, runs["2016-10-22"]) == (
+            f"{D5}: could not be fetched (connection refused); compared with the last good "
+            "capture of 2016-10-21")
+        assert summarize_run(a, runs["2016-10-23"]) == ""
+
+
+def test_never_fetched_blocked_page_on_the_first_run_is_not_added_content(tmp_path):
+    runs = build_blocked(tmp_path / "a.db")
+    with Archive.open(tmp_path / "a.db", readonly=True) as a:
+        lines = summarize_run(a, runs["2016-10-21"]).splitlines()
+        assert f"{D2}: first linked from the hub; not fetched: blocked ({ROBOTS})" in lines
+        assert f"{D1}: added (first linked from the hub)" in lines
+        r = diff_archive(a, None, at("2016-10-21", 13))
+        d2 = page_json(r, D2)
+        assert (d2["change"], d2["flags"], d2["title"]) == ("added", ["blocked"], "")
+        assert d2["captures"]["to"]["version"] is None
+        text = render_text(r)
+        block = text[text.index(f"added     {D2}"):].split("\n\n")[0]
+        assert block.splitlines()[-1] == f"  not fetched: blocked ({ROBOTS})"
+        assert "not fetched: blocked" in render_html(r)
+
+
+def test_blocked_page_fetched_at_last_is_added(tmp_path):
+    days = ("2016-10-21", "2016-10-22")
+    runs = build_blocked(tmp_path / "a.db", days, fetch_d2_on="2016-10-22")
+    with Archive.open(tmp_path / "a.db", readonly=True) as a:
+        r = diff_between(a, *days)
+        assert by_url(r)[D2] == "added"
+        assert page_json(r, D2)["title"] == sc.D2_V1.title
+        assert f"{D2}: added (first fetched)" in summarize_run(a, runs[days[1]]).splitlines()
+
+
 # -- control characters in scraped text ---------------------------------------------------------
 
 NASTY = "Title \x1b]0;pwned\x07 \x1b[2J\x1b[31mred\r\u009b1;1H\x7f\x00 end"

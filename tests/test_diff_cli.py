@@ -170,3 +170,22 @@ def test_snapshot_ids_of_two_runs_compare_the_runs_whole(db):
     data = json.loads(p.stdout)
     assert (data["from"], data["to"]) == (at("2016-10-21", 13), at("2016-11-15", 13))
     assert data["counts"]["added"] == 1  # D4 only: run 1's documents are not "added"
+
+
+def test_exit_code_0_when_the_only_problem_is_a_persistently_blocked_link(tmp_path):
+    from archive.store import Archive
+    from tests.builders import capture
+
+    path = tmp_path / "blocked.db"
+    with Archive.open(path) as a:
+        for day in ("2016-10-21", "2016-10-22", "2016-10-23"):
+            r = sc.run(a, day)
+            capture(a, HUB, at(day), sc.hub(), run_id=r)
+            capture(a, D1, at(day, 13), sc.D1_V1, run_id=r)
+            a.record_snapshot(r, D2, captured_at=at(day, 13), error="disallowed by robots.txt",
+                              blocked=True)
+            a.finish_run(r, "complete", finished_at=at(day, 14))
+    p = run("--exit-code", db=str(path))
+    assert p.returncode == 0, p.stdout
+    assert p.stdout.endswith("3 pages: 3 unchanged\n\nno changes\n")
+    assert run("--from", "2016-10-21", "--exit-code", db=str(path)).returncode == 0
