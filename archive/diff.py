@@ -68,6 +68,9 @@ _DATELINE_RE = re.compile(
 # Two unmatched sections at the same place are one renamed section when their content (text
 # words and item identities) is at least this similar.
 RENAME_SIMILARITY = 0.5
+# Two items without a link left unpaired in the same section are one edited item when their
+# words (title and summary) are at least this similar (difflib ratio).
+ITEM_SIMILARITY = 0.6
 # Page changes, in the order the reports list them.
 PAGE_CHANGES = ("added", "removed", "gone", "failed", "changed", "unchanged")
 
@@ -271,13 +274,17 @@ def _pair_by(keyfn: Callable[[int, bool], Hashable | None], n_old: int, n_new: i
             taken.add(j)
 
 
-def match_items(old: Sequence[Item], new: Sequence[Item]) -> dict[int, int]:
+def match_items(old: Sequence[Item], new: Sequence[Item],
+                section_map: dict[int, int] | None = None) -> dict[int, int]:
     """Pair old item indices with new ones by identity; returns ``{old_index: new_index}``.
 
     In order of trust: the same entry exactly; the same link URL (or, without a link, the
     same title); the same document after a scheme or host move (:func:`canonical_url`); the
     same title and summary under another link (a renamed link). Texts compare typographically
-    folded.
+    folded. Last, items without a link still unpaired are paired with a similar one in the
+    same section (:func:`_pair_similar`): an edited bullet is one changed item, not one
+    removed and one added. ``section_map`` pairs old section indices with new ones (default:
+    the same index).
     """
     pairs: dict[int, int] = {}
 
@@ -303,7 +310,52 @@ def match_items(old: Sequence[Item], new: Sequence[Item]) -> dict[int, int]:
 
     for keyfn in (exact, ident, moved_host, same_words):
         _pair_by(keyfn, len(old), len(new), pairs)
+    _pair_similar(old, new, pairs, section_map)
     return pairs
+
+
+def _item_words(item: Item) -> list[str]:
+    return typographic(f"{item.title} {item.summary or ''}").split()
+
+
+def _pair_similar(old: Sequence[Item], new: Sequence[Item], pairs: dict[int, int],
+                  section_map: dict[int, int] | None) -> None:
+    """Pair unpaired items without a link, in the same section, whose words (title and
+    summary, normalised) are at least ITEM_SIMILARITY alike: best pair first, ties in
+    document order. Linked items keep their identity rules (a link is an identity; a bullet
+    of a fact sheet has only its words)."""
+    taken = set(pairs.values())
+    olds = [i for i in range(len(old)) if i not in pairs and not old[i].url]
+    news = [j for j in range(len(new)) if j not in taken and not new[j].url]
+    if not olds or not news:
+        return
+
+    def section_of(i: int) -> int | None:
+        sec = old[i].section
+        if sec is None:
+            return None
+        return section_map.get(sec, -1) if section_map is not None else sec
+
+    words_new = {j: _item_words(new[j]) for j in news}
+    candidates: list[tuple[float, int, int]] = []
+    for i in olds:
+        words = _item_words(old[i])
+        matcher = difflib.SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(words)  # set_seq2 caches its analysis: the old item is the fixed one
+        for j in news:
+            if new[j].section != section_of(i):
+                continue
+            matcher.set_seq1(words_new[j])
+            if (matcher.real_quick_ratio() >= ITEM_SIMILARITY
+                    and matcher.quick_ratio() >= ITEM_SIMILARITY):
+                score = matcher.ratio()
+                if score >= ITEM_SIMILARITY:
+                    candidates.append((-score, i, j))
+    used: set[int] = set()
+    for _score, i, j in sorted(candidates):
+        if i not in pairs and j not in used:
+            pairs[i] = j
+            used.add(j)
 
 
 def _increasing_run(seq: Sequence[int]) -> set[int]:
@@ -427,7 +479,7 @@ def _text_changed(a: str | None, b: str | None) -> tuple[bool, bool]:
 
 def diff_items(old: Page, new: Page, section_map: dict[int, int]) -> list[ItemChange]:
     """Item changes in new-document order, removed items after the item they followed."""
-    pairs = match_items(old.items, new.items)
+    pairs = match_items(old.items, new.items, section_map)
     ordered = sorted(pairs.items())  # by old position
     in_order = _increasing_run([j for _i, j in ordered])
     kept_order = {ordered[n][0] for n in in_order}

@@ -273,6 +273,32 @@ def test_parsed_html_versions_diff_per_item():
     assert not diff_pages(old, load("hub-2016-10-21-noise.html")).changed
 
 
+def test_demo_fact_sheet_edited_bullet_is_one_changed_item():
+    """The demo site's 258146.htm: one bullet's number changed (42 -> 36), one bullet added,
+    same Updated date. The bullets have no links: matched by their words."""
+    from pathlib import Path
+
+    from scraper.parse import parse
+
+    url = f"{sc.STATE}258146.htm"
+    site = Path(__file__).resolve().parent.parent / "scraper" / "sitedata"
+    old, new = (parse((site / day / "state/r/pa/prs/ps/2016/06/258146.htm").read_bytes(),
+                      url=url) for day in ("2016-10-21", "2016-11-15"))
+    eco = "The two sides announced six new EcoPartnerships, bringing the total to {}."
+    grid = "Both sides will exchange information on grid modernization and energy storage."
+    d = diff_pages(old, new)
+    assert [i.to_dict() for i in d.items] == [
+        {"change": "changed", "section": "Climate Change", "title": eco.format(36), "url": None,
+         "old": item(eco.format(42), None, "", "Climate Change", 2),
+         "new": item(eco.format(36), None, "", "Climate Change", 2),
+         "fields": ["title"], "moved": False, "trivial": False},
+        {"change": "added", "section": "Energy", "title": grid, "url": None, "old": None,
+         "new": item(grid, None, "", "Energy", 5), "fields": [], "moved": False,
+         "trivial": False},
+    ]
+    assert d.flags == ["silent_edit"] and d.fields == {}
+
+
 # -- the archive at two moments -----------------------------------------------------------------
 
 
@@ -830,3 +856,61 @@ def test_json_and_html_reports_escape_control_characters():
     page = render_html(r)
     assert not {ord(c) for c in page} & (CONTROL - {0x0A})
     assert "&lt;" not in NASTY and "\ufffd]0;pwned\ufffd" in page
+
+
+# -- items without links: an edited bullet is one changed item ----------------------------------
+
+
+FACTS = [Section("Climate Change", 2, ""), Section("Energy", 2, "")]
+ECO = "The two sides announced six new EcoPartnerships, bringing the total to {}."
+GRID = "Both sides will exchange information on grid modernization and energy storage."
+CCWG_B = "The two sides held the CCWG session on the implementation of their commitments."
+
+
+def fact_sheet(*bullets: tuple[str, int]) -> Page:
+    return Page(url="u", title="Outcomes", updated_on="2016-06-07", sections=list(FACTS),
+                items=[Item(t, None, "", sec) for t, sec in bullets])
+
+
+def test_edited_bullet_without_a_link_is_one_changed_item():
+    old = fact_sheet((CCWG_B, 0), (ECO.format(42), 0))
+    new = fact_sheet((CCWG_B, 0), (ECO.format(36), 0), (GRID, 1))
+    d = diff_pages(old, new)
+    assert [(i.change, i.side["section"], i.side["title"], i.fields) for i in d.items] == [
+        ("changed", "Climate Change", ECO.format(36), ["title"]),
+        ("added", "Energy", GRID, []),
+    ]
+    assert d.items[0].old["title"] == ECO.format(42)
+    from archive.diff import PageChange
+
+    text = render_text(ArchiveDiff(None, "t", None, None, [
+        PageChange("u", "changed", "Outcomes", False, {"from": None, "to": None}, d)]))
+    assert text.endswith(
+        "  Items:\n"
+        f"    ~ changed  Climate Change › {ECO.format(36)}\n"
+        "               title: … new EcoPartnerships, bringing the total to [-42.-]{+36.+}\n"
+        f"    + added    Energy › {GRID}\n")
+
+
+def test_similar_bullets_pair_only_within_a_section_and_best_first():
+    # the same edit, but the bullet moved to another section: not paired (removed + added)
+    old = fact_sheet((ECO.format(42), 0))
+    new = fact_sheet((ECO.format(36), 1))
+    assert [i.change for i in diff_pages(old, new).items] == ["removed", "added"]
+    # two candidates: each old bullet pairs with its closest new one, whatever the order
+    a, b = ECO.format(42), "The two sides announced new grid cooperation, bringing hope."
+    old = fact_sheet((a, 0), (b, 0))
+    new = fact_sheet(("The two sides announced new grid cooperation, bringing much hope.", 0),
+                     (ECO.format(43), 0))
+    assert match_items(old.items, new.items) == {0: 1, 1: 0}
+    # unrelated bullets stay removed and added
+    old = fact_sheet((CCWG_B, 0))
+    new = fact_sheet((GRID, 0))
+    assert [i.change for i in diff_pages(old, new).items] == ["removed", "added"]
+
+
+def test_linked_items_keep_their_identity_rules():
+    # similar words under different links are different documents
+    old = Page(url="u", items=[Item(ECO.format(42), "https://e/1", "", None)])
+    new = Page(url="u", items=[Item(ECO.format(36), "https://e/2", "", None)])
+    assert [i.change for i in diff_pages(old, new).items] == ["removed", "added"]
