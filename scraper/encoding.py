@@ -11,7 +11,10 @@ which often declare UTF-8 and send windows-1252 (Word's curly quotes pasted into
 A declared ``utf-8`` whose bytes are not UTF-8 is decoded as windows-1252 (or, when real UTF-8
 and windows-1252 bytes are mixed in one document, repaired with bs4's ``UnicodeDammit.detwingle``).
 ``iso-8859-1``, ``latin-1`` and ``ascii`` labels mean windows-1252, as browsers have always read
-them. Unknown labels fall through to the next source. :func:`decode_html` never raises.
+them, except that bytes which are valid multi-byte UTF-8 throughout are read as UTF-8 (the
+opposite lie: a server whose default charset is ISO-8859-1 sending UTF-8 pages). A declared
+UTF-16 or UTF-32 over bytes with no NUL in them is ignored. Unknown labels fall through to the
+next source. :func:`decode_html` never raises.
 
 >>> decode_html(b"It\\x92s \\x93new\\x94 \\x96 ok", http_charset="utf-8")
 ('It’s “new” – ok', 'windows-1252')
@@ -108,7 +111,17 @@ def _sniff_meta(body: bytes) -> str | None:
 def _decode_declared(body: bytes, codec: str) -> tuple[str, str] | None:
     """Decode with a declared codec; None when the bytes plainly are not in it."""
     if codec == "windows-1252":
+        # The opposite lie, as common on old servers whose default charset is ISO-8859-1:
+        # UTF-8 bytes under a latin-1 label. windows-1252 text almost never forms valid
+        # multi-byte UTF-8 throughout, so bytes that do are UTF-8.
+        if _UTF8_MULTIBYTE_RE.search(body):
+            try:
+                return body.decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                pass
         return decode_cp1252(body), "windows-1252"
+    if codec.startswith(("utf-16", "utf-32")) and b"\x00" not in body[:1024]:
+        return None  # UTF-16/32 text has NUL bytes in any markup; these bytes are not it
     if codec == "utf-8":
         try:
             return body.decode("utf-8"), "utf-8"

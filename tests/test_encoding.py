@@ -100,3 +100,23 @@ def test_canonical_charset():
     assert canonical_charset("latin-1") == "windows-1252"
     assert canonical_charset("no-such-charset") is None
     assert canonical_charset(None) is None
+
+
+def test_utf8_bytes_under_an_iso_8859_1_header_are_read_as_utf8():
+    body = "<html><meta charset=utf-8><p>It’s “quoted” — Café</p></html>".encode()
+    text, enc = decode_html(body, http_charset="ISO-8859-1")
+    assert enc == "utf-8" and "It’s “quoted” — Café" in text
+
+
+def test_real_latin1_under_an_iso_8859_1_header_stays_windows_1252():
+    body = "<p>Caf\xe9 \x93ok\x94</p>".encode("latin-1")
+    text, enc = decode_html(body, http_charset="iso-8859-1")
+    assert enc == "windows-1252" and "Café “ok”" in text
+
+
+def test_a_utf16_label_over_utf8_bytes_is_ignored():
+    body = "<p>Café</p>".encode()
+    text, enc = decode_html(body, http_charset="utf-16")
+    assert (text, enc) == ("<p>Café</p>", "utf-8")
+    real = "<p>Café</p>".encode("utf-16-le")
+    assert decode_html(real, http_charset="utf-16le")[0] == "<p>Café</p>"
