@@ -1,16 +1,25 @@
 """Raw bodies, content-addressed and compressed against their predecessor.
 
 Successive bodies of one page are near-identical (a form token, a timestamp, a rewritten
-paragraph), so each body is compressed with zstandard using a *keyframe* of the same page as a
-raw-content dictionary: the delta costs tens of bytes where the body costs tens of kilobytes.
-A keyframe is itself stored alone (codec ``zstd``), so decoding a body needs at most one other
-body: chains never grow. When a page drifts so far from its keyframe that the delta is no
-longer small, the body becomes the page's next keyframe.
+paragraph), so each body is compressed with zstandard using the page's *previous stored body*
+as a raw-content dictionary: the delta codes only what changed since yesterday, tens of bytes
+where the body costs tens of kilobytes, and a change is coded once, not again in every later
+delta (as it would be against a fixed keyframe).
+
+Chains are bounded: a body whose predecessor is already :data:`MAX_DEPTH` deltas away from a
+standalone frame is coded against that chain's root instead (depth 1 again), and a body whose
+delta is not small (more than :data:`KEYFRAME_RATIO` of its standalone frame) is stored alone
+and becomes a new root. Decoding walks the chain iteratively from its root (never recursion),
+so a body costs at most ``MAX_DEPTH + 1`` decompressions, each of a small delta but the first.
 
 Codecs (``blobs.codec``):
-- ``zstd``: ``data`` is a zstandard frame of the body alone.
-- ``zstd-dict``: ``data`` is a zstandard frame made with the body of ``base_sha256`` (always a
-  ``zstd`` blob) as raw-content dictionary.
+- ``zstd``: ``data`` is a standard zstandard frame of the body alone (a *keyframe*, the root of
+  a chain; ``zstd -d`` reads it).
+- ``zstd-dict``: ``data`` is a zstandard frame made with the plain body of ``base_sha256`` as
+  raw-content dictionary, written *magicless* and without content size or checksum (the
+  blob's own sha256 and size check it) to save the fixed bytes of a tiny frame. By hand:
+  ``(printf '\\x28\\xb5\\x2f\\xfd'; cat delta) | zstd -d -D base_body``.
+- ``identity``: ``data`` is the body.
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ import zstandard
 
 # A delta larger than this fraction of the standalone frame is not worth the dependency.
 KEYFRAME_RATIO = 0.5
+# At most this many deltas between a body and its chain's standalone root.
+MAX_DEPTH = 32
 _LEVEL_SMALL = 19  # bodies are small and written once: spend the CPU on size
 _LEVEL_LARGE = 9
 _LARGE = 2_000_000
@@ -45,31 +56,69 @@ class Encoded:
     data: bytes
 
 
-def encode(body: bytes, base: tuple[str, bytes] | None = None) -> Encoded:
-    """Compress ``body``, against ``base`` = (sha256, plain bytes of a keyframe) when given.
+def _raw_dict(plain: bytes) -> zstandard.ZstdCompressionDict:
+    return zstandard.ZstdCompressionDict(plain, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def encode_alone(body: bytes) -> Encoded:
+    """``body`` as a keyframe: a standard zstd frame of it alone."""
+    return Encoded("zstd", None, zstandard.ZstdCompressor(level=_level(len(body))).compress(body))
+
+
+def encode_delta(body: bytes, base_plain: bytes) -> bytes:
+    """``body`` as a magicless zstd frame against ``base_plain`` (raw-content dictionary)."""
+    params = zstandard.ZstdCompressionParameters.from_level(
+        _level(len(body)), source_size=len(body), dict_size=len(base_plain),
+        format=zstandard.FORMAT_ZSTD1_MAGICLESS, write_content_size=0, write_checksum=0,
+        write_dict_id=0)
+    return zstandard.ZstdCompressor(dict_data=_raw_dict(base_plain),
+                                    compression_params=params).compress(body)
+
+
+def encode(body: bytes, base: tuple[str, bytes] | None = None,
+           alone: Encoded | None = None) -> Encoded:
+    """Compress ``body``, against ``base`` = (sha256, plain bytes of an earlier body) when given.
 
     Returns the standalone form when there is no base or the delta is not small enough.
+    ``alone`` is the standalone form if the caller already made it.
     """
-    level = _level(len(body))
-    alone = zstandard.ZstdCompressor(level=level).compress(body)
-    if base is None or not base[1]:
-        return Encoded("zstd", None, alone)
-    zdict = zstandard.ZstdCompressionDict(base[1], dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-    delta = zstandard.ZstdCompressor(level=level, dict_data=zdict).compress(body)
-    if len(delta) > KEYFRAME_RATIO * len(alone):
-        return Encoded("zstd", None, alone)
+    alone = alone or encode_alone(body)
+    if base is None or not base[1] or not body:
+        return alone
+    delta = encode_delta(body, base[1])
+    if len(delta) > KEYFRAME_RATIO * len(alone.data):
+        return alone
     return Encoded("zstd-dict", base[0], delta)
 
 
 def decode(codec: str, data: bytes, base_plain: bytes | None = None) -> bytes:
-    """Undo :func:`encode`. ``base_plain`` is the keyframe's body for ``zstd-dict``."""
+    """Undo :func:`encode`. ``base_plain`` is the base's plain body for ``zstd-dict``."""
     if codec == "zstd":
-        return zstandard.ZstdDecompressor().decompress(data)
+        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
     if codec == "zstd-dict":
         if base_plain is None:
             raise ValueError("zstd-dict blob needs its base body")
-        zdict = zstandard.ZstdCompressionDict(base_plain, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-        return zstandard.ZstdDecompressor(dict_data=zdict).decompress(data)
+        d = zstandard.ZstdDecompressor(dict_data=_raw_dict(base_plain),
+                                       format=zstandard.FORMAT_ZSTD1_MAGICLESS)
+        obj = d.decompressobj()
+        out = obj.decompress(data)
+        if not obj.eof:
+            raise ValueError("truncated zstd-dict frame")
+        return out
     if codec == "identity":
         return data
     raise ValueError(f"unknown blob codec {codec!r}")
+
+
+def decode_chain(chain: list[tuple[str, bytes]], base_plain: bytes | None = None) -> bytes:
+    """Decode ``chain`` = [(codec, data), ...] from its root to the wanted body, iteratively.
+
+    ``base_plain`` is the plain body the first element is a delta against (None when the first
+    element is a keyframe).
+    """
+    plain = base_plain
+    for codec, data in chain:
+        plain = decode(codec, data, plain)
+    if plain is None:
+        raise ValueError("empty blob chain")
+    return plain

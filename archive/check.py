@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 from archive import blobs
 
+# Writes keep chains to blobs.MAX_DEPTH deltas; anything near this is a cycle or damage.
+CHAIN_LIMIT = 1000
+
 # (name, SQL returning offending rows, what a row means)
 INVARIANTS: list[tuple[str, str, str]] = [
     ("good snapshot without version",
@@ -45,8 +48,17 @@ INVARIANTS: list[tuple[str, str, str]] = [
      "items and sections of one version belong together"),
     ("delta blob with a bad base",
      "SELECT b.sha256 FROM blobs b LEFT JOIN blobs k ON k.sha256 = b.base_sha256"
-     " WHERE b.codec = 'zstd-dict' AND (k.sha256 IS NULL OR k.codec != 'zstd')",
-     "a delta's base must be a stored keyframe"),
+     " WHERE (b.codec = 'zstd-dict') != (b.base_sha256 IS NOT NULL) OR"
+     " (b.base_sha256 IS NOT NULL AND k.sha256 IS NULL)",
+     "a delta's base must be a stored blob, and only a delta has one"),
+    ("delta chain cyclic or too long",
+     f"""WITH RECURSIVE walk(start, cur, n) AS (
+           SELECT sha256, base_sha256, 1 FROM blobs WHERE base_sha256 IS NOT NULL
+           UNION ALL
+           SELECT w.start, b.base_sha256, w.n + 1 FROM walk w JOIN blobs b ON b.sha256 = w.cur
+            WHERE w.cur IS NOT NULL AND w.n <= {CHAIN_LIMIT})
+         SELECT DISTINCT start FROM walk WHERE n > {CHAIN_LIMIT}""",
+     f"following base_sha256 must reach a keyframe within {CHAIN_LIMIT} steps"),
     ("snapshot of a missing run",
      "SELECT s.id FROM snapshots s LEFT JOIN runs r ON r.id = s.run_id WHERE r.id IS NULL",
      "run missing"),
@@ -102,26 +114,48 @@ def check(conn: sqlite3.Connection, *, deep: bool = False, limit: int = 5) -> Ch
 
 
 def _check_blobs(conn: sqlite3.Connection, limit: int) -> list[str]:
+    """Decode every blob once, each from its base's plain body, and verify its sha256.
+
+    Walks each delta tree depth first from its keyframe (iteratively), holding only the plain
+    bodies of the path being walked, so the whole archive is read once and memory stays small.
+    A blob no keyframe leads to (missing base, cycle) is reported too.
+    """
     bad: list[str] = []
-    plain: dict[str, bytes] = {}
-    for row in conn.execute(
-        "SELECT sha256, codec, base_sha256, data FROM blobs ORDER BY codec = 'zstd-dict', rowid"
-    ):
-        sha, codec, base, data = row[0], row[1], row[2], row[3]
+    children: dict[str | None, list[str]] = {}
+    for sha, base in conn.execute("SELECT sha256, base_sha256 FROM blobs"):
+        children.setdefault(base, []).append(sha)
+    stack: list[tuple[str, bytes | None]] = [(sha, None) for sha in children.get(None, [])]
+    reached = 0
+    while stack:
+        sha, base_plain = stack.pop()
+        reached += 1
+        codec, data = conn.execute("SELECT codec, data FROM blobs WHERE sha256 = ?",
+                                   (sha,)).fetchone()
         try:
-            if base is not None and base not in plain:
-                b = conn.execute("SELECT codec, data FROM blobs WHERE sha256 = ?",
-                                 (base,)).fetchone()
-                plain[base] = blobs.decode(b[0], b[1])
-            body = blobs.decode(codec, data, plain.get(base) if base else None)
+            body = blobs.decode(codec, data, base_plain)
         except Exception as e:  # any decoding failure is the finding, not a crash
             bad.append(f"{sha[:12]}: {type(e).__name__}")
+            bad.extend(f"{k[:12]}: base damaged" for k in _descendants(children, sha))
             continue
         if hashlib.sha256(body).hexdigest() != sha:
             bad.append(f"{sha[:12]}: content does not match its hash")
-        if codec == "zstd" and len(plain) < 64:
-            plain[sha] = body
+        stack.extend((k, body) for k in children.get(sha, []))
+    total = sum(len(v) for v in children.values())
+    if reached < total:
+        seen = {None, *_descendants(children, None)}
+        bad.extend(f"{s[:12]}: no keyframe leads to it" for b, ks in children.items()
+                   if b not in seen for s in ks)
     if bad:
         more = " ..." if len(bad) > limit else ""
         return [f"blob damaged: {', '.join(bad[:limit])}{more}"]
     return []
+
+
+def _descendants(children: dict[str | None, list[str]], root: str | None) -> list[str]:
+    out: list[str] = []
+    todo = list(children.get(root, []))
+    while todo:
+        sha = todo.pop()
+        out.append(sha)
+        todo.extend(children.get(sha, []))
+    return out

@@ -52,7 +52,11 @@ def test_healthy_archive_passes_deep_check(db):
     ("UPDATE snapshots SET version_id = NULL WHERE id = 2", "good snapshot without version"),
     ("UPDATE snapshots SET version_id = 1 WHERE id = 3", "failed snapshot with content"),
     ("DELETE FROM snapshots WHERE id = 1", "version never captured"),
-    ("UPDATE blobs SET data = X'28b52ffd0000' WHERE rowid = 1", "blob damaged"),
+    ("UPDATE blobs SET data = X'28b52ffd0000' WHERE codec = 'zstd'", "blob damaged"),
+    ("UPDATE blobs SET codec = 'zstd-dict', base_sha256 = sha256 WHERE codec = 'zstd'",
+     "delta chain cyclic or too long"),
+    ("UPDATE blobs SET base_sha256 = 'f00d' WHERE codec = 'zstd-dict'",
+     "delta blob with a bad base"),
 ])
 def test_sabotage_is_found(db, sabotage, finding):
     conn = sqlite3.connect(db)
