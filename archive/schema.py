@@ -10,7 +10,8 @@ Never edit a migration that has shipped: add a new one. docs/schema.md documents
 
 from __future__ import annotations
 
-# Migration 1: the core tables (runs, pages, blobs, versions, sections, items, snapshots).
+# Migration 1: the core tables (runs, pages, blobs, header_sets, versions, sections, items,
+# snapshots).
 V1 = """
 CREATE TABLE runs (
     id INTEGER PRIMARY KEY,
@@ -35,15 +36,34 @@ CREATE TABLE pages (
     last_seen TEXT NOT NULL
 );
 
+-- Keyed by the body's hex sha256 and nothing else: WITHOUT ROWID keeps the key once (a rowid
+-- table would repeat it in the primary key's index). base_sha256 is the body a zstd-dict blob
+-- is a delta against (archive/blobs.py): a chain ends at a zstd keyframe.
 CREATE TABLE blobs (
     sha256 TEXT PRIMARY KEY,
-    content_type TEXT,
     size INTEGER NOT NULL,
     codec TEXT NOT NULL,
     base_sha256 TEXT REFERENCES blobs(sha256),
     stored_size INTEGER NOT NULL,
     data BLOB NOT NULL
+) WITHOUT ROWID;
+
+-- Header lists, each stored once however many snapshots sent or received it, found by hash:
+-- the first 8 bytes of the sha256 of headers (as a signed integer), whose index is one entry
+-- per set; id is a small integer, so a snapshot row pays a byte or two per reference. headers
+-- is a JSON array of [name, value] pairs in order, with the value of the first Date header of
+-- a response (it changes on every response) replaced by null at position date_index: the
+-- snapshot keeps that value in response_date, so a set repeats from run to run.
+-- snapshot_headers (V2) puts it back. response_date has no declared type: it holds the Unix
+-- time (an integer, a few bytes) when the value was an IMF-fixdate that formatting that time
+-- gives back exactly, else the text as received.
+CREATE TABLE header_sets (
+    id INTEGER PRIMARY KEY,
+    hash INTEGER NOT NULL,
+    headers TEXT NOT NULL,
+    date_index INTEGER
 );
+CREATE INDEX header_sets_hash ON header_sets(hash);
 
 CREATE TABLE versions (
     id INTEGER PRIMARY KEY,
@@ -101,17 +121,24 @@ CREATE TABLE snapshots (
     last_modified TEXT,
     http_version TEXT,
     reason TEXT,
-    response_headers TEXT,
-    request_headers TEXT,
+    response_headers_id INTEGER REFERENCES header_sets(id),
+    request_headers_id INTEGER REFERENCES header_sets(id),
+    response_date,
     redirects TEXT,
     bytes_received INTEGER,
     origin_uri TEXT
 );
+-- Each index is there for queries that would otherwise scan every snapshot (docs/schema.md
+-- lists them): a page's history, previous capture and as-of lookups; a run's counts; the
+-- archive's time range and global history; a version's captures (check, import); and the
+-- first capture that delivered a body (WARC export of revisits), partial because only those
+-- outcomes are asked for and a 304 (not_modified) repeats a body already indexed.
 CREATE INDEX snapshots_page_time ON snapshots(page_id, captured_at);
 CREATE INDEX snapshots_run ON snapshots(run_id);
 CREATE INDEX snapshots_time ON snapshots(captured_at);
 CREATE INDEX snapshots_version ON snapshots(version_id);
-CREATE INDEX snapshots_body ON snapshots(body_sha256);
+CREATE INDEX snapshots_body ON snapshots(body_sha256)
+  WHERE outcome IN ('new', 'unchanged', 'gone');
 """
 
 # Migration 2: what researchers query. Full-text search and views over the core tables.
@@ -189,6 +216,25 @@ INSERT INTO items_fts (items_fts) VALUES ('rebuild');
 -- (tens of thousands of them, each with its headers).
 CREATE INDEX snapshots_version_good ON snapshots(version_id, captured_at)
   WHERE suspect = 0 AND outcome IN ('new', 'unchanged', 'not_modified');
+
+-- Each snapshot's full response and request headers, as JSON arrays of [name, value] pairs in
+-- the order received (sent), rebuilt from header_sets and the snapshot's own Date value.
+CREATE VIEW snapshot_headers AS
+SELECT s.id AS snapshot_id,
+       CASE WHEN rh.date_index IS NULL OR s.response_date IS NULL THEN rh.headers
+            ELSE json_replace(rh.headers, '$[' || rh.date_index || '][1]',
+              CASE WHEN typeof(s.response_date) = 'integer' THEN
+                substr('ThuFriSatSunMonTueWed', (s.response_date / 86400) % 7 * 3 + 1, 3)
+                || strftime(', %d ', s.response_date, 'unixepoch')
+                || substr('JanFebMarAprMayJunJulAugSepOctNovDec',
+                          strftime('%m', s.response_date, 'unixepoch') * 3 - 2, 3)
+                || strftime(' %Y %H:%M:%S GMT', s.response_date, 'unixepoch')
+              ELSE s.response_date END)
+       END AS response_headers,
+       qh.headers AS request_headers
+  FROM snapshots s
+  LEFT JOIN header_sets rh ON rh.id = s.response_headers_id
+  LEFT JOIN header_sets qh ON qh.id = s.request_headers_id;
 
 -- Each version and the trustworthy snapshots that showed it.
 CREATE VIEW version_spans AS

@@ -11,6 +11,8 @@ however many snapshots received it (see :mod:`archive.blobs`).
 
 from __future__ import annotations
 
+import email.utils
+import hashlib
 import json
 import logging
 import os
@@ -31,6 +33,10 @@ from scraper.fetch import FetchResult
 from scraper.model import PARSER_VERSION, Item, Page, Section
 
 logger = logging.getLogger(__name__)
+
+_CACHE_ENTRIES = 64  # plain bodies kept decoded (see Archive._plain)
+_CACHE_BYTES = 32_000_000  # at most this many bytes of them
+_CHAIN_LIMIT = 10_000  # a longer delta chain can only be a cycle (writes keep it to MAX_DEPTH)
 
 OUTCOMES = ("new", "unchanged", "not_modified", "gone", "failed", "blocked")
 
@@ -129,6 +135,23 @@ def _statements(script: str) -> Iterator[str]:
         yield buf.strip()
 
 
+def _compact_date(value: str | None) -> int | str | None:
+    """A Date header's value as Unix time when formatting that time gives it back exactly
+    (what the snapshot_headers view does), else as it is."""
+    if value is None:
+        return None
+    try:
+        t = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return value
+    if t.tzinfo is None:
+        return value
+    n = int(t.timestamp())
+    if n < 0 or t.microsecond or email.utils.formatdate(n, usegmt=True) != value:
+        return value
+    return n
+
+
 class Archive:
     """An open archive. Use :meth:`open`; close with :meth:`close` or ``with``."""
 
@@ -136,6 +159,11 @@ class Archive:
         self.conn = conn
         self.path = path
         self.readonly = readonly
+        # sha256 -> (plain body, depth in its delta chain, the chain's keyframe): the bodies
+        # decoded or written last, so a page's next delta or a run of reads of one chain does
+        # not decode the chain again. Content-addressed, so never stale; dropped on rollback.
+        self._plain: dict[str, tuple[bytes, int, str]] = {}
+        self._plain_bytes = 0
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -198,6 +226,8 @@ class Archive:
             yield self.conn
         except BaseException:
             self.conn.execute("ROLLBACK")
+            self._plain.clear()
+            self._plain_bytes = 0
             raise
         self.conn.execute("COMMIT")
 
@@ -275,13 +305,51 @@ class Archive:
 
     def blob(self, sha256: str) -> bytes:
         """The plain bytes of a stored body. Raises ArchiveCorruptError if it is missing."""
-        row = self.conn.execute(
-            "SELECT codec, base_sha256, data FROM blobs WHERE sha256 = ?", (sha256,)
-        ).fetchone()
-        if row is None:
-            raise ArchiveCorruptError(f"blob {sha256} is missing")
-        base = self.blob(row["base_sha256"]) if row["base_sha256"] else None
-        return blobs.decode(row["codec"], row["data"], base)
+        return self._resolve(sha256)[0]
+
+    def _remember(self, sha: str, entry: tuple[bytes, int, str]) -> None:
+        if len(entry[0]) > _CACHE_BYTES // 4:
+            return
+        old = self._plain.pop(sha, None)
+        self._plain_bytes += len(entry[0]) - (len(old[0]) if old else 0)
+        self._plain[sha] = entry
+        while len(self._plain) > _CACHE_ENTRIES or self._plain_bytes > _CACHE_BYTES:
+            self._plain_bytes -= len(self._plain.pop(next(iter(self._plain)))[0])
+
+    def _resolve(self, sha256: str) -> tuple[bytes, int, str]:
+        """(plain body, depth, keyframe sha) of a blob, decoding its delta chain iteratively."""
+        hit = self._plain.get(sha256)
+        if hit is not None:
+            return hit
+        chain: list[sqlite3.Row] = []
+        shas: list[str] = []
+        cur: str | None = sha256
+        base: tuple[bytes, int, str] | None = None
+        while cur is not None:
+            if chain and cur in self._plain:
+                base = self._plain[cur]
+                break
+            if cur in shas or len(chain) > _CHAIN_LIMIT:
+                raise ArchiveCorruptError(f"blob {sha256}: delta chain is cyclic or too long")
+            row = self.conn.execute(
+                "SELECT codec, base_sha256, data FROM blobs WHERE sha256 = ?", (cur,)
+            ).fetchone()
+            if row is None:
+                what = "is missing" if cur == sha256 else f"needs missing base {cur}"
+                raise ArchiveCorruptError(f"blob {sha256} {what}")
+            chain.append(row)
+            shas.append(cur)
+            cur = row["base_sha256"]
+        plain, depth, root = base if base is not None else (None, -1, shas[-1])
+        for sha, row in zip(reversed(shas), reversed(chain), strict=True):
+            plain = blobs.decode(row["codec"], row["data"], plain)
+            depth += 1
+            if row["base_sha256"] is None:
+                depth, root = 0, sha
+        assert plain is not None
+        entry = (plain, depth, root)
+        self._remember(sha256, entry)
+        return entry
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -296,33 +364,72 @@ class Archive:
                         (url, at, at))
         return int(cur.lastrowid or 0)
 
-    def _keyframe(self, c: sqlite3.Connection, page_id: int) -> tuple[str, bytes] | None:
-        """The keyframe body the page's next body is compressed against."""
+    def _base_for(self, c: sqlite3.Connection,
+                  page_id: int) -> tuple[str, bytes, int, str] | None:
+        """(sha, plain body, depth, keyframe sha) the page's next body is compressed against.
+
+        Its previous stored body (of its last capture that was neither gone nor suspect), or,
+        when that one is already MAX_DEPTH deltas from its keyframe, that keyframe.
+        """
         row = c.execute(
-            """SELECT b.sha256, b.codec, b.base_sha256 FROM snapshots s
-                 JOIN blobs b ON b.sha256 = s.body_sha256
-                WHERE s.page_id = ? ORDER BY s.id DESC LIMIT 1""",
+            """SELECT body_sha256 FROM snapshots
+                WHERE page_id = ? AND body_sha256 IS NOT NULL AND suspect = 0
+                  AND outcome IN ('new', 'unchanged', 'not_modified')
+                ORDER BY captured_at DESC, id DESC LIMIT 1""",
             (page_id,),
         ).fetchone()
         if row is None:
             return None
-        sha = row["sha256"] if row["codec"] == "zstd" else row["base_sha256"]
-        if sha is None:
-            return None
-        return sha, self.blob(sha)
+        try:
+            plain, depth, root = self._resolve(row[0])
+        except ArchiveCorruptError:
+            return None  # a damaged predecessor: start a new chain
+        if depth < blobs.MAX_DEPTH:
+            return row[0], plain, depth, root
+        return root, self._resolve(root)[0], 0, root
 
-    def _store_blob(self, c: sqlite3.Connection, page_id: int, body: bytes,
-                    content_type: str | None) -> str:
+    def _store_blob(self, c: sqlite3.Connection, page_id: int, body: bytes) -> str:
         sha = blobs.sha256_hex(body)
         if c.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,)).fetchone():
             return sha
-        enc = blobs.encode(body, self._keyframe(c, page_id))
+        base = self._base_for(c, page_id)
+        enc = blobs.encode(body, (base[0], base[1]) if base else None)
         c.execute(
-            "INSERT INTO blobs (sha256, content_type, size, codec, base_sha256, stored_size, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (sha, content_type, len(body), enc.codec, enc.base_sha256, len(enc.data), enc.data),
+            "INSERT INTO blobs (sha256, size, codec, base_sha256, stored_size, data)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (sha, len(body), enc.codec, enc.base_sha256, len(enc.data), enc.data),
         )
+        if enc.base_sha256 is None:
+            self._remember(sha, (body, 0, sha))
+        elif base is not None:
+            self._remember(sha, (body, base[2] + 1, base[3]))
         return sha
+
+    def _header_set(self, c: sqlite3.Connection, headers: list[tuple[str, str]] | None, *,
+                    take_date: bool = True) -> tuple[int | None, str | None]:
+        """(header_sets id, Date value taken out) for a header list; stores the set if new.
+
+        With ``take_date`` the value of the first Date header is kept apart (returned), and
+        the stored set has null in its place, so the same headers on another day share it.
+        """
+        if headers is None:
+            return None, None
+        pairs: list[list[str | None]] = [[k, v] for k, v in headers]
+        date_index = next((n for n, (k, _) in enumerate(headers) if k.lower() == "date"),
+                          None) if take_date else None
+        date = None
+        if date_index is not None:
+            date = pairs[date_index][1]
+            pairs[date_index][1] = None
+        text = json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
+        digest = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
+        for hid, stored in c.execute("SELECT id, headers FROM header_sets WHERE hash = ?",
+                                     (digest,)):
+            if stored == text:
+                return int(hid), date
+        cur = c.execute("INSERT INTO header_sets (hash, headers, date_index) VALUES (?, ?, ?)",
+                        (digest, text, date_index))
+        return int(cur.lastrowid or 0), date
 
     def _store_version(self, c: sqlite3.Connection, page_id: int, page: Page,
                        at: str) -> tuple[int, bool]:
@@ -407,11 +514,11 @@ class Archive:
                     outcome, body_sha, version_id = "not_modified", prev.body_sha256, prev.version_id
                 elif result.gone:
                     outcome = "gone"
-                    body_sha = self._store_blob(c, page_id, result.body, result.content_type)
+                    body_sha = self._store_blob(c, page_id, result.body)
                 else:
                     if page is None:
                         raise ValueError("a 2xx capture needs its parsed page")
-                    body_sha = self._store_blob(c, page_id, result.body, result.content_type)
+                    body_sha = self._store_blob(c, page_id, result.body)
                     version_id, new_version = self._store_version(c, page_id, page, captured_at)
                     outcome = "new" if new_version else "unchanged"
             changed = first = False
@@ -423,24 +530,27 @@ class Archive:
                 last_key = None if last is None else ("gone" if last[0] == "gone" else last[1])
                 first = last is None
                 changed = first or now_key != last_key
+            resp_id, date = self._header_set(c, result.headers if result else None)
+            req_id, _ = self._header_set(c, result.request_headers if result else None,
+                                         take_date=False)
             cur = c.execute(
                 """INSERT INTO snapshots (run_id, page_id, captured_at, source, outcome,
                      http_status, final_url, content_type, body_sha256, version_id, changed,
                      suspect, error, etag, last_modified, http_version, reason,
-                     response_headers, request_headers, redirects, bytes_received, origin_uri)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                     response_headers_id, request_headers_id, response_date, redirects,
+                     bytes_received, origin_uri)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     run_id, page_id, captured_at, source, outcome,
                     result.status if result else None,
-                    result.final_url if result else None,
+                    result.final_url if result and result.final_url != url else None,
                     result.content_type if result else None,
                     body_sha, version_id, int(changed), int(suspect), error,
                     result.etag if result else None,
                     result.last_modified if result else None,
                     result.http_version if result else None,
                     result.reason if result else None,
-                    json.dumps(result.headers) if result else None,
-                    json.dumps(result.request_headers) if result else None,
+                    resp_id, req_id, _compact_date(date),
                     json.dumps(result.redirects) if result and result.redirects else None,
                     result.bytes_received if result else None,
                     origin_uri,
@@ -478,7 +588,9 @@ class Archive:
     def history(self, url: str | None = None) -> list[sqlite3.Row]:
         """Every snapshot (of one page, or all), oldest first, with its page URL."""
         sql = """SELECT s.id, p.url, s.run_id, s.captured_at, s.source, s.outcome, s.http_status,
-                        s.final_url, s.version_id, s.changed, s.suspect, s.error
+                        CASE WHEN s.http_status IS NOT NULL THEN coalesce(s.final_url, p.url)
+                        END AS final_url, s.version_id, s.changed,
+                        s.suspect, s.error
                    FROM snapshots s JOIN pages p ON p.id = s.page_id"""
         if url is None:
             return self.conn.execute(sql + " ORDER BY s.captured_at, s.id").fetchall()

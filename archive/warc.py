@@ -303,7 +303,9 @@ def export_warc(archive: Archive, out_path: str | os.PathLike[str], *,
         where.append("s.captured_at <= ?")
         args.append(hi)
     rows = archive.conn.execute(
-        f"""SELECT s.*, p.url FROM snapshots s JOIN pages p ON p.id = s.page_id
+        f"""SELECT s.*, p.url, h.response_headers, h.request_headers
+              FROM snapshots s JOIN pages p ON p.id = s.page_id
+              JOIN snapshot_headers h ON h.snapshot_id = s.id
              WHERE {" AND ".join(where)} ORDER BY s.captured_at, s.id""", args).fetchall()
     stats: dict[str, Any] = dict.fromkeys(
         ("captures", "responses", "revisits", "requests", "redirects", "failures",

@@ -189,7 +189,8 @@ def run(*, quick: bool) -> Result:
                 " JOIN blobs b ON b.sha256 = s.body_sha256 WHERE p.url = ? AND b.codec = 'zstd'",
                 (site.hub_url,)).fetchone()[0]
             snap_row = archive.conn.execute(
-                "SELECT avg(length(response_headers) + length(request_headers)"
+                "SELECT avg(coalesce(length(response_headers_id), 0)"
+                " + coalesce(length(request_headers_id), 0) + coalesce(length(response_date), 0)"
                 " + length(body_sha256)) FROM snapshots").fetchone()[0] or 0.0
         elapsed = time.perf_counter() - t
         raw = db_size(db)

@@ -50,7 +50,9 @@ def _scenario(*, validators: bool, noise: bool, reruns: int, docs: int) -> dict[
                 statuses = [r[0] for r in archive.conn.execute(
                     "SELECT outcome FROM snapshots WHERE run_id = (SELECT max(id) FROM runs)")]
                 headers = archive.conn.execute(
-                    "SELECT avg(length(response_headers) + length(request_headers))"
+                    "SELECT avg(coalesce(length(response_headers_id), 0)"
+                    " + coalesce(length(request_headers_id), 0)"
+                    " + coalesce(length(response_date), 0))"
                     " FROM snapshots WHERE run_id = (SELECT max(id) FROM runs)").fetchone()[0]
                 indexes = archive.conn.execute(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'index'"

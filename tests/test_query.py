@@ -274,9 +274,12 @@ def test_views_stay_fast_on_many_snapshots(tmp_path: Path) -> None:
         rows = [(1, 1 + (k % 40), f"2016-01-02T00:00:{k % 60:02d}.{k:06d}Z", "unchanged",
                  1 + (k % 40)) for k in range(40_000)]
         with a.transaction() as c:
+            hid = c.execute("INSERT INTO header_sets (hash, headers) VALUES (0, ?)",
+                      ('[["X", "' + "x" * 800 + '"]]',)).lastrowid
             c.executemany("INSERT INTO snapshots (run_id, page_id, captured_at, outcome,"
-                          " version_id, response_headers) VALUES (?, ?, ?, ?, ?, "
-                          "'" + "x" * 800 + "')", rows)
+                          " version_id, response_headers_id, response_date)"
+                          " VALUES (?, ?, ?, ?, ?, ?, 'Sat, 02 Jan 2016 00:00:00 GMT')",
+                          [r + (hid,) for r in rows])
         for view in ("version_spans", "latest_versions", "hub_items", "item_history"):
             t = time.perf_counter()
             a.conn.execute(f"SELECT * FROM {view}").fetchall()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -153,11 +154,13 @@ def test_near_identical_bodies_are_stored_as_small_deltas(archive):
                                     result=ok(body), page=page())
         shas.append(archive.conn.execute("SELECT body_sha256 FROM snapshots WHERE id=?",
                                          (r.snapshot_id,)).fetchone()[0])
-    rows = archive.conn.execute("SELECT sha256, codec, base_sha256, stored_size, size FROM blobs"
-                                " ORDER BY rowid").fetchall()
+    rows = [archive.conn.execute("SELECT sha256, codec, base_sha256, stored_size, size"
+                                 " FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+            for sha in shas]
     assert rows[0]["codec"] == "zstd"
-    assert all(r["codec"] == "zstd-dict" and r["base_sha256"] == rows[0]["sha256"]
-               for r in rows[1:])
+    # each body is a delta against its predecessor, not against the first
+    assert all(r["codec"] == "zstd-dict" and r["base_sha256"] == prev["sha256"]
+               for prev, r in zip(rows, rows[1:], strict=False))
     assert all(r["stored_size"] < 100 for r in rows[1:]), [r["stored_size"] for r in rows]
     for n, sha in enumerate(shas):
         assert archive.blob(sha) == base.replace(
@@ -220,3 +223,55 @@ def test_interrupted_write_leaves_nothing_half_written(archive):
     c = archive.conn
     for table in ("versions", "sections", "items", "snapshots", "blobs"):
         assert c.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+
+
+def test_header_sets_are_shared_across_days_and_the_view_gives_them_back(archive):
+    run = archive.begin_run(URL)
+    sent = []
+    for day, date in ((21, "Fri, 21 Oct 2016 06:17:27 GMT"), (22, "Sat, 22 Oct 2016 06:17:28 GMT"),
+                      (23, "Sunday, 23-Oct-16 06:17:29 GMT")):  # obsolete form: kept as text
+        headers = [("Server", "Apache"), ("Date", date), ("Content-Type", "text/html"),
+                   ("X-Note", 'a "quoted", null] value')]
+        request = [("Host", "127.0.0.1:9"), ("User-Agent", "coop-archive")]
+        result = FetchResult(url=URL, final_url=URL, status=200, headers=headers,
+                             request_headers=request, body=f"body {day}".encode(),
+                             fetched_at=f"2016-10-{day}T00:00:00.000000Z")
+        r = archive.record_snapshot(run, URL, captured_at=f"2016-10-{day}T00:00:00.000000Z",
+                                    result=result, page=page())
+        sent.append((r.snapshot_id, headers, request))
+    c = archive.conn
+    assert c.execute("SELECT count(*) FROM header_sets").fetchone()[0] == 2  # response, request
+    dates = [r[0] for r in c.execute("SELECT typeof(response_date) FROM snapshots ORDER BY id")]
+    assert dates == ["integer", "integer", "text"]
+    for sid, headers, request in sent:
+        got = c.execute("SELECT response_headers, request_headers FROM snapshot_headers"
+                        " WHERE snapshot_id = ?", (sid,)).fetchone()
+        assert [tuple(p) for p in json.loads(got[0])] == headers
+        assert [tuple(p) for p in json.loads(got[1])] == request
+    # no redirect: final_url is not repeated in the row, history still gives it
+    assert c.execute("SELECT count(*) FROM snapshots WHERE final_url IS NULL").fetchone()[0] == 3
+    assert {h["final_url"] for h in archive.history(URL)} == {URL}
+
+
+def test_delta_chains_stay_bounded_and_decode_from_a_cold_cache(tmp_path):
+    path = tmp_path / "chain.db"
+    base = "".join(f"<p>Paragraph {i} of the cooperation page.</p>" for i in range(400))
+    bodies = [(base + f"<p>token {n:04d}</p>").encode() for n in range(blobs.MAX_DEPTH * 2 + 5)]
+    with Archive.open(path) as a:
+        run = a.begin_run(URL)
+        for n, body in enumerate(bodies):
+            when = f"2016-10-21T00:{n // 60:02d}:{n % 60:02d}.000000Z"
+            a.record_snapshot(run, URL, captured_at=when, result=ok(body), page=page())
+    with Archive.open(path, readonly=True) as a:  # a fresh connection: nothing cached
+        depth = {}
+        for sha, base_sha in a.conn.execute("SELECT sha256, base_sha256 FROM blobs"):
+            n, cur = 0, base_sha
+            while cur is not None:
+                n += 1
+                cur = a.conn.execute("SELECT base_sha256 FROM blobs WHERE sha256 = ?",
+                                     (cur,)).fetchone()[0]
+            depth[sha] = n
+        assert max(depth.values()) <= blobs.MAX_DEPTH
+        assert sum(1 for d in depth.values() if d == 0) == 1  # one keyframe, then deltas
+        for body in reversed(bodies):
+            assert a.blob(blobs.sha256_hex(body)) == body

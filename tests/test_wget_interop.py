@@ -99,8 +99,9 @@ def test_import_wget_warcs(site: tuple[str, Path], tmp_path: Path) -> None:
         assert all("wget-arguments" in json.loads(r["options"]) for r in runs)
         # what wget sent and received is kept with the snapshot
         snap = archive.conn.execute(
-            "SELECT request_headers, response_headers, http_status, origin_uri FROM snapshots"
-            " ORDER BY captured_at LIMIT 1").fetchone()
+            "SELECT h.request_headers, h.response_headers, s.http_status, s.origin_uri"
+            " FROM snapshots s JOIN snapshot_headers h ON h.snapshot_id = s.id"
+            " ORDER BY s.captured_at LIMIT 1").fetchone()
         assert ["User-Agent", "Wget/" + snap["request_headers"].split("Wget/")[1].split('"')[0]] \
             in json.loads(snap["request_headers"])
         assert any(k == "Server" for k, _ in json.loads(snap["response_headers"]))
