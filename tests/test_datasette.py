@@ -8,13 +8,12 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import datasette.app as datasette_app  # a test dependency: missing must fail, not skip
 import pytest
 
 from archive.query import datasette_metadata
 from tests import query_fixture as fx
 from tests.builders import at
-
-datasette_app = pytest.importorskip("datasette.app")
 
 
 @pytest.fixture(scope="module")

@@ -202,7 +202,6 @@ def test_export_csv_json_jsonl(db: str, tmp_path: Path) -> None:
 
 
 def test_export_warc_dispatches_to_archive_warc(db: str, tmp_path: Path) -> None:
-    pytest.importorskip("archive.warc")
     out = tmp_path / "a.warc.gz"
     p = run("export", "--db", db, "--format", "warc", str(out))
     assert p.returncode == 0, p.stderr
@@ -238,7 +237,6 @@ def _free_port() -> int:
 
 
 def test_serve_runs_datasette_with_the_metadata(db: str) -> None:
-    pytest.importorskip("datasette")
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "scraper", "serve", "--db", db, "--port",
                              str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,

@@ -113,8 +113,6 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     db = str(tmp_path_factory.mktemp("demo") / "demo.db")
     proc = subprocess.run([sys.executable, "-m", "scraper", "demo", "--db", db],
                           capture_output=True, text=True, timeout=240, cwd=ROOT)
-    if "No such command 'demo'" in proc.stderr:
-        pytest.skip("coop-archive demo is not available yet")
     assert proc.returncode == 0, proc.stderr
     return db
 
