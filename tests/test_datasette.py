@@ -91,3 +91,20 @@ def test_datasette_leaves_the_archive_unchanged(db: str) -> None:
     before = hashlib.sha256(Path(db).read_bytes()).hexdigest()
     get(db, "/coop-archive/pages.json", "/coop-archive/storage.json")
     assert hashlib.sha256(Path(db).read_bytes()).hexdigest() == before
+
+
+def test_metadata_describes_only_columns_that_exist(tmp_path: Path) -> None:
+    """The labels must follow the schema: a renamed column would silently lose its docs."""
+    import sqlite3
+
+    from archive.store import Archive
+
+    path = tmp_path / "empty.db"
+    Archive.open(path).close()
+    conn = sqlite3.connect(path)
+    meta = datasette_metadata(path)["databases"]["empty"]["tables"]
+    for table, spec in meta.items():
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        assert have, f"metadata describes a missing table or view {table}"
+        assert set(spec.get("columns", {})) <= have, (table, set(spec["columns"]) - have)
+    conn.close()
