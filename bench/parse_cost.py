@@ -149,9 +149,8 @@ def run(*, quick: bool) -> Result:
 def hotspots(named: tuple[str, bytes]) -> tuple[str, str]:
     """Timed evidence of where a large Drupal-like page's time goes: (markdown, sentence).
 
-    ``Page.content_hash`` normalises white space with a Unicode ``\\s+`` regex over the text
-    (and again over each section's text); ``str.split``/``join`` does the same job. The walk
-    normalises every link with urllib's urljoin/urlsplit/urlunsplit.
+    Compares ``norm_text`` of the main text with a bare ``str.split``/``join`` (its core), and
+    times URL normalisation of the page's links, against the lxml tree.
     """
     name, body = named
     floor = median([_best_of(lambda: lxml.html.fromstring(body), 1) for _ in range(5)])
@@ -164,10 +163,11 @@ def hotspots(named: tuple[str, bytes]) -> tuple[str, str]:
                    for _ in range(5)])
     md = (f"Hot spots on {name} ({len(body) // 1024} KiB, lxml tree {ms(floor)}): "
           f"`norm_text` of its main text {ms(regex)} (`' '.join(text.split())`, same result: "
-          f"{ms(split)}), and the hash normalises each section's text again; "
+          f"{ms(split)}); "
           f"`normalize_url` of its {len(links)} links {ms(urls)}.")
-    sentence = (f"On a {len(body) // 1024} KiB page, white-space normalisation in "
-                f"scraper/model.py (`_SPACE_RE.sub`) costs {ms(regex)} per pass against "
-                f"{ms(split)} for str.split/join, and URL normalisation in scraper/urls.py "
-                f"{ms(urls)} for {len(links)} links, next to a {ms(floor)} lxml tree.")
+    sentence = (f"On a {len(body) // 1024} KiB page, white-space normalisation "
+                f"(scraper/model.py norm_text) costs {ms(regex)} per pass ({ms(split)} for its "
+                f"bare str.split/join), and URL normalisation in scraper/urls.py {ms(urls)} "
+                f"for {len(links)} links, next to a {ms(floor)} lxml tree; the rest is the "
+                "walk's Python work per element (see docs/benchmarks.md).")
     return md, sentence

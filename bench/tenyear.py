@@ -28,7 +28,7 @@ from scraper.fetch import FetchResult
 from scraper.model import PARSER_VERSION, Page
 from scraper.parse import parse
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: lean snapshot rows, predecessor deltas
 START = date(2014, 1, 6)
 DOCS = 10
 FAIL_RATE = 0.005
