@@ -38,6 +38,7 @@ import json
 import logging
 import mmap
 import os
+import threading
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -418,9 +419,12 @@ class ImportReport:
     skipped: int = 0
     reconciled: int = 0
     problems: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
     @property
     def status(self) -> str:
+        if self.interrupted:
+            return "interrupted"
         if self.captures == 0:
             return "failed"
         return "partial" if self.problems else "complete"
@@ -685,7 +689,8 @@ def _requested(entry: _Entry, redirects: list[_Entry]) -> tuple[str, list[tuple[
 
 
 def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
-                clock: Callable[[], str] = utcnow_iso) -> ImportReport:
+                clock: Callable[[], str] = utcnow_iso,
+                stop: threading.Event | None = None) -> ImportReport:
     """Import the HTML and PDF captures of WARC files into ``archive``; see the module doc.
 
     Records of all files are sorted by WARC-Date before they are written. A revisit takes
@@ -696,6 +701,9 @@ def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
     (so the runs of an exported archive come back as runs, with their seeds); a run is only
     created when it has something new to write, so importing twice adds nothing at all.
     Our own ``metadata`` records of failed captures come back as failed snapshots.
+
+    Setting ``stop`` ends the import after the snapshot being written; what was written is
+    kept, reconciled and its runs marked ``interrupted`` (also on any exception).
     """
     report = ImportReport(files=[os.fspath(p) for p in paths])
     entries: list[_Entry] = []
@@ -716,13 +724,24 @@ def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
     entries.sort(key=lambda e: (e.date, e.order))
     importer = _Importer(archive, report, redirects=redirects, requests=requests,
                          infos=infos, clock=clock)
-    for entry in entries:
-        importer.entry(entry)
-    if importer.touched:
-        report.reconciled = reconcile_pages(archive, importer.touched)
-    for run_id in report.run_ids:
-        archive.finish_run(run_id, "partial" if report.problems else "complete",
-                           finished_at=clock())
+    status = "partial" if report.problems else "complete"
+    try:
+        for entry in entries:
+            if stop is not None and stop.is_set():
+                status = "interrupted"
+                break
+            importer.entry(entry)
+    except BaseException:
+        status = "interrupted"
+        raise
+    finally:
+        # Even when interrupted: captures written out of order need their flags recomputed,
+        # and no run may stay 'running'.
+        if importer.touched:
+            report.reconciled = reconcile_pages(archive, importer.touched)
+        for run_id in report.run_ids:
+            archive.finish_run(run_id, status, finished_at=clock())
+    report.interrupted = status == "interrupted"
     return report
 
 

@@ -268,6 +268,33 @@ def test_round_trip_with_failures_and_gone(built: Archive, tmp_path: Path) -> No
         assert diffs(copy) == diffs(built)
 
 
+class _StopAfter:
+    """A stop event that is set after ``n`` checks (an import interrupted mid-way)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def is_set(self) -> bool:
+        self.n -= 1
+        return self.n < 0
+
+
+def test_interrupted_import_keeps_what_it_wrote_and_resumes(built: Archive,
+                                                            tmp_path: Path) -> None:
+    from archive.check import check
+
+    out = tmp_path / "built.warc.gz"
+    export_warc(built, out)
+    with Archive.open(tmp_path / "copy.db") as copy:
+        first = import_warc(copy, [out], stop=_StopAfter(3))  # type: ignore[arg-type]
+        assert first.status == "interrupted" and first.imported == 3
+        assert {r[0] for r in copy.conn.execute("SELECT status FROM runs")} == {"interrupted"}
+        assert check(copy.conn, deep=True).ok
+        rest = import_warc(copy, [out])
+        assert rest.status == "complete" and rest.imported == 8 - 3
+        assert timeline(copy) == timeline(built)
+
+
 def test_importing_twice_changes_nothing(built: Archive, tmp_path: Path) -> None:
     out = tmp_path / "twice.warc.gz"
     export_warc(built, out)

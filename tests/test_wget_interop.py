@@ -2,7 +2,7 @@
 
 A real ``http.server`` on loopback serves the pages in tests/fixtures/warc/; wget crawls it
 twice (the site changes in between) and the two WARCs are imported. wget comes from Debian's
-packages (dev.sh / CI install it); without it the test is skipped.
+packages (dev.sh / CI install it); without it the test fails, unless COOP_SKIP_WGET=1.
 """
 
 from __future__ import annotations
@@ -26,7 +26,18 @@ from archive.warc import import_warc
 FIXTURES = Path(__file__).parent / "fixtures" / "warc"
 WGET = shutil.which("wget") or "/usr/bin/wget"
 
-pytestmark = pytest.mark.skipif(not os.path.exists(WGET), reason="wget is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _wget_present() -> None:
+    """wget is part of the test set-up (dev.sh installs it): its absence fails the test,
+    unless COOP_SKIP_WGET=1 says to skip on purpose."""
+    if os.path.exists(WGET):
+        return
+    if os.environ.get("COOP_SKIP_WGET") == "1":
+        pytest.skip("COOP_SKIP_WGET=1: wget interop skipped on purpose")
+    pytest.fail("wget is not installed: `apt-get install -y wget` (./dev.sh test does it as "
+                "root), or set COOP_SKIP_WGET=1 to skip explicitly")
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

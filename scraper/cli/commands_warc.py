@@ -47,8 +47,15 @@ def import_(files: tuple[str, ...], db: str, wait: float, quiet: bool, as_json: 
     from archive.warc import import_warc
 
     setup_logging("INFO", None, quiet=quiet or as_json)
-    with ArchiveLock(db, wait=wait), Archive.open(db) as archive:
-        report = import_warc(archive, list(files))
+    from scraper.cli.commands_crawl import stop_on_signals
+
+    with ArchiveLock(db, wait=wait), Archive.open(db) as archive, \
+            stop_on_signals() as (stop, received):
+        report = import_warc(archive, list(files), stop=stop)
+    if received:
+        click.echo(f"coop-archive: import interrupted by signal {received[0]}; what was "
+                   "imported is kept", err=True)
+        raise SystemExit(EXIT_SIGTERM if received[0] == signal.SIGTERM else EXIT_SIGINT)
     for problem in report.problems:
         click.echo(f"coop-archive: {problem}", err=True)
     if as_json:
