@@ -38,8 +38,8 @@ import json
 import logging
 import mmap
 import os
-import threading
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
