@@ -220,7 +220,8 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``; ROLLBACK on any exception (even KeyboardInterrupt)."""
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; ROLLBACK on any exception, KeyboardInterrupt
+        included."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -238,7 +239,8 @@ class Archive:
         """Record the start of a run and return its id."""
         with self.transaction() as c:
             cur = c.execute(
-                "INSERT INTO runs (started_at, seed_url, status, source, pid, tool_version, options)"
+                "INSERT INTO runs (started_at, seed_url, status, source, pid, tool_version,"
+                " options)"
                 " VALUES (?, ?, 'running', ?, ?, ?, ?)",
                 (started_at or utcnow_iso(), seed_url, source, os.getpid(), __version__,
                  json.dumps(options or {}, sort_keys=True)),
@@ -511,7 +513,8 @@ class Archive:
                     prev = self.previous_capture(url)
                     if prev is None:
                         raise ArchiveError(f"{url}: 304 without a stored capture to confirm")
-                    outcome, body_sha, version_id = "not_modified", prev.body_sha256, prev.version_id
+                    outcome = "not_modified"
+                    body_sha, version_id = prev.body_sha256, prev.version_id
                 elif result.gone:
                     outcome = "gone"
                     body_sha = self._store_blob(c, page_id, result.body)

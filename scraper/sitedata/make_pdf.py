@@ -70,7 +70,7 @@ def build() -> bytes:
         4: (f"<< /Title ({_escape(TITLE)}) /Producer (coop-archive make_pdf.py)"
             " /CreationDate (D:20160607120000Z) >>").encode("latin-1"),
     }
-    for pid, lines in zip(page_ids, PAGES):
+    for pid, lines in zip(page_ids, PAGES, strict=True):
         stream = _content(lines)
         objects[pid] = (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
                         f"<< /Font << /F1 3 0 R >> >> /Contents {pid + 1} 0 R >>").encode()
