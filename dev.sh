@@ -16,7 +16,7 @@ ensure_venv() {
     if [ ! -x "$VENV/bin/coop-archive" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
         python3 -m venv "$VENV"
         "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[test,dev]"
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
         touch "$VENV/.installed"
     fi
 }
