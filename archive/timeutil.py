@@ -55,5 +55,5 @@ def parse_when(when: str) -> str:
     except ValueError:
         raise UsageError(
             f"not a date or time: {when!r} (use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM], "
-            "or a snapshot id)"
+            "or a snapshot id as #123)"
         ) from None

@@ -83,8 +83,9 @@ def _print_page_view(view: Any, *, text: bool) -> None:
 @click.argument("url", required=False)
 @db_option
 @click.option("--as-of", "as_of", metavar="WHEN",
-              help="ISO date/time (UTC unless it says otherwise) or snapshot id; default: the "
-                   "latest snapshot.")
+              help="ISO date/time (UTC unless it says otherwise), or a snapshot id written "
+                   "#123 or id:123 (a bare 4-digit number is refused as ambiguous with a "
+                   "year); default: the latest snapshot of the last whole run.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--text/--no-text", default=True, show_default=True,
               help="Also print the page's main text.")
@@ -107,7 +108,8 @@ def show(url: str | None, db: str, as_of: str | None, as_json: bool, text: bool)
 @click.argument("query")
 @db_option
 @click.option("--as-of", "as_of", metavar="WHEN",
-              help="Only text the archive showed at WHEN (ISO date/time or snapshot id).")
+              help="Only text the archive showed at WHEN (ISO date/time, or a snapshot id "
+                   "written #123).")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(["page", "section", "item"]),
               help="Only hits of this kind (repeatable; default all).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(0, 100_000),
