@@ -14,9 +14,16 @@ ensure_venv() {
     # Reinstall when pyproject.toml changed since the last install, so a pulled change that adds
     # a dependency cannot leave a stale environment behind.
     if [ ! -x "$VENV/bin/coop-archive" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
+        echo "dev.sh: installing into $VENV (log: $VENV/install.log)" >&2
         python3 -m venv "$VENV"
-        "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
+        # The installers' chatter goes to a log, shown only when something fails.
+        if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&
+               "$VENV/bin/python" -m pip install --disable-pip-version-check -e ".[test]"; } \
+                > "$VENV/install.log" 2>&1; then
+            cat "$VENV/install.log" >&2
+            echo "dev.sh: installation failed" >&2
+            exit 1
+        fi
         touch "$VENV/.installed"
     fi
 }
