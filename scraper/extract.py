@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from lxml import etree
@@ -298,8 +299,6 @@ class _Para:
     start: int  # index in chunks
     line: int  # index in lines of the paragraph's first line
     section: int | None
-    bold0: int  # bold/plain character counters when the paragraph opened
-    plain0: int
     links: list[_Link] = field(default_factory=list)
 
 
@@ -336,8 +335,9 @@ class _Walker:
         self.cur_pre = False
         self.saw_pre = False
         self.bold = 0
-        self.bold_chars = 0
-        self.plain_chars = 0
+        # (chunk index, bold depth from there on), at each change of depth: a paragraph asks
+        # whether its text is all bold only when it could be a heading, so no per-chunk count.
+        self.bold_log: list[tuple[int, int]] = [(0, 0)]
         self.link: _Link | None = None
         self.entries: list[_ListEntry] = []
         self.paras: list[_Para] = []
@@ -369,12 +369,30 @@ class _Walker:
 
     def _add(self, s: str) -> None:
         self.chunks.append(s)
-        if self.paras:
-            n = len(s.strip())
-            if self.bold:
-                self.bold_chars += n
-            else:
-                self.plain_chars += n
+
+    def _bold_only(self, start: int) -> bool:
+        """True when chunks[start:] hold visible text, all of it inside <b>/<strong>."""
+        log = self.bold_log
+        if len(log) == 1:
+            return False
+        chunks = self.chunks
+        k = len(log) - 1
+        while k > 0 and log[k][0] > start:
+            k -= 1
+        depth = log[k][1]
+        k += 1
+        bold = False
+        for j in range(start, len(chunks)):
+            while k < len(log) and log[k][0] <= j:
+                depth = log[k][1]
+                k += 1
+            c = chunks[j]
+            if c == BREAK or not c.strip():
+                continue
+            if not depth:
+                return False
+            bold = True
+        return bold
 
     def newline(self) -> None:
         chunks = self.chunks
@@ -419,13 +437,13 @@ class _Walker:
                     self.links.append(url)
         elif tag == "strong" or tag == "b":
             self.bold += 1
+            self.bold_log.append((len(self.chunks), self.bold))
         elif tag == "li":
             self._flush_pending("")
             self.items.append(None)
             self.entries.append(_ListEntry(len(self.chunks), self.section, len(self.items) - 1))
         elif tag == "p":
-            self.paras.append(_Para(len(self.chunks), len(self.lines), self.section,
-                                    self.bold_chars, self.plain_chars))
+            self.paras.append(_Para(len(self.chunks), len(self.lines), self.section))
         elif tag in HEADING_LEVELS:
             self.heading_start.append((tag, len(self.lines)))
         elif tag == "pre":
@@ -440,6 +458,7 @@ class _Walker:
                 self.link = None
         elif tag == "strong" or tag == "b":
             self.bold = max(0, self.bold - 1)
+            self.bold_log.append((len(self.chunks), self.bold))
         elif tag == "li":
             if self.entries:
                 entry = self.entries.pop()
@@ -477,15 +496,13 @@ class _Walker:
         text = self._joined(para.start)
         if not text:
             return
-        bold = self.bold_chars - para.bold0
-        plain = self.plain_chars - para.plain0
         links = [lk for lk in para.links if lk.end >= 0]
         if len(links) == 1 and links[0].text == text:
             # "<p><a>Title</a></p>": an item whose summary is the next paragraph, if any.
             self._flush_pending("")
             self.pending = (text, links[0].url, para.section)
         elif len(text) <= _MAX_PSEUDO_HEADING and (
-            (bold and not plain and not links) or _ROMAN_HEADING_RE.match(text)
+            (not links and self._bold_only(para.start)) or _ROMAN_HEADING_RE.match(text)
         ):
             self._pseudo_heading(para, text)
         elif self.pending is not None:
@@ -580,62 +597,114 @@ _WATCHED = frozenset({"a", "strong", "b", "li", "p", "pre", *HEADING_LEVELS})
 
 _EXCLUDING_ATTRS = frozenset({"hidden", "aria-hidden", "role", "style", "class", "id"})
 _NON_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
+# What the walk needs to know of a tag, in one dict lookup: bits of the flags below.
+_BLOCK, _WATCH, _BR, _SKIP, _HEADER = 1, 2, 4, 8, 16
+_FLAGS: dict[str, int] = {}
+for _tag in BLOCK_TAGS:
+    _FLAGS[_tag] = _FLAGS.get(_tag, 0) | _BLOCK
+for _tag in _WATCHED:
+    _FLAGS[_tag] = _FLAGS.get(_tag, 0) | _WATCH
+for _tag in SKIP_TAGS:
+    _FLAGS[_tag] = _FLAGS.get(_tag, 0) | _SKIP
+_FLAGS["br"] = _FLAGS.get("br", 0) | _BR
+_FLAGS["header"] |= _HEADER
+_COUNT_DESCENDANTS = etree.XPath("count(descendant::*)")
 
 
 def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
     """Read the main content: visible text (one block per line), sections, items, links.
 
-    lxml's iterwalk does the traversal in C (start and end events, excluded subtrees skipped
-    whole); the loop body keeps the common element (inline, no attributes that could hide it)
-    to a few set lookups.
+    lxml lists the main content's elements in document order in C (``list(main.iter())``, far
+    cheaper than iterwalk's events, and it keeps each element's proxy alive so parents compare
+    by identity); an element ends when the next one is not inside it, which a stack of open
+    elements and one ``getparent()`` per element tell. Excluded subtrees are stepped over
+    whole. The loop body keeps the common element (inline, no attributes that could hide it)
+    to a few lookups.
     """
     if next(main.iter(*_NON_ELEMENTS), None) is not None:
-        # The parser drops comments and PIs, so this is a safety net: iterwalk reports elements
-        # only, and a comment's tail is text. Keep the tails, drop the nodes.
+        # The parser drops comments and PIs, so this is a safety net: only elements are walked,
+        # and a comment's tail is text. Keep the tails, drop the nodes.
         etree.strip_elements(main, *_NON_ELEMENTS, with_tail=False)
     w = _Walker(base_url, page_url)
-    block_tags = BLOCK_TAGS
-    watched = _WATCHED
-    skip_tags = SKIP_TAGS
+    flags_of = _FLAGS.get
     excluding_attrs = _EXCLUDING_ATTRS
     chunks = w.chunks
     add = chunks.append
-    events = etree.iterwalk(main, events=("start", "end"))
-    skip_subtree = events.skip_subtree
-    skipped = None
-    for event, el in events:
-        tag = el.tag
-        if event == "start":
-            if el is not main and (
-                tag in skip_tags
-                or (tag == "header" and is_excluded(el))
-                or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
-                    and is_excluded(el))
-            ):
-                skip_subtree()  # its end event comes next
-                skipped = el
-                if tag in block_tags and len(chunks) > w.line_start:
-                    w.newline()  # a skipped block still ends the line before it
-                continue
-            if (tag in block_tags or tag == "br") and len(chunks) > w.line_start:
-                w.newline()
-            if tag in watched:
-                w.start(el, tag)
-            s = el.text
+    elements = list(main.iter())
+    stack = [main]  # open elements, main at the bottom
+    tags: list[str | None] = [None]  # their tags when the end matters (block or watched)
+    push, push_tag = stack.append, tags.append
+    pop, pop_tag = stack.pop, tags.pop
+    pre = False  # inside <pre>: text goes through w.text, which keeps its lines
+    tag = main.tag
+    f = flags_of(tag, 0)
+    if f & _WATCH:
+        w.start(main, tag)
+        pre = bool(w.pre)
+    s = main.text
+    if s:
+        w.text(s) if pre else add(s)
+    it = iter(elements)
+    next(it)
+    for el in it:
+        parent = el.getparent()
+        while stack[-1] is not parent:  # the open elements that end before el starts
+            done = pop()
+            t = pop_tag()
+            if t is not None:
+                g = flags_of(t, 0)
+                if g & _BLOCK and len(chunks) > w.line_start:
+                    w.newline()
+                if g & _WATCH:
+                    w.end(t)
+                    pre = bool(w.pre)
+            s = done.tail
             if s:
-                # The common case inline (no <pre>, no paragraph to count bold text for).
-                w.text(s) if w.pre or w.paras else add(s)
+                w.text(s) if pre else add(s)
+        tag = el.tag
+        f = flags_of(tag, 0)
+        if (f & _SKIP or (f & _HEADER and is_excluded(el))
+                or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
+                    and is_excluded(el))):
+            if f & _BLOCK and len(chunks) > w.line_start:
+                w.newline()  # a skipped block still ends the line before it
+            if len(el):
+                skip = int(_COUNT_DESCENDANTS(el))
+                next(islice(it, skip, skip), None)  # step over its subtree
+            s = el.tail
+            if s:
+                w.text(s) if pre else add(s)
             continue
-        if el is skipped:
-            skipped = None
-        else:
-            if tag in block_tags and len(chunks) > w.line_start:
+        if f:
+            if f & (_BLOCK | _BR) and len(chunks) > w.line_start:
                 w.newline()
-            if tag in watched:
-                w.end(tag)
-            if el is main:
-                continue
-        s = el.tail
+            if f & _WATCH:
+                w.start(el, tag)
+                pre = bool(w.pre)
+            push_tag(tag)
+        else:
+            push_tag(None)
+        push(el)
+        s = el.text
         if s:
-            w.text(s) if w.pre or w.paras else add(s)
+            w.text(s) if pre else add(s)
+    while len(stack) > 1:
+        done = pop()
+        t = pop_tag()
+        if t is not None:
+            g = flags_of(t, 0)
+            if g & _BLOCK and len(chunks) > w.line_start:
+                w.newline()
+            if g & _WATCH:
+                w.end(t)
+                pre = bool(w.pre)
+        s = done.tail
+        if s:
+            w.text(s) if pre else add(s)
+    tag = main.tag
+    f = flags_of(tag, 0)
+    if f & _BLOCK and len(chunks) > w.line_start:
+        w.newline()
+    if f & _WATCH:
+        w.end(tag)
     return w.finish()
