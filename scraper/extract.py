@@ -67,7 +67,9 @@ _BODY_CLASSES = frozenset({"field-name-body", "field--name-body"})
 # Candidates for the main content, best first, in document order. An attribute-only XPath
 # ("//@role") is answered in C and hands back few values; "//*[@role='main']" and a Python loop
 # over every element both cost far more.
-_CLASS_ATTRS = etree.XPath("//@class")
+# Every class holding a body-field token holds one of these substrings: C filters, Python decides.
+_BODY_CLASS_ATTRS = etree.XPath(
+    "//@class[contains(., 'field-name-body') or contains(., 'field--name-body')]")
 _ROLE_ATTRS = etree.XPath("//@role")
 _ID_ATTRS = etree.XPath("//@id")
 _CONTENT_IDS = ("content", "main-content")
@@ -75,7 +77,7 @@ _CONTENT_IDS = ("content", "main-content")
 
 def _body_fields(root: Element) -> list[Element]:
     out = []
-    for value in _CLASS_ATTRS(root):
+    for value in _BODY_CLASS_ATTRS(root):
         el = value.getparent()
         if el.tag in ("div", "section") and not _BODY_CLASSES.isdisjoint(value.split()):
             out.append(el)
@@ -248,6 +250,21 @@ def resolve_link(href: str | None, base: str, origin: str | None = None) -> str 
     return url if url.startswith(("http://", "https://")) else None
 
 
+_new = object.__new__
+
+
+def new_item(title: str, url: str | None, summary: str, section: int | None) -> Item:
+    """``Item(title, url, summary, section)`` without the frozen dataclass's four
+    ``object.__setattr__`` calls (a list entry or linked paragraph each makes one)."""
+    item = _new(Item)
+    d = item.__dict__
+    d["title"] = title
+    d["url"] = url
+    d["summary"] = summary
+    d["section"] = section
+    return item
+
+
 def text_of(el: Element) -> str:
     """All text in ``el``, as ``lxml.html``'s text_content() (the tree here is plain etree)."""
     return "".join(el.itertext())
@@ -349,6 +366,13 @@ class _Walker:
         self.pending: tuple[str, str | None, int | None] | None = None  # link-only paragraph
         self.links: list[str] = []
         self._seen_links: set[str] = {page_url}
+        # What a watched tag's start and end do, by tag: one dict lookup, no chain of tests.
+        self.starts = {"a": self._start_a, "strong": self._start_bold, "b": self._start_bold,
+                       "li": self._start_li, "p": self._start_p, "pre": self._start_pre,
+                       **dict.fromkeys(HEADING_LEVELS, self._start_heading)}
+        self.ends = {"a": self._end_a, "strong": self._end_bold, "b": self._end_bold,
+                     "li": self._end_li, "p": self._end_p, "pre": self._end_pre,
+                     **dict.fromkeys(HEADING_LEVELS, self._end_heading)}
 
     @property
     def section(self) -> int | None:
@@ -420,63 +444,87 @@ class _Walker:
 
     # -- structure ----------------------------------------------------------------------------
     def start(self, el: Element, tag: str) -> None:
-        if tag == "a":
-            href = el.get("href")
-            if href is not None:
-                if self.link is not None:
-                    # libxml2 nests an unclosed <a> around what follows; browsers close it.
-                    self.end("a")
-                url = resolve_link(href, self.base, self.origin)
-                link = self.link = _Link(url, len(self.chunks))
-                if self.paras:
-                    self.paras[-1].links.append(link)
-                if self.entries:
-                    self.entries[-1].links.append(link)
-                if url is not None and url not in self._seen_links:
-                    self._seen_links.add(url)
-                    self.links.append(url)
-        elif tag == "strong" or tag == "b":
-            self.bold += 1
-            self.bold_log.append((len(self.chunks), self.bold))
-        elif tag == "li":
-            self._flush_pending("")
-            self.items.append(None)
-            self.entries.append(_ListEntry(len(self.chunks), self.section, len(self.items) - 1))
-        elif tag == "p":
-            self.paras.append(_Para(len(self.chunks), len(self.lines), self.section))
-        elif tag in HEADING_LEVELS:
-            self.heading_start.append((tag, len(self.lines)))
-        elif tag == "pre":
-            self.pre += 1
+        self.starts[tag](el)
 
     def end(self, tag: str) -> None:
-        if tag == "a":
-            link = self.link
-            if link is not None:
-                link.end = len(self.chunks)
-                link.text = self._joined(link.start, link.end)
-                self.link = None
-        elif tag == "strong" or tag == "b":
-            self.bold = max(0, self.bold - 1)
-            self.bold_log.append((len(self.chunks), self.bold))
-        elif tag == "li":
-            if self.entries:
-                entry = self.entries.pop()
-                self._entry_item(entry)
-                if self.entries:
-                    self.entries[-1].holes.append((entry.start, len(self.chunks)))
-        elif tag == "p":
+        self.ends[tag]()
+
+    def _start_a(self, el: Element) -> None:
+        href = el.get("href")
+        if href is not None:
+            if self.link is not None:
+                # libxml2 nests an unclosed <a> around what follows; browsers close it.
+                self._end_a()
+            url = resolve_link(href, self.base, self.origin)
+            link = self.link = _Link(url, len(self.chunks))
             if self.paras:
-                self._end_para(self.paras.pop())
-        elif tag in HEADING_LEVELS:
-            if self.heading_start:
-                htag, start = self.heading_start.pop()
-                heading = clean(" ".join(filter(None, map(self._shown, self.lines[start:]))))
-                if heading:
-                    del self.lines[start:]
-                    self._open_section(heading, HEADING_LEVELS[htag], real=True)
-        elif tag == "pre":
-            self.pre = max(0, self.pre - 1)
+                self.paras[-1].links.append(link)
+            if self.entries:
+                self.entries[-1].links.append(link)
+            if url is not None and url not in self._seen_links:
+                self._seen_links.add(url)
+                self.links.append(url)
+
+    def _end_a(self) -> None:
+        link = self.link
+        if link is not None:
+            link.end = end = len(self.chunks)
+            start = link.start
+            if end - start == 1:  # one run of text, the common case: no join, no BREAK
+                text = self.chunks[start]
+                link.text = clean(text) if text != BREAK else ""
+            else:
+                link.text = self._joined(start, end)
+            self.link = None
+
+    def _start_bold(self, el: Element) -> None:
+        self.bold += 1
+        self.bold_log.append((len(self.chunks), self.bold))
+
+    def _end_bold(self) -> None:
+        self.bold = max(0, self.bold - 1)
+        self.bold_log.append((len(self.chunks), self.bold))
+
+    def _start_li(self, el: Element) -> None:
+        if self.pending is not None:
+            self._flush_pending("")
+        items = self.items
+        items.append(None)
+        self.entries.append(_ListEntry(len(self.chunks), self.open[-1] if self.open else None,
+                                       len(items) - 1))
+
+    def _end_li(self) -> None:
+        entries = self.entries
+        if entries:
+            entry = entries.pop()
+            self._entry_item(entry)
+            if entries:
+                entries[-1].holes.append((entry.start, len(self.chunks)))
+
+    def _start_p(self, el: Element) -> None:
+        self.paras.append(_Para(len(self.chunks), len(self.lines),
+                                self.open[-1] if self.open else None))
+
+    def _end_p(self) -> None:
+        if self.paras:
+            self._end_para(self.paras.pop())
+
+    def _start_heading(self, el: Element) -> None:
+        self.heading_start.append((el.tag, len(self.lines)))
+
+    def _end_heading(self) -> None:
+        if self.heading_start:
+            htag, start = self.heading_start.pop()
+            heading = clean(" ".join(filter(None, map(self._shown, self.lines[start:]))))
+            if heading:
+                del self.lines[start:]
+                self._open_section(heading, HEADING_LEVELS[htag], real=True)
+
+    def _start_pre(self, el: Element) -> None:
+        self.pre += 1
+
+    def _end_pre(self) -> None:
+        self.pre = max(0, self.pre - 1)
 
     def _open_section(self, heading: str, level: int, *, real: bool) -> None:
         self._flush_pending("")
@@ -522,7 +570,7 @@ class _Walker:
             return
         title, url, section = self.pending
         self.pending = None
-        self.items.append(Item(title=title, url=url, summary=summary, section=section))
+        self.items.append(new_item(title, url, summary, section))
 
     def _bullet_item(self, para: _Para, text: str, links: list[_Link]) -> None:
         """A Word-pasted "·" paragraph: a list entry in all but markup."""
@@ -532,11 +580,11 @@ class _Walker:
         titled = next((lk for lk in links if lk.text), None)
         if titled is not None and body.startswith(titled.text):
             summary = clean(body[len(titled.text):])
-            self.items.append(Item(titled.text, titled.url, summary, para.section))
+            self.items.append(new_item(titled.text, titled.url, summary, para.section))
         else:
             # A link inside the sentence is not its title: the bullet is, pointing at the link.
             url = titled.url if titled is not None else None
-            self.items.append(Item(body, url, "", para.section))
+            self.items.append(new_item(body, url, "", para.section))
 
     def _entry_item(self, entry: _ListEntry) -> None:
         """An <li>: a link-led entry is titled by its link, the rest is its summary; any other
@@ -549,13 +597,14 @@ class _Walker:
         titled = next((lk for lk in entry.links if lk.end >= 0 and lk.text), None)
         if titled is not None and not self._joined(entry.start, titled.start):
             rest = chunks[titled.end:]
-            self.items[entry.slot] = Item(titled.text, titled.url, _lines(rest), entry.section)
+            self.items[entry.slot] = new_item(titled.text, titled.url, _lines(rest),
+                                              entry.section)
             return
         text = _lines(chunks[entry.start:])
         if text:
             title, _, summary = text.partition("\n")
             url = titled.url if titled is not None else None
-            self.items[entry.slot] = Item(title, url, summary, entry.section)
+            self.items[entry.slot] = new_item(title, url, summary, entry.section)
 
     def finish(self) -> Extracted:
         self.newline()

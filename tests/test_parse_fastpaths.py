@@ -63,3 +63,13 @@ def test_main_candidates_as_element_loops() -> None:
     memo: dict = {}
     for el in root.iter():
         assert _in_chrome_memo(el, memo) == in_chrome(el)
+
+
+def test_new_item_is_the_dataclass_item() -> None:
+    from scraper.extract import new_item
+    from scraper.model import Item
+
+    for args in (("t", None, "", None), ("t", "https://x/", "s\nt", 3)):
+        made, plain = new_item(*args), Item(*args)
+        assert made == plain and hash(made) == hash(plain) and repr(made) == repr(plain)
+        assert vars(made) == vars(plain)
