@@ -6,8 +6,10 @@ Two layers, both pure (no printing, no click):
   would: title and Updated date, items matched by identity (added, removed, changed, moved),
   sections (added, removed, renamed, changed text), and a word-level diff of the main text.
 - :func:`diff_archive` compares the whole archive (or one page) at two instants, using
-  :mod:`archive.timeline` for what "the page at D" means: added / removed (linked from the hub
-  or not), gone, failed, changed, unchanged, with the silent-edit and date-only flags.
+  :mod:`archive.timeline` for what "the page at D" means: added / relinked / removed (linked
+  from the hub or not), gone, failed, changed, unchanged, with the silent-edit, date-only and
+  returned flags. A gap (a 404, a failure) is compared across: a page back after one is
+  compared with its last version before it.
 
 Comparisons go through :func:`scraper.model.norm_text`, so white space and no-break spaces are
 never a change. docs/diff.md documents the JSON shape (:meth:`ArchiveDiff.to_dict`).
@@ -72,7 +74,9 @@ RENAME_SIMILARITY = 0.5
 # words (title and summary) are at least this similar (difflib ratio).
 ITEM_SIMILARITY = 0.6
 # Page changes, in the order the reports list them.
-PAGE_CHANGES = ("added", "removed", "gone", "failed", "changed", "unchanged")
+PAGE_CHANGES = ("added", "relinked", "removed", "gone", "failed", "changed", "unchanged")
+# Outcomes of a snapshot that shows content (a version), as opposed to gone / failed / blocked.
+_CONTENT_OUTCOMES = ("new", "unchanged", "not_modified")
 
 Segment = tuple[str, str]  # (op, text): op is "=" kept, "-" removed, "+" added
 
@@ -740,12 +744,29 @@ def _hub_at(conn: sqlite3.Connection, at: str | None) -> str | None:
 
 def _version_page(archive: Archive, state: PageState | None,
                   cache: dict[int, Page]) -> Page | None:
-    vid = state.version_id if state is not None else None
+    return _load(archive, state.version_id if state is not None else None, cache)
+
+
+def _load(archive: Archive, vid: int | None, cache: dict[int, Page]) -> Page | None:
     if vid is None:
         return None
     if vid not in cache:
         cache[vid] = archive.load_version(vid)
     return cache[vid]
+
+
+def _content_before(conn: sqlite3.Connection, page_id: int, at: str) -> int | None:
+    """The version of the page's last trustworthy capture *with content* (not gone, failed,
+    blocked or suspect) at or before ``at``: what a page back after a 404 is compared with.
+    One indexed lookup (snapshots_page_time)."""
+    row = conn.execute(
+        f"""SELECT version_id FROM snapshots
+             WHERE page_id = ? AND captured_at <= ? AND suspect = 0
+               AND version_id IS NOT NULL
+               AND outcome IN ({",".join("?" * len(_CONTENT_OUTCOMES))})
+             ORDER BY captured_at DESC, id DESC LIMIT 1""",
+        (page_id, at, *_CONTENT_OUTCOMES)).fetchone()
+    return int(row[0]) if row is not None else None
 
 
 def _capture(state: PageState | None) -> dict[str, Any] | None:
@@ -818,7 +839,8 @@ def diff_archive(archive: Archive, from_at: str | None, to_at: str, *,
 
     Which pages: at each moment, the hub (the seed of the run that made the latest snapshot),
     the documents its (last good) version links to, and the pages that run captured. A page
-    only on the later side is ``added``, only on the earlier ``removed``; otherwise ``gone``
+    only on the later side is ``added`` (``relinked`` when it was in an earlier picture: captured
+    before ``from_at``), only on the earlier ``removed``; otherwise ``gone``
     (404/410 now), ``failed`` (latest capture failed or was suspect; the content diff then
     compares the last good versions), ``changed`` or ``unchanged``. Instants come from
     :func:`resolve_range`; states from :func:`archive.timeline.page_state_at`.
@@ -831,7 +853,13 @@ def diff_archive(archive: Archive, from_at: str | None, to_at: str, *,
     def hub_page(at: str | None) -> Page | None:
         if at is None or hub_id is None:
             return None
-        return _version_page(archive, page_state_at(conn, hub_id, at), cache)
+        state = page_state_at(conn, hub_id, at)
+        if state is not None and state.gone:
+            # A hub answering 404 says nothing new about its documents: they stay in the
+            # picture as its last version linked them (as for a failed hub capture), so a
+            # hub that comes back does not bring them back as "added".
+            return _load(archive, _content_before(conn, hub_id, at), cache)
+        return _version_page(archive, state, cache)
 
     live_from, linked_from = _live(conn, from_at, hub_id, hub_page(from_at))
     live_to, linked_to = _live(conn, to_at, hub_id, hub_page(to_at))
@@ -847,9 +875,12 @@ def diff_archive(archive: Archive, from_at: str | None, to_at: str, *,
             in_to = False
         if not in_from and not in_to:
             continue
+        # Captured before --from, out of the picture then, in it again now: linked again.
+        earlier = before if in_to and not in_from else None
         pages.append(_page_change(archive, pid, before if in_from else None,
                                   after if in_to else None, cache, hub_id=hub_id,
-                                  linked=linked_from | linked_to, to_at=to_at))
+                                  linked=linked_from | linked_to, to_at=to_at,
+                                  earlier=earlier))
     pages.sort(key=lambda p: (not p.hub, p.url))
     url = None
     if page_id is not None:
@@ -860,12 +891,19 @@ def diff_archive(archive: Archive, from_at: str | None, to_at: str, *,
 
 def _page_change(archive: Archive, pid: int, before: PageState | None, after: PageState | None,
                  cache: dict[int, Page], *, hub_id: int | None, linked: set[str],
-                 to_at: str) -> PageChange:
+                 to_at: str, earlier: PageState | None = None) -> PageChange:
     """Classify one page between its two states and diff its content where that means
-    something (both sides have a trustworthy version)."""
+    something (both sides have a trustworthy version).
+
+    ``earlier`` is the page's state at ``from`` when it was then out of the picture although
+    captured before (unlinked for a while): it comes back ``relinked``, its content compared
+    with that state's. A page back after a 404/410 (flag ``returned``) is compared with its
+    last version before it went, so coming back as it was is no content change.
+    """
     state = after if after is not None else before
     assert state is not None
-    old = _version_page(archive, before, cache)
+    base = before if before is not None else earlier
+    old = _version_page(archive, base, cache)
     new = _version_page(archive, after, cache)
     shown = new or old
     flags: list[str] = []
@@ -875,26 +913,33 @@ def _page_change(archive: Archive, pid: int, before: PageState | None, after: Pa
     diff = PageDiff()
     if after is None:
         change = "removed"
-    elif before is None:
+    elif base is None:
         change = "added"
     elif after.gone:
-        change = "unchanged" if before.gone else "gone"
+        change = "unchanged" if base.gone else "gone"
     else:
-        if old is not None and new is not None and before.version_id != after.version_id:
+        if old is not None and new is not None and base.version_id != after.version_id:
             diff = diff_pages(old, new)
-        elif old is None and new is not None and before.gone:
-            flags.append("returned")  # back after a 404/410: everything is as if new
-            diff = diff_pages(Page(url=new.url), new)
+        elif old is None and new is not None and base.gone:
+            flags.append("returned")  # back after a 404/410: compared with what it was before
+            last = _content_before(archive.conn, pid, str(base.good["captured_at"])) \
+                if base.good is not None else None
+            if last != after.version_id:
+                diff = diff_pages(_load(archive, last, cache) or Page(url=new.url), new)
         # A failure is news when it is newly observed: the state before was not the same kind
         # of failure (a page that keeps failing, or the same failed snapshot seen from both
         # moments, is no change). "blocked" is a rule (robots.txt, the address policy), never
         # news: the content compared is the last good one on each side.
-        if failure in ("failed", "suspect") and before.failure != failure:
+        if failure in ("failed", "suspect") and base.failure != failure and before is not None:
             change = "failed"
-        elif old is None and new is not None and not before.gone:
+        elif old is None and new is not None and not base.gone and before is not None:
             change = "added"  # first fetched (before, it had only failed or been blocked)
+        elif "returned" in flags:
+            change = "changed"  # 404/410 then, content now: news even when content is the same
         else:
             change = "changed" if diff.changed else "unchanged"
+    if earlier is not None and after is not None:
+        change = "relinked"  # whatever happened to its content, said by the diff and flags
     flags += diff.flags
     url = str(state.url)
     link = (_linked_by(archive.conn, hub_id, url, to_at)
@@ -936,10 +981,35 @@ def describe(page: PageChange) -> str:
     if page.change == "removed":
         return "removed (no longer linked from the hub)" if not page.hub else "removed"
     if page.change == "gone":
-        status = (page.captures["to"] or {}).get("http_status")
-        return f"gone (HTTP {status})" if status else "gone"
+        return _gone(page)
+    notes = [_FLAG_WORDS[f] for f in page.flags if f in _FLAG_WORDS and f != "returned"]
+    tail = f" ({', '.join(notes)})" if notes else ""
+    if page.change == "relinked":
+        first = (page.linked_by or {}).get("first")
+        head = "linked again" + (f" (first linked {first['seen'][:10]})" if first else "")
+        to = page.captures["to"] or {}
+        if never_fetched(page):
+            return f"{head}; not fetched: {not_fetched(page)}"
+        if to.get("outcome") == "gone":
+            return f"{head}; {_gone(page)}"
+        failure = any(f in page.flags for f in ("failed", "suspect"))
+        return "; ".join([head, *_content_parts(page, failure=failure)]) + tail
+    parts = _content_parts(page, failure=page.change == "failed")
+    if "returned" in page.flags:
+        # Back after a 404/410, compared with the version before it went.
+        return ("; ".join(["back", *parts]) if parts else "back, unchanged") + tail
+    return ("; ".join(parts) or page.change) + tail
+
+
+def _gone(page: PageChange) -> str:
+    status = (page.captures["to"] or {}).get("http_status")
+    return f"gone (HTTP {status})" if status else "gone"
+
+
+def _content_parts(page: PageChange, *, failure: bool) -> list[str]:
+    """The phrases for a page's content diff (and, with ``failure``, its failed capture)."""
     parts: list[str] = []
-    if page.change == "failed":
+    if failure:
         to = page.captures["to"] or {}
         if "suspect" in page.flags:
             why = "looked like an error page (kept, flagged suspect)"
@@ -965,9 +1035,7 @@ def describe(page: PageChange) -> str:
     if "updated" in d.fields:
         old, new = d.fields["updated"]
         parts.append(f"Updated {old or '-'} → {new or '-'}")
-    notes = [_FLAG_WORDS[f] for f in page.flags if f in _FLAG_WORDS]
-    text = "; ".join(parts) or page.change
-    return text + (f" ({', '.join(notes)})" if notes else "")
+    return parts
 
 
 def not_fetched(page: PageChange) -> str:

@@ -55,7 +55,7 @@ _FLAG_TEXT = {
     "failed": "latest capture failed: compared with the last good version",
     "suspect": "latest capture looked like an error page: compared with the last good version",
     "trivial": "typographic only (dashes or quotes)",
-    "returned": "back after being gone",
+    "returned": "back after being gone: compared with its last version before it went",
     "blocked": "latest capture blocked (robots.txt or the address policy): compared with the "
                "last good version",
 }
@@ -220,7 +220,8 @@ def _section_lines(s: SectionChange, *, color: bool) -> list[str]:
 def _page_text(p: PageChange, *, color: bool) -> list[str]:
     label = f"{p.change:<9}"
     if color:
-        c = {"added": _GREEN, "removed": _RED, "gone": _RED, "failed": _YELLOW}.get(p.change, _BOLD)
+        c = {"added": _GREEN, "relinked": _GREEN, "removed": _RED, "gone": _RED,
+             "failed": _YELLOW}.get(p.change, _BOLD)
         label = f"{c}{label}{_RESET}"
     lines = [f"{label} {_clean(p.url)}{'  [hub]' if p.hub else ''}"]
     if p.title:
@@ -234,7 +235,7 @@ def _page_text(p: PageChange, *, color: bool) -> list[str]:
         lines.append(f"  latest capture {to.get('captured_at')}: {why}")
         if to.get("good_captured_at"):
             lines.append(f"  compared with the last good capture, {to['good_captured_at']}")
-    if p.linked_by and p.change in ("added", "removed"):
+    if p.linked_by and p.change in ("added", "relinked", "removed"):
         first, last = p.linked_by["first"], p.linked_by["last"]
         lines.append(f"  linked from the hub: first {first['seen']} (v{first['version']})"
                      + (f", last {last['seen']} (v{last['version']})" if last else ""))
@@ -312,7 +313,7 @@ section.page{border:1px solid #ccc;border-radius:6px;padding:.8em 1em;margin:1em
 .url{color:#555;font-size:.9em;word-break:break-all;margin:0}
 .badge{display:inline-block;border-radius:3px;padding:0 .4em;font-size:.85em;color:#fff;
  background:#555;text-transform:uppercase;letter-spacing:.03em}
-.added{background:#1a7f37}.removed,.gone{background:#b42318}.failed{background:#b54708}
+.added,.relinked{background:#1a7f37}.removed,.gone{background:#b42318}.failed{background:#b54708}
 .changed,.moved,.renamed{background:#175cd3}
 .flag{display:inline-block;border:1px solid #b54708;color:#b54708;border-radius:3px;
  padding:0 .4em;margin:.2em .3em .2em 0;font-size:.85em}

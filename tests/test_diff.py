@@ -333,8 +333,8 @@ def test_archive_diff_classifies_every_page(archive):
                          D4: "added", D5: "failed"}
     assert [p.url for p in r.pages] == [HUB, D1, D2, D3, D5, D4]  # hub first, then by URL
     assert r.changed
-    assert r.counts() == {"added": 1, "removed": 1, "gone": 1, "failed": 1, "changed": 1,
-                          "unchanged": 1}
+    assert r.counts() == {"added": 1, "relinked": 0, "removed": 1, "gone": 1, "failed": 1,
+                          "changed": 1, "unchanged": 1}
 
 
 def test_archive_diff_hub_page_exact_json(archive):
@@ -914,3 +914,102 @@ def test_linked_items_keep_their_identity_rules():
     old = Page(url="u", items=[Item(ECO.format(42), "https://e/1", "", None)])
     new = Page(url="u", items=[Item(ECO.format(36), "https://e/2", "", None)])
     assert [i.change for i in diff_pages(old, new).items] == ["removed", "added"]
+
+
+# -- gaps: unlinked for a while, gone for a while ----------------------------------------------
+
+
+def build_gaps(path, *, d1_back=sc.D1_V1) -> dict[str, int]:
+    """Day 1: hub v1 and D1. Day 2: the hub without D1's item (D1 not captured). Day 3: hub
+    v1 again and D1 (``d1_back``). Day 4: the hub answers 404. Day 5: the hub is back as v1,
+    D1 unchanged. Day 6: D1 answers 404. Day 7: D1 answers 304 (back, as it was)."""
+    without_d1 = [i for i in sc.hub_items() if i.url != D1]
+    runs = {}
+    with Archive.open(path) as a:
+        def crawl(day, hub, d1=None, **d1_kw):
+            r = runs[day] = sc.run(a, day)
+            if hub is None:
+                capture(a, HUB, at(day), status=404, body=b"Not Found", run_id=r)
+            else:
+                capture(a, HUB, at(day), hub, run_id=r)
+            if d1 is not None or d1_kw:
+                capture(a, D1, at(day, 13), d1, run_id=r, **d1_kw)
+            a.finish_run(r, "complete", finished_at=at(day, 14))
+
+        crawl("2016-10-21", sc.hub(), sc.D1_V1)
+        crawl("2016-10-22", sc.hub(without_d1))
+        crawl("2016-10-23", sc.hub(), d1_back)
+        crawl("2016-10-24", None)
+        crawl("2016-10-25", sc.hub(), sc.D1_V1)
+        crawl("2016-10-26", sc.hub(), status=404, body=b"Not Found")
+        crawl("2016-10-27", sc.hub(), status=304)
+    return runs
+
+
+def test_document_linked_again_is_not_added_as_new(tmp_path):
+    runs = build_gaps(tmp_path / "a.db")
+    with Archive.open(tmp_path / "a.db", readonly=True) as a:
+        assert summarize_run(a, runs["2016-10-22"]).splitlines()[1] == (
+            f"{D1}: removed (no longer linked from the hub)")
+        assert summarize_run(a, runs["2016-10-23"]) == "\n".join([
+            "hub: 1 item added (silent edit: Updated date not changed)",
+            f"{D1}: linked again (first linked 2016-10-21)"])
+        r = diff_between(a, "2016-10-22", "2016-10-23")
+        d1 = page_json(r, D1)
+        assert (d1["change"], d1["flags"], d1["items"], d1["text_diff"]) == (
+            "relinked", [], [], [])
+        assert d1["captures"]["from"] is None  # not in the picture at --from
+        assert d1["linked_by"]["first"]["seen"] == at("2016-10-21")
+        assert r.counts()["relinked"] == 1 and r.counts()["added"] == 0
+        assert f"relinked  {D1}" in render_text(r)
+        assert "linked from the hub: first 2016-10-21" in render_text(r)
+        # across the gap, the document never left
+        assert by_url(diff_between(a, "2016-10-21", "2016-10-23"))[D1] == "unchanged"
+
+
+def test_document_linked_again_with_new_content_says_both(tmp_path):
+    runs = build_gaps(tmp_path / "a.db", d1_back=sc.D1_SILENT)
+    with Archive.open(tmp_path / "a.db", readonly=True) as a:
+        assert summarize_run(a, runs["2016-10-23"]).splitlines()[1] == (
+            f"{D1}: linked again (first linked 2016-10-21); text edited "
+            "(silent edit: Updated date not changed)")
+        d1 = page_json(diff_between(a, "2016-10-22", "2016-10-23"), D1)
+        assert d1["change"] == "relinked" and d1["flags"] == ["silent_edit"]
+        assert ["+", "first "] in d1["text_diff"]
+
+
+def test_hub_back_after_a_404_is_compared_with_its_last_version_before(tmp_path):
+    runs = build_gaps(tmp_path / "a.db")
+    with Archive.open(tmp_path / "a.db", readonly=True) as a:
+        assert summarize_run(a, runs["2016-10-24"]) == "hub: gone (HTTP 404)"
+        # no "9 items added; 5 sections added; title '' → ...", no documents re-added
+        assert summarize_run(a, runs["2016-10-25"]) == "hub: back, unchanged"
+        r = diff_between(a, "2016-10-24", "2016-10-25")
+        hub = page_json(r, HUB)
+        assert (hub["change"], hub["flags"], hub["fields"], hub["items"], hub["sections"],
+                hub["text_diff"]) == ("changed", ["returned"], {}, [], [], [])
+        assert by_url(r)[D1] == "unchanged"
+        assert "back after being gone" in render_text(r)
+
+
+def test_document_back_after_a_404_through_a_304_is_back_unchanged(tmp_path):
+    runs = build_gaps(tmp_path / "a.db")
+    with Archive.open(tmp_path / "a.db", readonly=True) as a:
+        assert summarize_run(a, runs["2016-10-26"]) == f"{D1}: gone (HTTP 404)"
+        assert summarize_run(a, runs["2016-10-27"]) == f"{D1}: back, unchanged"
+        d1 = page_json(diff_between(a, "2016-10-26", "2016-10-27"), D1)
+        assert (d1["change"], d1["flags"], d1["fields"], d1["text_diff"]) == (
+            "changed", ["returned"], {}, [])
+
+
+def test_page_back_after_a_404_with_new_content_shows_what_changed_since(tmp_path):
+    with Archive.open(tmp_path / "a.db") as a:
+        capture(a, D1, at("2016-10-21"), sc.D1_V1)
+        capture(a, D1, at("2016-10-22"), status=404, body=b"Not Found")
+        capture(a, D1, at("2016-10-23"), sc.D1_SILENT)
+        (p,) = diff_between(a, "2016-10-22", "2016-10-23", url=D1).pages
+        assert (p.change, p.flags) == ("changed", ["returned", "silent_edit"])
+        assert "title" not in p.diff.fields  # not compared with an empty page
+        assert ("+", "first ") in p.diff.text_diff
+        from archive.diff import describe
+        assert describe(p) == "back; text edited (silent edit: Updated date not changed)"
