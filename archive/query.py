@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.store import Archive
-from archive.timeline import PageState, page_state_at, pages_at, resolve_when
+from archive.timeline import PageState, hub_at, page_state_at, pages_at, resolve_when
 from archive.timeutil import utcnow_iso
 from scraper.errors import ArchiveCorruptError, UsageError
 from scraper.model import Page, norm_text
@@ -111,7 +111,11 @@ def _snap(row: sqlite3.Row | None) -> dict[str, Any] | None:
 
 
 def default_url(archive: Archive) -> str:
-    """The seed URL of the archive's latest run (what ``show`` shows without a URL)."""
+    """What ``show`` shows without a URL: the hub (:func:`archive.timeline.hub_at`), i.e. the
+    seed of the latest run that captured its seed; else the latest run's seed."""
+    hub = hub_at(archive.conn)
+    if hub is not None:
+        return hub
     row = archive.conn.execute("SELECT seed_url FROM runs ORDER BY id DESC LIMIT 1").fetchone()
     if row is None:
         raise UsageError("the archive holds no runs yet")
@@ -460,6 +464,8 @@ def run_sql(archive: Archive, sql: str, params: Sequence[Any] | dict[str, Any] =
     """
     if not archive.readonly:
         raise UsageError("run_sql needs an archive opened with readonly=True")
+    if not _first_keyword(sql):
+        raise UsageError("empty SQL query")
     keyword = _first_keyword(sql)
     if keyword in _WRITE_KEYWORDS:
         raise UsageError(f"refused: {keyword} (coop-archive sql only reads; "

@@ -25,7 +25,7 @@ from scraper.fetch import Fetcher, FetchResult
 from scraper.model import Page
 from scraper.parse import parse
 from scraper.robots import RobotsCache
-from scraper.urls import host_key, normalize_url
+from scraper.urls import host_key, normalize_url, url_problem
 
 logger = logging.getLogger(__name__)
 
@@ -256,13 +256,18 @@ def crawl(
                 next_frontier = next_frontier[:room]
             seen.update(next_frontier)
             frontier = next_frontier
-    except BaseException:
-        summary.status = "interrupted"
+    except BaseException as e:
+        # Stopped from outside (Ctrl-C, SystemExit): interrupted. Anything else is a bug that
+        # ended the run: failed, so that cron and `history` do not read it as a signal.
+        status = "interrupted" if isinstance(e, (KeyboardInterrupt, SystemExit)) else "failed"
+        summary.status = status
         summary.finished_at = clock()
-        archive.finish_run(run_id, "interrupted", finished_at=summary.finished_at)
+        archive.finish_run(run_id, status, finished_at=summary.finished_at)
         raise
     summary.status = _status(summary, stop)
     summary.finished_at = clock()
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts().items()))
+    logger.info("run %d %s: %s", run_id, summary.status, counts)
     archive.finish_run(run_id, summary.status, finished_at=summary.finished_at)
     return summary
 
@@ -271,7 +276,8 @@ def _status(summary: RunSummary, stop: threading.Event) -> str:
     if stop.is_set():
         return "interrupted"
     seed = summary.pages[0] if summary.pages else None
-    if seed is None or seed.outcome in ("failed", "blocked"):
+    if seed is None or seed.outcome in ("failed", "blocked", "gone"):
+        # A seed that answers 404/410 (a typo, or the page taken down) archives nothing new.
         return "failed"
     if summary.failed or summary.suspect:
         return "partial"
@@ -285,10 +291,17 @@ def _crawl_level(archive: Archive, run_id: int, urls: list[str], level: int, dep
                  on_page: Callable[[PageReport], None] | None, source: str,
                  revalidate_after: float | None) -> list[str]:
     by_host: dict[str, list[_Task]] = {}
+    out: queue.Queue[_Done] = queue.Queue()
+    invalid = 0
     for url in urls:
+        problem = url_problem(url)
+        if problem is not None:
+            # A broken link on the page is recorded and refused; it never stops the crawl.
+            out.put(_Done(_Task(url, level, None), clock(), error=problem, blocked=True))
+            invalid += 1
+            continue
         by_host.setdefault(host_key(url), []).append(
             _Task(url, level, *_previous(archive, url, clock(), revalidate_after)))
-    out: queue.Queue[_Done] = queue.Queue()
     workers = [
         _HostWorker(key, tasks, out, fetcher=fetcher, robots=robots, delay=delay,
                     last_request=last_request, stop=stop, clock=clock)
@@ -296,14 +309,14 @@ def _crawl_level(archive: Archive, run_id: int, urls: list[str], level: int, dep
     ]
     for w in workers:
         w.start()
-    expected = sum(len(t) for t in by_host.values())
+    expected = sum(len(t) for t in by_host.values()) + invalid
     next_urls: list[str] = []
     received = 0
     while received < expected:
         try:
             done = out.get(timeout=0.2)
         except queue.Empty:
-            if not any(w.is_alive() for w in workers) and out.empty():
+            if workers and not any(w.is_alive() for w in workers) and out.empty():
                 break  # stopped early: the workers that quit will not send the rest
             continue
         received += 1
@@ -368,6 +381,11 @@ def _links_of(archive: Archive, done: _Done, report: PageReport) -> list[str]:
     return []
 
 
+def _without_url(error: str, url: str) -> str:
+    """A FetchError's text starts with its URL; where the URL is said already, drop it."""
+    return error[len(url) + 2:] if error.startswith(url + ": ") else error
+
+
 def _record(archive: Archive, run_id: int, done: _Done, source: str) -> PageReport:
     task, result = done.task, done.result
     if result is not None and result.not_modified and not task.conditional:
@@ -379,10 +397,11 @@ def _record(archive: Archive, run_id: int, done: _Done, source: str) -> PageRepo
         run_id, task.url, captured_at=done.captured_at, result=result if not done.error else None,
         page=done.page, error=done.error, blocked=done.blocked, suspect=suspect, source=source,
     )
-    if done.error:
-        # INFO, not WARNING: the CLI reports failures itself, once, on stderr; the log file
-        # (--log-file) keeps them all.
-        logger.info("%s: %s", "blocked" if done.blocked else "failed", done.error)
+    # INFO, not WARNING: the CLI reports failures itself, once, on stderr; the log file
+    # (--log-file) keeps one line per page, whatever happened.
+    flags = (" changed" if rec.changed else "") + (" suspect" if suspect else "")
+    logger.info("%s %s%s%s", rec.outcome, task.url, flags,
+                f": {_without_url(done.error, task.url)}" if done.error else "")
     return PageReport(
         url=task.url, depth=task.depth, outcome=rec.outcome,
         http_status=result.status if result else None,

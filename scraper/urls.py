@@ -71,7 +71,25 @@ def normalize_url(url: str, base: str | None = None) -> str:
 
 
 def host_key(url: str) -> str:
-    """The politeness key of a URL: ``host:port`` (one request in flight per key)."""
+    """The politeness key of a URL: ``host:port`` (one request in flight per key). A URL too
+    broken to have one (a port out of range, a bracket left open) raises ValueError."""
     parts = urlsplit(url)
     port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
     return f"{(parts.hostname or '').lower()}:{port}"
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be fetched as written (None when it can): not http(s), no host, a
+    port out of range, an unparseable authority."""
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or 0 < parts.port
+    except ValueError as e:
+        return f"invalid URL ({e})"
+    if parts.scheme.lower() not in _DEFAULT_PORTS:
+        return "not an http(s) URL"
+    if not parts.hostname:
+        return "invalid URL (no host)"
+    if not port_ok:
+        return "invalid URL (port 0)"
+    return None

@@ -191,7 +191,7 @@ def test_log_file_keeps_a_permanent_record(tmp_path, http_server):
                        timeout=60)
     assert r.returncode == 1
     text = log.read_text()
-    assert "failed:" in text and "/d" in text and "HTTP 500" in text
+    assert f"failed {srv.url('/d')}: HTTP 500" in text  # one line per page, with why
 
 
 def _archive_at_schema(path: Path, version: int) -> None:

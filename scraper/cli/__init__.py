@@ -98,6 +98,17 @@ def handle_errors(func: F) -> F:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(EXIT_OK)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit,
+                KeyboardInterrupt):
+            raise
+        except Exception as e:
+            # A bug: one line for cron's mail, the traceback in the log file (--log-file),
+            # and on stderr too with COOP_ARCHIVE_DEBUG=1.
+            logging.getLogger("scraper.cli").debug("internal error", exc_info=True)
+            if os.environ.get("COOP_ARCHIVE_DEBUG") == "1":
+                raise
+            raise Exit(f"internal error: {type(e).__name__}: {e} (a bug: please report it; "
+                       "COOP_ARCHIVE_DEBUG=1 shows the traceback)", EXIT_FAILED) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -67,6 +66,7 @@ def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, r
     from scraper.fetch import Fetcher
     from scraper.robots import RobotsCache
     from scraper.safety import AddressPolicy
+    from scraper.urls import normalize_url
 
     check_seed(seed)
     parent = os.path.dirname(os.path.abspath(db))
@@ -79,6 +79,12 @@ def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, r
             logging.getLogger("scraper.cli").info("marked stale run(s) %s interrupted", stale)
             if not quiet:
                 click.echo(f"coop-archive: marked stale run(s) {stale} interrupted", err=True)
+        previous = archive.conn.execute(
+            "SELECT seed_url FROM runs WHERE source = ? ORDER BY id DESC LIMIT 1", (source,)
+        ).fetchone()
+        if previous is not None and previous[0] != normalize_url(seed) and not quiet:
+            click.echo(f"coop-archive: note: the last crawl of this archive started from "
+                       f"{previous[0]}; this one starts from {normalize_url(seed)}", err=True)
         policy = AddressPolicy(seed, allow_hosts=allow_hosts)
         fetcher = Fetcher(user_agent=user_agent, timeout=(min(timeout, 10.0), timeout),
                           max_bytes=max_bytes, retries=retries, backoff=backoff,
@@ -94,19 +100,19 @@ def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, r
                             source=source,
                             revalidate_after=revalidate_days * 86400 if revalidate_days else 0)
         changes = change_summary(archive, summary)
+        if changes:
+            logging.getLogger("scraper.cli").info("run %d changes:\n%s", summary.run_id, changes)
         return summary, received, changes
 
 
 def check_seed(seed: str) -> None:
     """A seed must be an absolute http(s) URL with a host: anything else is a usage error
     (exit 2) before the archive is even opened."""
-    parts = urlsplit(seed)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise Exit(f"not an http(s) URL: {seed!r}", EXIT_USAGE)
-    try:
-        _ = parts.port  # raises for a port out of range
-    except ValueError:
-        raise Exit(f"bad port in {seed!r}", EXIT_USAGE) from None
+    from scraper.urls import url_problem
+
+    problem = url_problem(seed)
+    if problem is not None:
+        raise Exit(f"{problem}: {seed!r}", EXIT_USAGE)
 
 
 def change_summary(archive: Any, summary: RunSummary) -> str:
@@ -131,7 +137,9 @@ def print_summary(summary: RunSummary, changes: str, *, quiet: bool) -> None:
     if summary.status == "failed":
         problems = problems[1:] if problems and problems[0] is summary.pages[0] else problems
     for p in problems:
-        what = "looks like an error page (kept, flagged suspect)" if p.suspect else p.error
+        error = p.error or ""
+        error = error[len(p.url) + 2:] if error.startswith(p.url + ": ") else error
+        what = "looks like an error page (kept, flagged suspect)" if p.suspect else error
         click.echo(printable(f"coop-archive: {p.url}: {what}"), err=True)
     if quiet and not changed:
         return
@@ -284,14 +292,30 @@ def demo(db: str, fmt: str) -> None:
                         color=sys.stdout.isatty())
     click.echo(report.rstrip("\n"))
     if fmt == "text":
+        exe = _how_to_call()
         click.echo(f"\nThe archive is {db}. Try:\n"
-                   f"  coop-archive history --db {db}\n"
-                   f"  coop-archive show --db {db} --as-of 2016-11-01\n"
-                   f"  coop-archive diff --db {db} --from 2016-10-21 --to 2016-11-15 "
+                   f"  {exe} history --db {db}\n"
+                   f"  {exe} show --db {db} --as-of 2016-11-01\n"
+                   f"  {exe} diff --db {db} --from 2016-10-21 --to 2016-11-15 "
                    f"--format html > diff.html\n"
-                   f"  coop-archive search --db {db} 'Paris Agreement'", err=True)
+                   f"  {exe} search --db {db} 'Paris Agreement'", err=True)
     if any(r.status != "complete" for r in result.runs):
         raise SystemExit(EXIT_PARTIAL)
+
+
+def _how_to_call() -> str:
+    """How the person who ran us can run us again: ``coop-archive`` when it is on PATH, else
+    the path of this very script (``.venv/bin/coop-archive`` after ./dev.sh), else
+    ``python -m scraper``."""
+    import shutil
+
+    if shutil.which("coop-archive"):
+        return "coop-archive"
+    script = sys.argv[0]
+    if os.path.basename(script) == "coop-archive" and os.path.exists(script):
+        rel = os.path.relpath(script)
+        return rel if rel.startswith(".") or os.sep not in rel else f"./{rel}"
+    return f"{os.path.relpath(sys.executable)} -m scraper"
 
 
 def register(group: click.Group) -> None:

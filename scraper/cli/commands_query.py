@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import textwrap
 from typing import Any
@@ -225,6 +226,21 @@ def export(out: str, db: str, fmt: str, as_of: str | None, from_when: str | None
         if from_when is not None and fmt != "warc":
             raise Exit("--from goes with --format warc (tables are as of one moment)",
                        EXIT_USAGE)
+        if out == "-":
+            # jsonl and json are made to be piped: write a private temporary file, then copy
+            # it to stdout (the library writes files, never stdout).
+            if fmt not in ("json", "jsonl"):
+                raise Exit(f"--format {fmt} cannot go to standard output ('-')", EXIT_USAGE)
+            import shutil
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, f"export.{fmt}")
+                do_export(archive, path, fmt, as_of=as_of, table=table)
+                with open(path, "rb") as f:
+                    shutil.copyfileobj(f, sys.stdout.buffer)
+                sys.stdout.flush()
+            return
         stats = do_export(archive, out, fmt, as_of=as_of, from_at=from_when, table=table,
                           force=force)
     counts = ", ".join(f"{n} {name}" for name, n in stats.rows.items())
