@@ -739,10 +739,41 @@ def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
         # and no run may stay 'running'.
         if importer.touched:
             report.reconciled = reconcile_pages(archive, importer.touched)
-        for run_id in report.run_ids:
-            archive.finish_run(run_id, status, finished_at=clock())
+        importer.finish(status)
     report.interrupted = status == "interrupted"
     return report
+
+
+# Run statuses from best to worst: an imported run keeps the worse of its original status
+# and the import's.
+_STATUS_RANK = {"complete": 0, "partial": 1, "interrupted": 2, "failed": 3}
+
+
+def our_run(info: dict[str, str]) -> dict[str, str]:
+    """What a warcinfo written by our export (``coop-run``, see :class:`_Exporter`) says of
+    the run it describes: ``started``, ``finished`` (archive time text), ``status`` and
+    ``source``, each only when present and well formed. Empty for anyone else's warcinfo.
+
+    >>> our_run({"coop-run": "3", "coop-source": "crawl", "coop-status": "partial",
+    ...          "coop-started": "2016-10-21T12:00:00Z", "coop-finished": "junk"})
+    {'source': 'crawl', 'started': '2016-10-21T12:00:00.000000Z', 'status': 'partial'}
+    >>> our_run({"software": "Wget/1.21"})
+    {}
+    """
+    if not info.get("coop-run") or not info.get("coop-source"):
+        return {}
+    out = {"source": info["coop-source"]}
+    for key, name in (("started", "coop-started"), ("finished", "coop-finished")):
+        try:
+            out[key] = archive_time(info[name])
+        except (KeyError, ValueError):
+            pass
+    status = info.get("coop-status")
+    if status == "running":
+        status = "interrupted"  # exported while it ran: it never finished in that archive
+    if status in _STATUS_RANK:
+        out["status"] = status
+    return dict(sorted(out.items()))
 
 
 class _Importer:
@@ -757,6 +788,7 @@ class _Importer:
         self.by_digest: dict[str, bytes] = {}
         self.by_ref: dict[tuple[str, str], bytes] = {}
         self.runs: dict[tuple[int, str], int] = {}
+        self.origins: dict[int, dict[str, str]] = {}  # run id -> our_run() of its warcinfo
         self.touched: set[int] = set()
 
     def run_for(self, entry: _Entry, url: str) -> int:
@@ -766,11 +798,26 @@ class _Importer:
             options: dict[str, Any] = {"file": os.path.abspath(self.report.files[entry.group[0]])}
             options.update({k: v for k, v in info.items() if k.startswith("coop-")
                             or k in ("software", "wget-arguments", "operator", "isPartOf")})
-            run_id = self.archive.begin_run(seed, source="import", started_at=self.clock(),
+            ours = our_run(info)
+            started = ours.get("started") or self.clock()
+            run_id = self.archive.begin_run(seed, source="import", started_at=started,
                                             options=options)
             self.runs[entry.group] = run_id
             self.report.run_ids.append(run_id)
+            self.origins[run_id] = ours
         return self.runs[entry.group]
+
+    def finish(self, status: str) -> None:
+        """Close the import's runs: with the times and status of the run each came from when
+        its warcinfo is ours (the import's own status wins when it is worse), else with the
+        import's clock and status."""
+        for run_id in self.report.run_ids:
+            ours = self.origins.get(run_id, {})
+            final = status
+            if status != "interrupted" and ours.get("status"):
+                final = max(status, ours["status"], key=_STATUS_RANK.__getitem__)
+            self.archive.finish_run(run_id, final,
+                                    finished_at=ours.get("finished") or self.clock())
 
     def entry(self, entry: _Entry) -> None:
         if entry.kind in ("failed", "blocked"):

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.store import Archive
+from archive.timeutil import from_iso, to_iso
 from archive.warc import (
     PROFILE_IDENTICAL,
     PROFILE_NOT_MODIFIED,
@@ -71,7 +73,8 @@ def built(tmp_path: Path) -> Iterator[Archive]:
             capture(a, DOC, when, status=404, body=b"<html>Not found</html>", run_id=run)
         else:
             capture(a, DOC, when, error="connection refused", run_id=run)
-        a.finish_run(run, "complete", finished_at=at(day, 14))
+        a.finish_run(run, "partial" if doc == "fail" else "complete",
+                     finished_at=at(day, 14))
     yield a
     a.close()
 
@@ -215,11 +218,33 @@ def strip_ids(value: Any) -> Any:
 
 
 def diffs(a: Archive) -> list[Any]:
-    from archive.diff import default_from, diff_archive
+    from archive.diff import default_from, diff_archive, diff_between
 
     times = [r[0] for r in a.conn.execute(
         "SELECT max(captured_at) FROM snapshots GROUP BY run_id ORDER BY 1")]
-    return [strip_ids(diff_archive(a, default_from(a.conn, t), t).to_dict()) for t in times]
+    out = [strip_ids(diff_archive(a, default_from(a.conn, t), t).to_dict()) for t in times]
+    # An instant inside a run (after its first capture, before its last) means the end of
+    # that run, on the original and the re-imported archive alike; so does a snapshot id.
+    for first, last in a.conn.execute(
+            "SELECT min(captured_at), max(captured_at) FROM snapshots GROUP BY run_id"
+            " ORDER BY 1").fetchall():
+        if first == last:
+            continue
+        inside = to_iso(from_iso(first) + timedelta(microseconds=1))
+        sid = a.conn.execute("SELECT id FROM snapshots WHERE captured_at = ?",
+                             (first,)).fetchone()[0]
+        assert first < inside < last
+        for from_when, to_when in ((inside, None), (None, inside), (f"#{sid}", None)):
+            result = diff_between(a, from_when, to_when).to_dict()
+            assert result["from" if from_when else "to"] == last
+            out.append(strip_ids(result))
+    return out
+
+
+def runs(a: Archive) -> list[tuple[Any, ...]]:
+    """The runs as the round trip must keep them (the import's own source aside)."""
+    return [tuple(r) for r in a.conn.execute(
+        "SELECT seed_url, started_at, finished_at, status FROM runs ORDER BY id")]
 
 
 def test_export_of_real_crawls(crawled: Archive, tmp_path: Path) -> None:
@@ -253,9 +278,9 @@ def test_round_trip(crawled: Archive, tmp_path: Path) -> None:
             "SELECT count(*) FROM snapshots").fetchone()[0]
         assert timeline(copy) == timeline(crawled)
         assert diffs(copy) == diffs(crawled)
-        assert [r[0] for r in copy.conn.execute("SELECT seed_url FROM runs ORDER BY id")] == \
-            [r[0] for r in crawled.conn.execute("SELECT seed_url FROM runs ORDER BY id")]
+        assert runs(copy) == runs(crawled)
         assert {r[0] for r in copy.conn.execute("SELECT source FROM snapshots")} == {"import"}
+        assert {r[0] for r in copy.conn.execute("SELECT source FROM runs")} == {"import"}
 
 
 def test_round_trip_with_failures_and_gone(built: Archive, tmp_path: Path) -> None:
@@ -266,6 +291,23 @@ def test_round_trip_with_failures_and_gone(built: Archive, tmp_path: Path) -> No
         assert report.status == "complete", report.problems
         assert timeline(copy) == timeline(built)
         assert diffs(copy) == diffs(built)
+        assert runs(copy) == runs(built)
+        assert [r[3] for r in runs(copy)] == ["complete"] * 3 + ["partial"]
+
+
+def test_import_of_a_foreign_warc_keeps_the_import_clock(built: Archive, tmp_path: Path) -> None:
+    """Only our own warcinfo (coop-run, coop-started...) restores a run's times and status."""
+    out = tmp_path / "foreign.warc"
+    export_warc(built, out)
+    data = out.read_bytes().replace(b"coop-started", b"other-started")
+    data = data.replace(b"coop-run", b"other-run")
+    foreign = tmp_path / "foreign2.warc"
+    foreign.write_bytes(data)
+    with Archive.open(tmp_path / "copy.db") as copy:
+        report = import_warc(copy, [foreign], clock=lambda: "2030-01-01T00:00:00.000000Z")
+        assert report.status == "partial"  # block digests of the edited warcinfo records
+        assert {r[1:] for r in runs(copy)} == {
+            ("2030-01-01T00:00:00.000000Z", "2030-01-01T00:00:00.000000Z", "partial")}
 
 
 class _StopAfter:
