@@ -34,8 +34,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from archive.store import Archive
 from archive.timeutil import utcnow_iso
@@ -89,15 +90,52 @@ def capture_time(timestamp: str) -> str:
 def cdx_date(value: str | None) -> str | None:
     """A --from/--to DATE (YYYY, YYYY-MM, YYYY-MM-DD, or 4-14 digits) as a CDX timestamp.
 
+    Every part given must exist: a month 01-12, a day of that month, an hour, minute and
+    second in range. Raises UsageError otherwise.
+
     >>> cdx_date("2016-10-21"), cdx_date("2016"), cdx_date(None)
     ('20161021', '2016', None)
+    >>> cdx_date("2017-13")
+    Traceback (most recent call last):
+    ...
+    scraper.errors.UsageError: not a date: '2017-13' (use YYYY, YYYY-MM or YYYY-MM-DD)
     """
     if value is None:
         return None
     digits = value.strip().replace("-", "").replace(":", "").replace("T", "")
-    if not _TS_RE.match(digits):
+    if not _TS_RE.match(digits) or len(digits) % 2 or not _real_time(digits):
         raise UsageError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
     return digits
+
+
+def _real_time(digits: str) -> bool:
+    """True when every part of a CDX timestamp prefix is in range (2016-02-29 yes, -30 no)."""
+    full = digits + "0101000000"[len(digits) - 4:]
+    try:
+        datetime.strptime(full, "%Y%m%d%H%M%S")
+    except ValueError:
+        return False
+    return True
+
+
+def check_range(from_date: str | None, to_date: str | None) -> tuple[str | None, str | None]:
+    """--from and --to as CDX timestamps (:func:`cdx_date`), refusing --from after --to.
+
+    Both are inclusive prefixes: ``--from 2017-06 --to 2017`` is fine, ``--from 2018 --to
+    2017`` is not (UsageError).
+    """
+    lo, hi = cdx_date(from_date), cdx_date(to_date)
+    if lo is not None and hi is not None and lo.ljust(14, "0") > hi.ljust(14, "9"):
+        raise UsageError(f"--from {from_date} is after --to {to_date}: swap them")
+    return lo, hi
+
+
+def check_base(cdx_base: str) -> str:
+    """The Wayback base URL, refused (UsageError) unless it is http(s) with a host."""
+    parts = urlsplit(cdx_base.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--wayback-url must be an http(s) URL with a host, not {cdx_base!r}")
+    return cdx_base.strip()
 
 
 class Throttle:
@@ -247,7 +285,8 @@ class _Backfill:
         return caps
 
     def fail(self, message: str, error: FetchError) -> None:
-        logger.warning("%s", message)
+        # Info, not warning: the failure is in the report, and the CLI names it once.
+        logger.info("%s", message)
         self.report.failures.append(message)
         self.consecutive += 1
         if isinstance(error, TransientFetchError) and error.status == 429:
@@ -356,7 +395,9 @@ def backfill(
     from scraper.urls import normalize_url
 
     page_url = normalize_url(url)
-    lo, hi = cdx_date(from_date), cdx_date(to_date)
+    # Usage errors before anything is written: no run for a backfill that cannot start.
+    lo, hi = check_range(from_date, to_date)
+    cdx_base = check_base(cdx_base)
     stop = stop or threading.Event()
     throttle = Throttle(min_interval, stop=stop if sleep is time.sleep else None,
                         sleep=sleep, monotonic=monotonic)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -205,3 +207,60 @@ def test_cli_backfill(tmp_path: Path, wayback: FakeWayback) -> None:
     assert data["status"] == "complete" and data["stored"] == 5
     bad = CliRunner().invoke(cli, ["backfill", HUB, "--db", db, "--from", "last week"])
     assert bad.exit_code == 2
+
+
+COOP_ARCHIVE = str(Path(sys.executable).with_name("coop-archive"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--from", "2017-13"], "not a date: '2017-13'"),
+    (["--to", "2016-02-30"], "not a date: '2016-02-30'"),
+    (["--from", "2018", "--to", "2017"], "--from 2018 is after --to 2017"),
+    (["--from", "2017-06-02", "--to", "2017-06-01"], "is after --to"),
+    (["--wayback-url", "ftp://x"], "--wayback-url must be an http(s) URL"),
+    (["--wayback-url", "https://"], "--wayback-url must be an http(s) URL"),
+])
+def test_cli_backfill_usage_errors_come_before_the_archive(
+        tmp_path: Path, args: list[str], message: str) -> None:
+    proc = subprocess.run(
+        [COOP_ARCHIVE, "backfill", "--db", str(tmp_path / "b.db"), "--delay", "0",
+         "--retries", "0", "--wayback-url", "http://127.0.0.1:9", *args],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and message in lines[0], lines
+    assert proc.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # neither the archive nor its lock
+
+
+def test_backfill_validates_before_it_begins_a_run(archive: Archive,
+                                                   make_fetcher: Callable[..., Fetcher]) -> None:
+    from scraper.errors import UsageError
+
+    fetcher = make_fetcher()
+    for kw in ({"from_date": "2018", "to_date": "2017"}, {"from_date": "2017-00"},
+               {"cdx_base": "ftp://x"}):
+        with pytest.raises(UsageError):
+            backfill(archive, HUB, fetcher=fetcher, min_interval=0, **kw)
+    assert archive.conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+
+
+def test_wayback_dates_that_are_fine() -> None:
+    from archive.wayback import cdx_date, check_range
+
+    assert [cdx_date(d) for d in ("2016", "2016-02", "2016-02-29", "20160229120000",
+                                  "2016-02-29T12:30")] == [
+        "2016", "201602", "20160229", "20160229120000", "201602291230"]
+    check_range("2017", "2017")
+    check_range("2017-06", "2017")
+    check_range("2016-12-31", "2017-01")
+
+
+def test_cli_backfill_names_each_failure_once(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [COOP_ARCHIVE, "backfill", "--db", str(tmp_path / "b.db"), "--delay", "0",
+         "--retries", "0", "--wayback-url", "http://127.0.0.1:9"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "CDX query for" in lines[0], lines

@@ -110,13 +110,16 @@ def backfill(url: str, db: str, from_date: str | None, to_date: str | None, wayb
     from archive.lock import ArchiveLock
     from archive.store import Archive
     from archive.wayback import backfill as run_backfill
-    from archive.wayback import cdx_date
+    from archive.wayback import check_base, check_range
     from scraper.cli.commands_crawl import stop_on_signals
     from scraper.fetch import Fetcher
     from scraper.safety import AddressPolicy
 
     setup_logging("INFO", None, quiet=quiet or as_json)
-    cdx_date(from_date), cdx_date(to_date)  # a bad DATE is a usage error before any lock
+    # Usage errors (a bad DATE, --from after --to, a base that is not http(s)) come before
+    # the archive is opened, or created, or locked.
+    check_range(from_date, to_date)
+    wayback_url = check_base(wayback_url)
 
     def progress(page_url: str, at: str, origin: str) -> None:
         if not quiet and not as_json:
