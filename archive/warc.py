@@ -507,7 +507,7 @@ def _read_from(fh: BinaryIO, path: str, index: int, out: _FileRead,
         except StopIteration:
             return _trailing(fh, it.offset, name, problems)
         except Exception as e:  # warcio raises ArchiveLoadFailed, zlib.error, ValueError...
-            problems.append(f"{name}: offset {it.offset}: unreadable: {_one_line(e)}")
+            problems.append(f"{name}: offset {it.offset}: {_load_error(e, it.offset)}")
             return max(it.offset, at)
         if it.err_count > errors:
             problems.append(f"{name}: offset {at}: record not followed by the blank lines "
@@ -535,6 +535,17 @@ def _trailing(fh: BinaryIO, end: int, name: str, problems: list[str]) -> int | N
     problems.append(f"{name}: offset {end}: {size - end} bytes after the last whole record "
                     "could not be read (a truncated record?)")
     return end
+
+
+def _load_error(e: BaseException, offset: int) -> str:
+    """warcio's reason for not reading a record, without the bytes it quotes: its "first
+    line:" is the file's own content (a password file given by mistake stays private)."""
+    text = str(e)
+    if "first line:" in text:
+        if offset == 0:
+            return "not a WARC file (no WARC/1.x record header)"
+        return "unreadable: no WARC/1.x record header"
+    return f"unreadable: {_one_line(e)}"
 
 
 def _one_line(e: BaseException) -> str:
@@ -688,9 +699,51 @@ def _requested(entry: _Entry, redirects: list[_Entry]) -> tuple[str, list[tuple[
     return url, hops
 
 
+@dataclass
+class WarcReading:
+    """Every usable record of some WARC files, read before anything is written
+    (:func:`read_warcs`). ``report`` holds the files, record counts and problems so far."""
+
+    report: ImportReport
+    entries: list[_Entry] = field(default_factory=list)
+    redirects: list[_Entry] = field(default_factory=list)
+    requests: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    infos: dict[tuple[int, str], dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        """True when some response or revisit (a possible capture) was read: an archive is
+        worth opening (or creating) for it."""
+        return bool(self.entries)
+
+
+def read_warcs(paths: Iterable[str | os.PathLike[str]]) -> WarcReading:
+    """Read the files (no archive needed): records sorted by WARC-Date, problems named.
+
+    The ``import`` command reads first, so a file that holds no WARC record never creates
+    the archive it was to be imported into.
+    """
+    reading = WarcReading(ImportReport(files=[os.fspath(p) for p in paths]))
+    report = reading.report
+    for index, path in enumerate(report.files):
+        if not os.path.isfile(path):
+            report.problems.append(f"{path}: no such file")
+            continue
+        read = _read_file(path, index, report.problems)
+        report.records += read.records
+        report.skipped += read.skipped
+        reading.entries += read.entries
+        reading.redirects += read.redirects
+        reading.requests.update(read.requests)
+        reading.infos.update(read.infos)
+    reading.entries.sort(key=lambda e: (e.date, e.order))
+    return reading
+
+
 def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
                 clock: Callable[[], str] = utcnow_iso,
-                stop: threading.Event | None = None) -> ImportReport:
+                stop: threading.Event | None = None,
+                reading: WarcReading | None = None) -> ImportReport:
     """Import the HTML and PDF captures of WARC files into ``archive``; see the module doc.
 
     Records of all files are sorted by WARC-Date before they are written. A revisit takes
@@ -704,26 +757,14 @@ def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
 
     Setting ``stop`` ends the import after the snapshot being written; what was written is
     kept, reconciled and its runs marked ``interrupted`` (also on any exception).
+
+    ``reading`` is what :func:`read_warcs` read of ``paths`` already (else they are read now).
     """
-    report = ImportReport(files=[os.fspath(p) for p in paths])
-    entries: list[_Entry] = []
-    redirects: list[_Entry] = []
-    requests: dict[str, list[tuple[str, str]]] = {}
-    infos: dict[tuple[int, str], dict[str, str]] = {}
-    for index, path in enumerate(report.files):
-        if not os.path.isfile(path):
-            report.problems.append(f"{path}: no such file")
-            continue
-        read = _read_file(path, index, report.problems)
-        report.records += read.records
-        report.skipped += read.skipped
-        entries += read.entries
-        redirects += read.redirects
-        requests.update(read.requests)
-        infos.update(read.infos)
-    entries.sort(key=lambda e: (e.date, e.order))
-    importer = _Importer(archive, report, redirects=redirects, requests=requests,
-                         infos=infos, clock=clock)
+    if reading is None:
+        reading = read_warcs(paths)
+    report, entries = reading.report, reading.entries
+    importer = _Importer(archive, report, redirects=reading.redirects,
+                         requests=reading.requests, infos=reading.infos, clock=clock)
     status = "partial" if report.problems else "complete"
     try:
         for entry in entries:

@@ -440,6 +440,30 @@ def test_not_a_warc(tmp_path: Path) -> None:
         assert a.conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
 
 
+def test_not_a_warc_problem_does_not_echo_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "passwd"
+    bad.write_bytes(b"root:x:0:0:secret-token-123:/root:/bin/bash\n")
+    with Archive.open(tmp_path / "a.db") as a:
+        report = import_warc(a, [bad])
+    assert report.problems == [
+        "passwd: offset 0: not a WARC file (no WARC/1.x record header)"]
+
+
+def test_cli_import_of_no_warc_creates_no_archive(tmp_path: Path) -> None:
+    bad = tmp_path / "passwd"
+    bad.write_bytes(b"root:x:0:0:secret-token-123:/root:/bin/bash\n")
+    db = tmp_path / "new.db"
+    proc = subprocess.run([str(Path(sys.executable).with_name("coop-archive")), "import",
+                           "--db", str(db), str(bad)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert "secret-token" not in proc.stderr + proc.stdout
+    assert proc.stderr.splitlines() == [
+        "coop-archive: passwd: offset 0: not a WARC file (no WARC/1.x record header)"]
+    assert "import failed (no new run): 0 capture(s) found" in proc.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["passwd"]  # no new.db, no lock
+
+
 # -- CLI ------------------------------------------------------------------------------------
 
 

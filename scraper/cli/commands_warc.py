@@ -44,14 +44,20 @@ def import_(files: tuple[str, ...], db: str, wait: float, quiet: bool, as_json: 
     """
     from archive.lock import ArchiveLock
     from archive.store import Archive
-    from archive.warc import import_warc
+    from archive.warc import import_warc, read_warcs
 
     setup_logging("INFO", None, quiet=quiet or as_json)
     from scraper.cli.commands_crawl import stop_on_signals
 
-    with ArchiveLock(db, wait=wait), Archive.open(db) as archive, \
-            stop_on_signals() as (stop, received):
-        report = import_warc(archive, list(files), stop=stop)
+    # Read first: files holding no WARC record (a typo, /etc/passwd) never create, lock or
+    # open the archive.
+    with stop_on_signals() as (stop, received):
+        reading = read_warcs(list(files))
+    report = reading.report
+    if reading.found and not received:
+        with ArchiveLock(db, wait=wait), Archive.open(db) as archive, \
+                stop_on_signals() as (stop, received):
+            report = import_warc(archive, list(files), stop=stop, reading=reading)
     if received:
         click.echo(f"coop-archive: import interrupted by signal {received[0]}; what was "
                    "imported is kept", err=True)
