@@ -52,6 +52,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive.store import Archive
+from archive.timeline import parse_snapshot_id, resolve_when
 from archive.timeutil import from_iso, parse_when, to_iso, utcnow_iso
 from scraper import __version__
 from scraper.errors import UsageError
@@ -102,11 +103,15 @@ def archive_time(value: str) -> str:
     return to_iso(from_iso(value.strip()))
 
 
-def _bound(when: str | None, *, end: bool) -> str | None:
-    """A --from/--to value as an instant; a bare date starts (from) or ends (to) its day."""
+def _bound(conn: sqlite3.Connection, when: str | None, *, end: bool) -> str | None:
+    """A --from/--to value as an instant: a snapshot id (``#123``, ``id:123``, a bare number
+    but for four digits) is that snapshot's capture time (:func:`archive.timeline.
+    resolve_when`); a bare date starts (from) or ends (to) its day; a datetime is itself."""
     if when is None:
         return None
     text = when.strip()
+    if parse_snapshot_id(text) is not None:
+        return resolve_when(conn, text)
     if not end and len(text) == 10 and text[4] == "-" and text[7] == "-":
         return parse_when(text)[:10] + "T00:00:00.000000Z"
     return parse_when(text)
@@ -282,8 +287,9 @@ def export_warc(archive: Archive, out_path: str | os.PathLike[str], *,
 
     ``out_path`` ending in ``.gz`` is written gzip-compressed per record (the usual
     ``.warc.gz``). ``from_at`` / ``to_at`` are WHENs or archive instants (a bare date covers
-    its whole day). The file starts with a ``warcinfo`` describing the export; each run the
-    captures came from gets its own ``warcinfo`` (seed, source, times), which its records
+    its whole day; a snapshot id, ``#123``, means that snapshot's capture time, inclusive).
+    The file starts with a ``warcinfo`` describing the export; each run the captures came
+    from gets its own ``warcinfo`` (seed, source, times), which its records
     name in ``WARC-Warcinfo-ID``. A failed or blocked snapshot, having no HTTP exchange, is a
     ``metadata`` record (``coop-outcome``, ``coop-error``). The file is written beside its
     final name and renamed into place, so a reader never sees half of it.
@@ -293,7 +299,7 @@ def export_warc(archive: Archive, out_path: str | os.PathLike[str], *,
     referring to a record not in this file), ``records`` and ``bytes``.
     """
     path = os.fspath(out_path)
-    lo, hi = _bound(from_at, end=False), _bound(to_at, end=True)
+    lo, hi = _bound(archive.conn, from_at, end=False), _bound(archive.conn, to_at, end=True)
     if lo is not None and hi is not None and lo > hi:
         raise UsageError(f"--from {from_at} is after --to {to_at}")
     where, args = ["1 = 1"], []

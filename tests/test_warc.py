@@ -158,6 +158,29 @@ def test_export_range(built: Archive, tmp_path: Path) -> None:
     assert warcio_check(out).returncode == 0
 
 
+def test_export_range_by_snapshot_id(built: Archive, tmp_path: Path) -> None:
+    from scraper.errors import UsageError
+
+    first, last = (built.conn.execute(
+        f"SELECT {f}(id) FROM snapshots WHERE captured_at LIKE '2016-10-22%'").fetchone()[0]
+        for f in ("min", "max"))
+    for lo, hi in ((f"#{first}", f"id:{last}"), (str(first), f"#{last}")):
+        out = tmp_path / "ids.warc"
+        stats = export_warc(built, out, from_at=lo, to_at=hi)
+        assert stats["captures"] == 2
+        assert {r["date"][:10] for r in records(out) if r["type"] in ("response", "revisit")} \
+            == {"2016-10-22"}
+    with pytest.raises(UsageError, match="no snapshot with id 999"):
+        export_warc(built, tmp_path / "none.warc", from_at="#999")
+    with pytest.raises(UsageError, match="ambiguous"):
+        export_warc(built, tmp_path / "none.warc", to_at="2017")
+    result = cli("export", str(tmp_path / "cli.warc"), "--format", "warc", "--db", built.path,
+                 "--from", f"#{first}", "--to", f"#{last}")
+    assert result.exit_code == 0, result.output
+    assert sum(r["type"] in ("response", "revisit") for r in records(tmp_path / "cli.warc")) \
+        == 2
+
+
 # -- real crawls: headers made true of the decoded body, redirects, round trip -------------
 
 
