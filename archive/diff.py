@@ -41,6 +41,7 @@ from archive.store import Archive
 from archive.timeline import (
     WHOLE_RUN_SOURCES,
     PageState,
+    hub_at,
     page_state_at,
     parse_snapshot_id,
     resolve_when,
@@ -779,7 +780,15 @@ def _imported_run_end(conn: sqlite3.Connection, when: str, instant: str) -> str:
 
 
 def _hub_at(conn: sqlite3.Connection, at: str | None) -> str | None:
-    run = _run_at(conn, at) if at is not None else None
+    """The hub at ``at``: the seed of the latest run that captured its seed by then
+    (:func:`archive.timeline.hub_at`, so a typo or failed run cannot take over), else the seed
+    of the run of the latest snapshot."""
+    if at is None:
+        return None
+    hub = hub_at(conn, at)
+    if hub is not None:
+        return normalize_url(hub)
+    run = _run_at(conn, at)
     return normalize_url(run["seed_url"]) if run is not None else None
 
 

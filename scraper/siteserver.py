@@ -112,15 +112,23 @@ class SiteServer:
         """Bind every label's server and serve in background threads."""
         for label in self.hosts:
             addr = self.bind.get(label, "127.0.0.1")
-            try:
-                srv = _LabelServer((addr, self.ports.get(label, 0)), self, label)
-            except OSError:
-                srv = _LabelServer((addr, 0), self, label)
+            srv = self._bind(addr, label)
             self._servers[label] = srv
             t = threading.Thread(target=srv.serve_forever, name=f"site-{label}", daemon=True)
             t.start()
             self._threads.append(t)
         return self
+
+    def _bind(self, addr: str, label: str) -> _LabelServer:
+        """Bind the preferred port; if taken, the same port in the next blocks of 100 (so
+        the labels keep their order and the URLs stay predictable); else any free port."""
+        preferred = self.ports.get(label, 0)
+        for port in ([preferred + 100 * k for k in range(10)] if preferred else []) + [0]:
+            try:
+                return _LabelServer((addr, port), self, label)
+            except OSError:
+                continue
+        raise OSError(f"cannot bind a port on {addr}")  # unreachable: port 0 always binds
 
     def stop(self) -> None:
         """Stop serving and close the sockets."""

@@ -91,3 +91,21 @@ def test_a_lock_file_that_cannot_be_made_is_one_line_and_exit_3(tmp_path):
     assert r.returncode == 3, r.stderr
     assert r.stderr.startswith("coop-archive: cannot create the lock file")
     assert r.stderr.count("\n") == 1
+
+
+def test_diff_defaults_to_the_hub_not_a_failed_typo_run(tmp_path, http_server):
+    srv = http_server("127.0.0.2")
+    srv.route("/hub", Static(body=hub([srv.url("/d")])))
+    srv.route("/d", Static(body=b"<html><body><main><h1>D</h1><p>One.</p></main></body></html>"))
+    db = tmp_path / "a.db"
+    assert crawl(db, srv.url("/hub")).returncode == 0
+    assert crawl(db, srv.url("/hub")).returncode == 0
+    assert crawl(db, srv.url("/typo")).returncode == 3
+    r = subprocess.run([*PY, "diff", "--db", str(db), "--format", "json"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    import json
+
+    result = json.loads(r.stdout)
+    assert result["hub"] == srv.url("/hub")
+    assert not [p for p in result["pages"] if p["change"] == "removed"]
