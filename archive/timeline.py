@@ -221,13 +221,14 @@ def hub_at(conn: sqlite3.Connection, at: str | None = None) -> str | None:
     """The hub at instant ``at`` (default: now): the seed of the latest run that captured its
     seed page trustworthily by then. A run whose seed never answered (a typo, a failed
     backfill) does not take over what ``show`` and ``diff`` mean by "the hub"."""
+    # Walks the snapshots backwards in time from ``at`` (the captured_at index): the first
+    # trustworthy capture of a run's own seed is a few rows away, however long the archive.
     row = conn.execute(
-        """SELECT r.seed_url FROM runs r
-            WHERE EXISTS (SELECT 1 FROM snapshots s JOIN pages p ON p.id = s.page_id
-                           WHERE s.run_id = r.id AND p.url = r.seed_url AND s.suspect = 0
-                             AND s.outcome IN ('new', 'unchanged', 'not_modified')
-                             AND s.captured_at <= coalesce(?, '~'))
-            ORDER BY r.id DESC LIMIT 1""",
+        """SELECT r.seed_url FROM snapshots s
+             JOIN runs r ON r.id = s.run_id JOIN pages p ON p.id = s.page_id
+            WHERE s.captured_at <= coalesce(?, '~') AND p.url = r.seed_url AND s.suspect = 0
+              AND s.outcome IN ('new', 'unchanged', 'not_modified')
+            ORDER BY s.captured_at DESC LIMIT 1""",
         (at,),
     ).fetchone()
     return str(row[0]) if row else None
