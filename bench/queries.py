@@ -100,7 +100,7 @@ def run(*, quick: bool) -> Result:
     slow = [k for k in cmds if not k.startswith("diff") and cmd_times[k] >= 2 * start_up]
     for k in slow:
         why = (f" The library returns all {snaps} rows in {ms(lib_times[k])}; the rest is the "
-               "command formatting and printing them one line at a time."
+               "command formatting each row as a line in Python (one write for all of them)."
                if k.startswith("history (all") else "")
         res.shortfalls.append(f"`{k}` takes {ms(cmd_times[k])} as a command "
                               f"({ms(lib_times[k])} in the library) against a "
