@@ -108,27 +108,28 @@ def _sniff_meta(body: bytes) -> str | None:
     return m.group(1).decode("ascii", "replace") if m else None
 
 
-def _decode_declared(body: bytes, codec: str) -> tuple[str, str] | None:
-    """Decode with a declared codec; None when the bytes plainly are not in it."""
+def _decode_declared(body: bytes, codec: str) -> tuple[str, str, bool] | None:
+    """Decode with a declared codec; None when the bytes plainly are not in it. The flag is
+    True when the text is ``body`` read strictly as UTF-8 (so ``body`` is its UTF-8)."""
     if codec == "windows-1252":
         # The opposite lie, as common on old servers whose default charset is ISO-8859-1:
         # UTF-8 bytes under a latin-1 label. windows-1252 text almost never forms valid
         # multi-byte UTF-8 throughout, so bytes that do are UTF-8.
         if _UTF8_MULTIBYTE_RE.search(body):
             try:
-                return body.decode("utf-8"), "utf-8"
+                return body.decode("utf-8"), "utf-8", True
             except UnicodeDecodeError:
                 pass
-        return decode_cp1252(body), "windows-1252"
+        return decode_cp1252(body), "windows-1252", False
     if codec.startswith(("utf-16", "utf-32")) and b"\x00" not in body[:1024]:
         return None  # UTF-16/32 text has NUL bytes in any markup; these bytes are not it
     if codec == "utf-8":
         try:
-            return body.decode("utf-8"), "utf-8"
+            return body.decode("utf-8"), "utf-8", True
         except UnicodeDecodeError:
-            return _repair_utf8(body)
+            return (*_repair_utf8(body), False)
     try:
-        return body.decode(codec), codec
+        return body.decode(codec), codec, False
     except (UnicodeDecodeError, LookupError):
         return None
 
@@ -151,9 +152,9 @@ def _repair_utf8(body: bytes) -> tuple[str, str]:
     return fixed.decode("utf-8", "replace"), "utf-8"
 
 
-def _detect(body: bytes) -> tuple[str, str]:
+def _detect(body: bytes) -> tuple[str, str, bool]:
     try:
-        return body.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8", True
     except UnicodeDecodeError:
         pass
     try:
@@ -168,7 +169,7 @@ def _detect(body: bytes) -> tuple[str, str]:
             got = _decode_declared(body, codec)
             if got is not None:
                 return got
-    return decode_cp1252(body), "windows-1252"
+    return decode_cp1252(body), "windows-1252", False
 
 
 def decode_html(body: bytes, *, http_charset: str | None = None) -> tuple[str, str]:
@@ -178,12 +179,19 @@ def decode_html(body: bytes, *, http_charset: str | None = None) -> tuple[str, s
     (``"utf-8"``, ``"windows-1252"``, ``"utf-16-le"`` ...) describing how the bytes were read,
     which is not necessarily what the server declared.
     """
+    text, encoding, _exact = decode_html_exact(body, http_charset=http_charset)
+    return text, encoding
+
+
+def decode_html_exact(body: bytes, *, http_charset: str | None = None) -> tuple[str, str, bool]:
+    """:func:`decode_html`, and whether the text is ``body`` read strictly as UTF-8: then
+    ``body`` itself is the text's UTF-8, and a parser can take it without a re-encoded copy."""
     if not body:
-        return "", canonical_charset(http_charset) or "utf-8"
+        return "", canonical_charset(http_charset) or "utf-8", False
     bom = _sniff_bom(body)
     if bom is not None:
         name, skip = bom
-        return body[skip:].decode(name, "replace"), name
+        return body[skip:].decode(name, "replace"), name, False
     for label, source in ((http_charset, "http"), (_sniff_meta(body), "meta")):
         codec = canonical_charset(label)
         if codec is None:

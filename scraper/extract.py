@@ -99,7 +99,17 @@ MAIN_FINDERS = (
     _role_main,
     _content_id,
 )
-_HAS_TEXT_XPATH = etree.XPath("string-length(normalize-space(.)) > 0")
+
+
+def _has_text(el: Element) -> bool:
+    """XPath's ``string-length(normalize-space(.)) > 0``, stopping at the first text that is
+    not XML white space instead of building the whole string."""
+    for s in el.itertext():
+        if s.strip(" \t\r\n"):
+            return True
+    return False
+
+
 _DENSITY_XPATH = etree.XPath("//p | //pre | //blockquote | //td")
 
 
@@ -150,7 +160,7 @@ def find_main(root: Element) -> Element:
     """
     for finder in MAIN_FINDERS:
         for el in finder(root):
-            if not in_chrome(el) and _HAS_TEXT_XPATH(el):
+            if not in_chrome(el) and _has_text(el):
                 return el
     best = _densest(root)
     if best is not None:

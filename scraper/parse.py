@@ -23,7 +23,7 @@ from typing import Any
 
 from lxml import etree
 
-from scraper.encoding import decode_html
+from scraper.encoding import decode_html_exact
 from scraper.extract import Element, clean, find_main, in_chrome, is_excluded, text_of, walk
 from scraper.model import Page
 from scraper.urls import normalize_url
@@ -55,6 +55,7 @@ _DATE = (
     r"|(?P<y3>\d{4})-(?P<m3>\d{2})-(?P<d3>\d{2}))"
 )
 _UPDATED_FRAGMENTS = ("pdated", "PDATED", "odified", "ODIFIED", "evised", "EVISED")
+_UPDATED_LOWER = ("pdated", "odified", "evised")
 _UPDATED_HINT_RE = re.compile("updated|modified|revised", re.IGNORECASE)
 _UPDATED_RE = re.compile(rf"(?:updated|modified|revised)(?:\s+on)?\s*:?\s*{_DATE}", re.IGNORECASE)
 # A line that is a date and nothing else: the dateline of a fact sheet or press release.
@@ -98,12 +99,16 @@ def parse(
 
 # -- HTML ---------------------------------------------------------------------------------------
 def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
-    text, _encoding = decode_html(body, http_charset=http_charset)
+    text, _encoding, exact = decode_html_exact(body, http_charset=http_charset)
     if not text.strip():
         return Page(url=url)
-    # lxml refuses str input with an XML declaration, so hand it UTF-8 bytes and say so.
+    # lxml refuses str input with an XML declaration, so hand it UTF-8 bytes and say so: the
+    # body itself when it is valid UTF-8 (no second copy of a large page), else the text's.
+    utf8 = body if exact else text.encode("utf-8", "surrogatepass")
+    del text  # the tree holds the text from here on; a 20 MB page need not be held thrice
     parser = etree.HTMLParser(encoding="utf-8", **_PARSER_KW)
-    root = etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
+    root = etree.fromstring(utf8, parser)
+    del utf8
     if root is None:
         return Page(url=url)
     base = _base_url(root, url)
@@ -219,7 +224,11 @@ def _updated_in(text: str) -> str | None:
     """The first "Updated: <date>" in ``text`` (also "Last modified", "Revised on")."""
     # Scanning a long text with a case-blind pattern is slow; most texts have no keyword at all.
     # Six memchr-fast scans for the fragments rule most texts out, with no lower() copy.
-    if not any(w in text for w in _UPDATED_FRAGMENTS):
+    # A lower-case copy needs three scans, not six; it lets through a few texts (mixed case)
+    # that the exact test below still turns away.
+    lower = text.lower()
+    if not any(w in lower for w in _UPDATED_LOWER) or not any(
+            w in text for w in _UPDATED_FRAGMENTS):
         return None
     for hit in _UPDATED_HINT_RE.finditer(text):
         m = _UPDATED_RE.match(text, hit.start())
