@@ -689,6 +689,8 @@ def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
     excluding_attrs = _EXCLUDING_ATTRS
     chunks = w.chunks
     add = chunks.append
+    lines_append = w.lines.append
+    open_ = w.open  # mutated in place only, so the alias stays true
     elements = list(main.iter())
     stack = [main]  # open elements, main at the bottom
     tags: list[str | None] = [None]  # their tags when the end matters (block or watched)
@@ -712,8 +714,15 @@ def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
             t = pop_tag()
             if t is not None:
                 g = flags_of(t, 0)
-                if g & _BLOCK and len(chunks) > w.line_start:
-                    w.newline()
+                if g & _BLOCK:
+                    end = len(chunks)
+                    if end > w.line_start:  # w.newline(), inline: the walk's most frequent call
+                        lines_append((None, open_[-1] if open_ else None, w.cur_pre,
+                                      w.line_start, end, w.nlines))
+                        w.cur_pre = False
+                        w.nlines += 1
+                        add(BREAK)
+                        w.line_start = end + 1
                 if g & _WATCH:
                     w.end(t)
                     pre = bool(w.pre)
@@ -725,8 +734,15 @@ def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
         if (f & _SKIP or (f & _HEADER and is_excluded(el))
                 or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
                     and is_excluded(el))):
-            if f & _BLOCK and len(chunks) > w.line_start:
-                w.newline()  # a skipped block still ends the line before it
+            if f & _BLOCK:  # a skipped block still ends the line before it
+                end = len(chunks)
+                if end > w.line_start:  # w.newline(), inline: the walk's most frequent call
+                    lines_append((None, open_[-1] if open_ else None, w.cur_pre, w.line_start, end,
+                                  w.nlines))
+                    w.cur_pre = False
+                    w.nlines += 1
+                    add(BREAK)
+                    w.line_start = end + 1
             if len(el):
                 skip = int(_COUNT_DESCENDANTS(el))
                 next(islice(it, skip, skip), None)  # step over its subtree
@@ -735,8 +751,15 @@ def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
                 w.text(s) if pre else add(s)
             continue
         if f:
-            if f & (_BLOCK | _BR) and len(chunks) > w.line_start:
-                w.newline()
+            if f & (_BLOCK | _BR):
+                end = len(chunks)
+                if end > w.line_start:  # w.newline(), inline: the walk's most frequent call
+                    lines_append((None, open_[-1] if open_ else None, w.cur_pre, w.line_start, end,
+                                  w.nlines))
+                    w.cur_pre = False
+                    w.nlines += 1
+                    add(BREAK)
+                    w.line_start = end + 1
             if f & _WATCH:
                 w.start(el, tag)
                 pre = bool(w.pre)
