@@ -253,9 +253,11 @@ def history(url: str | None, db: str, as_json: bool) -> None:
             mark = "*" if r["changed"] else " "
             flags = " suspect" if r["suspect"] else ""
             err = f"  {r['error']}" if r["error"] else ""
-            out.append(printable(
-                f"{r['id']:>6} {r['captured_at']} {status!s:>4} v{version!s:<6}{mark} "
-                f"{r['outcome']:<12} {r['url']}{flags}{err}"))
+            out.append(f"{r['id']:>6} {r['captured_at']} {status!s:>4} v{version!s:<6}{mark} "
+                       f"{r['outcome']:<12} {r['url']}{flags}{err}")
+        # New lines inside an error would break the one-line-per-snapshot layout.
+        out = [line.replace("\n", " ") for line in out]
+        out = [printable("\n".join(out))] if out else []
     if out:
         click.echo("\n".join(out))
 
