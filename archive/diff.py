@@ -26,7 +26,6 @@ never a change. docs/diff.md documents the JSON shape (:meth:`ArchiveDiff.to_dic
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 import re
 import sqlite3
@@ -39,11 +38,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from archive.store import Archive
 from archive.timeline import (
-    WHOLE_RUN_SOURCES,
     PageState,
     hub_at,
     page_state_at,
-    parse_snapshot_id,
     resolve_when,
 )
 from scraper.errors import UsageError
@@ -723,7 +720,7 @@ def resolve_range(archive: Archive, from_when: str | None, to_when: str | None, 
 
     ``to`` defaults to the latest snapshot, ``from`` to :func:`default_from`. For the whole
     archive a snapshot id, or an instant inside a crawl run (or a crawl run re-imported from
-    our WARC export, :func:`_imported_run_end`), means the end of that run (the run's whole
+    our WARC export; :func:`archive.timeline.run_end`), means the end of that run (the run's whole
     picture, not its hub with the previous run's documents); for one URL a
     snapshot id means that snapshot. Raises UsageError for a malformed WHEN, one before the
     first snapshot, an unknown URL, or ``--from`` later than ``--to``.
@@ -737,8 +734,7 @@ def resolve_range(archive: Archive, from_when: str | None, to_when: str | None, 
     whole = page_id is None
 
     def resolve(when: str | None) -> str:
-        instant = resolve_when(conn, when, whole_run=whole)
-        return _imported_run_end(conn, when, instant) if whole and when is not None else instant
+        return resolve_when(conn, when, whole_run=whole)
 
     to_at = resolve(to_when)
     if from_when is None:
@@ -749,34 +745,6 @@ def resolve_range(archive: Archive, from_when: str | None, to_when: str | None, 
                          f"{to_when if to_when is not None else '(latest)'} ({to_at}): "
                          "swap them")
     return from_at, to_at, page_id
-
-
-def _imported_run_end(conn: sqlite3.Connection, when: str, instant: str) -> str:
-    """:func:`archive.timeline.run_end` for a run imported from our own WARC export whose
-    original was a crawl (its warcinfo's ``coop-source``, kept in ``runs.options``): the
-    round trip keeps the run's snapshots together, so an instant inside it (or a snapshot id
-    of it) means its end, as it did in the archive it came from. Other runs: ``instant``."""
-    snapshot_id = parse_snapshot_id(when)
-    if snapshot_id is not None:
-        row = conn.execute("SELECT run_id FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
-    else:
-        row = conn.execute("SELECT run_id FROM snapshots WHERE captured_at <= ?"
-                           " ORDER BY captured_at DESC, id DESC LIMIT 1", (instant,)).fetchone()
-    if row is None:
-        return instant
-    run = conn.execute("SELECT source, options FROM runs WHERE id = ?", (row[0],)).fetchone()
-    if run is None or run["source"] != "import":
-        return instant
-    try:
-        options = json.loads(run["options"] or "{}")
-    except ValueError:
-        return instant
-    if not isinstance(options, dict) or options.get("coop-source") not in WHOLE_RUN_SOURCES \
-            or not options.get("coop-run"):
-        return instant
-    end = conn.execute("SELECT max(captured_at) FROM snapshots WHERE run_id = ?",
-                       (row[0],)).fetchone()[0]
-    return end if end is not None and end > instant else instant
 
 
 def _hub_at(conn: sqlite3.Connection, at: str | None) -> str | None:

@@ -7,6 +7,7 @@ the latest trustworthy snapshot at or before D; both are returned so callers can
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -111,6 +112,25 @@ def parse_snapshot_id(text: str) -> int | None:
     return None
 
 
+def _is_whole_run(conn: sqlite3.Connection, run_id: int) -> bool:
+    """A crawl-like run (WHOLE_RUN_SOURCES), or one re-imported from our own WARC export
+    whose original was one (its warcinfo's ``coop-run`` and ``coop-source``, kept in
+    ``runs.options``): the round trip keeps its snapshots together."""
+    run = conn.execute("SELECT source, options FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if run is None:
+        return False
+    if run[0] in WHOLE_RUN_SOURCES:
+        return True
+    if run[0] != "import":
+        return False
+    try:
+        options = json.loads(run[1] or "{}")
+    except ValueError:
+        return False
+    return (isinstance(options, dict) and bool(options.get("coop-run"))
+            and options.get("coop-source") in WHOLE_RUN_SOURCES)
+
+
 def run_end(conn: sqlite3.Connection, instant: str, *,
             run_id: int | None = None) -> str:
     """``instant``, moved to the end of the crawl run it falls inside (if any).
@@ -118,8 +138,9 @@ def run_end(conn: sqlite3.Connection, instant: str, *,
     The run is ``run_id``'s, or that of the archive's latest snapshot at or before
     ``instant``. A crawl writes one page at a time, so an instant inside a run would show the
     new hub with the old documents; the end of the run is the run's whole picture. Runs that
-    are not crawls (imports, Wayback backfills: each snapshot at its own historical time) are
-    left alone. For a run still being written, its end is its latest snapshot so far.
+    are not crawls (imports of other tools' WARCs, Wayback backfills: each snapshot at its own
+    historical time) are left alone; a crawl run re-imported from our own export is a crawl.
+    For a run still being written, its end is its latest snapshot so far.
     """
     if run_id is None:
         row = conn.execute("SELECT run_id FROM snapshots WHERE captured_at <= ?"
@@ -127,8 +148,7 @@ def run_end(conn: sqlite3.Connection, instant: str, *,
         if row is None:
             return instant
         run_id = int(row[0])
-    source = conn.execute("SELECT source FROM runs WHERE id = ?", (run_id,)).fetchone()
-    if source is None or source[0] not in WHOLE_RUN_SOURCES:
+    if not _is_whole_run(conn, run_id):
         return instant
     end = conn.execute("SELECT max(captured_at) FROM snapshots WHERE run_id = ?",
                        (run_id,)).fetchone()[0]
