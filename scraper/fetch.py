@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import timezone
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -50,6 +50,7 @@ import urllib3.exceptions
 from tenacity.wait import wait_base, wait_exponential_jitter
 
 import scraper
+from archive.timeutil import utcnow_iso
 from scraper.errors import (
     PermanentFetchError,
     TooLargeError,
@@ -70,15 +71,6 @@ RESULT_STATUSES = frozenset({304, 404, 410})
 CHUNK_SIZE = 64 * 1024
 MAX_BACKOFF = 60.0  # seconds; the exponential backoff never waits longer than this
 _HTTP_VERSIONS = {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2", 30: "HTTP/3"}
-
-
-def utcnow_iso() -> str:
-    """Now as fixed-width ISO 8601 UTC with microseconds: ``2016-10-21T14:03:07.000000Z``.
-
-    The archive's time format (see docs/design.md); kept here so fetching does not import the
-    archive package.
-    """
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_retry_after(value: str | None, *, date: str | None = None,

@@ -32,10 +32,12 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 from urllib.parse import urlsplit
+
+from scraper.siteserver import not_modified
 
 
 @dataclass(frozen=True)
@@ -205,17 +207,9 @@ class Validated:
             Static(200, self.body, validators).serve(h, req)
 
     def _not_modified(self, req: RecordedRequest) -> bool:
-        inm = req.header("If-None-Match")
-        if inm is not None:  # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)
-            tags = [t.strip() for t in inm.split(",")]
-            return self.etag is not None and (self.etag in tags or "*" in tags)
-        ims = req.header("If-Modified-Since")
-        if ims and self.last_modified:
-            try:
-                return parsedate_to_datetime(self.last_modified) <= parsedate_to_datetime(ims)
-            except (TypeError, ValueError):
-                return False
-        return False
+        return not_modified(if_none_match=req.header("If-None-Match"),
+                            if_modified_since=req.header("If-Modified-Since"),
+                            etag=self.etag, last_modified=self.last_modified)
 
 
 @dataclass
