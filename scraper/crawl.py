@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from archive.store import Archive, PreviousCapture
 from archive.timeutil import from_iso, utcnow_iso
@@ -125,8 +126,6 @@ def is_suspect(page: Page, result: FetchResult, previous: PreviousCapture | None
     if not result.body.strip():
         return True
     if result.redirects:
-        from urllib.parse import urlsplit
-
         asked, landed = urlsplit(result.url), urlsplit(result.final_url)
         if landed.path in ("", "/") and asked.path not in ("", "/"):
             return True

@@ -252,12 +252,11 @@ def history(url: str | None, db: str, as_json: bool) -> None:
             version = r["version_id"] if r["version_id"] is not None else "-"
             mark = "*" if r["changed"] else " "
             flags = " suspect" if r["suspect"] else ""
-            err = f"  {r['error']}" if r["error"] else ""
+            # a new line inside an error would break the one-line-per-snapshot layout
+            err = "  " + r["error"].replace("\n", " ") if r["error"] else ""
             out.append(f"{r['id']:>6} {r['captured_at']} {status!s:>4} v{version!s:<6}{mark} "
                        f"{r['outcome']:<12} {r['url']}{flags}{err}")
-        # New lines inside an error would break the one-line-per-snapshot layout.
-        out = [line.replace("\n", " ") for line in out]
-        out = [printable("\n".join(out))] if out else []
+        out = [printable("\n".join(out))] if out else []  # JSON is escaped already
     if out:
         click.echo("\n".join(out))
 
