@@ -2,7 +2,7 @@
 
 Two layers, both pure (no printing, no click):
 
-- :func:`diff_pages` compares two :class:`~scraper.model.Page` records the way a careful reader
+- :func:`diff_pages` compares two :class:`~archive.model.Page` records the way a careful reader
   would: title and Updated date, items matched by identity (added, removed, changed, moved),
   sections (added, removed, renamed, changed text), and a word-level diff of the main text.
 - :func:`diff_archive` compares the whole archive (or one page) at two instants, using
@@ -11,7 +11,7 @@ Two layers, both pure (no printing, no click):
   returned flags. A gap (a 404, a failure) is compared across: a page back after one is
   compared with its last version before it.
 
-Comparisons go through :func:`scraper.model.norm_text`, so white space and no-break spaces are
+Comparisons go through :func:`archive.model.norm_text`, so white space and no-break spaces are
 never a change. docs/diff.md documents the JSON shape (:meth:`ArchiveDiff.to_dict`).
 
 >>> old = Page(url="u", title="Hub", updated_on="2016-10-21",
@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from archive.errors import UsageError
+from archive.model import Item, Page, Section, norm_text
 from archive.store import Archive
 from archive.timeline import (
     PageState,
@@ -43,9 +45,7 @@ from archive.timeline import (
     page_state_at,
     resolve_when,
 )
-from scraper.errors import UsageError
-from scraper.model import Item, Page, Section, norm_text
-from scraper.urls import normalize_url
+from archive.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from scraper.errors import ArchiveError, ArchiveLockedError
+from archive.errors import ArchiveError, ArchiveLockedError
 
 
 class ArchiveLock:

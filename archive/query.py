@@ -22,12 +22,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from archive.errors import ArchiveCorruptError, UsageError
+from archive.model import Page, norm_text
 from archive.store import Archive
 from archive.timeline import PageState, hub_at, page_state_at, pages_at, resolve_when
 from archive.timeutil import utcnow_iso
-from scraper.errors import ArchiveCorruptError, UsageError
-from scraper.model import Page, norm_text
-from scraper.urls import normalize_url
+from archive.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 
@@ -600,7 +600,7 @@ def export(archive: Archive, out: str | os.PathLike[str], fmt: str, *,
       row, NULL as an empty field.
     - ``json``: one file ``{"exported_at", "as_of", "tables": {name: [row objects]}}``.
     - ``jsonl``: one file, one JSON object per row of ``table`` (default: items).
-    - ``warc``: delegated to :func:`archive.warc.export_warc` (``as_of`` is its ``to_at``:
+    - ``warc``: delegated to :func:`archive.warc_export.export_warc` (``as_of`` is its ``to_at``:
       captures up to WHEN; ``from_at`` its start).
 
     Never overwrites the archive, and an existing output only with ``force``
@@ -611,7 +611,7 @@ def export(archive: Archive, out: str | os.PathLike[str], fmt: str, *,
         raise UsageError(f"unknown export format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
     check_export_target(archive.path, out, directory=(fmt == "csv"), force=force)
     if fmt == "warc":
-        from archive.warc import export_warc
+        from archive.warc_export import export_warc
 
         counts = export_warc(archive, out, from_at=from_at, to_at=as_of)
         return ExportStats("warc", {k: v for k, v in dict(counts).items()

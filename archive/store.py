@@ -4,7 +4,7 @@ Every snapshot is written in one ``BEGIN IMMEDIATE`` transaction together with i
 version, sections and items, so a crash at any moment leaves either all of it or none of it.
 WAL mode lets readers (``history``, ``diff``, ``search``...) read while a crawl writes.
 
-A version is the parsed content of a page, identified by :meth:`scraper.model.Page.content_hash`
+A version is the parsed content of a page, identified by :meth:`archive.model.Page.content_hash`
 and stored once per page however many snapshots show it; a raw body is a blob stored once
 however many snapshots received it (see :mod:`archive.blobs`).
 """
@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archive import blobs
+from archive import __version__, blobs
+from archive.capture import Capture
+from archive.errors import ArchiveCorruptError, ArchiveError, SchemaTooNewError
+from archive.model import PARSER_VERSION, Item, Page, Section
 from archive.schema import MIGRATIONS, SCHEMA_VERSION
 from archive.timeutil import utcnow_iso
-from scraper import __version__
-from scraper.errors import ArchiveCorruptError, ArchiveError, SchemaTooNewError
-from scraper.fetch import FetchResult
-from scraper.model import PARSER_VERSION, Item, Page, Section
 
 logger = logging.getLogger(__name__)
 
@@ -482,7 +481,7 @@ class Archive:
         url: str,
         *,
         captured_at: str,
-        result: FetchResult | None = None,
+        result: Capture | None = None,
         page: Page | None = None,
         error: str | None = None,
         blocked: bool = False,

@@ -13,8 +13,8 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
+from archive.errors import UsageError
 from archive.timeutil import parse_when
-from scraper.errors import UsageError
 
 GOOD = ("new", "unchanged", "not_modified", "gone")
 # Runs whose snapshots together are one picture of the site, taken over a few minutes: a crawl

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timezone
 
-from scraper.errors import UsageError
+from archive.errors import UsageError
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -25,10 +25,10 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from archive.capture import Capture
 from archive.store import Archive
 from bench.site import Site, make_site, render_doc, render_hub
 from bench.util import Result, db_size, dir_size, kb, median, ratio, table, verdict
-from scraper.fetch import FetchResult
 from scraper.parse import parse
 
 HOSTS = ["https://www.transportation.gov", "https://2009-2017.state.gov",
@@ -74,7 +74,7 @@ def simulate(archive: Archive, site: Site, days: int, changes: set[int],
             body = render_hub(site, noise) if key is None else render_doc(site, key, noise)
             todays[url] = body
             bodies.setdefault(url, []).append(body)
-            result = FetchResult(url=url, final_url=url, status=200, reason="OK",
+            result = Capture(url=url, final_url=url, status=200, reason="OK",
                                  headers=response_headers(day, body), body=body,
                                  fetched_at=at, bytes_received=len(body))
             page = parse(body, url=url, content_type="text/html", http_charset="utf-8")

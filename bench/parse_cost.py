@@ -16,11 +16,11 @@ from collections.abc import Callable
 
 import lxml.html
 
+from archive.model import Page, norm_text
+from archive.urls import normalize_url
 from bench.pages import generate
 from bench.util import ROOT, Result, median, ms, ratio, table, verdict
-from scraper.model import Page, norm_text
 from scraper.parse import parse
-from scraper.urls import normalize_url
 
 GOAL = 3.0
 HTML_SUFFIXES = (".html", ".htm", ".aspx")

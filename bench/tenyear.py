@@ -19,13 +19,13 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
+from archive.capture import Capture
+from archive.model import PARSER_VERSION, Page
 from archive.schema import SCHEMA_VERSION
 from archive.store import Archive
 from bench.cron_year import HOSTS, change_days, response_headers
 from bench.site import Site, make_site, render_doc, render_hub
 from bench.util import OUT
-from scraper.fetch import FetchResult
-from scraper.model import PARSER_VERSION, Page
 from scraper.parse import parse
 
 GENERATOR_VERSION = 2  # 2: lean snapshot rows, predecessor deltas
@@ -92,7 +92,7 @@ def generate(archive: Archive, years: int) -> None:
             if validating:
                 headers.append(("ETag", f'"{sha[:16]}"'))
                 if validators.get(url) == sha:
-                    result = FetchResult(url=url, final_url=url, status=304,
+                    result = Capture(url=url, final_url=url, status=304,
                                          reason="Not Modified", headers=headers, fetched_at=at)
                     archive.record_snapshot(run_id, url, captured_at=at, result=result,
                                             source="demo")
@@ -105,7 +105,7 @@ def generate(archive: Archive, years: int) -> None:
                     parsed[sha] = parse(body, url=url, content_type="text/html",
                                         http_charset="utf-8")
                 page = parsed[sha]
-            result = FetchResult(url=url, final_url=url, status=200, reason="OK",
+            result = Capture(url=url, final_url=url, status=200, reason="OK",
                                  headers=headers, body=body, fetched_at=at,
                                  bytes_received=len(body))
             archive.record_snapshot(run_id, url, captured_at=at, result=result,

@@ -7,6 +7,8 @@ The capture travels one way: URL -> response (:mod:`scraper.fetch`) -> page reco
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from archive import __version__
+
+__all__ = ["DEFAULT_SEED", "PROJECT_URL", "__version__"]
 PROJECT_URL = "https://github.com/coop-archive/coop-archive"
 DEFAULT_SEED = "https://www.transportation.gov/r2ze/US-China-Cooperation"

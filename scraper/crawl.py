@@ -19,14 +19,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from archive.capture import Capture
+from archive.errors import BlockedURLError, FetchError
+from archive.model import Page
 from archive.store import Archive, PreviousCapture
 from archive.timeutil import from_iso, utcnow_iso
-from scraper.errors import BlockedURLError, FetchError
-from scraper.fetch import Fetcher, FetchResult
-from scraper.model import Page
+from archive.urls import host_key, normalize_url, url_problem
+from scraper.fetch import Fetcher
 from scraper.parse import parse
 from scraper.robots import RobotsCache
-from scraper.urls import host_key, normalize_url, url_problem
 
 logger = logging.getLogger(__name__)
 
@@ -110,14 +111,14 @@ class _Task:
 class _Done:
     task: _Task
     captured_at: str
-    result: FetchResult | None = None
+    result: Capture | None = None
     page: Page | None = None
     error: str | None = None
     blocked: bool = False
     skipped: bool = False  # never fetched (the crawl was stopped first): nothing to record
 
 
-def is_suspect(page: Page, result: FetchResult, previous: PreviousCapture | None) -> bool:
+def is_suspect(page: Page, result: Capture, previous: PreviousCapture | None) -> bool:
     """True when a 200 looks like an error page rather than the document.
 
     An empty body; a redirect that landed on the site's front page from a deeper URL (the

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from archive.errors import UsageError
 from archive.store import Archive
 from archive.timeutil import to_iso
 from scraper.crawl import PageReport, RunSummary, crawl
-from scraper.errors import UsageError
 from scraper.fetch import Fetcher
 from scraper.robots import RobotsCache
 from scraper.safety import AddressPolicy

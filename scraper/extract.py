@@ -16,8 +16,8 @@ from typing import Any
 
 from lxml import etree
 
-from scraper.model import Item, Section
-from scraper.urls import normalize_url
+from archive.model import Item, Section
+from archive.urls import normalize_url
 
 Element = Any  # lxml.html.HtmlElement; lxml ships no usable stubs
 

@@ -1,7 +1,7 @@
 """HTTP fetching: one requests.Session, bounded in time, size and redirects, retried by tenacity.
 
-:class:`Fetcher` turns a URL into a :class:`FetchResult` or raises one of the
-:class:`~scraper.errors.FetchError` subclasses. What it guarantees:
+:class:`Fetcher` turns a URL into a :class:`Capture` or raises one of the
+:class:`~archive.errors.FetchError` subclasses. What it guarantees:
 
 * **Every hop is vetted.** Redirects are followed by hand (``allow_redirects=False``) so the
   :class:`~scraper.safety.AddressPolicy` sees each URL before it is requested, and sees the
@@ -15,7 +15,7 @@
   trickles a byte at a time cannot hold us forever. Waiting for response *headers* is bounded
   by the read timeout per socket read only.
 * **Honest bodies.** Fewer bytes than Content-Length, or a connection dropped mid-body, is a
-  :class:`~scraper.errors.TruncatedBodyError`, never a short page stored as if complete.
+  :class:`~archive.errors.TruncatedBodyError`, never a short page stored as if complete.
   (Without Content-Length, and with chunked encoding, a clean close is the only end marker we
   have; a dropped chunked stream is detected, a dropped close-delimited one cannot be.)
 * **Polite retries.** Connection trouble, timeouts, truncation, 5xx and 429 are retried
@@ -39,7 +39,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timezone
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -50,14 +49,15 @@ import urllib3.exceptions
 from tenacity.wait import wait_base, wait_exponential_jitter
 
 import scraper
-from archive.timeutil import utcnow_iso
-from scraper.errors import (
+from archive.capture import Capture
+from archive.errors import (
     PermanentFetchError,
     TooLargeError,
     TooManyRedirectsError,
     TransientFetchError,
     TruncatedBodyError,
 )
+from archive.timeutil import utcnow_iso
 from scraper.safety import AddressPolicy
 
 logger = logging.getLogger(__name__)
@@ -115,69 +115,6 @@ def _parse_http_date(value: str | None) -> float | None:
     if dt.tzinfo is None:  # "-0000" or a missing zone: HTTP dates are GMT
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.timestamp()
-
-
-@dataclass
-class FetchResult:
-    """One HTTP exchange as it ended (after redirects).
-
-    ``body`` is the payload after Content-Encoding was undone (empty for a 304 or a HEAD);
-    ``headers`` are the final response's headers as received, in order; ``redirects`` is the
-    chain of ``(status, url)`` hops that led to ``final_url``. ``fetched_at`` is ISO 8601 UTC.
-    """
-
-    url: str
-    final_url: str
-    status: int
-    reason: str = ""
-    http_version: str = "HTTP/1.1"
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    request_headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-    redirects: list[tuple[int, str]] = field(default_factory=list)
-    fetched_at: str = ""
-    bytes_received: int = 0
-
-    def header(self, name: str) -> str | None:
-        """The first value of a response header, case-insensitively, or None."""
-        lname = name.lower()
-        for k, v in self.headers:
-            if k.lower() == lname:
-                return v
-        return None
-
-    @property
-    def content_type(self) -> str | None:
-        """The media type without parameters, lower-cased (``text/html``), or None."""
-        ct = self.header("Content-Type")
-        return ct.split(";", 1)[0].strip().lower() or None if ct else None
-
-    @property
-    def charset(self) -> str | None:
-        """The charset parameter of Content-Type, lower-cased, or None."""
-        ct = self.header("Content-Type") or ""
-        for part in ct.split(";")[1:]:
-            k, _, v = part.partition("=")
-            if k.strip().lower() == "charset":
-                return v.strip().strip("'\"").lower() or None
-        return None
-
-    @property
-    def etag(self) -> str | None:
-        return self.header("ETag")
-
-    @property
-    def last_modified(self) -> str | None:
-        return self.header("Last-Modified")
-
-    @property
-    def not_modified(self) -> bool:
-        return self.status == 304
-
-    @property
-    def gone(self) -> bool:
-        """A 404 or 410: the document is gone (an observation, not a failure)."""
-        return self.status in (404, 410)
 
 
 class _RetryAfterOrBackoff(wait_base):
@@ -279,8 +216,8 @@ class Fetcher:
     # -- fetching --------------------------------------------------------------------------
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-              max_bytes: int | None = None, truncate: bool = False) -> FetchResult:
-        """GET ``url`` (following redirects) and return the final response as a FetchResult.
+              max_bytes: int | None = None, truncate: bool = False) -> Capture:
+        """GET ``url`` (following redirects) and return the final response as a Capture.
 
         ``etag`` / ``last_modified`` (from a previous capture) make the request conditional;
         an unchanged document comes back as status 304 with an empty body. 2xx, 304, 404 and
@@ -306,7 +243,7 @@ class Fetcher:
         return retrying(self._attempt, url, extra, limit, truncate)
 
     def _attempt(self, url: str, extra: dict[str, str], limit: int,
-                 truncate: bool) -> FetchResult:
+                 truncate: bool) -> Capture:
         """One attempt: follow the redirect chain and read the final body."""
         deadline = time.monotonic() + self.total_timeout
         session = self._session()
@@ -372,7 +309,7 @@ class Fetcher:
 
     def _finish(self, resp: requests.Response, url: str, final_url: str,
                 redirects: list[tuple[int, str]], limit: int, truncate: bool,
-                deadline: float) -> FetchResult:
+                deadline: float) -> Capture:
         """Map the final response's status; read its body if it is a result."""
         status = resp.status_code
         if status == 429 or 500 <= status <= 599:
@@ -386,7 +323,7 @@ class Fetcher:
         fetched_at = self._clock()
         body, wire = (b"", 0) if status == 304 else self._read_body(resp, url, limit, truncate,
                                                                     deadline)
-        return FetchResult(
+        return Capture(
             url=url,
             final_url=final_url,
             status=status,

@@ -1,4 +1,4 @@
-"""Parse a fetched document into a :class:`scraper.model.Page`.
+"""Parse a fetched document into a :class:`archive.model.Page`.
 
 HTML is parsed once by lxml and walked once (see :mod:`scraper.extract`); the whole parse stays
 within a small multiple of ``lxml.html.fromstring`` on the same bytes. PDFs are read with pypdf.
@@ -23,10 +23,10 @@ from typing import Any
 
 from lxml import etree
 
+from archive.model import Page
+from archive.urls import normalize_url
 from scraper.encoding import decode_html_exact
 from scraper.extract import Element, clean, find_main, in_chrome, is_excluded, text_of, walk
-from scraper.model import Page
-from scraper.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from scraper.errors import (
+from archive.errors import (
     BlockedURLError,
     FetchError,
     PermanentFetchError,

@@ -32,7 +32,7 @@ import threading
 from collections.abc import Iterable
 from urllib.parse import SplitResult, urlsplit
 
-from scraper.errors import BlockedURLError, TransientFetchError
+from archive.errors import BlockedURLError, TransientFetchError
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 
+from archive.capture import Capture
+from archive.model import Page
 from archive.store import Archive, Recorded
-from scraper.fetch import FetchResult
-from scraper.model import Page
 
 
 def capture(archive: Archive, url: str, when: str, page: Page | None = None, *,
@@ -28,7 +28,7 @@ def capture(archive: Archive, url: str, when: str, page: Page | None = None, *,
         return archive.record_snapshot(run_id, url, captured_at=when, error=error)
     if body is None:
         body = json.dumps(page.records() if page else {}, sort_keys=True).encode()
-    result = FetchResult(url=url, final_url=url, status=status,
+    result = Capture(url=url, final_url=url, status=status,
                          headers=headers or [("Content-Type", "text/html; charset=utf-8")],
                          body=b"" if status == 304 else body, fetched_at=when)
     return archive.record_snapshot(run_id, url, captured_at=when, result=result,

@@ -17,8 +17,8 @@ Shared by the query, query CLI and Datasette tests. The story (all times 12:00 U
 
 from __future__ import annotations
 
+from archive.model import Item, Page, Section
 from archive.store import Archive
-from scraper.model import Item, Page, Section
 from tests.builders import at, capture
 
 HUB = "https://www.transportation.gov/r2ze/US-China-Cooperation"

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from archive.check import check
+from archive.model import Item, Page, Section
 from archive.store import Archive
-from scraper.model import Item, Page, Section
 from tests.builders import at, capture
 
 URL = "http://127.0.0.1:9/hub"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.model import norm_text
+from archive.model import norm_text
 from scraper.siteserver import SiteServer, sitedata_root
 from tests.servers import LoopbackServer, Redirect, Static
 

@@ -24,10 +24,10 @@ from archive.diff import (
     summarize_run,
     word_diff,
 )
+from archive.errors import UsageError
+from archive.model import Item, Page, Section
 from archive.report import clip_segments, render, render_html, render_json, render_text
 from archive.store import Archive
-from scraper.errors import UsageError
-from scraper.model import Item, Page, Section
 from tests.builders import at, capture
 from tests.fixtures.diff import scenario as sc
 from tests.fixtures.diff.scenario import D1, D2, D3, D4, D5, HUB

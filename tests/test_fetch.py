@@ -9,8 +9,7 @@ import tracemalloc
 
 import pytest
 
-from scraper import PROJECT_URL, __version__
-from scraper.errors import (
+from archive.errors import (
     BlockedURLError,
     PermanentFetchError,
     TooLargeError,
@@ -18,6 +17,7 @@ from scraper.errors import (
     TransientFetchError,
     TruncatedBodyError,
 )
+from scraper import PROJECT_URL, __version__
 from scraper.fetch import DEFAULT_USER_AGENT, Fetcher, parse_retry_after
 from scraper.safety import AddressPolicy
 from tests.servers import (

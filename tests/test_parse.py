@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.model import norm_text
+from archive.model import norm_text
 from scraper.parse import parse
 
 SITEDATA = Path(__file__).resolve().parent.parent / "scraper" / "sitedata"

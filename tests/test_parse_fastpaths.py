@@ -66,8 +66,8 @@ def test_main_candidates_as_element_loops() -> None:
 
 
 def test_new_item_is_the_dataclass_item() -> None:
+    from archive.model import Item
     from scraper.extract import new_item
-    from scraper.model import Item
 
     for args in (("t", None, "", None), ("t", "https://x/", "s\nt", 3)):
         made, plain = new_item(*args), Item(*args)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.model import Page, Section, _canonical_json, norm_text
+from archive.model import Page, Section, _canonical_json, norm_text
 from scraper.parse import parse
 
 SITEDATA = Path(__file__).resolve().parent.parent / "scraper" / "sitedata"

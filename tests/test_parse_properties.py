@@ -7,9 +7,9 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from archive.urls import normalize_url
 from scraper.extract import _PLAIN_URL_RE
 from scraper.parse import parse
-from scraper.urls import normalize_url
 
 TAGS = ["div", "p", "span", "a", "ul", "ol", "li", "h1", "h2", "h3", "h6", "strong", "b", "em",
         "br", "table", "tr", "td", "pre", "script", "style", "nav", "footer", "header", "main",

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from archive import query as q
+from archive.errors import UsageError
 from archive.schema import MIGRATIONS
 from archive.store import Archive
-from scraper.errors import UsageError
 from tests import query_fixture as fx
 from tests.builders import at, capture
 

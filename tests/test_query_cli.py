@@ -312,8 +312,8 @@ def test_search_with_punctuation_is_read_as_words(db: str) -> None:
 
 
 def test_show_neutralises_terminal_escapes_in_scraped_text(tmp_path: Path) -> None:
+    from archive.model import Item, Page, Section
     from archive.store import Archive
-    from scraper.model import Item, Page, Section
     from tests.builders import capture
 
     path = tmp_path / "esc.db"

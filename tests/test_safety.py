@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import scraper.safety
-from scraper.errors import BlockedURLError, TransientFetchError
+from archive.errors import BlockedURLError, TransientFetchError
 from scraper.safety import AddressPolicy
 from tests.servers import Static
 

@@ -13,10 +13,10 @@ from datetime import date, timedelta
 import pytest
 
 from archive.diff import diff_between
+from archive.model import Item, Page, Section
 from archive.query import show_as_of
 from archive.store import Archive
 from archive.timeline import hub_at
-from scraper.model import Item, Page, Section
 from tests.builders import at, capture
 
 HUB = "http://127.0.0.2/hub"

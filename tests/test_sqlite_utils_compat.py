@@ -8,9 +8,9 @@ import sys
 
 import sqlite_utils
 
+from archive.model import Item, Page, Section
 from archive.query import rebuild_fts
 from archive.store import Archive
-from scraper.model import Item, Page, Section
 from tests.builders import at, capture
 
 URL = "http://127.0.0.2/hub"

@@ -8,11 +8,11 @@ import sqlite3
 import pytest
 
 from archive import blobs
+from archive.capture import Capture
+from archive.errors import ArchiveError, SchemaTooNewError
+from archive.model import Item, Page, Section
 from archive.schema import SCHEMA_VERSION
 from archive.store import Archive
-from scraper.errors import ArchiveError, SchemaTooNewError
-from scraper.fetch import FetchResult
-from scraper.model import Item, Page, Section
 
 URL = "http://127.0.0.1:9/hub"
 
@@ -28,13 +28,13 @@ def page(summary: str = "Climate change is a pillar.", title: str = "U.S.-China 
 
 
 def ok(body: bytes, *, status: int = 200, etag: str | None = None,
-       last_modified: str | None = None) -> FetchResult:
+       last_modified: str | None = None) -> Capture:
     headers = [("Content-Type", "text/html; charset=utf-8")]
     if etag:
         headers.append(("ETag", etag))
     if last_modified:
         headers.append(("Last-Modified", last_modified))
-    return FetchResult(url=URL, final_url=URL, status=status, headers=headers, body=body,
+    return Capture(url=URL, final_url=URL, status=status, headers=headers, body=body,
                        fetched_at="2016-10-21T00:00:00.000000Z")
 
 
@@ -233,7 +233,7 @@ def test_header_sets_are_shared_across_days_and_the_view_gives_them_back(archive
         headers = [("Server", "Apache"), ("Date", date), ("Content-Type", "text/html"),
                    ("X-Note", 'a "quoted", null] value')]
         request = [("Host", "127.0.0.1:9"), ("User-Agent", "coop-archive")]
-        result = FetchResult(url=URL, final_url=URL, status=200, headers=headers,
+        result = Capture(url=URL, final_url=URL, status=200, headers=headers,
                              request_headers=request, body=f"body {day}".encode(),
                              fetched_at=f"2016-10-{day}T00:00:00.000000Z")
         r = archive.record_snapshot(run, URL, captured_at=f"2016-10-{day}T00:00:00.000000Z",

@@ -6,10 +6,10 @@ import doctest
 
 import pytest
 
+import archive.model
 import archive.timeutil
-import scraper.model
-import scraper.urls
-from scraper.urls import host_key, normalize_url
+import archive.urls
+from archive.urls import host_key, normalize_url
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -43,7 +43,7 @@ def test_host_key_separates_ports_and_defaults():
     assert host_key("http://127.0.0.2:8080/") == "127.0.0.2:8080"
 
 
-@pytest.mark.parametrize("module", [scraper.urls, scraper.model, archive.timeutil])
+@pytest.mark.parametrize("module", [archive.urls, archive.model, archive.timeutil])
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

@@ -18,17 +18,12 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.store import Archive
 from archive.timeutil import from_iso, to_iso
-from archive.warc import (
-    PROFILE_IDENTICAL,
-    PROFILE_NOT_MODIFIED,
-    export_warc,
-    import_warc,
-    payload_digest,
-)
+from archive.warc_export import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, export_warc, payload_digest
 from scraper.crawl import crawl
 from scraper.fetch import Fetcher
 from scraper.parse import parse
 from scraper.robots import RobotsCache
+from scraper.sources.warc_import import import_warc
 from tests.builders import at, capture
 from tests.servers import LoopbackServer, Redirect, Static, Validated
 
@@ -159,7 +154,7 @@ def test_export_range(built: Archive, tmp_path: Path) -> None:
 
 
 def test_export_range_by_snapshot_id(built: Archive, tmp_path: Path) -> None:
-    from scraper.errors import UsageError
+    from archive.errors import UsageError
 
     first, last = (built.conn.execute(
         f"SELECT {f}(id) FROM snapshots WHERE captured_at LIKE '2016-10-22%'").fetchone()[0]

@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from archive.store import Archive
-from archive.wayback import backfill, capture_time
 from scraper.fetch import Fetcher
 from scraper.parse import parse
 from scraper.safety import AddressPolicy
+from scraper.sources.wayback import backfill, capture_time
 from tests.builders import capture
 from tests.servers import LoopbackServer
 from tests.wayback_server import FakeWayback
@@ -235,7 +235,7 @@ def test_cli_backfill_usage_errors_come_before_the_archive(
 
 def test_backfill_validates_before_it_begins_a_run(archive: Archive,
                                                    make_fetcher: Callable[..., Fetcher]) -> None:
-    from scraper.errors import UsageError
+    from archive.errors import UsageError
 
     fetcher = make_fetcher()
     for kw in ({"from_date": "2018", "to_date": "2017"}, {"from_date": "2017-00"},
@@ -246,7 +246,7 @@ def test_backfill_validates_before_it_begins_a_run(archive: Archive,
 
 
 def test_wayback_dates_that_are_fine() -> None:
-    from archive.wayback import cdx_date, check_range
+    from scraper.sources.wayback import cdx_date, check_range
 
     assert [cdx_date(d) for d in ("2016", "2016-02", "2016-02-29", "20160229120000",
                                   "2016-02-29T12:30")] == [

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from archive.store import Archive
-from archive.warc import import_warc
+from scraper.sources.warc_import import import_warc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "warc"
 WGET = shutil.which("wget") or "/usr/bin/wget"

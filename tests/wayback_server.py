@@ -9,7 +9,7 @@ Built on :class:`tests.servers.LoopbackServer`::
     ...
     wb.cdx_requests, wb.capture_requests  # what was asked, in order
 
-The CDX endpoint speaks the subset :mod:`archive.wayback` uses: ``url`` (exact), ``from`` /
+The CDX endpoint speaks the subset :mod:`scraper.sources.wayback` uses: ``url`` (exact), ``from`` /
 ``to`` (timestamp prefixes, inclusive), ``filter=statuscode:200``, ``collapse=digest``
 (adjacent identical digests), ``fl`` and ``output=json`` (a header row, then one row per
 capture; ``[]`` when there is none).

@@ -26,14 +26,14 @@ from typing import Any, TypeVar
 
 import click
 
-from scraper import __version__
-from scraper.errors import (
+from archive.errors import (
     ArchiveError,
     ArchiveLockedError,
     CoopError,
     SchemaTooNewError,
     UsageError,
 )
+from scraper import __version__
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1

@@ -62,11 +62,11 @@ def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, r
     run's change summary (what changed, per page; "" when nothing did)."""
     from archive.lock import ArchiveLock
     from archive.store import Archive
+    from archive.urls import normalize_url
     from scraper.crawl import crawl
     from scraper.fetch import Fetcher
     from scraper.robots import RobotsCache
     from scraper.safety import AddressPolicy
-    from scraper.urls import normalize_url
 
     check_seed(seed)
     parent = os.path.dirname(os.path.abspath(db))
@@ -108,7 +108,7 @@ def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, r
 def check_seed(seed: str) -> None:
     """A seed must be an absolute http(s) URL with a host: anything else is a usage error
     (exit 2) before the archive is even opened."""
-    from scraper.urls import url_problem
+    from archive.urls import url_problem
 
     problem = url_problem(seed)
     if problem is not None:
@@ -235,7 +235,7 @@ def crawl(seed_url: str, db: str, depth: int, delay: float, timeout: float, retr
 def history(url: str | None, db: str, as_json: bool) -> None:
     """Every snapshot (of URL, or of every page): time, status, version, changed, error."""
     from archive.store import Archive
-    from scraper.urls import normalize_url
+    from archive.urls import normalize_url
 
     with Archive.open(db, readonly=True) as archive:
         norm = normalize_url(url) if url else None

@@ -44,7 +44,7 @@ def import_(files: tuple[str, ...], db: str, wait: float, quiet: bool, as_json: 
     """
     from archive.lock import ArchiveLock
     from archive.store import Archive
-    from archive.warc import import_warc, read_warcs
+    from scraper.sources.warc_import import import_warc, read_warcs
 
     setup_logging("INFO", None, quiet=quiet or as_json)
     from scraper.cli.commands_crawl import stop_on_signals
@@ -115,11 +115,11 @@ def backfill(url: str, db: str, from_date: str | None, to_date: str | None, wayb
     """
     from archive.lock import ArchiveLock
     from archive.store import Archive
-    from archive.wayback import backfill as run_backfill
-    from archive.wayback import check_base, check_range
     from scraper.cli.commands_crawl import stop_on_signals
     from scraper.fetch import Fetcher
     from scraper.safety import AddressPolicy
+    from scraper.sources.wayback import backfill as run_backfill
+    from scraper.sources.wayback import check_base, check_range
 
     setup_logging("INFO", None, quiet=quiet or as_json)
     # Usage errors (a bad DATE, --from after --to, a base that is not http(s)) come before

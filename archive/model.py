@@ -117,7 +117,7 @@ class Item:
     """A linked entry in a list: a fact sheet, a media note.
 
     ``section`` is the index in :attr:`Page.sections` of the section it stands in, or None.
-    ``url`` is absolute and normalised (see :func:`scraper.urls.normalize_url`), or None for
+    ``url`` is absolute and normalised (see :func:`archive.urls.normalize_url`), or None for
     an entry without a link.
     """
 

@@ -38,11 +38,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from archive.capture import Capture
+from archive.errors import FetchError, TransientFetchError, UsageError
+from archive.reconcile import reconcile_pages
 from archive.store import Archive
 from archive.timeutil import utcnow_iso
-from archive.warc import reconcile_pages
-from scraper.errors import FetchError, TransientFetchError, UsageError
-from scraper.fetch import Fetcher, FetchResult
+from scraper.fetch import Fetcher
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def cdx_date(value: str | None) -> str | None:
     >>> cdx_date("2017-13")
     Traceback (most recent call last):
     ...
-    scraper.errors.UsageError: not a date: '2017-13' (use YYYY, YYYY-MM or YYYY-MM-DD)
+    archive.errors.UsageError: not a date: '2017-13' (use YYYY, YYYY-MM or YYYY-MM-DD)
     """
     if value is None:
         return None
@@ -331,7 +332,7 @@ class _Backfill:
                 self.report.already += 1
                 return
         at = cap.captured_at
-        result = FetchResult(
+        result = Capture(
             url=page_url, final_url=cap.original, status=200, reason=fetched.reason,
             http_version=fetched.http_version, headers=fetched.headers,
             request_headers=fetched.request_headers, body=fetched.body, fetched_at=at,
@@ -392,7 +393,7 @@ def backfill(
     captured_at, origin_uri)`` is called after each stored capture; setting ``stop`` ends the
     backfill before its next request (status ``interrupted``). See the module docstring.
     """
-    from scraper.urls import normalize_url
+    from archive.urls import normalize_url
 
     page_url = normalize_url(url)
     # Usage errors before anything is written: no run for a backfill that cannot start.
@@ -438,7 +439,7 @@ def backfill(
 
 def _documents(job: _Backfill, page_url: str, lo: str | None, hi: str | None) -> None:
     """Depth 1: each document listed by a historical hub, as it was at that hub's time."""
-    from scraper.urls import normalize_url
+    from archive.urls import normalize_url
 
     wanted: dict[str, list[str]] = {}  # document URL -> hub timestamps that list it
     versions: dict[int, list[str]] = {}

@@ -1,0 +1,59 @@
+"""Keeping observations consistent when captures arrive out of order (import, backfill)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from archive.store import Archive
+
+# -- keeping observations consistent when they arrive out of order -------------------------
+
+
+def reconcile_pages(archive: Archive, page_ids: Iterable[int]) -> int:
+    """Recompute what depends on capture order for these pages; return the rows changed.
+
+    :meth:`~archive.store.Archive.record_snapshot` judges ``changed`` and new/unchanged
+    against the page's *latest* observation, which is right for a crawl but not for captures
+    older than ones already stored (an import or a Wayback backfill). Walking each page's
+    snapshots by ``captured_at`` this sets ``changed`` (with the store's rule), makes the
+    earliest capture of each version the ``new`` one, and moves ``pages.first_seen`` and
+    ``versions.first_seen`` back to the earliest capture. One transaction.
+    """
+    fixed = 0
+    with archive.transaction() as c:
+        for pid in sorted(set(page_ids)):
+            rows = c.execute(
+                """SELECT id, outcome, version_id, suspect, changed, http_status, captured_at
+                     FROM snapshots WHERE page_id = ? ORDER BY captured_at, id""",
+                (pid,)).fetchall()
+            last: object = _NONE
+            seen_versions: set[int] = set()
+            for r in rows:
+                outcome, changed = r["outcome"], 0
+                if outcome not in ("failed", "blocked") and not r["suspect"]:
+                    key = "gone" if outcome == "gone" else r["version_id"]
+                    changed = int(last is _NONE or key != last)
+                    last = key
+                if outcome in ("new", "unchanged") and r["version_id"] is not None:
+                    outcome = "unchanged" if r["version_id"] in seen_versions else "new"
+                    seen_versions.add(r["version_id"])
+                elif r["version_id"] is not None:
+                    seen_versions.add(r["version_id"])
+                if changed != r["changed"] or outcome != r["outcome"]:
+                    c.execute("UPDATE snapshots SET changed = ?, outcome = ? WHERE id = ?",
+                              (changed, outcome, r["id"]))
+                    fixed += 1
+            c.execute(
+                """UPDATE pages SET first_seen = min(first_seen, coalesce(
+                     (SELECT min(captured_at) FROM snapshots WHERE page_id = pages.id),
+                     first_seen)) WHERE id = ?""", (pid,))
+            c.execute(
+                """UPDATE versions SET first_seen = min(first_seen, coalesce(
+                     (SELECT min(captured_at) FROM snapshots WHERE version_id = versions.id),
+                     first_seen)) WHERE page_id = ?""", (pid,))
+    return fixed
+
+
+_NONE = object()
+
+

@@ -1,0 +1,91 @@
+"""Settings of a crawl, with their defaults in one place.
+
+The click options read their defaults (and help) from here, and a watch list's config file
+fills the same object, under the same names as the command-line options (``max_bytes`` is
+``--max-bytes``).
+
+>>> s = CrawlSettings(depth=2)
+>>> s.depth, s.delay
+(2, 1.0)
+>>> s.connect_timeout
+10.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from archive.errors import UsageError
+
+
+def _opt(default: Any, help: str, *, lo: float | None = None, hi: float | None = None) -> Any:
+    """A settings field with its default, its command-line help and its allowed range."""
+    return field(default=default, metadata={"help": help, "min": lo, "max": hi})
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    """Everything that decides how one crawl runs. Every field has a default."""
+
+    depth: int = _opt(1, "Link levels to follow from the seed's main content.", lo=0, hi=5)
+    delay: float = _opt(1.0, "Minimum seconds between requests to one host (robots "
+                             "Crawl-delay wins if larger).", lo=0, hi=3600)
+    timeout: float = _opt(30.0, "Read timeout in seconds (connect timeout is the smaller of "
+                                "this and 10).", lo=0.1, hi=600)
+    retries: int = _opt(3, "Retries of a transient failure (5xx, 429, timeout, dropped "
+                           "connection).", lo=0, hi=10)
+    backoff: float = _opt(1.0, "Base of the exponential backoff between retries, in seconds "
+                               "(with jitter).", lo=0, hi=600)
+    max_retry_after: float = _opt(120.0, "Longest Retry-After honoured, in seconds; a longer "
+                                         "one is capped.", lo=0, hi=86400)
+    max_bytes: int = _opt(20_000_000, "Largest body accepted, after decompression.",
+                          lo=1, hi=2**40)
+    user_agent: str | None = _opt(None, "User-Agent header (default: coop-archive/VERSION "
+                                        "(+project URL)).")
+    ignore_robots: bool = _opt(False, "Do not fetch or obey robots.txt.")
+    revalidate_days: float = _opt(7.0, "Fetch a page in full (no If-None-Match / "
+                                       "If-Modified-Since) when its last full body is this "
+                                       "old, so a server that wrongly answers 304 cannot hide "
+                                       "a change for ever; 0: never send validators.",
+                                  lo=0, hi=36500)
+    allow_hosts: tuple[str, ...] = _opt((), "Allow this host even if it resolves to a private "
+                                            "or loopback address.")
+
+    @property
+    def connect_timeout(self) -> float:
+        """The connect timeout: the read timeout, at most 10 s."""
+        return min(self.timeout, 10.0)
+
+    def replace(self, **changes: Any) -> CrawlSettings:
+        """A copy with ``changes`` applied and checked (see :meth:`checked`)."""
+        return dataclasses.replace(self, **changes).checked()
+
+    def checked(self) -> CrawlSettings:
+        """Self, after checking every numeric field against its range; else UsageError."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            lo, hi = f.metadata.get("min"), f.metadata.get("max")
+            if lo is None or hi is None or isinstance(value, bool):
+                continue
+            if not isinstance(value, (int, float)) or value != value:  # NaN != NaN
+                raise UsageError(f"{f.name.replace('_', '-')}: not a number: {value!r}")
+            if not lo <= value <= hi:
+                raise UsageError(f"{f.name.replace('_', '-')}: {value} is not in "
+                                 f"{lo}..{hi}")
+        return self
+
+
+DEFAULTS = CrawlSettings()
+
+
+def default(name: str) -> Any:
+    """The default of one setting (for click options)."""
+    return getattr(DEFAULTS, name)
+
+
+def help_of(name: str) -> str:
+    """The help text of one setting (for click options)."""
+    return str(next(f for f in dataclasses.fields(CrawlSettings) if f.name == name)
+               .metadata["help"])
