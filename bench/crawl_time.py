@@ -18,10 +18,13 @@ from archive.store import Archive
 from bench.server import CountingServer, Page
 from bench.site import make_site, render_doc, render_hub
 from bench.util import Result, median, ratio, table, verdict
-from scraper.crawl import crawl
 from scraper.fetch import Fetcher
+from scraper.network import Network
 from scraper.robots import RobotsCache
 from scraper.safety import AddressPolicy
+from scraper.settings import CrawlSettings
+from scraper.sources.crawl import crawl
+from scraper.throttle import Throttle
 
 HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5")
 ROBOTS = b"User-agent: *\nDisallow: /private/\n"
@@ -60,7 +63,8 @@ def crawl_once(db: Path, seed: str, *, delay: float) -> float:
         robots = RobotsCache(fetcher, user_agent=fetcher.user_agent)
         with fetcher:
             t = time.perf_counter()
-            summary = crawl(archive, seed, fetcher=fetcher, robots=robots, depth=1, delay=delay)
+            summary = crawl(archive, seed, settings=CrawlSettings(depth=1, delay=delay),
+                            network=Network(fetcher, robots, Throttle()))
             wall = time.perf_counter() - t
         if summary.status != "complete":
             raise RuntimeError(f"benchmark crawl ended {summary.status}: {summary.to_dict()}")
@@ -155,8 +159,9 @@ def run(*, quick: bool) -> Result:
     if median(shorts) > 0:
         res.shortfalls.append(
             f"Politeness: {median(shorts):.0f} request(s) per crawl reached a host sooner than "
-            f"the {delay} s politeness delay after the previous one. scraper/crawl.py fetches "
-            "robots.txt through RobotsCache without stamping the host's last-request time, so "
-            "the first page on each host follows its robots.txt immediately. That is also why "
+            f"the {delay} s politeness delay after the previous one. scraper/sources/crawl.py "
+            "fetches robots.txt through RobotsCache without stamping the host's last-request "
+            "time, so the first page on each host follows its robots.txt immediately. That is "
+            "also why "
             "the wall time can come in under the floor.")
     return res

@@ -9,27 +9,31 @@ archive, while nobody can mistake a demo capture for a real one.
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from archive.errors import UsageError
+from archive.lookup import run_sources_of
 from archive.store import Archive
 from archive.timeutil import to_iso
-from scraper.crawl import PageReport, RunSummary, crawl
-from scraper.fetch import Fetcher
-from scraper.robots import RobotsCache
-from scraper.safety import AddressPolicy
+from archive.vocab import Source
+from scraper.ingest import PageReport, RunReport
+from scraper.network import open_network
+from scraper.settings import CrawlSettings
 from scraper.siteserver import SiteServer
+from scraper.sources.crawl import crawl
 
 # When, on each snapshot's day, the demo pretends to have crawled (UTC).
 CRAWL_HOUR = 15
 # Fixed ports, so that the demo archive's URLs are the same from one run to the next (its
 # examples in docs/schema.md depend on it); a taken port falls back to a free one.
 DEMO_PORTS = {"dot": 47801, "state": 47802, "treasury": 47803}
-DEMO_REVALIDATE = 60 * 86400.0
+# Loopback and impatient: no delay, one quick retry; the snapshots are 25 days apart, so
+# revalidate only after 60 days to show the 304s anyway.
+DEMO_SETTINGS = CrawlSettings(depth=1, delay=0.0, timeout=10.0, retries=1, backoff=0.2,
+                              revalidate_days=60.0)
 
 
 @dataclass
@@ -37,7 +41,7 @@ class DemoResult:
     """The two runs, and the site's loopback seed URL they crawled."""
 
     seed: str
-    runs: list[RunSummary]
+    runs: list[RunReport]
 
 
 def _clock_from(day: str) -> Callable[[], str]:
@@ -51,15 +55,7 @@ def prepare_db(path: str) -> None:
     """Refuse to overwrite anything but an earlier demo archive; remove that one."""
     if not os.path.exists(path):
         return
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            sources = {r[0] for r in conn.execute("SELECT DISTINCT source FROM runs")}
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        sources = {"?"}
-    if sources - {"demo"}:
+    if run_sources_of(path) - {Source.DEMO}:
         raise UsageError(f"{path} exists and is not a demo archive; choose another --db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(path + suffix):
@@ -67,22 +63,18 @@ def prepare_db(path: str) -> None:
 
 
 def run_demo(db: str, *, on_page: Callable[[PageReport], None] | None = None,
-             on_run: Callable[[str, RunSummary], None] | None = None) -> DemoResult:
+             on_run: Callable[[str, RunReport], None] | None = None) -> DemoResult:
     """Serve the bundled site, crawl it at each of its snapshots into a fresh ``db``."""
     prepare_db(db)
-    runs: list[RunSummary] = []
+    runs: list[RunReport] = []
     with SiteServer(snapshot="2016-10-21", ports=DEMO_PORTS) as site, Archive.open(db) as archive:
         for snapshot in site.snapshots():
             site.switch(snapshot)
             clock = _clock_from(snapshot)
-            with Fetcher(timeout=(5, 10), retries=1, backoff=0.2, clock=clock,
-                         policy=AddressPolicy(site.seed)) as fetcher:
-                robots = RobotsCache(fetcher, user_agent=fetcher.user_agent)
-                summary = crawl(archive, site.seed, fetcher=fetcher, robots=robots, depth=1,
-                                delay=0.0, clock=clock, source="demo", on_page=on_page,
-                                options={"demo_snapshot": snapshot},
-                                # the snapshots are 25 days apart: show the 304s anyway
-                                revalidate_after=DEMO_REVALIDATE)
+            with open_network(DEMO_SETTINGS, site.seed, clock=clock) as network:
+                summary = crawl(archive, site.seed, settings=DEMO_SETTINGS, network=network,
+                                clock=clock, source=Source.DEMO, on_page=on_page,
+                                options={"demo_snapshot": snapshot})
             runs.append(summary)
             if on_run is not None:
                 on_run(snapshot, summary)

@@ -76,16 +76,50 @@ class CrawlSettings:
                                  f"{lo}..{hi}")
         return self
 
+    def run_options(self) -> dict[str, Any]:
+        """What a crawl records of its settings in ``runs.options``."""
+        return {"depth": self.depth, "delay": self.delay, "timeout": self.timeout,
+                "retries": self.retries, "backoff": self.backoff, "max_bytes": self.max_bytes,
+                "ignore_robots": self.ignore_robots, "allow_hosts": list(self.allow_hosts)}
+
+
+@dataclass(frozen=True)
+class BackfillSettings(CrawlSettings):
+    """A Wayback backfill: the crawl's settings, with the Internet Archive's politeness.
+
+    The Wayback Machine limits its CDX API (about 60 requests a minute) and firewalls a
+    client that keeps going after 429s: hence the longer delay and Retry-After.
+    """
+
+    depth: int = _opt(1, "1 also backfills the documents the historical pages list.",
+                      lo=0, hi=1)
+    delay: float = _opt(4.0, "Seconds between requests (CDX queries and captures alike).",
+                        lo=0, hi=3600)
+    timeout: float = _opt(60.0, "Read timeout in seconds.", lo=0.1, hi=600)
+    retries: int = _opt(3, "Retries of a 429, 5xx or dropped connection (after Retry-After "
+                           "if sent).", lo=0, hi=10)
+    max_retry_after: float = _opt(300.0, "Longest Retry-After honoured, seconds.",
+                                  lo=0, hi=3600)
+
+    @property
+    def retry_backoff(self) -> float:
+        """The backoff between retries: at least the delay, and never under a second."""
+        return max(self.delay, 1.0)
+
 
 DEFAULTS = CrawlSettings()
 
 
-def default(name: str) -> Any:
+def default(name: str, cls: type[CrawlSettings] = CrawlSettings) -> Any:
     """The default of one setting (for click options)."""
-    return getattr(DEFAULTS, name)
+    return getattr(cls(), name)
 
 
-def help_of(name: str) -> str:
+def spec(name: str, cls: type[CrawlSettings] = CrawlSettings) -> dataclasses.Field[Any]:
+    """The field of one setting: its default, and its help and range in ``metadata``."""
+    return next(f for f in dataclasses.fields(cls) if f.name == name)
+
+
+def help_of(name: str, cls: type[CrawlSettings] = CrawlSettings) -> str:
     """The help text of one setting (for click options)."""
-    return str(next(f for f in dataclasses.fields(CrawlSettings) if f.name == name)
-               .metadata["help"])
+    return str(spec(name, cls).metadata["help"])

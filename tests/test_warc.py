@@ -19,11 +19,14 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.store import Archive
 from archive.timeutil import from_iso, to_iso
 from archive.warc_export import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, export_warc, payload_digest
-from scraper.crawl import crawl
 from scraper.fetch import Fetcher
+from scraper.network import Network
 from scraper.parse import parse
 from scraper.robots import RobotsCache
+from scraper.settings import CrawlSettings
+from scraper.sources.crawl import crawl
 from scraper.sources.warc_import import import_warc
+from scraper.throttle import Throttle
 from tests.builders import at, capture
 from tests.servers import LoopbackServer, Redirect, Static, Validated
 
@@ -197,7 +200,8 @@ def crawled(tmp_path: Path, server: LoopbackServer,
         server.route("/", Static(body=gzip.compress(hub),
                                  headers=[("Content-Encoding", "gzip")]))
         robots = RobotsCache(fetcher, user_agent=fetcher.user_agent)
-        summary = crawl(a, f"{base}/", fetcher=fetcher, robots=robots, depth=1, delay=0)
+        summary = crawl(a, f"{base}/", settings=CrawlSettings(depth=1, delay=0),
+                        network=Network(fetcher, robots, Throttle()))
         assert summary.status == "complete", summary.to_dict()
     yield a
     a.close()

@@ -17,6 +17,7 @@ from archive.store import Archive
 from scraper.fetch import Fetcher
 from scraper.parse import parse
 from scraper.safety import AddressPolicy
+from scraper.settings import BackfillSettings
 from scraper.sources.wayback import backfill, capture_time
 from tests.builders import capture
 from tests.servers import LoopbackServer
@@ -62,8 +63,8 @@ def archive(tmp_path: Path) -> Iterator[Archive]:
 
 
 def run(archive: Archive, wb: FakeWayback, fetcher: Fetcher, **kw: Any) -> Any:
-    kw.setdefault("min_interval", 0.0)
-    return backfill(archive, HUB, fetcher=fetcher, cdx_base=wb.base, **kw)
+    settings = BackfillSettings(delay=kw.pop("min_interval", 0.0), depth=kw.pop("depth", 1))
+    return backfill(archive, HUB, fetcher=fetcher, cdx_base=wb.base, settings=settings, **kw)
 
 
 def wayback_rows(archive: Archive) -> list[dict[str, Any]]:
@@ -241,7 +242,7 @@ def test_backfill_validates_before_it_begins_a_run(archive: Archive,
     for kw in ({"from_date": "2018", "to_date": "2017"}, {"from_date": "2017-00"},
                {"cdx_base": "ftp://x"}):
         with pytest.raises(UsageError):
-            backfill(archive, HUB, fetcher=fetcher, min_interval=0, **kw)
+            backfill(archive, HUB, fetcher=fetcher, settings=BackfillSettings(delay=0), **kw)
     assert archive.conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
 
 

@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sqlite3
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
-from typing import Any, TypeVar
+from types import FrameType
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -33,7 +37,10 @@ from archive.errors import (
     SchemaTooNewError,
     UsageError,
 )
+from archive.text import printable
+from archive.vocab import RunStatus
 from scraper import __version__
+from scraper.settings import CrawlSettings, spec
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
@@ -60,14 +67,85 @@ class Exit(click.ClickException):
         click.echo(f"coop-archive: {self.format_message()}", err=True)
 
 
-_CONTROL = dict.fromkeys([*range(0, 9), *range(11, 32), 127, *range(128, 160)], "\ufffd")
+__all__ = ["printable"]  # re-exported for the commands: one rule, in archive.text
+
+#: The exit code of a run that ended with each status (and no signal).
+STATUS_EXIT = {RunStatus.COMPLETE: EXIT_OK, RunStatus.PARTIAL: EXIT_PARTIAL,
+               RunStatus.INTERRUPTED: EXIT_PARTIAL, RunStatus.FAILED: EXIT_FAILED}
 
 
-def printable(text: str) -> str:
-    """Scraped text made safe for a terminal or a cron mail: control characters (an ESC
-    starting a terminal escape sequence, a bell, a carriage return that overwrites the line)
-    become U+FFFD; new lines and tabs stay."""
-    return text.translate(_CONTROL)
+def exit_code(status: str, signals: list[int]) -> int:
+    """The exit code of a job that ended with ``status`` after receiving ``signals``:
+    130/143 for the first signal (SIGINT/SIGTERM), else the status's code."""
+    if signals:
+        return EXIT_SIGTERM if signals[0] == signal.SIGTERM else EXIT_SIGINT
+    return STATUS_EXIT.get(RunStatus(status), EXIT_FAILED)
+
+
+def conclude(status: str, signals: list[int], *, failure: str | None = None) -> NoReturn:
+    """End a command that ran a job: exit with :func:`exit_code`; a ``failed`` job with a
+    ``failure`` message says it on stderr (exit 3). Exceptions are :func:`handle_errors`'s."""
+    if not signals and status == RunStatus.FAILED and failure:
+        raise Exit(failure, EXIT_FAILED)
+    sys.exit(exit_code(status, signals))
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[tuple[threading.Event, list[int]]]:
+    """SIGINT/SIGTERM set an event instead of killing a job mid-write; restored after."""
+    stop = threading.Event()
+    received: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        stop.set()
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop, received
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def settings_options(cls: type[CrawlSettings], *names: str) -> Callable[[F], F]:
+    """Click options for these settings, their defaults, help and ranges read from ``cls``
+    (``max_bytes`` is ``--max-bytes``; ``allow_hosts`` is ``--allow-host``, repeatable)."""
+
+    def decorate(func: F) -> F:
+        defaults = cls()
+        for name in reversed(names):
+            field = spec(name, cls)
+            default, help_text = getattr(defaults, name), str(field.metadata["help"])
+            lo, hi = field.metadata.get("min"), field.metadata.get("max")
+            flag = "--" + name.replace("_", "-")
+            option: Callable[[F], F]
+            if name == "allow_hosts":
+                option = click.option("--allow-host", name, multiple=True, metavar="HOST",
+                                      help=help_text)
+            elif isinstance(default, bool):
+                option = click.option(flag, name, is_flag=True, help=help_text)
+            elif default is None:
+                option = click.option(flag, name, default=None,
+                                      help=help_text.replace("VERSION", __version__))
+            elif isinstance(default, int):
+                option = click.option(flag, name, default=default, show_default=True,
+                                      type=click.IntRange(lo, hi), help=help_text)
+            else:
+                option = click.option(flag, name, default=default, show_default=True,
+                                      type=click.FloatRange(lo, hi), help=help_text)
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def wait_option(func: F) -> F:
+    """``--wait SECONDS`` for the archive's lock."""
+    return click.option(
+        "--wait", default=0.0, type=click.FloatRange(0, 86400), show_default=True,
+        help="Seconds to wait for another writer to release the archive (else exit 75).",
+    )(func)
 
 
 def exit_code_for(error: CoopError) -> int:

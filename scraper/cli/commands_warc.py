@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 import json
-import signal
-import sys
 
 import click
 
 from scraper import DEFAULT_SEED
 from scraper.cli import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_PARTIAL,
-    EXIT_SIGINT,
-    EXIT_SIGTERM,
+    conclude,
     db_option,
     handle_errors,
+    settings_options,
     setup_logging,
+    stop_on_signals,
+    wait_option,
 )
+from scraper.settings import BackfillSettings
+from scraper.sources.wayback import DEFAULT_WAYBACK
 
-STATUS_EXIT = {"complete": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_FAILED}
+#: The settings the ``backfill`` command takes as options.
+BACKFILL_OPTIONS = ("delay", "depth", "timeout", "retries", "max_retry_after")
 
 
 @click.command(name="import")
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False))
 @db_option
-@click.option("--wait", default=0.0, type=click.FloatRange(0, 86400), show_default=True,
-              help="Seconds to wait for another writer to release the archive (else exit 75).")
+@wait_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 @click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
 @handle_errors
@@ -42,26 +41,15 @@ def import_(files: tuple[str, ...], db: str, wait: float, quiet: bool, as_json: 
     Exit codes: 0 imported (or nothing new), 1 some records damaged, 2 usage,
     3 no capture found, 75 archive locked.
     """
-    from archive.lock import ArchiveLock
-    from archive.store import Archive
-    from scraper.sources.warc_import import import_warc, read_warcs
+    from scraper.sources.warc_import import import_into
 
     setup_logging("INFO", None, quiet=quiet or as_json)
-    from scraper.cli.commands_crawl import stop_on_signals
-
-    # Read first: files holding no WARC record (a typo, /etc/passwd) never create, lock or
-    # open the archive.
     with stop_on_signals() as (stop, received):
-        reading = read_warcs(list(files))
-    report = reading.report
-    if reading.found and not received:
-        with ArchiveLock(db, wait=wait), Archive.open(db) as archive, \
-                stop_on_signals() as (stop, received):
-            report = import_warc(archive, list(files), stop=stop, reading=reading)
+        report = import_into(db, list(files), wait=wait, stop=stop)
     if received:
         click.echo(f"coop-archive: import interrupted by signal {received[0]}; what was "
                    "imported is kept", err=True)
-        raise SystemExit(EXIT_SIGTERM if received[0] == signal.SIGTERM else EXIT_SIGINT)
+        conclude(report.status, received)
     for problem in report.problems:
         click.echo(f"coop-archive: {problem}", err=True)
     if as_json:
@@ -73,7 +61,7 @@ def import_(files: tuple[str, ...], db: str, wait: float, quiet: bool, as_json: 
                    f"{report.imported} imported, {report.new_versions} new version(s), "
                    f"{report.duplicates} already in the archive, "
                    f"{len(report.problems)} problem(s)")
-    sys.exit(STATUS_EXIT[report.status])
+    conclude(report.status, received)
 
 
 @click.command()
@@ -82,26 +70,15 @@ def import_(files: tuple[str, ...], db: str, wait: float, quiet: bool, as_json: 
 @click.option("--from", "from_date", metavar="DATE",
               help="Earliest capture of URL (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--to", "to_date", metavar="DATE", help="Latest capture of URL (same forms).")
-@click.option("--wayback-url", default="https://web.archive.org", show_default=True,
+@click.option("--wayback-url", default=DEFAULT_WAYBACK, show_default=True,
               metavar="BASE", help="The Wayback Machine (or a compatible CDX + replay server).")
-@click.option("--delay", default=4.0, show_default=True, type=click.FloatRange(0, 3600),
-              help="Seconds between requests (CDX queries and captures alike).")
-@click.option("--depth", default=1, show_default=True, type=click.IntRange(0, 1),
-              help="1 also backfills the documents the historical pages list.")
-@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(0.1, 600),
-              help="Read timeout in seconds.")
-@click.option("--retries", default=3, show_default=True, type=click.IntRange(0, 10),
-              help="Retries of a 429, 5xx or dropped connection (after Retry-After if sent).")
-@click.option("--max-retry-after", default=300.0, show_default=True,
-              type=click.FloatRange(0, 3600), help="Longest Retry-After honoured, seconds.")
-@click.option("--wait", default=0.0, type=click.FloatRange(0, 86400), show_default=True,
-              help="Seconds to wait for another writer to release the archive (else exit 75).")
+@settings_options(BackfillSettings, *BACKFILL_OPTIONS)
+@wait_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 @click.option("--json", "as_json", is_flag=True, help="Print the backfill report as JSON.")
 @handle_errors
 def backfill(url: str, db: str, from_date: str | None, to_date: str | None, wayback_url: str,
-             delay: float, depth: int, timeout: float, retries: int, max_retry_after: float,
-             wait: float, quiet: bool, as_json: bool) -> None:
+             wait: float, quiet: bool, as_json: bool, **options: object) -> None:
     """Store URL's past captures from the Wayback Machine as snapshots (source 'wayback').
 
     Lists captures with the CDX API (status 200, identical digests collapsed), fetches each
@@ -113,33 +90,19 @@ def backfill(url: str, db: str, from_date: str | None, to_date: str | None, wayb
     Exit codes: 0 complete, 1 some captures failed, 2 usage, 3 nothing could be listed,
     75 archive locked, 130/143 interrupted (rerun to resume).
     """
-    from archive.lock import ArchiveLock
-    from archive.store import Archive
-    from scraper.cli.commands_crawl import stop_on_signals
-    from scraper.fetch import Fetcher
-    from scraper.safety import AddressPolicy
-    from scraper.sources.wayback import backfill as run_backfill
-    from scraper.sources.wayback import check_base, check_range
+    from scraper.sources.wayback import backfill_into
 
     setup_logging("INFO", None, quiet=quiet or as_json)
-    # Usage errors (a bad DATE, --from after --to, a base that is not http(s)) come before
-    # the archive is opened, or created, or locked.
-    check_range(from_date, to_date)
-    wayback_url = check_base(wayback_url)
+    settings = BackfillSettings(**options)  # type: ignore[arg-type]
+    settings.checked()
 
     def progress(page_url: str, at: str, origin: str) -> None:
         if not quiet and not as_json:
             click.echo(f"  {at} {page_url}", err=True)
 
-    policy = AddressPolicy(wayback_url)
-    with ArchiveLock(db, wait=wait), Archive.open(db) as archive, \
-            Fetcher(timeout=(min(timeout, 10.0), timeout), retries=retries,
-                    backoff=max(delay, 1.0), max_retry_after=max_retry_after,
-                    policy=policy) as fetcher:
-        with stop_on_signals() as (stop, received):
-            report = run_backfill(archive, url, fetcher=fetcher, cdx_base=wayback_url,
-                                  from_date=from_date, to_date=to_date, min_interval=delay,
-                                  depth=depth, stop=stop, on_capture=progress)
+    with stop_on_signals() as (stop, received):
+        report = backfill_into(db, url, settings, cdx_base=wayback_url, from_date=from_date,
+                               to_date=to_date, wait=wait, stop=stop, on_capture=progress)
     for failure in report.failures:
         click.echo(f"coop-archive: {failure}", err=True)
     if report.stopped:
@@ -151,11 +114,7 @@ def backfill(url: str, db: str, from_date: str | None, to_date: str | None, wayb
                    f"capture(s) listed, {report.stored} stored, {report.new_versions} new "
                    f"version(s), {report.already} already stored, {report.documents} "
                    f"document(s), {len(report.failures)} failure(s)")
-    if received:
-        raise SystemExit(EXIT_SIGTERM if received[0] == signal.SIGTERM else EXIT_SIGINT)
-    if report.status == "interrupted":
-        sys.exit(EXIT_PARTIAL)
-    sys.exit(STATUS_EXIT.get(report.status, EXIT_FAILED))
+    conclude(report.status, received)
 
 
 def register(group: click.Group) -> None:

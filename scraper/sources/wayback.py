@@ -15,7 +15,7 @@ historical documents.
 
 Politeness. The Internet Archive limits the CDX API (about 60 requests a minute averaged,
 lower at times) and firewalls a client that keeps going after 429s for an hour. So every
-request, CDX or capture, waits ``min_interval`` seconds after the previous one (default 4 s,
+request, CDX or capture, waits ``settings.delay`` seconds after the previous one (default 4 s,
 15 a minute); the fetcher retries a 429 after the server's Retry-After; and a 429 that outlasts
 the retries ends the backfill at once (status ``interrupted``), as do ``max_consecutive_failures``
 failures in a row. Nothing failed is stored.
@@ -33,22 +33,28 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from archive.capture import Capture
 from archive.errors import FetchError, TransientFetchError, UsageError
-from archive.reconcile import reconcile_pages
+from archive.lookup import has_origin, versions_from
 from archive.store import Archive
 from archive.timeutil import utcnow_iso
+from archive.urls import normalize_url
+from archive.vocab import RunStatus, Source
 from scraper.fetch import Fetcher
+from scraper.ingest import RunContext, RunReport
+from scraper.settings import BackfillSettings
+from scraper.throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_WAYBACK = "https://web.archive.org"
-DEFAULT_INTERVAL = 4.0
+DEFAULT_INTERVAL = BackfillSettings().delay
+_KEY = "wayback"  # the throttle's key: every request goes to the one Wayback Machine
 CDX_FIELDS = ("timestamp", "original", "statuscode", "digest", "mimetype")
 _TS_RE = re.compile(r"^\d{4,14}$")
 _ID_URL_RE = re.compile(r"/web/(\d{14})id_/")
@@ -139,39 +145,12 @@ def check_base(cdx_base: str) -> str:
     return cdx_base.strip()
 
 
-class Throttle:
-    """At least ``interval`` seconds between the end of one request and the start of the next.
-
-    Waits through ``stop.wait`` when a stop event is given, so an interruption is not held up
-    by a long pause.
-    """
-
-    def __init__(self, interval: float, *, stop: threading.Event | None = None,
-                 sleep: Callable[[float], Any] = time.sleep,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.interval = interval
-        self.stop = stop
-        self._sleep = stop.wait if stop is not None else sleep
-        self._monotonic = monotonic
-        self._last: float | None = None
-
-    def wait(self) -> None:
-        """Wait until the next request may start."""
-        if self._last is None:
-            return
-        remaining = self._last + self.interval - self._monotonic()
-        if remaining > 0:
-            self._sleep(remaining)
-
-    def done(self) -> None:
-        """Note that a request just ended (successfully or not)."""
-        self._last = self._monotonic()
-
-
 def cdx_query(fetcher: Fetcher, throttle: Throttle, url: str, *,
               cdx_base: str = DEFAULT_WAYBACK, from_date: str | None = None,
-              to_date: str | None = None) -> list[CdxCapture]:
-    """The status-200 captures of ``url``, digests collapsed, oldest first.
+              to_date: str | None = None, interval: float = DEFAULT_INTERVAL,
+              stop: threading.Event | None = None) -> list[CdxCapture]:
+    """The status-200 captures of ``url``, digests collapsed, oldest first (at least
+    ``interval`` seconds after the previous request through ``throttle``).
 
     Raises FetchError if the CDX API cannot be reached or answers with something that is
     not its JSON (the first row names the fields; an empty answer is ``[]``).
@@ -183,11 +162,11 @@ def cdx_query(fetcher: Fetcher, throttle: Throttle, url: str, *,
     if to_date:
         params["to"] = to_date
     query = f"{cdx_base.rstrip('/')}/cdx/search/cdx?{urlencode(params)}"
-    throttle.wait()
+    throttle.wait(_KEY, interval, stop)
     try:
         result = fetcher.fetch(query)
     finally:
-        throttle.done()
+        throttle.done(_KEY)
     if result.status != 200:
         raise FetchError(f"CDX answered HTTP {result.status}", url=query)
     text = result.body.decode("utf-8", "replace").strip()
@@ -226,51 +205,26 @@ def in_effect_at(captures: list[CdxCapture], timestamp: str) -> CdxCapture | Non
     return captures[0] if captures else None
 
 
-@dataclass
-class BackfillReport:
-    """What :func:`backfill` did. ``status``: complete, partial, failed or interrupted."""
-
-    url: str
-    run_id: int
-    status: str = "running"
-    listed: int = 0
-    stored: int = 0
-    new_versions: int = 0
-    already: int = 0
-    documents: int = 0
-    failures: list[str] = field(default_factory=list)
-    stopped: str | None = None
-    reconciled: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return {"url": self.url, "run_id": self.run_id, "status": self.status,
-                "listed": self.listed, "stored": self.stored,
-                "new_versions": self.new_versions, "already": self.already,
-                "documents": self.documents, "failures": self.failures,
-                "stopped": self.stopped, "reconciled": self.reconciled}
-
-
 class _Abort(Exception):
     """Stop the backfill now (rate limited, Wayback down, or asked to stop)."""
 
 
 class _Backfill:
-    def __init__(self, archive: Archive, report: BackfillReport, *, fetcher: Fetcher,
-                 throttle: Throttle, cdx_base: str, stop: threading.Event,
+    def __init__(self, archive: Archive, run: RunContext, run_id: int, *, fetcher: Fetcher,
+                 throttle: Throttle, interval: float, cdx_base: str,
+                 stop: threading.Event, wait_stop: threading.Event | None,
                  max_consecutive_failures: int,
                  on_capture: Callable[[str, str, str], None] | None) -> None:
-        self.archive, self.report, self.fetcher = archive, report, fetcher
-        self.throttle, self.base, self.stop = throttle, cdx_base.rstrip("/"), stop
+        self.archive, self.run, self.run_id, self.fetcher = archive, run, run_id, fetcher
+        self.report = run.report
+        self.throttle, self.interval = throttle, interval
+        self.base, self.stop, self.wait_stop = cdx_base.rstrip("/"), stop, wait_stop
         self.max_failures = max_consecutive_failures
         self.on_capture = on_capture
         self.consecutive = 0
-        self.touched: set[int] = set()
 
     def stored(self, origin: str) -> bool:
-        return self.archive.conn.execute(
-            "SELECT 1 FROM snapshots WHERE source = 'wayback' AND origin_uri = ? LIMIT 1",
-            (origin,)).fetchone() is not None
+        return has_origin(self.archive, Source.WAYBACK, origin)
 
     def query(self, url: str, from_date: str | None = None,
               to_date: str | None = None) -> list[CdxCapture]:
@@ -278,7 +232,8 @@ class _Backfill:
             raise _Abort("interrupted")
         try:
             caps = cdx_query(self.fetcher, self.throttle, url, cdx_base=self.base,
-                             from_date=from_date, to_date=to_date)
+                             from_date=from_date, to_date=to_date, interval=self.interval,
+                             stop=self.wait_stop)
         except FetchError as e:
             self.fail(f"CDX query for {url}: {e}", e)
             return []
@@ -288,7 +243,7 @@ class _Backfill:
     def fail(self, message: str, error: FetchError) -> None:
         # Info, not warning: the failure is in the report, and the CLI names it once.
         logger.info("%s", message)
-        self.report.failures.append(message)
+        self.report.problems.append(message)
         self.consecutive += 1
         if isinstance(error, TransientFetchError) and error.status == 429:
             raise _Abort("rate limited by the Wayback Machine (429 after retries); "
@@ -298,16 +253,13 @@ class _Backfill:
 
     def capture(self, cap: CdxCapture, page_url: str) -> None:
         """Fetch one capture and store it, unless it is stored already."""
-        from scraper.crawl import is_suspect
-        from scraper.parse import parse
-
         origin = cap.replay_url(self.base)
         if self.stored(origin):
             self.report.already += 1
             return
         if self.stop.is_set():
             raise _Abort("interrupted")
-        self.throttle.wait()
+        self.throttle.wait(_KEY, self.interval, self.wait_stop)
         if self.stop.is_set():
             raise _Abort("interrupted")
         try:
@@ -316,7 +268,7 @@ class _Backfill:
             self.fail(f"{origin}: {e}", e)
             return
         finally:
-            self.throttle.done()
+            self.throttle.done(_KEY)
         if fetched.status != 200:
             self.fail(f"{origin}: Wayback answered HTTP {fetched.status}",
                       FetchError(f"HTTP {fetched.status}", url=origin))
@@ -338,33 +290,22 @@ class _Backfill:
             request_headers=fetched.request_headers, body=fetched.body, fetched_at=at,
             bytes_received=fetched.bytes_received,
         )
-        page = parse(result.body, url=cap.original, content_type=result.content_type,
-                     http_charset=result.charset)
-        rec = self.archive.record_snapshot(
-            self.report.run_id, page_url, captured_at=at, result=result, page=page,
-            suspect=is_suspect(page, result, None), source="wayback", origin_uri=origin)
-        self.touched.add(rec.page_id)
-        self.report.stored += 1
-        self.report.new_versions += int(rec.new_version)
+        # No suspect baseline: the page's stored captures may be later than this one.
+        self.run.ingest(self.run_id, page_url, result, captured_at=at, origin_uri=origin)
         if self.on_capture is not None:
             self.on_capture(page_url, at, origin)
 
     def hub_times(self, page_url: str, from_date: str | None,
                   to_date: str | None) -> list[tuple[str, int]]:
         """(Wayback timestamp, version id) of every stored Wayback capture of the hub."""
-        rows = self.archive.conn.execute(
-            """SELECT s.origin_uri, s.captured_at, s.version_id FROM snapshots s
-                 JOIN pages p ON p.id = s.page_id
-                WHERE p.url = ? AND s.source = 'wayback' AND s.version_id IS NOT NULL
-                  AND s.suspect = 0 ORDER BY s.captured_at""", (page_url,)).fetchall()
         out = []
-        for r in rows:
-            ts = re.sub(r"\D", "", r["captured_at"])[:14]
+        for captured_at, version_id in versions_from(self.archive, page_url, Source.WAYBACK):
+            ts = re.sub(r"\D", "", captured_at)[:14]
             if from_date and ts < from_date.ljust(14, "0"):
                 continue
             if to_date and ts[: len(to_date)] > to_date:
                 continue
-            out.append((ts, int(r["version_id"])))
+            out.append((ts, version_id))
         return out
 
 
@@ -373,74 +314,67 @@ def backfill(
     url: str,
     *,
     fetcher: Fetcher,
+    settings: BackfillSettings | None = None,
     cdx_base: str = DEFAULT_WAYBACK,
     from_date: str | None = None,
     to_date: str | None = None,
-    min_interval: float = DEFAULT_INTERVAL,
-    depth: int = 1,
     stop: threading.Event | None = None,
     max_consecutive_failures: int = 3,
     on_capture: Callable[[str, str, str], None] | None = None,
     clock: Callable[[], str] = utcnow_iso,
+    throttle: Throttle | None = None,
     sleep: Callable[[float], Any] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
-) -> BackfillReport:
+) -> RunReport:
     """Store the Wayback Machine's captures of ``url`` (and, depth 1, of its documents).
 
     ``from_date`` / ``to_date`` bound the hub's captures (YYYY[-MM[-DD]] or CDX digits).
     ``fetcher`` must be allowed to reach ``cdx_base`` (its AddressPolicy seeded with it) and
-    does the 429/5xx retries; ``min_interval`` spaces every request. ``on_capture(page_url,
-    captured_at, origin_uri)`` is called after each stored capture; setting ``stop`` ends the
-    backfill before its next request (status ``interrupted``). See the module docstring.
+    does the 429/5xx retries; ``settings.delay`` spaces every request, ``settings.depth`` 1
+    also backfills the documents. ``on_capture(page_url, captured_at, origin_uri)`` is called
+    after each stored capture; setting ``stop`` ends the backfill before its next request
+    (status ``interrupted``). See the module docstring.
     """
-    from archive.urls import normalize_url
-
+    settings = settings or BackfillSettings()
     page_url = normalize_url(url)
     # Usage errors before anything is written: no run for a backfill that cannot start.
     lo, hi = check_range(from_date, to_date)
     cdx_base = check_base(cdx_base)
     stop = stop or threading.Event()
-    throttle = Throttle(min_interval, stop=stop if sleep is time.sleep else None,
-                        sleep=sleep, monotonic=monotonic)
-    run_id = archive.begin_run(page_url, source="wayback", started_at=clock(), options={
-        "wayback": cdx_base, "from": lo, "to": hi, "depth": depth,
-        "min_interval": min_interval})
-    report = BackfillReport(page_url, run_id)
-    job = _Backfill(archive, report, fetcher=fetcher, throttle=throttle, cdx_base=cdx_base,
-                    stop=stop, max_consecutive_failures=max_consecutive_failures,
-                    on_capture=on_capture)
-    hub_listed = False
-    try:
-        caps = job.query(url, lo, hi)
-        hub_listed = not report.failures
-        report.listed += len(caps)
-        for cap in caps:
-            job.capture(cap, page_url)
-        if depth >= 1 and hub_listed:
-            _documents(job, page_url, lo, hi)
-    except _Abort as e:
-        report.stopped = str(e)
-    except BaseException:
-        report.status = "interrupted"
-        archive.finish_run(run_id, "interrupted", finished_at=clock())
-        raise
-    finally:
-        if job.touched:
-            report.reconciled = reconcile_pages(archive, job.touched)
-    if report.stopped is not None:
-        report.status = "interrupted"
-    elif not hub_listed:
-        report.status = "failed"
-    else:
-        report.status = "partial" if report.failures else "complete"
-    archive.finish_run(run_id, report.status, finished_at=clock())
+    throttle = throttle or Throttle(sleep=sleep, monotonic=monotonic)
+    report = RunReport(Source.WAYBACK, page_url)
+    with RunContext(archive, report, clock=clock, reconcile=True) as run:
+        run_id = run.begin(page_url, options={
+            "wayback": cdx_base, "from": lo, "to": hi, "depth": settings.depth,
+            "min_interval": settings.delay})
+        job = _Backfill(archive, run, run_id, fetcher=fetcher, throttle=throttle,
+                        interval=settings.delay, cdx_base=cdx_base, stop=stop,
+                        wait_stop=stop if sleep is time.sleep else None,
+                        max_consecutive_failures=max_consecutive_failures,
+                        on_capture=on_capture)
+        hub_listed = False
+        try:
+            caps = job.query(url, lo, hi)
+            hub_listed = not report.problems
+            report.listed += len(caps)
+            for cap in caps:
+                job.capture(cap, page_url)
+            if settings.depth >= 1 and hub_listed:
+                _documents(job, page_url, lo, hi)
+        except _Abort as e:
+            report.stopped = str(e)
+        if report.stopped is not None:
+            status = RunStatus.INTERRUPTED
+        elif not hub_listed:
+            status = RunStatus.FAILED
+        else:
+            status = RunStatus.PARTIAL if report.problems else RunStatus.COMPLETE
+        run.close(status)
     return report
 
 
 def _documents(job: _Backfill, page_url: str, lo: str | None, hi: str | None) -> None:
     """Depth 1: each document listed by a historical hub, as it was at that hub's time."""
-    from archive.urls import normalize_url
-
     wanted: dict[str, list[str]] = {}  # document URL -> hub timestamps that list it
     versions: dict[int, list[str]] = {}
     for ts, vid in job.hub_times(page_url, lo, hi):
@@ -464,3 +398,24 @@ def _documents(job: _Backfill, page_url: str, lo: str | None, hi: str | None) ->
                 chosen[cap.timestamp] = cap
         for cap in sorted(chosen.values(), key=lambda c: c.timestamp):
             job.capture(cap, doc)
+
+
+def backfill_into(db: str, url: str, settings: BackfillSettings | None = None, *,
+                  cdx_base: str = DEFAULT_WAYBACK, from_date: str | None = None,
+                  to_date: str | None = None, wait: float = 0.0,
+                  stop: threading.Event | None = None,
+                  on_capture: Callable[[str, str, str], None] | None = None) -> RunReport:
+    """The ``backfill`` command's job: check the dates and the Wayback base (UsageError
+    before the archive is opened, created or locked), lock ``db`` (waiting up to ``wait``
+    seconds), open it and :func:`backfill` ``url`` with a fetcher built from ``settings``."""
+    from archive.lock import ArchiveLock
+    from scraper.network import open_network
+
+    settings = settings or BackfillSettings()
+    check_range(from_date, to_date)
+    cdx_base = check_base(cdx_base)
+    with ArchiveLock(db, wait=wait), Archive.open(db) as archive, \
+            open_network(settings, cdx_base, backoff=settings.retry_backoff) as network:
+        return backfill(archive, url, fetcher=network.fetcher, settings=settings,
+                        cdx_base=cdx_base, from_date=from_date, to_date=to_date, stop=stop,
+                        on_capture=on_capture, throttle=network.throttle)

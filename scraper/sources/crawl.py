@@ -1,0 +1,329 @@
+"""The crawl: the seed page, then the documents its main content links to.
+
+Politeness and speed together: one worker thread per host, so at most one request is in flight
+per host and each host waits ``max(delay, robots Crawl-delay)`` between its requests, while
+different hosts are fetched at the same time. The whole crawl takes about as long as its
+busiest host. Workers fetch and parse; only the calling thread writes to the archive, one
+transaction per page, so an interruption at any moment keeps every page already written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from archive.capture import Capture
+from archive.errors import BlockedURLError, FetchError, UsageError
+from archive.lookup import last_full_capture_at, last_seed
+from archive.model import Page
+from archive.store import Archive, PreviousCapture
+from archive.timeutil import from_iso, utcnow_iso
+from archive.urls import host_key, normalize_url, url_problem
+from archive.vocab import CONTENT_OUTCOMES, Outcome, RunStatus, Source
+from scraper.fetch import Fetcher
+from scraper.ingest import PageReport, RunContext, RunReport, parse_capture
+from scraper.network import Network, open_network
+from scraper.parse import parse
+from scraper.robots import RobotsCache
+from scraper.settings import DEFAULTS, CrawlSettings
+from scraper.throttle import Throttle
+
+logger = logging.getLogger(__name__)
+
+#: The most URLs one crawl fetches (the seed included); links past it are not followed.
+MAX_PAGES = 500
+
+
+@dataclass
+class _Task:
+    url: str
+    depth: int
+    previous: PreviousCapture | None  # the last trustworthy capture (suspect baseline)
+    conditional: bool = False  # send its validators
+
+
+@dataclass
+class _Done:
+    task: _Task
+    captured_at: str
+    result: Capture | None = None
+    page: Page | None = None
+    error: str | None = None
+    blocked: bool = False
+    skipped: bool = False  # never fetched (the crawl was stopped first): nothing to record
+
+
+class _HostWorker(threading.Thread):
+    """Fetches one host's URLs in order, waiting between requests; parses what it fetched."""
+
+    def __init__(self, key: str, tasks: list[_Task], out: queue.Queue[_Done], *,
+                 fetcher: Fetcher, robots: RobotsCache, delay: float, throttle: Throttle,
+                 stop: threading.Event, clock: Callable[[], str]) -> None:
+        super().__init__(name=f"crawl-{key}", daemon=True)
+        self.key, self.tasks, self.out = key, tasks, out
+        self.fetcher, self.robots, self.delay = fetcher, robots, delay
+        self.throttle, self.stop, self.clock = throttle, stop, clock
+
+    def run(self) -> None:
+        for task in self.tasks:
+            if self.stop.is_set():
+                return
+            self.out.put(self._one(task))
+
+    def _one(self, task: _Task) -> _Done:
+        try:
+            self.throttle.wait(self.key, self.delay, self.stop)
+            if self.stop.is_set():
+                return _Done(task, self.clock(), skipped=True)
+            fetches_robots = not self.robots.known(task.url)
+            refusal = self.robots.refusal(task.url)
+            if fetches_robots:
+                # robots.txt was a request to this host too: Crawl-delay counts from it.
+                self.throttle.done(self.key)
+            delay = max(self.delay, self.robots.crawl_delay(task.url) or 0.0)
+            if refusal is not None:
+                # An unreachable robots.txt is the host failing, not a rule: a failure.
+                return _Done(task, self.clock(), error=refusal,
+                             blocked=self.robots.reachable(task.url))
+            self.throttle.wait(self.key, delay, self.stop)
+            if self.stop.is_set():
+                return _Done(task, self.clock(), skipped=True)
+            prev = task.previous if task.conditional else None
+            try:
+                result = self.fetcher.fetch(
+                    task.url,
+                    etag=prev.etag if prev else None,
+                    last_modified=prev.last_modified if prev else None,
+                )
+            finally:
+                self.throttle.done(self.key)
+            return _Done(task, result.fetched_at or self.clock(), result=result,
+                         page=parse_capture(result))
+        except BlockedURLError as e:
+            return _Done(task, self.clock(), error=str(e), blocked=True)
+        except FetchError as e:
+            return _Done(task, self.clock(), error=str(e))
+        except Exception as e:  # a bug must cost one page, not the run
+            logger.exception("unexpected error on %s", task.url)
+            return _Done(task, self.clock(), error=f"internal error: {type(e).__name__}: {e}")
+
+
+def crawl(
+    archive: Archive,
+    seed: str,
+    *,
+    settings: CrawlSettings = DEFAULTS,
+    network: Network | None = None,
+    max_pages: int = MAX_PAGES,
+    stop: threading.Event | None = None,
+    on_page: Callable[[PageReport], None] | None = None,
+    clock: Callable[[], str] = utcnow_iso,
+    source: Source | str = Source.CRAWL,
+    options: dict[str, Any] | None = None,
+) -> RunReport:
+    """Crawl ``seed`` and the documents linked from its main content into ``archive``.
+
+    ``settings.depth`` 0 is the seed alone; 1 adds the documents it links to, and so on. Each
+    URL is fetched at most once per run. ``network`` is what to fetch with (else one is built
+    from ``settings`` and closed at the end); a watch list passes the same network's
+    throttle to every crawl, so a shared host keeps its delay. Returns a
+    :class:`~scraper.ingest.RunReport`; the run's row in the archive says the same. Setting
+    ``stop`` ends the crawl after the pages in flight, status ``interrupted``; pages not yet
+    fetched then get no snapshot at all. ``options`` are recorded with the run (default: the
+    settings).
+
+    Conditional requests trust the server's validators, and a server that wrongly answers 304
+    would hide a change for ever; so a page whose last full (200) body is older than
+    ``settings.revalidate_days`` is fetched without validators (0: never send them).
+    """
+    if network is None:
+        with open_network(settings, seed, clock=clock) as own:
+            return crawl(archive, seed, settings=settings, network=own, max_pages=max_pages,
+                         stop=stop, on_page=on_page, clock=clock, source=source,
+                         options=options)
+    stop = stop or threading.Event()
+    seed = normalize_url(seed)
+    report = RunReport(str(Source(source)), seed)
+    with RunContext(archive, report, clock=clock, on_page=on_page) as run:
+        run_id = run.begin(seed, options=settings.run_options() if options is None else options)
+        job = _Crawl(archive, run, run_id, settings, network, stop, clock)
+        seen = {seed}
+        frontier = [seed]
+        for level in range(settings.depth + 1):
+            if not frontier or stop.is_set():
+                break
+            next_frontier = job.level(frontier, level, seen)
+            room = max(0, max_pages - len(seen))
+            if len(next_frontier) > room:
+                logger.warning("link limit reached: %d links not followed",
+                               len(next_frontier) - room)
+                next_frontier = next_frontier[:room]
+            seen.update(next_frontier)
+            frontier = next_frontier
+        run.close(_status(report, stop))
+    return report
+
+
+def _status(report: RunReport, stop: threading.Event) -> RunStatus:
+    if stop.is_set():
+        return RunStatus.INTERRUPTED
+    seed = report.pages[0] if report.pages else None
+    if seed is None or seed.outcome not in CONTENT_OUTCOMES:
+        # A seed that answers 404/410 (a typo, or the page taken down) archives nothing new.
+        return RunStatus.FAILED
+    if report.failed or report.suspect:
+        return RunStatus.PARTIAL
+    return RunStatus.COMPLETE
+
+
+class _Crawl:
+    """One crawl's state: the archive side of each level (what to fetch, what to record)."""
+
+    def __init__(self, archive: Archive, run: RunContext, run_id: int,
+                 settings: CrawlSettings, network: Network, stop: threading.Event,
+                 clock: Callable[[], str]) -> None:
+        self.archive, self.run, self.run_id = archive, run, run_id
+        self.settings, self.network, self.stop, self.clock = settings, network, stop, clock
+        days = settings.revalidate_days
+        self.revalidate_after = days * 86400 if days else 0.0
+
+    def level(self, urls: list[str], level: int, seen: set[str]) -> list[str]:
+        """Fetch one level's URLs (one worker per host), record them; the next level's."""
+        by_host: dict[str, list[_Task]] = {}
+        out: queue.Queue[_Done] = queue.Queue()
+        invalid = 0
+        for url in urls:
+            problem = url_problem(url)
+            if problem is not None:
+                # A broken link on the page is recorded and refused; it never stops the crawl.
+                out.put(_Done(_Task(url, level, None), self.clock(), error=problem,
+                              blocked=True))
+                invalid += 1
+                continue
+            by_host.setdefault(host_key(url), []).append(
+                _Task(url, level, *self.previous(url, self.clock())))
+        net = self.network
+        workers = [
+            _HostWorker(key, tasks, out, fetcher=net.fetcher, robots=net.robots,
+                        delay=self.settings.delay, throttle=net.throttle, stop=self.stop,
+                        clock=self.clock)
+            for key, tasks in by_host.items()
+        ]
+        for w in workers:
+            w.start()
+        expected = sum(len(t) for t in by_host.values()) + invalid
+        next_urls: list[str] = []
+        received = 0
+        while received < expected:
+            try:
+                done = out.get(timeout=0.2)
+            except queue.Empty:
+                if workers and not any(w.is_alive() for w in workers) and out.empty():
+                    break  # stopped early: the workers that quit will not send the rest
+                continue
+            received += 1
+            if done.skipped:
+                continue
+            report = self.record(done)
+            if level < self.settings.depth and not report.suspect:
+                for link in self.links_of(done, report):
+                    link = normalize_url(link)
+                    if link not in seen and link not in next_urls:
+                        next_urls.append(link)
+        for w in workers:
+            w.join(timeout=0.1 if self.stop.is_set() else None)
+        return next_urls
+
+    def previous(self, url: str, now: str) -> tuple[PreviousCapture | None, bool]:
+        """The last trustworthy capture of ``url``, and whether a conditional request may
+        rest on it.
+
+        Not conditional when there is no capture, when its body can no longer be read (a
+        damaged blob must not make every later run fail on the 304 it would get), or when
+        the last full body is older than the revalidation age.
+        """
+        prev = self.archive.previous_capture(url)
+        if prev is None or prev.body_sha256 is None:
+            return prev, False
+        try:
+            intact = (hashlib.sha256(self.archive.blob(prev.body_sha256)).hexdigest()
+                      == prev.body_sha256)
+        except Exception as e:  # any decoding failure: refetch in full rather than trust it
+            logger.warning("%s: stored body unreadable (%s); fetching it in full", url, e)
+            return prev, False
+        if not intact:
+            logger.warning("%s: stored body does not match its hash; fetching it in full", url)
+            return prev, False
+        last_full = last_full_capture_at(self.archive, url)
+        if last_full is None or (from_iso(now) - from_iso(last_full)).total_seconds() \
+                >= self.revalidate_after:
+            return prev, False
+        return prev, True
+
+    def links_of(self, done: _Done, report: PageReport) -> list[str]:
+        """The links to follow from a page: parsed now, or from the stored body a 304
+        confirmed."""
+        if done.page is not None:
+            return done.page.links
+        prev = done.task.previous
+        if report.outcome == Outcome.NOT_MODIFIED and prev is not None and prev.body_sha256:
+            result = done.result
+            page = parse(self.archive.blob(prev.body_sha256),
+                         url=result.final_url if result else done.task.url)
+            return page.links
+        return []
+
+    def record(self, done: _Done) -> PageReport:
+        task, result = done.task, done.result
+        if result is not None and result.not_modified and not task.conditional:
+            # We sent no validators, so a 304 is the server's error, not a confirmation.
+            done.error, done.result = "304 Not Modified to an unconditional request", None
+            result = None
+        return self.run.ingest(
+            self.run_id, task.url, result, captured_at=done.captured_at, page=done.page,
+            baseline=task.previous, error=done.error, blocked=done.blocked, depth=task.depth)
+
+
+def crawl_into(db: str, seed: str, settings: CrawlSettings = DEFAULTS, *, wait: float = 0.0,
+               stop: threading.Event | None = None,
+               on_page: Callable[[PageReport], None] | None = None,
+               on_note: Callable[[str], None] | None = None) -> tuple[RunReport, str]:
+    """The ``crawl`` command's job: lock the archive file ``db`` (waiting up to ``wait``
+    seconds), open it, mark runs a dead process left ``running`` interrupted, crawl ``seed``
+    with ``settings``; return the report and the run's change summary ("" when nothing
+    changed). ``on_note`` hears what is worth telling a person (stale runs, a new seed).
+
+    Raises UsageError for a seed that is not an absolute http(s) URL or an archive in a
+    directory that does not exist, before anything is opened.
+    """
+    from archive.diff import summarize_run
+    from archive.lock import ArchiveLock
+
+    problem = url_problem(seed)
+    if problem is not None:
+        raise UsageError(f"{problem}: {seed!r}")
+    parent = os.path.dirname(os.path.abspath(db))
+    if not os.path.isdir(parent):
+        raise UsageError(f"directory does not exist: {parent}")
+    note = on_note or (lambda text: None)
+    with ArchiveLock(db, wait=wait), Archive.open(db) as archive:
+        stale = archive.mark_stale_runs_interrupted()
+        if stale:
+            # Worth knowing once, not worth a cron mail: the log keeps it in any case.
+            logger.info("marked stale run(s) %s interrupted", stale)
+            note(f"marked stale run(s) {stale} interrupted")
+        previous = last_seed(archive, Source.CRAWL)
+        if previous is not None and previous != normalize_url(seed):
+            note(f"note: the last crawl of this archive started from {previous}; this one "
+                 f"starts from {normalize_url(seed)}")
+        report = crawl(archive, seed, settings=settings, stop=stop, on_page=on_page)
+        changes = summarize_run(archive, report.run_id) if report.changed else ""
+        if changes:
+            logger.info("run %d changes:\n%s", report.run_id, changes)
+        return report, changes

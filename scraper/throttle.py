@@ -1,0 +1,50 @@
+"""Politeness: at least so many seconds between one request to a host and the next.
+
+One :class:`Throttle` serves the live crawl (one key per host, each host's worker thread waits
+its own turn) and the Wayback backfill (one key for the Wayback Machine). It can be shared
+between crawls (a watch list crawling several seeds), so a host shared by two seeds is not
+asked twice as often. Waits go through ``stop.wait`` when a stop event is given, so an
+interruption is not held up by a long pause.
+
+>>> t = Throttle(monotonic=lambda: 100.0)
+>>> t.done("example.org"); t.remaining("example.org", 4.0), t.remaining("other.org", 4.0)
+(4.0, 0.0)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class Throttle:
+    """The time of the last request per key (a host), and waiting for the next turn."""
+
+    def __init__(self, *, sleep: Callable[[float], Any] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._sleep = sleep
+        self._monotonic = monotonic
+        # One writer per key (that host's worker), so plain dict writes are enough.
+        self._last: dict[str, float] = {}
+
+    def remaining(self, key: str, interval: float) -> float:
+        """Seconds until a request to ``key`` may start."""
+        last = self._last.get(key)
+        if last is None:
+            return 0.0
+        return max(0.0, last + interval - self._monotonic())
+
+    def wait(self, key: str, interval: float, stop: threading.Event | None = None) -> None:
+        """Wait until a request to ``key`` may start (or until ``stop`` is set)."""
+        remaining = self.remaining(key, interval)
+        if remaining > 0:
+            if stop is not None:
+                stop.wait(remaining)
+            else:
+                self._sleep(remaining)
+
+    def done(self, key: str) -> None:
+        """Note that a request to ``key`` just ended (successfully or not)."""
+        self._last[key] = self._monotonic()
