@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from archive import blobs
+from archive.vocab import BAD_OUTCOMES, CONTENT_OUTCOMES, RunStatus, sql_list
 
 # Writes keep chains to blobs.MAX_DEPTH deltas; anything near this is a cycle or damage.
 CHAIN_LIMIT = 1000
@@ -19,7 +20,7 @@ CHAIN_LIMIT = 1000
 # (name, SQL returning offending rows, what a row means)
 INVARIANTS: list[tuple[str, str, str]] = [
     ("good snapshot without version",
-     "SELECT id FROM snapshots WHERE outcome IN ('new', 'unchanged', 'not_modified')"
+     f"SELECT id FROM snapshots WHERE outcome IN {sql_list(CONTENT_OUTCOMES)}"
      " AND (version_id IS NULL OR body_sha256 IS NULL)",
      "a successful capture must point at its version and body"),
     ("snapshot points at a missing blob",
@@ -35,7 +36,7 @@ INVARIANTS: list[tuple[str, str, str]] = [
      " WHERE v.page_id != s.page_id",
      "a snapshot must show a version of its own page"),
     ("failed snapshot with content",
-     "SELECT id FROM snapshots WHERE outcome IN ('failed', 'blocked')"
+     f"SELECT id FROM snapshots WHERE outcome IN {sql_list(BAD_OUTCOMES)}"
      " AND (version_id IS NOT NULL OR body_sha256 IS NOT NULL)",
      "a failure is never a version"),
     ("version never captured",
@@ -107,7 +108,8 @@ def check(conn: sqlite3.Connection, *, deep: bool = False, limit: int = 5) -> Ch
             report.problems.append(f"{name} ({meaning}): {', '.join(bad[:limit])}{more}")
     for table in ("runs", "pages", "snapshots", "versions", "sections", "items", "blobs"):
         report.counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    report.running_runs = [r[0] for r in conn.execute("SELECT id FROM runs WHERE status='running'")]
+    report.running_runs = [r[0] for r in conn.execute("SELECT id FROM runs WHERE status = ?",
+                                                      (RunStatus.RUNNING,))]
     if deep:
         report.problems.extend(_check_blobs(conn, limit))
     return report

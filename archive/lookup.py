@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlite3
 
 from archive.store import Archive
-from archive.vocab import Outcome, Source, sql_list
+from archive.vocab import FULL_OUTCOMES, Source, sql_list
 
-_FULL_BODY = sql_list((Outcome.NEW, Outcome.UNCHANGED))
+_FULL_BODY = sql_list(FULL_OUTCOMES)
 
 
 def last_full_capture_at(archive: Archive, url: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from archive.store import Archive
+from archive.vocab import BAD_OUTCOMES, FULL_OUTCOMES, Outcome, state_key
 
 # -- keeping observations consistent when they arrive out of order -------------------------
 
@@ -30,18 +31,19 @@ def reconcile_pages(archive: Archive, page_ids: Iterable[int]) -> int:
             seen_versions: set[int] = set()
             for r in rows:
                 outcome, changed = r["outcome"], 0
-                if outcome not in ("failed", "blocked") and not r["suspect"]:
-                    key = "gone" if outcome == "gone" else r["version_id"]
+                if outcome not in BAD_OUTCOMES and not r["suspect"]:
+                    key = state_key(outcome, r["version_id"])
                     changed = int(last is _NONE or key != last)
                     last = key
-                if outcome in ("new", "unchanged") and r["version_id"] is not None:
-                    outcome = "unchanged" if r["version_id"] in seen_versions else "new"
+                if outcome in FULL_OUTCOMES and r["version_id"] is not None:
+                    outcome = (Outcome.UNCHANGED if r["version_id"] in seen_versions
+                               else Outcome.NEW)
                     seen_versions.add(r["version_id"])
                 elif r["version_id"] is not None:
                     seen_versions.add(r["version_id"])
                 if changed != r["changed"] or outcome != r["outcome"]:
                     c.execute("UPDATE snapshots SET changed = ?, outcome = ? WHERE id = ?",
-                              (changed, outcome, r["id"]))
+                              (changed, str(outcome), r["id"]))
                     fixed += 1
             c.execute(
                 """UPDATE pages SET first_seen = min(first_seen, coalesce(

@@ -10,17 +10,37 @@ Never edit a migration that has shipped: add a new one. docs/schema.md documents
 
 from __future__ import annotations
 
+from archive.vocab import (
+    BODY_OUTCOMES,
+    CONTENT_OUTCOMES,
+    GOOD_OUTCOMES,
+    Outcome,
+    RunStatus,
+    Source,
+    sql_list,
+)
+
+# The vocabularies' SQL lists, in the order the first migrations spelled them. A shipped
+# migration never changes: tests/test_vocab.py checks V1 and V2 against their shipped text.
+_STATUSES = sql_list((RunStatus.RUNNING, RunStatus.COMPLETE, RunStatus.PARTIAL,
+                      RunStatus.FAILED, RunStatus.INTERRUPTED))
+_SOURCES = sql_list(Source)
+_OUTCOMES = sql_list(Outcome)
+_CONTENT = sql_list(CONTENT_OUTCOMES)
+_GOOD = sql_list(GOOD_OUTCOMES)
+_BODY = sql_list(BODY_OUTCOMES)
+
 # Migration 1: the core tables (runs, pages, blobs, header_sets, versions, sections, items,
 # snapshots).
-V1 = """
+V1 = f"""
 CREATE TABLE runs (
     id INTEGER PRIMARY KEY,
     started_at TEXT NOT NULL,
     finished_at TEXT,
     seed_url TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN
-        ('running', 'complete', 'partial', 'failed', 'interrupted')),
-    source TEXT NOT NULL DEFAULT 'crawl' CHECK (source IN ('crawl', 'import', 'wayback', 'demo')),
+        {_STATUSES}),
+    source TEXT NOT NULL DEFAULT '{Source.CRAWL}' CHECK (source IN {_SOURCES}),
     pid INTEGER,
     tool_version TEXT,
     options TEXT,
@@ -106,9 +126,9 @@ CREATE TABLE snapshots (
     run_id INTEGER NOT NULL REFERENCES runs(id),
     page_id INTEGER NOT NULL REFERENCES pages(id),
     captured_at TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT 'crawl' CHECK (source IN ('crawl', 'import', 'wayback', 'demo')),
+    source TEXT NOT NULL DEFAULT '{Source.CRAWL}' CHECK (source IN {_SOURCES}),
     outcome TEXT NOT NULL CHECK (outcome IN
-        ('new', 'unchanged', 'not_modified', 'gone', 'failed', 'blocked')),
+        {_OUTCOMES}),
     http_status INTEGER,
     final_url TEXT,
     content_type TEXT,
@@ -138,7 +158,7 @@ CREATE INDEX snapshots_run ON snapshots(run_id);
 CREATE INDEX snapshots_time ON snapshots(captured_at);
 CREATE INDEX snapshots_version ON snapshots(version_id);
 CREATE INDEX snapshots_body ON snapshots(body_sha256)
-  WHERE outcome IN ('new', 'unchanged', 'gone');
+  WHERE outcome IN {_BODY};
 """
 
 # Migration 2: what researchers query. Full-text search and views over the core tables.
@@ -152,7 +172,7 @@ CREATE INDEX snapshots_body ON snapshots(body_sha256)
 #
 # "Trustworthy" below means what archive.timeline calls GOOD and not suspect: a snapshot that
 # really showed the page (new, unchanged, not_modified) and did not look like an error page.
-V2 = """
+V2 = f"""
 CREATE VIRTUAL TABLE versions_fts USING FTS5 (
     title, text,
     tokenize='porter unicode61 remove_diacritics 2',
@@ -215,7 +235,7 @@ INSERT INTO items_fts (items_fts) VALUES ('rebuild');
 -- Covers version_spans: its aggregate reads this index alone, never the wide snapshot rows
 -- (tens of thousands of them, each with its headers).
 CREATE INDEX snapshots_version_good ON snapshots(version_id, captured_at)
-  WHERE suspect = 0 AND outcome IN ('new', 'unchanged', 'not_modified');
+  WHERE suspect = 0 AND outcome IN {_CONTENT};
 
 -- Each snapshot's full response and request headers, as JSON arrays of [name, value] pairs in
 -- the order received (sent), rebuilt from header_sets and the snapshot's own Date value.
@@ -242,14 +262,14 @@ WITH spans AS (
   SELECT version_id, min(captured_at) AS first_seen, max(captured_at) AS last_seen,
          count(*) AS snapshots
     FROM snapshots
-   WHERE suspect = 0 AND outcome IN ('new', 'unchanged', 'not_modified')
+   WHERE suspect = 0 AND outcome IN {_CONTENT}
    GROUP BY version_id
 )
 SELECT v.id AS version_id, v.page_id, p.url AS page_url, v.title, v.updated_on, v.kind,
        sp.first_seen, sp.last_seen, coalesce(sp.snapshots, 0) AS snapshots,
        (SELECT min(n.captured_at) FROM snapshots n
          WHERE n.page_id = v.page_id AND n.captured_at > sp.last_seen AND n.suspect = 0
-           AND n.outcome IN ('new', 'unchanged', 'not_modified', 'gone')
+           AND n.outcome IN {_GOOD}
            AND n.version_id IS NOT v.id) AS replaced_at
   FROM versions v
   JOIN pages p ON p.id = v.page_id
@@ -262,17 +282,17 @@ WITH last AS (
   SELECT p.id AS page_id,
          (SELECT s.id FROM snapshots s
            WHERE s.page_id = p.id AND s.suspect = 0
-             AND s.outcome IN ('new', 'unchanged', 'not_modified')
+             AND s.outcome IN {_CONTENT}
            ORDER BY s.captured_at DESC, s.id DESC LIMIT 1) AS snapshot_id,
          (SELECT s.id FROM snapshots s
            WHERE s.page_id = p.id AND s.suspect = 0
-             AND s.outcome IN ('new', 'unchanged', 'not_modified', 'gone')
+             AND s.outcome IN {_GOOD}
            ORDER BY s.captured_at DESC, s.id DESC LIMIT 1) AS checked_id
     FROM pages p
 )
 SELECT p.id AS page_id, p.url, s.version_id, v.title, v.updated_on, v.kind,
        v.first_seen AS version_first_seen, s.captured_at AS last_seen,
-       CASE WHEN c.outcome = 'gone' THEN 'gone' ELSE 'current' END AS status,
+       CASE WHEN c.outcome = '{Outcome.GONE}' THEN 'gone' ELSE 'current' END AS status,
        c.captured_at AS checked_at, s.id AS snapshot_id
   FROM last
   JOIN pages p ON p.id = last.page_id

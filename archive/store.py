@@ -30,6 +30,15 @@ from archive.errors import ArchiveCorruptError, ArchiveError, SchemaTooNewError
 from archive.model import PARSER_VERSION, Item, Page, Section
 from archive.schema import MIGRATIONS, SCHEMA_VERSION
 from archive.timeutil import utcnow_iso
+from archive.vocab import (
+    BAD_OUTCOMES,
+    CONTENT_OUTCOMES,
+    Outcome,
+    RunStatus,
+    Source,
+    sql_list,
+    state_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +46,9 @@ _CACHE_ENTRIES = 64  # plain bodies kept decoded (see Archive._plain)
 _CACHE_BYTES = 32_000_000  # at most this many bytes of them
 _CHAIN_LIMIT = 10_000  # a longer delta chain can only be a cycle (writes keep it to MAX_DEPTH)
 
-OUTCOMES = ("new", "unchanged", "not_modified", "gone", "failed", "blocked")
+OUTCOMES = tuple(Outcome)  # every snapshot outcome (archive.vocab)
+_CONTENT = sql_list(CONTENT_OUTCOMES)
+_BAD = sql_list(BAD_OUTCOMES)
 
 
 @dataclass(frozen=True)
@@ -233,16 +244,16 @@ class Archive:
 
     # -- runs ------------------------------------------------------------------------------
 
-    def begin_run(self, seed_url: str, *, source: str = "crawl",
+    def begin_run(self, seed_url: str, *, source: str = Source.CRAWL,
                   options: dict[str, Any] | None = None, started_at: str | None = None) -> int:
         """Record the start of a run and return its id."""
         with self.transaction() as c:
             cur = c.execute(
                 "INSERT INTO runs (started_at, seed_url, status, source, pid, tool_version,"
                 " options)"
-                " VALUES (?, ?, 'running', ?, ?, ?, ?)",
-                (started_at or utcnow_iso(), seed_url, source, os.getpid(), __version__,
-                 json.dumps(options or {}, sort_keys=True)),
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (started_at or utcnow_iso(), seed_url, str(RunStatus.RUNNING), str(source),
+                 os.getpid(), __version__, json.dumps(options or {}, sort_keys=True)),
             )
             return int(cur.lastrowid or 0)
 
@@ -250,15 +261,16 @@ class Archive:
         """Close a run with its status and the counts of what it stored."""
         with self.transaction() as c:
             c.execute(
-                """UPDATE runs SET status = ?, finished_at = ?,
+                f"""UPDATE runs SET status = ?, finished_at = ?,
                      pages_fetched = (SELECT count(*) FROM snapshots WHERE run_id = runs.id
-                                      AND outcome NOT IN ('failed', 'blocked')),
+                                      AND outcome NOT IN {_BAD}),
                      new_versions = (SELECT count(*) FROM snapshots WHERE run_id = runs.id
-                                     AND outcome = 'new'),
+                                     AND outcome = ?),
                      failures = (SELECT count(*) FROM snapshots WHERE run_id = runs.id
-                                 AND outcome = 'failed')
+                                 AND outcome = ?)
                    WHERE id = ?""",
-                (status, finished_at or utcnow_iso(), run_id),
+                (str(status), finished_at or utcnow_iso(), Outcome.NEW, Outcome.FAILED,
+                 run_id),
             )
 
     def mark_stale_runs_interrupted(self) -> list[int]:
@@ -267,10 +279,11 @@ class Archive:
         Call only while holding the crawl lock: then no other run can really be running.
         """
         with self.transaction() as c:
-            ids = [r[0] for r in c.execute("SELECT id FROM runs WHERE status = 'running'")]
+            ids = [r[0] for r in c.execute("SELECT id FROM runs WHERE status = ?",
+                                           (RunStatus.RUNNING,))]
             c.execute(
-                "UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, ?)"
-                " WHERE status = 'running'", (utcnow_iso(),),
+                "UPDATE runs SET status = ?, finished_at = coalesce(finished_at, ?)"
+                " WHERE status = ?", (RunStatus.INTERRUPTED, utcnow_iso(), RunStatus.RUNNING),
             )
         return ids
 
@@ -289,12 +302,12 @@ class Archive:
         can show.
         """
         row = self.conn.execute(
-            """SELECT s.id, s.etag, s.last_modified, s.body_sha256, s.version_id,
+            f"""SELECT s.id, s.etag, s.last_modified, s.body_sha256, s.version_id,
                       length(v.text) AS text_length
                  FROM snapshots s JOIN pages p ON p.id = s.page_id
                  JOIN blobs b ON b.sha256 = s.body_sha256
                  LEFT JOIN versions v ON v.id = s.version_id
-                WHERE p.url = ? AND s.outcome IN ('new', 'unchanged', 'not_modified')
+                WHERE p.url = ? AND s.outcome IN {_CONTENT}
                   AND s.suspect = 0
                 ORDER BY s.captured_at DESC, s.id DESC LIMIT 1""",
             (url,),
@@ -373,9 +386,9 @@ class Archive:
         when that one is already MAX_DEPTH deltas from its keyframe, that keyframe.
         """
         row = c.execute(
-            """SELECT body_sha256 FROM snapshots
+            f"""SELECT body_sha256 FROM snapshots
                 WHERE page_id = ? AND body_sha256 IS NOT NULL AND suspect = 0
-                  AND outcome IN ('new', 'unchanged', 'not_modified')
+                  AND outcome IN {_CONTENT}
                 ORDER BY captured_at DESC, id DESC LIMIT 1""",
             (page_id,),
         ).fetchone()
@@ -468,8 +481,8 @@ class Archive:
     def _last_state(self, c: sqlite3.Connection, page_id: int) -> tuple[str, int | None] | None:
         """(outcome, version_id) of the page's last observation that was not a failure."""
         row = c.execute(
-            """SELECT outcome, version_id FROM snapshots WHERE page_id = ?
-                 AND outcome NOT IN ('failed', 'blocked') AND suspect = 0
+            f"""SELECT outcome, version_id FROM snapshots WHERE page_id = ?
+                 AND outcome NOT IN {_BAD} AND suspect = 0
                 ORDER BY captured_at DESC, id DESC LIMIT 1""",
             (page_id,),
         ).fetchone()
@@ -486,7 +499,7 @@ class Archive:
         error: str | None = None,
         blocked: bool = False,
         suspect: bool = False,
-        source: str = "crawl",
+        source: str = Source.CRAWL,
         origin_uri: str | None = None,
     ) -> Recorded:
         """Write one observation of ``url`` (its snapshot, and blob/version if new) atomically.
@@ -504,32 +517,33 @@ class Archive:
             page_id = self._page_row(c, url, captured_at, seen=ok)
             body_sha = version_id = None
             new_version = False
+            outcome: Outcome
             if not ok:
-                outcome = "blocked" if blocked else "failed"
+                outcome = Outcome.BLOCKED if blocked else Outcome.FAILED
             else:
                 assert result is not None
                 if result.not_modified:
                     prev = self.previous_capture(url)
                     if prev is None:
                         raise ArchiveError(f"{url}: 304 without a stored capture to confirm")
-                    outcome = "not_modified"
+                    outcome = Outcome.NOT_MODIFIED
                     body_sha, version_id = prev.body_sha256, prev.version_id
                 elif result.gone:
-                    outcome = "gone"
+                    outcome = Outcome.GONE
                     body_sha = self._store_blob(c, page_id, result.body)
                 else:
                     if page is None:
                         raise ValueError("a 2xx capture needs its parsed page")
                     body_sha = self._store_blob(c, page_id, result.body)
                     version_id, new_version = self._store_version(c, page_id, page, captured_at)
-                    outcome = "new" if new_version else "unchanged"
+                    outcome = Outcome.NEW if new_version else Outcome.UNCHANGED
             changed = first = False
             # A suspect capture (an error page served as 200) is kept but is not a change: the
             # page's state stays what it was at its last trustworthy observation.
-            if outcome not in ("failed", "blocked") and not suspect:
+            if outcome not in BAD_OUTCOMES and not suspect:
                 last = self._last_state(c, page_id)
-                now_key = "gone" if outcome == "gone" else version_id
-                last_key = None if last is None else ("gone" if last[0] == "gone" else last[1])
+                now_key = state_key(outcome, version_id)
+                last_key = None if last is None else state_key(*last)
                 first = last is None
                 changed = first or now_key != last_key
             resp_id, date = self._header_set(c, result.headers if result else None)
@@ -543,7 +557,7 @@ class Archive:
                      bytes_received, origin_uri)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
-                    run_id, page_id, captured_at, source, outcome,
+                    run_id, page_id, captured_at, str(source), str(outcome),
                     result.status if result else None,
                     result.final_url if result and result.final_url != url else None,
                     result.content_type if result else None,
@@ -558,7 +572,7 @@ class Archive:
                     origin_uri,
                 ),
             )
-            return Recorded(int(cur.lastrowid or 0), page_id, outcome, version_id, changed,
+            return Recorded(int(cur.lastrowid or 0), page_id, str(outcome), version_id, changed,
                             new_version, suspect, first)
 
     # -- reading versions back -------------------------------------------------------------

@@ -15,12 +15,21 @@ from dataclasses import dataclass
 
 from archive.errors import UsageError
 from archive.timeutil import parse_when
+from archive.vocab import (
+    BAD_OUTCOMES,
+    CONTENT_OUTCOMES,
+    GOOD_OUTCOMES,
+    Outcome,
+    RunStatus,
+    Source,
+    sql_list,
+)
 
-GOOD = ("new", "unchanged", "not_modified", "gone")
+GOOD = GOOD_OUTCOMES  # a 404 is a good observation: the page was gone then
 # Runs whose snapshots together are one picture of the site, taken over a few minutes: a crawl
 # (or the demo). An import or a Wayback backfill dates each snapshot at its own historical
 # capture time, so such a run can span years and has no "end of the run" worth snapping to.
-WHOLE_RUN_SOURCES = ("crawl", "demo")
+WHOLE_RUN_SOURCES = (Source.CRAWL, Source.DEMO)
 # A snapshot id written so it cannot be read as a year: "#123" or "id:123".
 _SNAPSHOT_ID_RE = re.compile(r"^(?:#|id:)\s*(\d+)$", re.IGNORECASE)
 
@@ -45,7 +54,7 @@ class PageState:
 
     @property
     def gone(self) -> bool:
-        return self.good is not None and self.good["outcome"] == "gone"
+        return self.good is not None and self.good["outcome"] == Outcome.GONE
 
     @property
     def failure(self) -> str | None:
@@ -53,7 +62,7 @@ class PageState:
         ``blocked`` (robots.txt or the address policy said no: a rule, not an event),
         ``failed`` (the fetch failed) or ``suspect`` (it looked like an error page)."""
         outcome = self.latest["outcome"]
-        if outcome in ("blocked", "failed"):
+        if outcome in BAD_OUTCOMES:
             return str(outcome)
         return "suspect" if self.latest["suspect"] else None
 
@@ -74,7 +83,8 @@ def live_runs(conn: sqlite3.Connection) -> list[int]:
     left 'running' by a dead process is stale and shown (the next crawl marks it interrupted).
     """
     live = []
-    for run_id, pid in conn.execute("SELECT id, pid FROM runs WHERE status = 'running'"):
+    for run_id, pid in conn.execute("SELECT id, pid FROM runs WHERE status = ?",
+                                    (RunStatus.RUNNING,)):
         if pid is None:
             continue
         try:
@@ -121,7 +131,7 @@ def _is_whole_run(conn: sqlite3.Connection, run_id: int) -> bool:
         return False
     if run[0] in WHOLE_RUN_SOURCES:
         return True
-    if run[0] != "import":
+    if run[0] != Source.IMPORT:
         return False
     try:
         options = json.loads(run[1] or "{}")
@@ -244,10 +254,10 @@ def hub_at(conn: sqlite3.Connection, at: str | None = None) -> str | None:
     # Walks the snapshots backwards in time from ``at`` (the captured_at index): the first
     # trustworthy capture of a run's own seed is a few rows away, however long the archive.
     row = conn.execute(
-        """SELECT r.seed_url FROM snapshots s
+        f"""SELECT r.seed_url FROM snapshots s
              JOIN runs r ON r.id = s.run_id JOIN pages p ON p.id = s.page_id
             WHERE s.captured_at <= coalesce(?, '~') AND p.url = r.seed_url AND s.suspect = 0
-              AND s.outcome IN ('new', 'unchanged', 'not_modified')
+              AND s.outcome IN {sql_list(CONTENT_OUTCOMES)}
             ORDER BY s.captured_at DESC LIMIT 1""",
         (at,),
     ).fetchone()

@@ -54,11 +54,17 @@ class Source(_Text):
 
 
 #: Outcomes that carry the page's content (a version): shown by ``show``, diffed by ``diff``.
+#: A 404 is not content (the page is gone) but it is a good observation: GOOD_OUTCOMES.
 CONTENT_OUTCOMES = (Outcome.NEW, Outcome.UNCHANGED, Outcome.NOT_MODIFIED)
 #: Outcomes that say what the page *was* at that moment, a 404 included: "good" observations.
 GOOD_OUTCOMES = (*CONTENT_OUTCOMES, Outcome.GONE)
 #: Outcomes that observed nothing about the page.
 BAD_OUTCOMES = (Outcome.FAILED, Outcome.BLOCKED)
+#: Outcomes whose capture delivered a body of its own (a 304 repeats one already stored):
+#: the first capture of a body is among these (WARC export of revisits, the body index).
+BODY_OUTCOMES = (Outcome.NEW, Outcome.UNCHANGED, Outcome.GONE)
+#: Outcomes of a full 200 body that made or matched a version (not a 304): revalidation age.
+FULL_OUTCOMES = (Outcome.NEW, Outcome.UNCHANGED)
 #: Run statuses of a finished run, from best to worst.
 FINISHED_STATUSES = (RunStatus.COMPLETE, RunStatus.PARTIAL, RunStatus.INTERRUPTED,
                      RunStatus.FAILED)
@@ -73,6 +79,17 @@ def worst_status(statuses: Iterable[RunStatus | str]) -> RunStatus:
     rank = {s: i for i, s in enumerate(FINISHED_STATUSES)}
     return max((RunStatus(s) for s in statuses), key=rank.__getitem__,
                default=RunStatus.COMPLETE)
+
+
+def state_key(outcome: str, version_id: int | None) -> object:
+    """What a trustworthy observation says the page showed: ``gone``, or its version. Two
+    consecutive observations with different keys are a change (the store's and reconcile's
+    rule alike).
+
+    >>> state_key("gone", None), state_key("not_modified", 7)
+    (<Outcome.GONE: 'gone'>, 7)
+    """
+    return Outcome.GONE if outcome == Outcome.GONE else version_id
 
 
 def sql_list(values: Iterable[str]) -> str:

@@ -52,6 +52,7 @@ from archive.errors import UsageError
 from archive.store import Archive
 from archive.timeline import parse_snapshot_id, resolve_when
 from archive.timeutil import from_iso, parse_when, to_iso
+from archive.vocab import BODY_OUTCOMES, GOOD_OUTCOMES, Outcome, sql_list
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,6 @@ PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modif
 # Headers that describe the wire form of a body; the archive keeps the decoded body.
 _WIRE_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
 ORIG_PREFIX = "X-Coop-Orig-"
-GOOD_OUTCOMES = ("new", "unchanged", "not_modified", "gone")
 
 
 # -- shared helpers -------------------------------------------------------------------------
@@ -197,18 +197,18 @@ class _Exporter:
         sha = row["body_sha256"]
         version = row["http_version"] or "HTTP/1.1"
         status_line = _status_line(row["http_status"] or 200, row["reason"])
-        if row["outcome"] == "not_modified" or sha in self.written:
+        if row["outcome"] == Outcome.NOT_MODIFIED or sha in self.written:
             ref = self.written.get(sha)
             if ref is None:
                 ref = _original_of(self.archive, sha, row)
                 self.stats["external_refs"] += 1
             sah = StatusAndHeaders(status_line, _export_headers(row, None), protocol=version)
-            if row["outcome"] != "not_modified":
+            if row["outcome"] != Outcome.NOT_MODIFIED:
                 sah.headers.append(("Content-Length", str(_blob_size(self.archive, sha))))
             resp = self.writer.create_revisit_record(uri, ref[2], ref[0], ref[1],
                                                      http_headers=sah,
                                                      warc_headers_dict=self.headers(row, date))
-            if row["outcome"] == "not_modified":
+            if row["outcome"] == Outcome.NOT_MODIFIED:
                 resp.rec_headers.replace_header("WARC-Profile", PROFILE_NOT_MODIFIED)
             self.stats["revisits"] += 1
         else:
@@ -341,9 +341,9 @@ def _blob_size(archive: Archive, sha: str) -> int:
 def _original_of(archive: Archive, sha: str, row: sqlite3.Row) -> tuple[str, str, str]:
     """(uri, WARC-Date, digest) of the first capture in the archive that delivered ``sha``."""
     first = archive.conn.execute(
-        """SELECT coalesce(s.final_url, p.url) AS uri, s.captured_at FROM snapshots s
+        f"""SELECT coalesce(s.final_url, p.url) AS uri, s.captured_at FROM snapshots s
              JOIN pages p ON p.id = s.page_id
-            WHERE s.body_sha256 = ? AND s.outcome IN ('new', 'unchanged', 'gone')
+            WHERE s.body_sha256 = ? AND s.outcome IN {sql_list(BODY_OUTCOMES)}
             ORDER BY s.captured_at, s.id LIMIT 1""", (sha,)).fetchone()
     digest = payload_digest(archive.blob(sha))
     if first is None:
