@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Media types of the documents we archive, each group named once. Parsing takes XML as HTML
+# (an XHTML page served as XML); the WARC import keeps only what was served as a web page.
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+XML_TYPES = frozenset({"application/xml", "text/xml"})
+PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
+
 
 @dataclass
 class Capture:

@@ -10,15 +10,8 @@ Never edit a migration that has shipped: add a new one. docs/schema.md documents
 
 from __future__ import annotations
 
-from archive.vocab import (
-    BODY_OUTCOMES,
-    CONTENT_OUTCOMES,
-    GOOD_OUTCOMES,
-    Outcome,
-    RunStatus,
-    Source,
-    sql_list,
-)
+from archive import vocab
+from archive.vocab import Outcome, RunStatus, Source, sql_list
 
 # The vocabularies' SQL lists, in the order the first migrations spelled them. A shipped
 # migration never changes: tests/test_vocab.py checks V1 and V2 against their shipped text.
@@ -26,9 +19,9 @@ _STATUSES = sql_list((RunStatus.RUNNING, RunStatus.COMPLETE, RunStatus.PARTIAL,
                       RunStatus.FAILED, RunStatus.INTERRUPTED))
 _SOURCES = sql_list(Source)
 _OUTCOMES = sql_list(Outcome)
-_CONTENT = sql_list(CONTENT_OUTCOMES)
-_GOOD = sql_list(GOOD_OUTCOMES)
-_BODY = sql_list(BODY_OUTCOMES)
+_CONTENT = sql_list(vocab.CONTENT_OUTCOMES)
+_GOOD = sql_list(vocab.GOOD_OUTCOMES)
+_BODY = sql_list(vocab.BODY_OUTCOMES)
 
 # Migration 1: the core tables (runs, pages, blobs, header_sets, versions, sections, items,
 # snapshots).

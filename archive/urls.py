@@ -25,7 +25,8 @@ NOISE_PARAMS = frozenset(
     }
 )
 _NOISE_PREFIXES = ("utm_",)
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: The port each fetchable scheme means when a URL names none.
+DEFAULT_PORTS = {"http": 80, "https": 443}
 _JSESSION_RE = re.compile(r";jsessionid=[^/?#]*", re.IGNORECASE)
 
 
@@ -49,7 +50,7 @@ def normalize_url(url: str, base: str | None = None) -> str:
         url = urljoin(base, url)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
+    if scheme not in DEFAULT_PORTS:
         return url
     host = (parts.hostname or "").lower().rstrip(".")
     if ":" in host:  # IPv6 literal
@@ -58,7 +59,7 @@ def normalize_url(url: str, base: str | None = None) -> str:
         port = parts.port
     except ValueError:
         return url  # a bad port: left as written, for the fetcher to refuse with a clear error
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     if parts.username:
         # Credentials in a link are never sent; keep them out of the identity too.
         pass
@@ -74,8 +75,29 @@ def host_key(url: str) -> str:
     """The politeness key of a URL: ``host:port`` (one request in flight per key). A URL too
     broken to have one (a port out of range, a bracket left open) raises ValueError."""
     parts = urlsplit(url)
-    port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower(), 0)
     return f"{(parts.hostname or '').lower()}:{port}"
+
+
+def origin_key(url: str) -> str | None:
+    """``scheme://host:port`` of an http(s) URL, the port always written (one robots.txt
+    per key); None for anything else.
+
+    >>> origin_key("HTTP://Example.gov/a?b"), origin_key("mailto:x@example.gov")
+    ('http://example.gov:80', None)
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    try:
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}"
 
 
 def url_problem(url: str) -> str | None:
@@ -86,7 +108,7 @@ def url_problem(url: str) -> str | None:
         port_ok = parts.port is None or 0 < parts.port
     except ValueError as e:
         return f"invalid URL ({e})"
-    if parts.scheme.lower() not in _DEFAULT_PORTS:
+    if parts.scheme.lower() not in DEFAULT_PORTS:
         return "not an http(s) URL"
     if not parts.hostname:
         return "invalid URL (no host)"

@@ -23,6 +23,7 @@ from typing import Any
 
 from lxml import etree
 
+from archive import capture
 from archive.model import Page
 from archive.urls import normalize_url
 from scraper.encoding import decode_html_exact
@@ -30,8 +31,9 @@ from scraper.extract import Element, clean, find_main, in_chrome, is_excluded, t
 
 logger = logging.getLogger(__name__)
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml", "text/xml"})
-PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
+# What parses as HTML: a web page, or XML (XHTML served as XML).
+HTML_TYPES = capture.HTML_TYPES | capture.XML_TYPES
+PDF_TYPES = capture.PDF_TYPES
 # Site names that follow a page's own title in <title>.
 _TITLE_SEP_RE = re.compile(r"\s+(?:\||::|—|–)\s+")
 _MAX_PDF_PAGES = 200

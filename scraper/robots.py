@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from protego import Protego
 
@@ -30,12 +29,12 @@ from archive.errors import (
     TooManyRedirectsError,
     TransientFetchError,
 )
+from archive.urls import origin_key
 from scraper.fetch import Fetcher
 
 logger = logging.getLogger(__name__)
 
 MAX_ROBOTS_BYTES = 500 * 1024
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -73,22 +72,6 @@ def product_token(user_agent: str) -> str:
     return first.split("/", 1)[0] or user_agent
 
 
-def origin_of(url: str) -> str | None:
-    """``scheme://host:port`` for an http(s) URL, else None."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    try:
-        port = parts.port or _DEFAULT_PORTS[scheme]
-    except ValueError:
-        return None
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{scheme}://{host}:{port}"
-
-
 class RobotsCache:
     """Answers "may we fetch this URL?" and "how long between requests?" from robots.txt.
 
@@ -111,7 +94,7 @@ class RobotsCache:
         """True if robots.txt lets us fetch ``url``. Non-http(s) URLs are never allowed."""
         if self.ignore:
             return True
-        origin = origin_of(url)
+        origin = origin_key(url)
         if origin is None:
             return False
         return self._rules_for(origin).allowed(url, self.agent)
@@ -120,7 +103,7 @@ class RobotsCache:
         """None when ``url`` may be fetched, else why not, in a few words."""
         if self.allowed(url):
             return None
-        origin = origin_of(url)
+        origin = origin_key(url)
         if origin is None:
             return "not an http(s) URL"
         return self._rules_for(origin).reason
@@ -129,7 +112,7 @@ class RobotsCache:
         """True when ``url``'s robots.txt needs no fetch (cached, ignored, or not http(s))."""
         if self.ignore:
             return True
-        origin = origin_of(url)
+        origin = origin_key(url)
         if origin is None:
             return True
         with self._lock:
@@ -139,14 +122,14 @@ class RobotsCache:
         """False when ``url``'s robots.txt could not be had this run (a failure, not a rule)."""
         if self.ignore:
             return True
-        origin = origin_of(url)
+        origin = origin_key(url)
         return origin is not None and self._rules_for(origin).reachable
 
     def crawl_delay(self, url: str) -> float | None:
         """The Crawl-delay (seconds) robots.txt asks of us on ``url``'s origin, or None."""
         if self.ignore:
             return None
-        origin = origin_of(url)
+        origin = origin_key(url)
         if origin is None:
             return None
         return self._rules_for(origin).crawl_delay(self.agent)

@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from urllib.parse import SplitResult, urlsplit
 
 from archive.errors import BlockedURLError, TransientFetchError
+from archive.urls import DEFAULT_PORTS
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,6 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 _LINK_LOCAL = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _effective(ip: IPAddress) -> IPAddress:
@@ -182,4 +182,4 @@ class AddressPolicy:
 def _port(parts: SplitResult, scheme: str) -> int:
     """The URL's port or the scheme's default; raises ValueError for a malformed port."""
     port = parts.port
-    return port if port is not None else _DEFAULT_PORTS.get(scheme, 80)
+    return port if port is not None else DEFAULT_PORTS.get(scheme, 80)

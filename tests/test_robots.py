@@ -6,8 +6,9 @@ import threading
 
 import pytest
 
+from archive.urls import origin_key as origin_of
 from scraper.fetch import DEFAULT_USER_AGENT
-from scraper.robots import MAX_ROBOTS_BYTES, RobotsCache, origin_of, product_token
+from scraper.robots import MAX_ROBOTS_BYTES, RobotsCache, product_token
 from tests.servers import Hang, Redirect, Static
 
 

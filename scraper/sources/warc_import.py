@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from archive.capture import Capture
+from archive.capture import HTML_TYPES, PDF_TYPES, Capture
 from archive.lookup import body_captured_at, has_capture, has_later_capture
 from archive.store import Archive, PreviousCapture
 from archive.timeutil import from_iso, utcnow_iso
@@ -37,8 +37,6 @@ from scraper.sources.warc_read import WarcEntry, WarcReading, read_warcs
 
 __all__ = ["import_warc", "our_run", "read_warcs"]
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 # A redirect record counts as a hop towards a response captured at most this long after it.
 REDIRECT_WINDOW = timedelta(seconds=60)
 MAX_HOPS = 10
