@@ -7,6 +7,9 @@ import, a Wayback backfill or the demo; ``to_dict`` keeps the JSON shape each co
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -184,3 +187,22 @@ def cron_summary(report: RunReport, changes: str, *, quiet: bool) -> RunText:
     if changes:
         out.append(printable(changes))
     return RunText(lines, "\n".join(out))
+
+
+def history_text(rows: Iterable[sqlite3.Row], *, as_json: bool = False) -> str:
+    """The ``history`` listing of snapshot rows (:meth:`archive.store.Archive.history`): one
+    line per snapshot (time, status, version, changed mark, outcome, URL, flags, error), or
+    one JSON object per line. "" for no rows."""
+    if as_json:
+        return "\n".join(json.dumps(dict(r), ensure_ascii=False) for r in rows)
+    out = []
+    for r in rows:
+        status = r["http_status"] if r["http_status"] is not None else "-"
+        version = r["version_id"] if r["version_id"] is not None else "-"
+        mark = "*" if r["changed"] else " "
+        flags = " suspect" if r["suspect"] else ""
+        # a new line inside an error would break the one-line-per-snapshot layout
+        err = "  " + r["error"].replace("\n", " ") if r["error"] else ""
+        out.append(f"{r['id']:>6} {r['captured_at']} {status!s:>4} v{version!s:<6}{mark} "
+                   f"{r['outcome']:<12} {r['url']}{flags}{err}")
+    return printable("\n".join(out))  # JSON is escaped already

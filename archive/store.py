@@ -24,21 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archive import __version__, blobs
+from archive import __version__, blobs, vocab
 from archive.capture import Capture
 from archive.errors import ArchiveCorruptError, ArchiveError, SchemaTooNewError
 from archive.model import PARSER_VERSION, Item, Page, Section
 from archive.schema import MIGRATIONS, SCHEMA_VERSION
 from archive.timeutil import utcnow_iso
-from archive.vocab import (
-    BAD_OUTCOMES,
-    CONTENT_OUTCOMES,
-    Outcome,
-    RunStatus,
-    Source,
-    sql_list,
-    state_key,
-)
+from archive.vocab import Outcome, RunStatus, Source, sql_list, state_key
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +39,8 @@ _CACHE_BYTES = 32_000_000  # at most this many bytes of them
 _CHAIN_LIMIT = 10_000  # a longer delta chain can only be a cycle (writes keep it to MAX_DEPTH)
 
 OUTCOMES = tuple(Outcome)  # every snapshot outcome (archive.vocab)
-_CONTENT = sql_list(CONTENT_OUTCOMES)
-_BAD = sql_list(BAD_OUTCOMES)
+_CONTENT = sql_list(vocab.CONTENT_OUTCOMES)
+_BAD = sql_list(vocab.BAD_OUTCOMES)
 
 
 @dataclass(frozen=True)
@@ -540,7 +532,7 @@ class Archive:
             changed = first = False
             # A suspect capture (an error page served as 200) is kept but is not a change: the
             # page's state stays what it was at its last trustworthy observation.
-            if outcome not in BAD_OUTCOMES and not suspect:
+            if outcome not in vocab.BAD_OUTCOMES and not suspect:
                 last = self._last_state(c, page_id)
                 now_key = state_key(outcome, version_id)
                 last_key = None if last is None else state_key(*last)

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from archive.run_report import PageReport, RunReport, cron_summary
+from archive.run_report import PageReport, RunReport, cron_summary, history_text
 from scraper import DEFAULT_SEED
 from scraper.cli import (
     EXIT_PARTIAL,
@@ -17,7 +17,6 @@ from scraper.cli import (
     conclude,
     db_option,
     handle_errors,
-    printable,
     settings_options,
     setup_logging,
     stop_on_signals,
@@ -105,23 +104,9 @@ def history(url: str | None, db: str, as_json: bool) -> None:
         if norm is not None and archive.page_id(norm) is None:
             raise Exit(f"no page {url} in {db}", EXIT_USAGE)
         rows = archive.history(norm)
-    # One write, not one per row: a ten-year archive has tens of thousands of snapshots.
-    if as_json:
-        out = [json.dumps(dict(r), ensure_ascii=False) for r in rows]
-    else:
-        out = []
-        for r in rows:
-            status = r["http_status"] if r["http_status"] is not None else "-"
-            version = r["version_id"] if r["version_id"] is not None else "-"
-            mark = "*" if r["changed"] else " "
-            flags = " suspect" if r["suspect"] else ""
-            # a new line inside an error would break the one-line-per-snapshot layout
-            err = "  " + r["error"].replace("\n", " ") if r["error"] else ""
-            out.append(f"{r['id']:>6} {r['captured_at']} {status!s:>4} v{version!s:<6}{mark} "
-                       f"{r['outcome']:<12} {r['url']}{flags}{err}")
-        out = [printable("\n".join(out))] if out else []  # JSON is escaped already
-    if out:
-        click.echo("\n".join(out))
+    text = history_text(rows, as_json=as_json)
+    if text:
+        click.echo(text)
 
 
 @click.command()
