@@ -151,7 +151,7 @@ class Page:
     ``links`` are the absolute, normalised URLs of the main content's links, in order, without
     duplicates: what the crawler follows.
     ``suspect`` is set by the parser's caller when a 200 looks like an error page (see
-    :mod:`scraper.crawl`); it is not part of the content.
+    :mod:`scraper.ingest`); it is not part of the content.
     """
 
     url: str
