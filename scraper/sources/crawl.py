@@ -120,6 +120,7 @@ def crawl(
     *,
     settings: CrawlSettings = DEFAULTS,
     network: Network | None = None,
+    throttle: Throttle | None = None,
     max_pages: int = MAX_PAGES,
     stop: threading.Event | None = None,
     on_page: Callable[[PageReport], None] | None = None,
@@ -131,8 +132,8 @@ def crawl(
 
     ``settings.depth`` 0 is the seed alone; 1 adds the documents it links to, and so on. Each
     URL is fetched at most once per run. ``network`` is what to fetch with (else one is built
-    from ``settings`` and closed at the end); a watch list passes the same network's
-    throttle to every crawl, so a shared host keeps its delay. Returns a
+    from ``settings`` with ``throttle``, and closed at the end); a watch list passes one
+    ``throttle`` to every crawl, so a host two seeds share keeps its delay. Returns a
     :class:`~scraper.ingest.RunReport`; the run's row in the archive says the same. Setting
     ``stop`` ends the crawl after the pages in flight, status ``interrupted``; pages not yet
     fetched then get no snapshot at all. ``options`` are recorded with the run (default: the
@@ -143,7 +144,7 @@ def crawl(
     ``settings.revalidate_days`` is fetched without validators (0: never send them).
     """
     if network is None:
-        with open_network(settings, seed, clock=clock) as own:
+        with open_network(settings, seed, clock=clock, throttle=throttle) as own:
             return crawl(archive, seed, settings=settings, network=own, max_pages=max_pages,
                          stop=stop, on_page=on_page, clock=clock, source=source,
                          options=options)
