@@ -4,6 +4,7 @@ readers use; the shipped migrations keep their exact text."""
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from pathlib import Path
 
@@ -63,3 +64,20 @@ def test_worst_status_orders_finished_runs() -> None:
     assert worst_status([]) == RunStatus.COMPLETE
     assert worst_status(["complete", "interrupted", "partial"]) == RunStatus.INTERRUPTED
     assert worst_status([RunStatus.FAILED, "interrupted"]) == RunStatus.FAILED
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.mark.parametrize(("column", "vocabulary"), [
+    ("status", RunStatus), ("source", Source), ("outcome", Outcome)])
+def test_schema_doc_names_every_value_and_no_other(column: str, vocabulary: type) -> None:
+    text = (DOCS / "schema.md").read_text(encoding="utf-8")
+    values = {str(v) for v in vocabulary}
+    # The column's rows in the tables that hold this vocabulary (a view's own `status`,
+    # current/gone, is another vocabulary).
+    rows = [line for line in text.splitlines() if line.startswith(f"| {column} |")
+            and values & set(re.findall(r"`([a-z_]+)`", line))]
+    assert rows, f"docs/schema.md has no row for {column}"
+    for row in rows:
+        assert set(re.findall(r"`([a-z_]+)`", row)) == values, row
