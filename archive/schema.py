@@ -2,7 +2,7 @@
 
 ``PRAGMA user_version`` is the schema version: the number of migrations applied. Opening an
 archive applies the missing ones in one transaction, after a backup copy made with SQLite's
-backup API (see :func:`archive.store.migrate`). An archive whose version is higher than
+backup API (see :func:`archive.migrate.migrate`). An archive whose version is higher than
 ``len(MIGRATIONS)`` was written by a newer coop-archive and is refused, never touched.
 
 Never edit a migration that has shipped: add a new one. docs/schema.md documents the result.

@@ -224,10 +224,10 @@ def test_older_archive_is_backed_up_then_migrated(tmp_path):
 def test_failed_migration_rolls_back_and_leaves_the_archive_as_it_was(tmp_path, monkeypatch):
     path = tmp_path / "old.db"
     _archive_at_schema(path, 1)
-    import archive.store as store
+    import archive.migrate as migrate
 
     broken = [*MIGRATIONS[:1], MIGRATIONS[1] + "\nCREATE TABLE runs (x);"]
-    monkeypatch.setattr(store, "MIGRATIONS", broken)
+    monkeypatch.setattr(migrate, "MIGRATIONS", broken)
     with pytest.raises(Exception, match="already exists"):
         Archive.open(path)
     conn = sqlite3.connect(path)

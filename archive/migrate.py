@@ -1,0 +1,70 @@
+"""Bringing an archive's schema up to date: a backup copy, then the missing migrations in one
+transaction (the migrations themselves are in :mod:`archive.schema`)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+
+from archive import __version__
+from archive.errors import ArchiveError, SchemaTooNewError
+from archive.schema import MIGRATIONS, SCHEMA_VERSION
+
+logger = logging.getLogger(__name__)
+
+
+def backup_path(path: str, from_version: int) -> str:
+    """Where :func:`migrate` puts the copy it takes before migrating."""
+    return f"{path}.v{from_version}.bak"
+
+
+def migrate(conn: sqlite3.Connection, path: str) -> int:
+    """Bring the schema up to :data:`SCHEMA_VERSION`; returns the version found.
+
+    An empty database gets every migration. A populated older one is first copied with
+    SQLite's backup API to ``<path>.v<N>.bak``, then migrated in one transaction: a failure
+    rolls back and leaves the original as it was.
+    """
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"{path} has schema version {found}, newer than this coop-archive "
+            f"({__version__}, schema {SCHEMA_VERSION}); upgrade coop-archive"
+        )
+    if found == SCHEMA_VERSION:
+        return found
+    has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    if found > 0 or has_tables:
+        if found == 0:
+            raise ArchiveError(f"{path} is a SQLite database but not a coop-archive archive")
+        dest = sqlite3.connect(backup_path(path, found))
+        try:
+            conn.backup(dest)
+        finally:
+            dest.close()
+        logger.info("backed up schema %d archive to %s", found, backup_path(path, found))
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for n in range(found, SCHEMA_VERSION):
+            for stmt in _statements(MIGRATIONS[n]):
+                conn.execute(stmt)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return found
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into statements (sqlite3.complete_statement knows triggers)."""
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                yield buf.strip()
+            buf = ""
+    if buf.strip():
+        yield buf.strip()
