@@ -236,11 +236,11 @@ def strip_ids(value: Any) -> Any:
 
 
 def diffs(a: Archive) -> list[Any]:
-    from archive.diff import default_from, diff_archive, diff_between
+    from archive.compare import default_from, diff_archive, diff_between
 
     times = [r[0] for r in a.conn.execute(
         "SELECT max(captured_at) FROM snapshots GROUP BY run_id ORDER BY 1")]
-    out = [strip_ids(diff_archive(a, default_from(a.conn, t), t).to_dict()) for t in times]
+    out = [strip_ids(diff_archive(a, default_from(a, t), t).to_dict()) for t in times]
     # An instant inside a run (after its first capture, before its last) means the end of
     # that run, on the original and the re-imported archive alike; so does a snapshot id.
     for first, last in a.conn.execute(
