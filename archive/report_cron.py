@@ -114,10 +114,13 @@ _ORDER = (ItemChangeKind.ADDED, ItemChangeKind.REMOVED, ItemChangeKind.CHANGED, 
 _CHANGE_WORDS = {ItemChangeKind.ADDED: "added", ItemChangeKind.REMOVED: "removed",
                  ItemChangeKind.CHANGED: "edited", Sec.RENAMED: "renamed",
                  ItemChangeKind.MOVED: "moved"}
-_FLAG_WORDS: dict[str, str] = {Flag.SILENT_EDIT: "silent edit: Updated date not changed",
-                               Flag.DATE_ONLY: "date-only bump", Flag.TRIVIAL: "typographic only",
-                               Flag.RETURNED: "back after being gone",
-                               Flag.BLOCKED: "latest capture blocked by a rule; compared with the last good"}
+_FLAG_WORDS: dict[str, str] = {
+    Flag.SILENT_EDIT: "silent edit: Updated date not changed",
+    Flag.DATE_ONLY: "date-only bump",
+    Flag.TRIVIAL: "typographic only",
+    Flag.RETURNED: "back after being gone",
+    Flag.BLOCKED: "latest capture blocked by a rule; compared with the last good",
+}
 
 
 def summarize_run(archive: Archive, run_id: int) -> str:
