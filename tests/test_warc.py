@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import shutil
 import subprocess
@@ -102,6 +103,24 @@ def records(path: Path) -> list[dict[str, Any]]:
 
 
 # -- export ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_export_to_a_file_object_writes_the_same_records(built: Archive, tmp_path: Path,
+                                                         gz: bool) -> None:
+    out = tmp_path / ("file.warc.gz" if gz else "file.warc")
+    by_path = export_warc(built, out)
+    stream = io.BytesIO()
+    by_stream = export_warc(built, stream, gzip=gz)
+    assert by_stream["bytes"] == len(stream.getvalue()) > 0
+    assert {k: v for k, v in by_stream.items() if k != "bytes"} == {
+        k: v for k, v in by_path.items() if k != "bytes"}
+    copy = tmp_path / ("stream.warc.gz" if gz else "stream.warc")
+    copy.write_bytes(stream.getvalue())
+    assert (copy.read_bytes()[:2] == b"\x1f\x8b") is gz
+    keep = ("type", "uri", "digest", "profile", "refers_uri", "refers_date")
+    assert [{k: r[k] for k in keep} for r in records(copy)] == [
+        {k: r[k] for k in keep} for r in records(out)]
 
 
 @pytest.mark.parametrize("name", ["out.warc.gz", "out.warc"])
