@@ -21,7 +21,10 @@ from typing import Any
 
 from archive.compare import ArchiveDiff, PageChange
 from archive.diff import ItemChange, SectionChange, Segment, word_diff
-from archive.diff_vocab import Flag
+from archive.diff_vocab import FAILURE_FLAGS, Flag
+from archive.diff_vocab import ItemChangeKind as Item
+from archive.diff_vocab import PageChangeKind as Page
+from archive.diff_vocab import SectionChangeKind as Sec
 from archive.report_cron import never_fetched, not_fetched
 from archive.text import CONTROL_CHARS, printable
 
@@ -38,7 +41,10 @@ _JSON_ESCAPED = {c: f"\\u{c:04x}" for c in CONTROL_CHARS}
 # The escape sequences the text report itself writes (colour), kept by the last pass.
 _OUR_CODES_RE = re.compile("(" + "|".join(re.escape(c) for c in (
     "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m")) + ")")
-_MARKS = {"added": "+", "removed": "-", "changed": "~", "moved": ">", "renamed": "~"}
+_MARKS: dict[str, str] = {Item.ADDED: "+", Item.REMOVED: "-", Item.CHANGED: "~", Item.MOVED: ">",
+                          Sec.RENAMED: "~"}
+_PAGE_COLOURS: dict[str, str] = {Page.ADDED: _GREEN, Page.RELINKED: _GREEN, Page.REMOVED: _RED,
+                                 Page.GONE: _RED, Page.FAILED: _YELLOW}
 _FLAG_TEXT: dict[str, str] = {
     Flag.SILENT_EDIT: "silent edit (content changed, Updated date did not)",
     Flag.DATE_ONLY: "date-only bump (Updated date changed, content did not)",
@@ -160,10 +166,10 @@ def _item_lines(item: ItemChange, *, color: bool) -> list[str]:
     head = f"    {_MARKS[item.change]} {item.change:<8} {where}{_one_line(side['title'])}"
     lines = [head]
     pad = " " * 15
-    if item.change == "added":
+    if item.change == Item.ADDED:
         if side["summary"]:
             lines.append(f"{pad}{_one_line(side['summary'])}")
-    if item.change in ("added", "removed") and side["url"]:
+    if item.change in (Item.ADDED, Item.REMOVED) and side["url"]:
         lines.append(f"{pad}{printable(side['url'])}")
     if item.old is not None and item.new is not None:
         old, new = item.old, item.new
@@ -198,22 +204,21 @@ def _section_lines(s: SectionChange, *, color: bool) -> list[str]:
 def _page_text(p: PageChange, *, color: bool) -> list[str]:
     label = f"{p.change:<9}"
     if color:
-        c = {"added": _GREEN, "relinked": _GREEN, "removed": _RED, "gone": _RED,
-             "failed": _YELLOW}.get(p.change, _BOLD)
+        c = _PAGE_COLOURS.get(p.change, _BOLD)
         label = f"{c}{label}{_RESET}"
     lines = [f"{label} {printable(p.url)}{'  [hub]' if p.hub else ''}"]
     if p.title:
         lines.append(f"  {_one_line(p.title)}")
     to = p.captures.get("to") or {}
-    if p.change == "gone" and to.get("http_status"):
+    if p.change == Page.GONE and to.get("http_status"):
         lines.append(f"  HTTP {to['http_status']} at {to['captured_at']}")
-    if p.change == "failed":
+    if p.change == Page.FAILED:
         why = "suspect (looked like an error page)" if to.get("suspect") else printable(
             to.get("error") or "failed")
         lines.append(f"  latest capture {to.get('captured_at')}: {why}")
         if to.get("good_captured_at"):
             lines.append(f"  compared with the last good capture, {to['good_captured_at']}")
-    if p.linked_by and p.change in ("added", "relinked", "removed"):
+    if p.linked_by and p.change in (Page.ADDED, Page.RELINKED, Page.REMOVED):
         first, last = p.linked_by["first"], p.linked_by["last"]
         lines.append(f"  linked from the hub: first {first['seen']} (v{first['version']})"
                      + (f", last {last['seen']} (v{last['version']})" if last else ""))
@@ -230,7 +235,7 @@ def _page_text(p: PageChange, *, color: bool) -> list[str]:
     if "kind" in d.fields:
         old, new = d.fields["kind"]
         lines.append(f"  Kind: {old} → {new}")
-    shown_above = ("failed", "suspect") + (("blocked",) if unseen else ())
+    shown_above = FAILURE_FLAGS + ((Flag.BLOCKED,) if unseen else ())
     notes = [_FLAG_TEXT[f] for f in p.flags if f in _FLAG_TEXT and f not in shown_above]
     for note in notes:
         lines.append(f"  ! {note}")
@@ -268,7 +273,7 @@ def render_text(result: ArchiveDiff, *, color: bool = False) -> str:
         lines.append(f"hub: {printable(result.hub)}")
     lines.append(_count_line(result))
     for p in result.pages:
-        if p.change == "unchanged":
+        if p.change == Page.UNCHANGED:
             continue
         lines.append("")
         lines += _page_text(p, color=color)
@@ -340,9 +345,9 @@ def _inline_html(old: str | None, new: str | None) -> str:
 
 def _item_row(item: ItemChange) -> str:
     side = item.side
-    if item.change == "added":
+    if item.change == Item.ADDED:
         what = f"<ins>{_e(side['summary'])}</ins>" if side["summary"] else ""
-    elif item.change == "removed":
+    elif item.change == Item.REMOVED:
         what = f"<del>{_e(side['summary'])}</del>" if side["summary"] else ""
     else:
         old, new = item.old or {}, item.new or {}
@@ -384,9 +389,9 @@ def _page_html(p: PageChange, n: int) -> str:
            f'<p class="url">{_link(p.url)}</p>']
     to = p.captures.get("to") or {}
     meta = []
-    if p.change == "gone" and to.get("http_status"):
+    if p.change == Page.GONE and to.get("http_status"):
         meta.append(f"HTTP {_e(to['http_status'])} at {_e(to['captured_at'])}")
-    if p.change == "failed":
+    if p.change == Page.FAILED:
         why = "looked like an error page" if to.get("suspect") else _e(to.get("error") or "failed")
         meta.append(f"latest capture {_e(to.get('captured_at'))}: {why}")
         if to.get("good_captured_at"):
@@ -436,11 +441,11 @@ def render_html(result: ArchiveDiff) -> str:
     body = [f"<h1>coop-archive diff: {span}</h1>",
             f'<p class="meta">{_e(_count_line(result))}'
             + (f"<br>hub: {_link(result.hub)}" if result.hub else "") + "</p>"]
-    changed = [p for p in result.pages if p.change != "unchanged"]
+    changed = [p for p in result.pages if p.change != Page.UNCHANGED]
     body += [_page_html(p, n) for n, p in enumerate(changed, 1)]
     if not changed:
         body.append("<p><strong>No changes.</strong></p>")
-    same = [p for p in result.pages if p.change == "unchanged"]
+    same = [p for p in result.pages if p.change == Page.UNCHANGED]
     if same:
         body.append("<h3>Unchanged</h3><ul>" + "".join(
             f"<li>{_link(p.url, p.title or p.url)}</li>" for p in same) + "</ul>")
