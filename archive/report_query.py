@@ -1,5 +1,5 @@
-"""Render what the reader commands print: ``show``'s page view, ``search``'s hits and ``sql``'s
-rows (a table for a terminal, JSON or CSV for programs).
+"""Render what the reader commands print: ``show``'s page view, ``search``'s hits, ``sql``'s
+rows (a table for a terminal, JSON or CSV for programs) and ``check``'s report.
 
 Pure functions that return text; the CLI prints it. Every scraped string in the human forms
 goes through :func:`archive.text.printable`, so no control character reaches a terminal.
@@ -14,6 +14,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+from archive.check import CheckReport
 from archive.query import PageView
 from archive.search import SearchHit
 from archive.sql_readonly import QueryResult
@@ -152,3 +153,20 @@ def render_rows_csv(result: QueryResult) -> str:
     w.writerow(result.columns)
     w.writerows([plain(v) for v in r] for r in result.rows)
     return buf.getvalue()
+
+
+def render_check(report: CheckReport, db: str, *, as_json: bool = False) -> str:
+    """What ``check`` prints on stdout: the report as JSON, or for a healthy archive one
+    ``ok:`` line with the counts (and a note on runs still marked running). Problems go to
+    stderr, one line each, from the CLI."""
+    if as_json:
+        return to_json({"ok": report.ok, "problems": report.problems, "counts": report.counts,
+                        "running_runs": report.running_runs}) + "\n"
+    if not report.ok:
+        return ""
+    counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
+    out = [f"ok: {db}: {counts}"]
+    if report.running_runs:
+        out.append(f"note: run(s) {report.running_runs} still marked running: a crawl in "
+                   "progress, or one that died (the next crawl marks it interrupted)")
+    return _lines(out)
