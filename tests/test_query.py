@@ -407,3 +407,12 @@ def test_datasette_metadata_is_named_for_the_file() -> None:
     tables = meta["databases"]["my-archive"]["tables"]
     assert tables["hub_items"]["fts_table"] == "items_fts"
     assert len(datasette_meta.canned_queries()) == 10
+
+
+def test_doctests_of_the_reader_renderers() -> None:
+    import doctest
+
+    from archive import report_query
+
+    failed, attempted = doctest.testmod(report_query)
+    assert attempted > 0 and failed == 0
