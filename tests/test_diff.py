@@ -13,7 +13,8 @@ from dataclasses import replace
 import pytest
 
 from archive.compare import ArchiveDiff, default_from, diff_archive, diff_between, resolve_range
-from archive.diff import canonical_url, diff_pages, match_items, word_diff
+from archive.diff import diff_pages, word_diff
+from archive.diff_match import canonical_url, match_items
 from archive.errors import UsageError
 from archive.model import Item, Page, Section
 from archive.report import clip_segments, render, render_html, render_json, render_text
@@ -707,11 +708,13 @@ def test_doctests_of_the_diff_modules():
     import doctest
 
     import archive.diff
+    import archive.diff_match
     import archive.diff_vocab
     import archive.report
     import archive.text
 
-    for module in (archive.diff, archive.diff_vocab, archive.report, archive.text):
+    for module in (archive.diff, archive.diff_match, archive.diff_vocab, archive.report,
+                   archive.text):
         failed, attempted = doctest.testmod(module)
         assert attempted > 0 and failed == 0, module.__name__
 
