@@ -1,4 +1,4 @@
-"""Render an :class:`archive.diff.ArchiveDiff` as text, JSON or one self-contained HTML page.
+"""Render an :class:`archive.compare.ArchiveDiff` as text, JSON or one self-contained HTML page.
 
 - text: for a terminal and a cron mail. Removed words are ``[-so-]``, added ``{+so+}`` (git's
   ``--word-diff=plain``); with ``color=True`` they are red and green instead. Long unchanged
@@ -19,16 +19,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from archive.diff import (
-    ArchiveDiff,
-    ItemChange,
-    PageChange,
-    SectionChange,
-    Segment,
-    never_fetched,
-    not_fetched,
-    word_diff,
-)
+from archive.compare import ArchiveDiff, PageChange
+from archive.diff import ItemChange, SectionChange, Segment, word_diff
+from archive.diff_vocab import FAILURE_FLAGS, Flag
+from archive.diff_vocab import ItemChangeKind as Item
+from archive.diff_vocab import PageChangeKind as Page
+from archive.diff_vocab import SectionChangeKind as Sec
+from archive.report_cron import never_fetched, not_fetched
+from archive.text import CONTROL_CHARS, printable
 
 FORMATS = ("text", "json", "html")
 # Words of unchanged text kept on each side of a change in the text report.
@@ -37,27 +35,26 @@ CONTEXT_WORDS = 6
 _RED, _GREEN, _YELLOW, _BOLD, _DIM, _RESET = (
     "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m")
 _WS_RE = re.compile(r"\s+")
-# C0 and C1 control characters and DEL, except new line and tab. Scraped text carrying them
-# must not reach a terminal raw: ESC (or the C1 CSI, U+009B) starts an escape sequence that
-# can recolour, retitle or rewrite the screen, a CR overwrites the line, a BEL rings. The text
-# report shows the white-space ones (CR, form feed, NEL...) as a space and the others as
-# U+FFFD; json writes them all as \\u escapes; html as the text report does.
-_CONTROL_CHARS = [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)]
-_VISIBLE = {c: " " if chr(c).isspace() else "\ufffd" for c in _CONTROL_CHARS}
-_JSON_ESCAPED = {c: f"\\u{c:04x}" for c in _CONTROL_CHARS}
+# Control characters in scraped text: the text and html reports show them as
+# archive.text.printable does; json writes them all as \\u escapes.
+_JSON_ESCAPED = {c: f"\\u{c:04x}" for c in CONTROL_CHARS}
 # The escape sequences the text report itself writes (colour), kept by the last pass.
 _OUR_CODES_RE = re.compile("(" + "|".join(re.escape(c) for c in (
     "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m")) + ")")
-_MARKS = {"added": "+", "removed": "-", "changed": "~", "moved": ">", "renamed": "~"}
-_FLAG_TEXT = {
-    "silent_edit": "silent edit (content changed, Updated date did not)",
-    "date_only": "date-only bump (Updated date changed, content did not)",
-    "failed": "latest capture failed: compared with the last good version",
-    "suspect": "latest capture looked like an error page: compared with the last good version",
-    "trivial": "typographic only (dashes or quotes)",
-    "returned": "back after being gone: compared with its last version before it went",
-    "blocked": "latest capture blocked (robots.txt or the address policy): compared with the "
-               "last good version",
+_MARKS: dict[str, str] = {Item.ADDED: "+", Item.REMOVED: "-", Item.CHANGED: "~", Item.MOVED: ">",
+                          Sec.RENAMED: "~"}
+_PAGE_COLOURS: dict[str, str] = {Page.ADDED: _GREEN, Page.RELINKED: _GREEN, Page.REMOVED: _RED,
+                                 Page.GONE: _RED, Page.FAILED: _YELLOW}
+_FLAG_TEXT: dict[str, str] = {
+    Flag.SILENT_EDIT: "silent edit (content changed, Updated date did not)",
+    Flag.DATE_ONLY: "date-only bump (Updated date changed, content did not)",
+    Flag.FAILED: "latest capture failed: compared with the last good version",
+    Flag.SUSPECT: "latest capture looked like an error page: compared with the last good "
+                  "version",
+    Flag.TRIVIAL: "typographic only (dashes or quotes)",
+    Flag.RETURNED: "back after being gone: compared with its last version before it went",
+    Flag.BLOCKED: "latest capture blocked (robots.txt or the address policy): compared with "
+                  "the last good version",
 }
 
 
@@ -83,19 +80,6 @@ def render_json(result: ArchiveDiff) -> str:
 # -- text ---------------------------------------------------------------------------------------
 
 
-def printable(s: object) -> str:
-    """Scraped text made safe for a terminal: control characters other than new line and tab
-    shown as U+FFFD (the white-space ones, CR, form feed, NEL..., as a space).
-
-    >>> printable("red \\x1b[31malert\\x07\\r\\u009b2J\\tok\\x0cpage\\n")
-    'red \ufffd[31malert\ufffd \ufffd2J\\tok page\\n'
-    """
-    return ("" if s is None else str(s)).translate(_VISIBLE)
-
-
-_clean = printable
-
-
 def printable_tree(value: Any) -> Any:
     """A copy of a diff result (dataclasses, dicts, lists, tuples) with every string made
     :func:`printable`: what the text report renders, so no scraped string is missed."""
@@ -115,7 +99,7 @@ def printable_tree(value: Any) -> Any:
 
 
 def _one_line(s: str | None) -> str:
-    return _clean(_WS_RE.sub(" ", s or "").strip())
+    return printable(_WS_RE.sub(" ", s or "").strip())
 
 
 def clip_segments(segments: Sequence[Segment], context: int = CONTEXT_WORDS) -> list[list[Segment]]:
@@ -182,18 +166,18 @@ def _item_lines(item: ItemChange, *, color: bool) -> list[str]:
     head = f"    {_MARKS[item.change]} {item.change:<8} {where}{_one_line(side['title'])}"
     lines = [head]
     pad = " " * 15
-    if item.change == "added":
+    if item.change == Item.ADDED:
         if side["summary"]:
             lines.append(f"{pad}{_one_line(side['summary'])}")
-    if item.change in ("added", "removed") and side["url"]:
-        lines.append(f"{pad}{_clean(side['url'])}")
+    if item.change in (Item.ADDED, Item.REMOVED) and side["url"]:
+        lines.append(f"{pad}{printable(side['url'])}")
     if item.old is not None and item.new is not None:
         old, new = item.old, item.new
         for name in ("title", "summary"):
             if name in item.fields:
                 lines.append(f"{pad}{name}: {_inline_diff(old[name], new[name], color=color)}")
         if "url" in item.fields:
-            lines.append(f"{pad}url: {_clean(old['url'])} → {_clean(new['url'])}")
+            lines.append(f"{pad}url: {printable(old['url'])} → {printable(new['url'])}")
         if "section" in item.fields:
             lines.append(f"{pad}section: {old['section'] or '(none)'} → "
                          f"{new['section'] or '(none)'}")
@@ -220,28 +204,27 @@ def _section_lines(s: SectionChange, *, color: bool) -> list[str]:
 def _page_text(p: PageChange, *, color: bool) -> list[str]:
     label = f"{p.change:<9}"
     if color:
-        c = {"added": _GREEN, "relinked": _GREEN, "removed": _RED, "gone": _RED,
-             "failed": _YELLOW}.get(p.change, _BOLD)
+        c = _PAGE_COLOURS.get(p.change, _BOLD)
         label = f"{c}{label}{_RESET}"
-    lines = [f"{label} {_clean(p.url)}{'  [hub]' if p.hub else ''}"]
+    lines = [f"{label} {printable(p.url)}{'  [hub]' if p.hub else ''}"]
     if p.title:
         lines.append(f"  {_one_line(p.title)}")
     to = p.captures.get("to") or {}
-    if p.change == "gone" and to.get("http_status"):
+    if p.change == Page.GONE and to.get("http_status"):
         lines.append(f"  HTTP {to['http_status']} at {to['captured_at']}")
-    if p.change == "failed":
-        why = "suspect (looked like an error page)" if to.get("suspect") else _clean(
+    if p.change == Page.FAILED:
+        why = "suspect (looked like an error page)" if to.get("suspect") else printable(
             to.get("error") or "failed")
         lines.append(f"  latest capture {to.get('captured_at')}: {why}")
         if to.get("good_captured_at"):
             lines.append(f"  compared with the last good capture, {to['good_captured_at']}")
-    if p.linked_by and p.change in ("added", "relinked", "removed"):
+    if p.linked_by and p.change in (Page.ADDED, Page.RELINKED, Page.REMOVED):
         first, last = p.linked_by["first"], p.linked_by["last"]
         lines.append(f"  linked from the hub: first {first['seen']} (v{first['version']})"
                      + (f", last {last['seen']} (v{last['version']})" if last else ""))
     unseen = never_fetched(p)
     if unseen:
-        lines.append(f"  not fetched: {_clean(not_fetched(p))}")
+        lines.append(f"  not fetched: {printable(not_fetched(p))}")
     d = p.diff
     if "title" in d.fields:
         old, new = d.fields["title"]
@@ -252,7 +235,7 @@ def _page_text(p: PageChange, *, color: bool) -> list[str]:
     if "kind" in d.fields:
         old, new = d.fields["kind"]
         lines.append(f"  Kind: {old} → {new}")
-    shown_above = ("failed", "suspect") + (("blocked",) if unseen else ())
+    shown_above = FAILURE_FLAGS + ((Flag.BLOCKED,) if unseen else ())
     notes = [_FLAG_TEXT[f] for f in p.flags if f in _FLAG_TEXT and f not in shown_above]
     for note in notes:
         lines.append(f"  ! {note}")
@@ -287,10 +270,10 @@ def render_text(result: ArchiveDiff, *, color: bool = False) -> str:
     head = f"{_BOLD}coop-archive diff{_RESET}" if color else "coop-archive diff"
     lines = [f"{head} {result.from_at or '(nothing)'} → {result.to_at}"]
     if result.hub:
-        lines.append(f"hub: {_clean(result.hub)}")
+        lines.append(f"hub: {printable(result.hub)}")
     lines.append(_count_line(result))
     for p in result.pages:
-        if p.change == "unchanged":
+        if p.change == Page.UNCHANGED:
             continue
         lines.append("")
         lines += _page_text(p, color=color)
@@ -299,7 +282,7 @@ def render_text(result: ArchiveDiff, *, color: bool = False) -> str:
     # Every scraped string was made printable on its way in; this last pass makes sure of it
     # while keeping the report's own colour codes.
     out = "\n".join(lines) + "\n"
-    return "".join(part if n % 2 else _clean(part)
+    return "".join(part if n % 2 else printable(part)
                    for n, part in enumerate(_OUR_CODES_RE.split(out)))
 
 
@@ -331,7 +314,7 @@ dt{font-weight:600}dd{margin:0}
 
 
 def _e(s: object) -> str:
-    return html.escape(_clean(s), quote=True)
+    return html.escape(printable(s), quote=True)
 
 
 def _link(url: str | None, label: str | None = None) -> str:
@@ -362,9 +345,9 @@ def _inline_html(old: str | None, new: str | None) -> str:
 
 def _item_row(item: ItemChange) -> str:
     side = item.side
-    if item.change == "added":
+    if item.change == Item.ADDED:
         what = f"<ins>{_e(side['summary'])}</ins>" if side["summary"] else ""
-    elif item.change == "removed":
+    elif item.change == Item.REMOVED:
         what = f"<del>{_e(side['summary'])}</del>" if side["summary"] else ""
     else:
         old, new = item.old or {}, item.new or {}
@@ -406,9 +389,9 @@ def _page_html(p: PageChange, n: int) -> str:
            f'<p class="url">{_link(p.url)}</p>']
     to = p.captures.get("to") or {}
     meta = []
-    if p.change == "gone" and to.get("http_status"):
+    if p.change == Page.GONE and to.get("http_status"):
         meta.append(f"HTTP {_e(to['http_status'])} at {_e(to['captured_at'])}")
-    if p.change == "failed":
+    if p.change == Page.FAILED:
         why = "looked like an error page" if to.get("suspect") else _e(to.get("error") or "failed")
         meta.append(f"latest capture {_e(to.get('captured_at'))}: {why}")
         if to.get("good_captured_at"):
@@ -458,11 +441,11 @@ def render_html(result: ArchiveDiff) -> str:
     body = [f"<h1>coop-archive diff: {span}</h1>",
             f'<p class="meta">{_e(_count_line(result))}'
             + (f"<br>hub: {_link(result.hub)}" if result.hub else "") + "</p>"]
-    changed = [p for p in result.pages if p.change != "unchanged"]
+    changed = [p for p in result.pages if p.change != Page.UNCHANGED]
     body += [_page_html(p, n) for n, p in enumerate(changed, 1)]
     if not changed:
         body.append("<p><strong>No changes.</strong></p>")
-    same = [p for p in result.pages if p.change == "unchanged"]
+    same = [p for p in result.pages if p.change == Page.UNCHANGED]
     if same:
         body.append("<h3>Unchanged</h3><ul>" + "".join(
             f"<li>{_link(p.url, p.title or p.url)}</li>" for p in same) + "</ul>")

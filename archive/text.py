@@ -1,16 +1,28 @@
-"""Text made safe to show: scraped strings go to terminals and cron mails.
+"""Scraped text made safe to show: one rule for every renderer and the CLI.
 
->>> printable("ok\\tline\\n\\x1b[31mred\\rX")
-'ok\\tline\\n\\ufffd[31mred\\ufffdX'
+Scraped strings must not reach a terminal or a cron mail raw: ESC (or the C1 CSI, U+009B)
+starts an escape sequence that can recolour, retitle or rewrite the screen, a CR overwrites
+the line, a BEL rings. :func:`printable` shows the white-space control characters (CR, form
+feed, NEL...) as a space and the others as U+FFFD; new line and tab stay.
+
+>>> printable("a\\x1b[31mb\\rc")
+'a\ufffd[31mb c'
 """
 
 from __future__ import annotations
 
-_CONTROL = dict.fromkeys([*range(0, 9), *range(11, 32), 127, *range(128, 160)], "\ufffd")
+#: C0 and C1 control characters and DEL, except new line and tab.
+CONTROL_CHARS = (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0))
+_VISIBLE = {c: " " if chr(c).isspace() else "\ufffd" for c in CONTROL_CHARS}
 
 
-def printable(text: str) -> str:
-    """Scraped text made safe for a terminal or a cron mail: control characters (an ESC
-    starting a terminal escape sequence, a bell, a carriage return that overwrites the line)
-    become U+FFFD; new lines and tabs stay."""
-    return text.translate(_CONTROL)
+def printable(s: object) -> str:
+    """Scraped text made safe for a terminal: control characters other than new line and tab
+    shown as U+FFFD (the white-space ones, CR, form feed, NEL..., as a space). None is "".
+
+    >>> printable("red \\x1b[31malert\\x07\\r\\u009b2J\\tok\\x0cpage\\n")
+    'red \ufffd[31malert\ufffd \ufffd2J\\tok page\\n'
+    >>> printable(None)
+    ''
+    """
+    return ("" if s is None else str(s)).translate(_VISIBLE)

@@ -39,7 +39,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -268,24 +268,68 @@ class _Exporter:
             self.stats["records"] += 2
 
 
-def export_warc(archive: Archive, out_path: str | os.PathLike[str], *,
-                from_at: str | None = None, to_at: str | None = None) -> dict[str, Any]:
+def export_warc(archive: Archive, out: str | os.PathLike[str] | BinaryIO, *,
+                from_at: str | None = None, to_at: str | None = None,
+                gzip: bool | None = None) -> dict[str, Any]:
     """Write the archive's captures (optionally those between two WHENs) to a WARC 1.1 file.
 
-    ``out_path`` ending in ``.gz`` is written gzip-compressed per record (the usual
-    ``.warc.gz``). ``from_at`` / ``to_at`` are WHENs or archive instants (a bare date covers
-    its whole day; a snapshot id, ``#123``, means that snapshot's capture time, inclusive).
+    ``out`` is a path or a binary file object (standard output, a socket...). A path ending
+    in ``.gz`` is written gzip-compressed per record (the usual ``.warc.gz``); ``gzip`` says
+    so for a file object (default: not compressed). ``from_at`` / ``to_at`` are WHENs or
+    archive instants (a bare date covers its whole day; a snapshot id, ``#123``, means that
+    snapshot's capture time, inclusive).
     The file starts with a ``warcinfo`` describing the export; each run the captures came
     from gets its own ``warcinfo`` (seed, source, times), which its records
     name in ``WARC-Warcinfo-ID``. A failed or blocked snapshot, having no HTTP exchange, is a
-    ``metadata`` record (``coop-outcome``, ``coop-error``). The file is written beside its
+    ``metadata`` record (``coop-outcome``, ``coop-error``). A path is written beside its
     final name and renamed into place, so a reader never sees half of it.
 
     Returns counts: ``captures``, ``responses``, ``revisits``, ``requests``, ``redirects``,
     ``failures``, ``external_refs`` (304 revisits whose body lies before the exported range,
     referring to a record not in this file), ``records`` and ``bytes``.
     """
-    path = os.fspath(out_path)
+    if not isinstance(out, (str, os.PathLike)):
+        name = os.path.basename(str(getattr(out, "name", "") or "")) or "export.warc"
+        counting = _Counting(out)
+        stats = _write_warc(archive, counting, name=name, gzip=bool(gzip), from_at=from_at,
+                            to_at=to_at)
+        stats["bytes"] = counting.bytes
+        return stats
+    path = os.fspath(out)
+    tmp = path + ".part"
+    try:
+        with open(tmp, "wb") as fh:
+            stats = _write_warc(archive, fh, name=os.path.basename(path),
+                                gzip=path.endswith(".gz") if gzip is None else gzip,
+                                from_at=from_at, to_at=to_at)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    stats["bytes"] = os.path.getsize(path)
+    logger.info("exported %d captures to %s", stats["captures"], path)
+    return stats
+
+
+class _Counting:
+    """A write-only binary stream that counts what passes through it to another."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out, self.bytes = out, 0
+
+    def write(self, data: bytes) -> int:
+        self.bytes += len(data)
+        self.out.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def _write_warc(archive: Archive, fh: Any, *, name: str, gzip: bool, from_at: str | None,
+                to_at: str | None) -> dict[str, Any]:
+    """The records of :func:`export_warc`, written to the binary stream ``fh``."""
     lo, hi = _bound(archive.conn, from_at, end=False), _bound(archive.conn, to_at, end=True)
     if lo is not None and hi is not None and lo > hi:
         raise UsageError(f"--from {from_at} is after --to {to_at}")
@@ -304,32 +348,22 @@ def export_warc(archive: Archive, out_path: str | os.PathLike[str], *,
     stats: dict[str, Any] = dict.fromkeys(
         ("captures", "responses", "revisits", "requests", "redirects", "failures",
          "external_refs", "records"), 0)
-    tmp = path + ".part"
-    try:
-        with open(tmp, "wb") as fh:
-            writer = WARCWriter(fh, gzip=path.endswith(".gz"), warc_version=WARC_VERSION)
-            info = {
-                "software": f"coop-archive/{__version__}",
-                "format": "WARC File Format 1.1",
-                "conformsTo":
-                    "https://iipc.github.io/warc-specifications/specifications/warc-format/"
-                    "warc-1.1/",
-                "description": "Captures exported from a coop-archive archive",
-                "isPartOf": os.path.basename(archive.path),
-                "coop-from": lo or "", "coop-to": hi or "",
-            }
-            writer.write_record(writer.create_warcinfo_record(os.path.basename(path), info))
-            stats["records"] += 1
-            exporter = _Exporter(archive, writer, stats)
-            for row in rows:
-                exporter.row(row)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    stats["bytes"] = os.path.getsize(path)
-    logger.info("exported %d captures to %s", stats["captures"], path)
+    writer = WARCWriter(fh, gzip=gzip, warc_version=WARC_VERSION)
+    info = {
+        "software": f"coop-archive/{__version__}",
+        "format": "WARC File Format 1.1",
+        "conformsTo":
+            "https://iipc.github.io/warc-specifications/specifications/warc-format/"
+            "warc-1.1/",
+        "description": "Captures exported from a coop-archive archive",
+        "isPartOf": os.path.basename(archive.path),
+        "coop-from": lo or "", "coop-to": hi or "",
+    }
+    writer.write_record(writer.create_warcinfo_record(name, info))
+    stats["records"] += 1
+    exporter = _Exporter(archive, writer, stats)
+    for row in rows:
+        exporter.row(row)
     return stats
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive.diff import diff_between  # noqa: E402
+from archive.compare import diff_between  # noqa: E402
 from archive.model import Item, Page, Section  # noqa: E402
 from archive.report import render  # noqa: E402
 from archive.store import Archive  # noqa: E402

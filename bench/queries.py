@@ -13,8 +13,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from archive.diff import diff_between
-from archive.query import search, show_as_of
+from archive.compare import diff_between
+from archive.query import show_as_of
+from archive.search import search
 from archive.store import Archive
 from bench import tenyear
 from bench.util import PYTHON, Result, db_size, kb, median, ms, ratio, table, time_cmd, timed

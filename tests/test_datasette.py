@@ -11,7 +11,7 @@ from typing import Any
 import datasette.app as datasette_app  # a test dependency: missing must fail, not skip
 import pytest
 
-from archive.query import datasette_metadata
+from archive.datasette_meta import datasette_metadata
 from tests import query_fixture as fx
 from tests.builders import at
 

@@ -12,21 +12,13 @@ from dataclasses import replace
 
 import pytest
 
-from archive.diff import (
-    ArchiveDiff,
-    canonical_url,
-    default_from,
-    diff_archive,
-    diff_between,
-    diff_pages,
-    match_items,
-    resolve_range,
-    summarize_run,
-    word_diff,
-)
+from archive.compare import ArchiveDiff, default_from, diff_archive, diff_between, resolve_range
+from archive.diff import diff_pages, word_diff
+from archive.diff_match import canonical_url, match_items
 from archive.errors import UsageError
 from archive.model import Item, Page, Section
 from archive.report import clip_segments, render, render_html, render_json, render_text
+from archive.report_cron import summarize_run
 from archive.store import Archive
 from tests.builders import at, capture
 from tests.fixtures.diff import scenario as sc
@@ -441,8 +433,8 @@ def test_first_run_against_nothing_is_all_added(archive, built):
 def test_default_is_previous_run_against_latest(archive):
     from_at, to_at, page_id = resolve_range(archive, None, None)
     assert (from_at, to_at, page_id) == (at("2016-12-01", 13), at("2016-12-15", 13), None)
-    assert default_from(archive.conn, at("2016-11-15", 13)) == at("2016-10-21", 13)
-    assert default_from(archive.conn, at("2016-10-21", 13)) is None
+    assert default_from(archive, at("2016-11-15", 13)) == at("2016-10-21", 13)
+    assert default_from(archive, at("2016-10-21", 13)) is None
 
 
 def test_default_for_one_page_is_its_previous_capture(archive):
@@ -621,7 +613,7 @@ def test_html_report_links_only_http_urls():
     old = Page(url="u", items=[Item("x", "javascript:alert(1)", "s")])
     new = Page(url="u", items=[Item("x", "javascript:alert(1)", "t")])
     pc_diff = diff_pages(old, new)
-    from archive.diff import PageChange
+    from archive.compare import PageChange
 
     r = ArchiveDiff(None, "t", None, None, [PageChange("u", "changed", "T", False,
                                                        {"from": None, "to": None}, pc_diff)])
@@ -716,9 +708,13 @@ def test_doctests_of_the_diff_modules():
     import doctest
 
     import archive.diff
+    import archive.diff_match
+    import archive.diff_vocab
     import archive.report
+    import archive.text
 
-    for module in (archive.diff, archive.report):
+    for module in (archive.diff, archive.diff_match, archive.diff_vocab, archive.report,
+                   archive.text):
         failed, attempted = doctest.testmod(module)
         assert attempted > 0 and failed == 0, module.__name__
 
@@ -813,7 +809,7 @@ CONTROL = {*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)}
 
 
 def nasty_diff() -> ArchiveDiff:
-    from archive.diff import PageChange
+    from archive.compare import PageChange
 
     old = Page(url="u", title="Title", text="plain words here",
                sections=[Section("Head", 2, "")],
@@ -881,7 +877,7 @@ def test_edited_bullet_without_a_link_is_one_changed_item():
         ("added", "Energy", GRID, []),
     ]
     assert d.items[0].old["title"] == ECO.format(42)
-    from archive.diff import PageChange
+    from archive.compare import PageChange
 
     text = render_text(ArchiveDiff(None, "t", None, None, [
         PageChange("u", "changed", "Outcomes", False, {"from": None, "to": None}, d)]))
@@ -1011,5 +1007,5 @@ def test_page_back_after_a_404_with_new_content_shows_what_changed_since(tmp_pat
         assert (p.change, p.flags) == ("changed", ["returned", "silent_edit"])
         assert "title" not in p.diff.fields  # not compared with an empty page
         assert ("+", "first ") in p.diff.text_diff
-        from archive.diff import describe
+        from archive.report_cron import describe
         assert describe(p) == "back; text edited (silent edit: Updated date not changed)"

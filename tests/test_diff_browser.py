@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.diff import diff_between
+from archive.compare import diff_between
 from archive.report import render_html
 from archive.store import Archive
 from tests.fixtures.diff import scenario as sc

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from archive import datasette_meta, export
 from archive import query as q
+from archive import search as fulltext
 from archive.errors import UsageError
 from archive.schema import MIGRATIONS
+from archive.sql_readonly import run_sql
 from archive.store import Archive
 from tests import query_fixture as fx
 from tests.builders import at, capture
@@ -170,7 +173,7 @@ def test_q4_pages_mentioning_through_fts_and_views(ro: Archive) -> None:
 
 
 def test_q4_search_pages(ro: Archive) -> None:
-    hits = q.search(ro, '"Paris Agreement"', kinds=["page"])
+    hits = fulltext.search(ro, '"Paris Agreement"', kinds=["page"])
     got = {h.page_url: (h.first_seen, h.last_seen, len(h.versions)) for h in hits}
     assert got == {
         fx.HUB: (at("2016-06-20"), at("2017-01-25"), 4),
@@ -180,7 +183,7 @@ def test_q4_search_pages(ro: Archive) -> None:
 
 
 def test_search_hits_carry_page_section_snippet_and_dates(ro: Archive) -> None:
-    hits = q.search(ro, "EcoPartnerships", kinds=["item"])
+    hits = fulltext.search(ro, "EcoPartnerships", kinds=["item"])
     assert len(hits) == 1  # the same item in four versions is one hit
     h = hits[0]
     assert (h.page_url, h.section, h.title, h.url) == (
@@ -192,40 +195,40 @@ def test_search_hits_carry_page_section_snippet_and_dates(ro: Archive) -> None:
 
 
 def test_search_ranks_title_matches_first_and_stems(ro: Archive) -> None:
-    hits = q.search(ro, "emission", kinds=["item"])  # porter: matches "emissions"
+    hits = fulltext.search(ro, "emission", kinds=["item"])  # porter: matches "emissions"
     assert [h.title for h in hits] == [
         "Ten-Year Framework for Energy and Environment Cooperation Meetings"]
-    hits = q.search(ro, "climate", kinds=["item"], limit=3)
+    hits = fulltext.search(ro, "climate", kinds=["item"], limit=3)
     assert len(hits) == 3 and "Climate" in hits[0].title
 
 
 def test_search_as_of_keeps_what_was_shown_then(ro: Archive) -> None:
-    before = q.search(ro, "CCWG", as_of="2016-09-30")
-    after = q.search(ro, "CCWG", as_of="2016-11-01")
+    before = fulltext.search(ro, "CCWG", as_of="2016-09-30")
+    after = fulltext.search(ro, "CCWG", as_of="2016-11-01")
     assert before == []
     assert {h.title for h in after if h.kind == "item"} == {
         "Ten-Year Framework for Energy and Environment Cooperation Meetings",
         "Annual Report: U.S.-China Climate Change Working Group (CCWG)"}
     # Dates still cover the whole archive: since when, until when.
-    summit = q.search(ro, '"Cities Summit"', as_of="2016-08-10", kinds=["item"])
+    summit = fulltext.search(ro, '"Cities Summit"', as_of="2016-08-10", kinds=["item"])
     assert [(h.first_seen, h.last_seen) for h in summit] == [(at("2016-08-10"),
                                                               at("2017-01-25"))]
-    gone_text = q.search(ro, "Economic", as_of="2017-02-01", kinds=["item"])
+    gone_text = fulltext.search(ro, "Economic", as_of="2017-02-01", kinds=["item"])
     assert gone_text == []
 
 
 @pytest.mark.parametrize("bad", ['"unbalanced', "AND", "title:", "NEAR(", "a OR"])
 def test_search_syntax_errors_are_usage_errors(ro: Archive, bad: str) -> None:
     with pytest.raises(UsageError) as e:
-        q.search(ro, bad)
+        fulltext.search(ro, bad)
     assert "\n" not in str(e.value) and "bad search query" in str(e.value)
 
 
 def test_search_rejects_empty_query_and_unknown_kind(ro: Archive) -> None:
     with pytest.raises(UsageError):
-        q.search(ro, "  ")
+        fulltext.search(ro, "  ")
     with pytest.raises(UsageError):
-        q.search(ro, "x", kinds=["blob"])
+        fulltext.search(ro, "x", kinds=["blob"])
 
 
 # -- FTS kept in step, rebuilt, migrated -----------------------------------------------------
@@ -234,14 +237,14 @@ def test_fts_follows_writes_and_rebuild(tmp_path: Path) -> None:
     path = str(tmp_path / "a.db")
     with Archive.open(path) as a:
         capture(a, fx.HUB, at("2016-06-20"), fx.hub(1))
-        assert q.search(a, "CCWG") == []
+        assert fulltext.search(a, "CCWG") == []
         capture(a, fx.HUB, at("2016-10-21"), fx.hub(3))
-        assert {h.kind for h in q.search(a, "CCWG")} == {"page", "section", "item"}
+        assert {h.kind for h in fulltext.search(a, "CCWG")} == {"page", "section", "item"}
         a.conn.execute("DELETE FROM items_fts")  # an index gone wrong (external content)
-        assert q.rebuild_fts(a) == {"versions_fts": 2, "sections_fts": 8, "items_fts": 14}
-        assert {h.kind for h in q.search(a, "CCWG")} == {"page", "section", "item"}
+        assert fulltext.rebuild_fts(a) == {"versions_fts": 2, "sections_fts": 8, "items_fts": 14}
+        assert {h.kind for h in fulltext.search(a, "CCWG")} == {"page", "section", "item"}
     with Archive.open(path, readonly=True) as r, pytest.raises(UsageError):
-        q.rebuild_fts(r)
+        fulltext.rebuild_fts(r)
 
 
 def test_v1_archive_migrates_with_its_rows_indexed(tmp_path: Path) -> None:
@@ -286,7 +289,7 @@ def test_views_stay_fast_on_many_snapshots(tmp_path: Path) -> None:
             assert time.perf_counter() - t < 1.0, view
         t = time.perf_counter()
         q.show_as_of(a, "https://x.example/7", None)
-        q.search(a, "i7")
+        fulltext.search(a, "i7")
         assert time.perf_counter() - t < 1.0
 
 
@@ -320,43 +323,43 @@ def test_run_sql_refuses_writes_and_leaves_the_file_unchanged(db: str, tmp_path:
     before = _sha(db)
     with Archive.open(db, readonly=True) as a:
         with pytest.raises(UsageError, match="refused") as e:
-            q.run_sql(a, stmt.format(tmp=tmp_path))
+            run_sql(a, stmt.format(tmp=tmp_path))
         assert "\n" not in str(e.value)
         # The connection is still usable, and unguarded afterwards only by mode=ro.
-        assert q.run_sql(a, "SELECT count(*) FROM pages").rows == [(3,)]
+        assert run_sql(a, "SELECT count(*) FROM pages").rows == [(3,)]
     assert _sha(db) == before
     assert list(tmp_path.iterdir()) == []
 
 
 def test_run_sql_reads(ro: Archive) -> None:
-    r = q.run_sql(ro, "SELECT url FROM pages WHERE id = :id", {"id": 1})
+    r = run_sql(ro, "SELECT url FROM pages WHERE id = :id", {"id": 1})
     assert r.columns == ["url"] and r.rows == [(fx.HUB,)]
-    assert q.run_sql(ro, "PRAGMA table_info(pages)").rows[1][1] == "url"
-    assert q.run_sql(ro, "PRAGMA user_version").rows == [(len(MIGRATIONS),)]
-    assert q.run_sql(ro, "SELECT name FROM pragma_table_info('items')").rows[0] == ("id",)
-    fts = q.run_sql(ro, "SELECT highlight(items_fts, 0, '<', '>') FROM items_fts"
+    assert run_sql(ro, "PRAGMA table_info(pages)").rows[1][1] == "url"
+    assert run_sql(ro, "PRAGMA user_version").rows == [(len(MIGRATIONS),)]
+    assert run_sql(ro, "SELECT name FROM pragma_table_info('items')").rows[0] == ("id",)
+    fts = run_sql(ro, "SELECT highlight(items_fts, 0, '<', '>') FROM items_fts"
                         " WHERE items_fts MATCH 'ecopartnerships' LIMIT 1")
     assert fts.rows == [("<EcoPartnerships> Program",)]
-    assert len(q.run_sql(ro, "SELECT * FROM snapshots", max_rows=2).rows) == 2
-    assert q.run_sql(ro, "EXPLAIN QUERY PLAN SELECT * FROM pages").columns
+    assert len(run_sql(ro, "SELECT * FROM snapshots", max_rows=2).rows) == 2
+    assert run_sql(ro, "EXPLAIN QUERY PLAN SELECT * FROM pages").columns
 
 
 def test_run_sql_errors_are_one_line(ro: Archive) -> None:
     for bad, msg in [("SELEC 1", "syntax error"), ("SELECT * FROM nope", "no such table"),
                      ("SELECT 1; SELECT 2", "one statement")]:
         with pytest.raises(UsageError, match=msg):
-            q.run_sql(ro, bad)
+            run_sql(ro, bad)
 
 
 def test_run_sql_needs_a_readonly_archive(tmp_path: Path) -> None:
     with Archive.open(tmp_path / "w.db") as a, pytest.raises(UsageError):
-        q.run_sql(a, "SELECT 1")
+        run_sql(a, "SELECT 1")
 
 
 # -- exports ---------------------------------------------------------------------------------
 
 def test_export_csv_tidy_tables(ro: Archive, tmp_path: Path) -> None:
-    stats = q.export(ro, tmp_path / "out", "csv")
+    stats = export.export(ro, tmp_path / "out", "csv")
     assert stats.rows == {"items": 29, "versions": 9, "sections": 18, "pages": 3,
                           "snapshots": 18}
     with open(tmp_path / "out" / "items.csv", encoding="utf-8", newline="") as f:
@@ -374,7 +377,7 @@ def test_export_csv_tidy_tables(ro: Archive, tmp_path: Path) -> None:
 
 
 def test_export_json_and_jsonl_as_of(ro: Archive, tmp_path: Path) -> None:
-    q.export(ro, tmp_path / "a.json", "json", as_of="2016-11-01")
+    export.export(ro, tmp_path / "a.json", "json", as_of="2016-11-01")
     doc = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
     hub_items = [r["title"] for r in doc["tables"]["items"] if r["page_url"] == fx.HUB]
     assert hub_items == V3_ITEMS
@@ -382,25 +385,34 @@ def test_export_json_and_jsonl_as_of(ro: Archive, tmp_path: Path) -> None:
                                                                   fx.CLIMATE}
     assert max(r["captured_at"] for r in doc["tables"]["snapshots"]) == at("2016-10-21")
     assert doc["as_of"] == "2016-11-01"
-    q.export(ro, tmp_path / "a.jsonl", "jsonl", as_of="2016-07-01")
+    export.export(ro, tmp_path / "a.jsonl", "jsonl", as_of="2016-07-01")
     lines = (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(x)["title"] for x in lines] == V1_ITEMS
-    q.export(ro, tmp_path / "v.jsonl", "jsonl", table="versions")
+    export.export(ro, tmp_path / "v.jsonl", "jsonl", table="versions")
     assert len((tmp_path / "v.jsonl").read_text(encoding="utf-8").splitlines()) == 9
 
 
 def test_export_errors(ro: Archive, tmp_path: Path) -> None:
     with pytest.raises(UsageError):
-        q.export(ro, tmp_path / "x", "xml")
+        export.export(ro, tmp_path / "x", "xml")
     with pytest.raises(UsageError):
-        q.export(ro, tmp_path / "no" / "such" / "x.json", "json")
+        export.export(ro, tmp_path / "no" / "such" / "x.json", "json")
 
 
 # -- Datasette metadata ----------------------------------------------------------------------
 
 def test_datasette_metadata_is_named_for_the_file() -> None:
-    meta = q.datasette_metadata("/some/where/my-archive.db")
+    meta = datasette_meta.datasette_metadata("/some/where/my-archive.db")
     assert list(meta["databases"]) == ["my-archive"]
     tables = meta["databases"]["my-archive"]["tables"]
     assert tables["hub_items"]["fts_table"] == "items_fts"
-    assert len(q.canned_queries()) == 10
+    assert len(datasette_meta.canned_queries()) == 10
+
+
+def test_doctests_of_the_reader_renderers() -> None:
+    import doctest
+
+    from archive import report_query
+
+    failed, attempted = doctest.testmod(report_query)
+    assert attempted > 0 and failed == 0

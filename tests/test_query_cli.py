@@ -201,6 +201,22 @@ def test_export_csv_json_jsonl(db: str, tmp_path: Path) -> None:
     assert len(lines) == 18
 
 
+def test_export_to_standard_output_streams_what_a_file_would_hold(db: str,
+                                                                  tmp_path: Path) -> None:
+    p = run("export", "--db", db, "--format", "jsonl", "--table", "snapshots", "-")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert len(lines) == 18 and json.loads(lines[0])["outcome"] == "new"
+    assert run("export", "--db", db, "--format", "jsonl", "--table", "snapshots",
+               str(tmp_path / "s.jsonl")).returncode == 0
+    assert p.stdout == (tmp_path / "s.jsonl").read_text(encoding="utf-8")
+    p = run("export", "--db", db, "--format", "json", "--as-of", "2016-07-01", "-")
+    assert p.returncode == 0, p.stderr
+    assert len(json.loads(p.stdout)["tables"]["items"]) == 5
+    p = run("export", "--db", db, "--format", "csv", "-")
+    assert p.returncode == 2 and "cannot go to standard output" in p.stderr
+
+
 def test_export_warc_dispatches_to_archive_warc(db: str, tmp_path: Path) -> None:
     out = tmp_path / "a.warc.gz"
     p = run("export", "--db", db, "--format", "warc", str(out))

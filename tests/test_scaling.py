@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from archive.diff import diff_between
+from archive.compare import diff_between
 from archive.model import Item, Page, Section
 from archive.query import show_as_of
 from archive.store import Archive

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from archive.query import canned_queries
+from archive.datasette_meta import canned_queries
 from archive.schema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent

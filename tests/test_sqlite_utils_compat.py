@@ -9,7 +9,7 @@ import sys
 import sqlite_utils
 
 from archive.model import Item, Page, Section
-from archive.query import rebuild_fts
+from archive.search import rebuild_fts
 from archive.store import Archive
 from tests.builders import at, capture
 

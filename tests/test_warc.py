@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import shutil
 import subprocess
@@ -105,6 +106,24 @@ def records(path: Path) -> list[dict[str, Any]]:
 
 
 # -- export ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_export_to_a_file_object_writes_the_same_records(built: Archive, tmp_path: Path,
+                                                         gz: bool) -> None:
+    out = tmp_path / ("file.warc.gz" if gz else "file.warc")
+    by_path = export_warc(built, out)
+    stream = io.BytesIO()
+    by_stream = export_warc(built, stream, gzip=gz)
+    assert by_stream["bytes"] == len(stream.getvalue()) > 0
+    assert {k: v for k, v in by_stream.items() if k != "bytes"} == {
+        k: v for k, v in by_path.items() if k != "bytes"}
+    copy = tmp_path / ("stream.warc.gz" if gz else "stream.warc")
+    copy.write_bytes(stream.getvalue())
+    assert (copy.read_bytes()[:2] == b"\x1f\x8b") is gz
+    keep = ("type", "uri", "digest", "profile", "refers_uri", "refers_date")
+    assert [{k: r[k] for k in keep} for r in records(copy)] == [
+        {k: r[k] for k in keep} for r in records(out)]
 
 
 @pytest.mark.parametrize("name", ["out.warc.gz", "out.warc"])
@@ -240,11 +259,11 @@ def strip_ids(value: Any) -> Any:
 
 
 def diffs(a: Archive) -> list[Any]:
-    from archive.diff import default_from, diff_archive, diff_between
+    from archive.compare import default_from, diff_archive, diff_between
 
     times = [r[0] for r in a.conn.execute(
         "SELECT max(captured_at) FROM snapshots GROUP BY run_id ORDER BY 1")]
-    out = [strip_ids(diff_archive(a, default_from(a.conn, t), t).to_dict()) for t in times]
+    out = [strip_ids(diff_archive(a, default_from(a, t), t).to_dict()) for t in times]
     # An instant inside a run (after its first capture, before its last) means the end of
     # that run, on the original and the re-imported archive alike; so does a snapshot id.
     for first, last in a.conn.execute(

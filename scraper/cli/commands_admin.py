@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from scraper.cli import EXIT_FAILED, Exit, db_option, handle_errors
@@ -26,24 +24,17 @@ def check(db: str, deep: bool, as_json: bool, wait: float) -> None:
 
     from archive.check import check as run_check
     from archive.lock import ArchiveLock
+    from archive.report_query import render_check
     from archive.store import Archive
+    from archive.text import printable
 
     if not os.path.exists(db):
         raise Exit(f"no archive at {db}", EXIT_FAILED)
     with ArchiveLock(db, wait=wait), Archive.open(db) as archive:
         report = run_check(archive.conn, deep=deep)
-    if as_json:
-        click.echo(json.dumps({"ok": report.ok, "problems": report.problems,
-                               "counts": report.counts, "running_runs": report.running_runs},
-                              indent=2))
-    elif report.ok:
-        counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
-        click.echo(f"ok: {db}: {counts}")
-        if report.running_runs:
-            click.echo(f"note: run(s) {report.running_runs} still marked running: a crawl in "
-                       "progress, or one that died (the next crawl marks it interrupted)")
+    click.echo(render_check(report, db, as_json=as_json), nl=False)
     for p in report.problems:
-        click.echo(f"coop-archive: {p}", err=True)
+        click.echo(f"coop-archive: {printable(p)}", err=True)
     if not report.ok:
         raise SystemExit(EXIT_FAILED)
 

@@ -119,7 +119,7 @@ def history(url: str | None, db: str, as_json: bool) -> None:
 def demo(db: str, fmt: str) -> None:
     """Crawl the bundled offline copy of the site at 2016-10-21 and 2016-11-15, then show
     what changed. Needs no network: the site is served on 127.0.0.1."""
-    from archive.diff import diff_between
+    from archive.compare import diff_between
     from archive.lock import ArchiveLock
     from archive.report import render
     from archive.store import Archive

@@ -52,7 +52,7 @@ def diff(url: str | None, db: str, from_when: str | None, to_when: str | None, f
     never a change. Exit codes: 0 (or, with --exit-code, 0 no change / 1 changed), 2 usage
     (bad or ambiguous WHEN, --from later than --to, unknown URL), 3 unusable archive.
     """
-    from archive.diff import diff_between
+    from archive.compare import diff_between
     from archive.report import render
     from archive.store import Archive
 

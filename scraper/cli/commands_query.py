@@ -1,83 +1,16 @@
 """``show``, ``search``, ``sql``, ``export``, ``serve`` and ``rebuild-fts``: the archive as a
-research dataset (library: :mod:`archive.query`; tables and views: docs/schema.md)."""
+research dataset (library: :mod:`archive.query`, :mod:`archive.search`,
+:mod:`archive.sql_readonly`, :mod:`archive.export`; renderers: :mod:`archive.report_query`;
+tables and views: docs/schema.md)."""
 
 from __future__ import annotations
 
-import csv
-import json
-import os
+import io
 import sys
-import textwrap
-from typing import Any
 
 import click
 
-from scraper.cli import EXIT_USAGE, Exit, db_option, handle_errors, printable
-
-
-def _out(text: str) -> None:
-    """Print scraped text for a person: control characters neutralised (scraper.cli.printable)."""
-    click.echo(printable(text))
-
-
-def _echo_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
-
-
-def _print_page_view(view: Any, *, text: bool) -> None:
-    """The human form of :class:`archive.query.PageView`."""
-    _out(view.url)
-    if view.status == "not_captured":
-        first = f" (first captured {view.first_captured})" if view.first_captured else ""
-        _out(f"as of {view.at}: not captured yet{first}")
-        return
-    latest = view.latest or {}
-    if view.failed:
-        why = latest.get("error") or ("looked like an error page" if latest.get("suspect")
-                                      else latest.get("outcome"))
-        _out(f"note: the capture at {latest.get('captured_at')} (snapshot "
-                   f"{latest.get('id')}) failed: {why}; showing the last good capture")
-    if view.status == "no_content":
-        _out(f"as of {view.at}: no trustworthy capture yet")
-        return
-    snap = view.snapshot or {}
-    if view.status == "gone":
-        _out(f"as of {view.at}: GONE (HTTP {snap.get('http_status')} at "
-                   f"{snap.get('captured_at')}, snapshot {snap.get('id')})")
-        return
-    span = view.version_span
-    _out(f"as of {view.at}: snapshot {snap.get('id')} ({snap.get('captured_at')}, "
-               f"{snap.get('outcome')}), version {view.version_id} "
-               f"(seen {span.first_seen} .. {span.last_seen}, {span.snapshots} snapshot(s))")
-    page = view.page
-    _out(f"title:   {page.title}")
-    _out(f"updated: {page.updated_on or '-'}")
-    by_section: dict[int | None, list[Any]] = {}
-    for item in page.items:
-        by_section.setdefault(item.section, []).append(item)
-
-    def items(of: int | None, indent: str) -> None:
-        for item in by_section.get(of, []):
-            link = f" <{item.url}>" if item.url else ""
-            _out(f"{indent}- {item.title}{link}")
-            if item.summary:
-                _out(textwrap.fill(item.summary, width=96, initial_indent=indent + "    ",
-                                         subsequent_indent=indent + "    "))
-
-    for n, sec in enumerate(page.sections):
-        _out("")
-        _out(f"{'#' * max(sec.level, 1)} {sec.heading}")
-        if sec.text:
-            _out(textwrap.fill(sec.text, width=96))
-        items(n, "  ")
-    if by_section.get(None):
-        _out("")
-        _out("(items outside any section)")
-        items(None, "  ")
-    if text and page.text:
-        _out("")
-        _out("-- text --")
-        _out(page.text)
+from scraper.cli import EXIT_USAGE, Exit, db_option, handle_errors
 
 
 @click.command()
@@ -95,14 +28,13 @@ def show(url: str | None, db: str, as_of: str | None, as_json: bool, text: bool)
     """Print a page (default: the latest run's seed) as the archive showed it at WHEN:
     title, updated date, sections, items, text, and the snapshot and version it came from."""
     from archive.query import show_as_of
+    from archive.report_query import render_page_view, to_json
     from archive.store import Archive
 
     with Archive.open(db, readonly=True) as archive:
         view = show_as_of(archive, url, as_of)
-    if as_json:
-        _echo_json(view.to_dict())
-    else:
-        _print_page_view(view, text=text)
+    click.echo(to_json(view.to_dict()) if as_json else render_page_view(view, text=text),
+               nl=as_json)
 
 
 @click.command()
@@ -125,38 +57,19 @@ def search(query: str, db: str, as_of: str | None, kinds: tuple[str, ...], limit
     Each hit: the page, the section, a snippet with [matches] marked, and the versions and
     dates (UTC) during which that text was in the archive.
     """
-    from archive import query as q
+    from archive.report_query import render_hits, to_json
+    from archive.search import KINDS
+    from archive.search import search as do_search
     from archive.store import Archive
 
     with Archive.open(db, readonly=True) as archive:
-        hits = q.search(archive, query, as_of=as_of, limit=limit, kinds=kinds or q.KINDS)
+        hits = do_search(archive, query, as_of=as_of, limit=limit, kinds=kinds or KINDS)
     if as_json:
-        _echo_json([h.to_dict() for h in hits])
-        return
-    if not hits:
+        click.echo(to_json([h.to_dict() for h in hits]))
+    elif not hits:
         click.echo("no matches", err=True)
-        return
-    for n, h in enumerate(hits, 1):
-        where = h.page_url + (f"  § {h.section}" if h.section else "")
-        _out(f"{n:>3}. [{h.kind}] {where}")
-        if h.kind == "item":
-            _out(f"     item: {h.title}" + (f" <{h.url}>" if h.url else ""))
-        _out(textwrap.fill(h.snippet.replace("\n", " "), width=96,
-                                 initial_indent="     ", subsequent_indent="     "))
-        versions = ",".join(str(v) for v in h.versions)
-        _out(f"     seen {h.first_seen} .. {h.last_seen} in version(s) {versions}"
-                   f"  (rank {h.rank:.3f})")
-
-
-def _plain(v: Any) -> Any:
-    """A BLOB as hex (what sqlite3's own shell shows as X'..'), anything else as is."""
-    return v.hex() if isinstance(v, (bytes, bytearray, memoryview)) else v
-
-
-def _cell(v: Any, width: int) -> str:
-    v = _plain(v)
-    s = "NULL" if v is None else printable(str(v)).replace("\n", " ")
-    return s if len(s) <= width else s[: width - 1] + "…"
+    else:
+        click.echo(render_hits(hits), nl=False)
 
 
 @click.command()
@@ -176,27 +89,19 @@ def sql(query: str, db: str, params: tuple[tuple[str, str], ...], fmt: str | Non
     The archive is opened read-only (mode=ro) and anything but reading (INSERT, UPDATE,
     DELETE, ATTACH, CREATE, PRAGMA setters, VACUUM) is refused with exit code 2.
     """
-    from archive.query import run_sql
+    from archive.report_query import render_rows_csv, render_rows_json, render_table
+    from archive.sql_readonly import run_sql
     from archive.store import Archive
 
     with Archive.open(db, readonly=True) as archive:
         # Positional ? placeholders with a dict are deprecated in Python 3.12: pass () then.
         result = run_sql(archive, query, dict(params) if params else ())
     if fmt == "json":
-        _echo_json([{k: _plain(v) for k, v in row.items()} for row in result.dicts()])
+        click.echo(render_rows_json(result), nl=False)
     elif fmt == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(result.columns)
-        w.writerows([_plain(v) for v in r] for r in result.rows)
+        click.echo(render_rows_csv(result), nl=False)
     else:
-        cells = [[_cell(v, max_width) for v in r] for r in result.rows]
-        widths = [max([len(c)] + [len(r[i]) for r in cells])
-                  for i, c in enumerate(result.columns)]
-        header = zip(result.columns, widths, strict=True)
-        click.echo("  ".join(c.ljust(w) for c, w in header).rstrip())
-        click.echo("  ".join("-" * w for w in widths))
-        for r in cells:
-            click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        click.echo(render_table(result, max_width=max_width), nl=False)
 
 
 @click.command()
@@ -219,7 +124,8 @@ def export(out: str, db: str, fmt: str, as_of: str | None, from_when: str | None
            force: bool) -> None:
     """Write tidy tables (one row per item per version, with page URL, section and dates;
     plus versions, sections, pages and snapshots) that load straight into pandas or R."""
-    from archive.query import export as do_export
+    from archive.export import export as do_export
+    from archive.export import write_export
     from archive.store import Archive
 
     with Archive.open(db, readonly=True) as archive:
@@ -227,19 +133,16 @@ def export(out: str, db: str, fmt: str, as_of: str | None, from_when: str | None
             raise Exit("--from goes with --format warc (tables are as of one moment)",
                        EXIT_USAGE)
         if out == "-":
-            # jsonl and json are made to be piped: write a private temporary file, then copy
-            # it to stdout (the library writes files, never stdout).
+            # jsonl and json are made to be piped: streamed to stdout as UTF-8, whatever the
+            # locale says.
             if fmt not in ("json", "jsonl"):
                 raise Exit(f"--format {fmt} cannot go to standard output ('-')", EXIT_USAGE)
-            import shutil
-            import tempfile
-
-            with tempfile.TemporaryDirectory() as tmp:
-                path = os.path.join(tmp, f"export.{fmt}")
-                do_export(archive, path, fmt, as_of=as_of, table=table)
-                with open(path, "rb") as f:
-                    shutil.copyfileobj(f, sys.stdout.buffer)
-                sys.stdout.flush()
+            stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+            try:
+                write_export(archive, stream, fmt, as_of=as_of, table=table)
+                stream.flush()
+            finally:
+                stream.detach()  # leave sys.stdout's buffer open for click
             return
         stats = do_export(archive, out, fmt, as_of=as_of, from_at=from_when, table=table,
                           force=force)
@@ -261,7 +164,7 @@ def serve(db: str, host: str, port: int, immutable: bool) -> None:
     example queries of docs/schema.md. Needs: pip install 'coop-archive[datasette]'."""
     import importlib.util
 
-    from archive.query import datasette_metadata
+    from archive.datasette_meta import datasette_metadata
     from archive.store import Archive
 
     if importlib.util.find_spec("datasette") is None:
@@ -292,7 +195,7 @@ def rebuild_fts(db: str) -> None:
     """Rebuild the full-text indexes from the tables and check them (the triggers keep them
     in step; use this if one is in doubt)."""
     from archive.lock import ArchiveLock
-    from archive.query import rebuild_fts as do_rebuild
+    from archive.search import rebuild_fts as do_rebuild
     from archive.store import Archive
 
     with ArchiveLock(db), Archive.open(db) as archive:

@@ -303,8 +303,8 @@ def crawl_into(db: str, seed: str, settings: CrawlSettings = DEFAULTS, *, wait: 
     Raises UsageError for a seed that is not an absolute http(s) URL or an archive in a
     directory that does not exist, before anything is opened.
     """
-    from archive.diff import summarize_run
     from archive.lock import ArchiveLock
+    from archive.report_cron import summarize_run
 
     problem = url_problem(seed)
     if problem is not None:
