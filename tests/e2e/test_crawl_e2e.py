@@ -20,7 +20,8 @@ from archive.model import norm_text
 from scraper.siteserver import SiteServer, sitedata_root
 from tests.servers import LoopbackServer, Redirect, Static
 
-SEED_TEXT = Path(__file__).parent / "fixtures" / "seed" / "us-china-cooperation-2016-10-21.txt"
+SEED_TEXT = (Path(__file__).parents[1] / "fixtures" / "seed"
+             / "us-china-cooperation-2016-10-21.txt")
 BIND = {"dot": "127.0.0.2", "state": "127.0.0.3", "treasury": "127.0.0.4"}
 HUB_PATH = "/r2ze/US-China-Cooperation"
 

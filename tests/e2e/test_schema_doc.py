@@ -27,7 +27,7 @@ import pytest
 from archive.query import canned_queries
 from archive.schema import SCHEMA_VERSION
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "schema.md"
 UPDATE = os.environ.get("COOP_UPDATE_SCHEMA_DOC") == "1"
 

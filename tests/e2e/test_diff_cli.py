@@ -15,7 +15,7 @@ from tests.builders import at
 from tests.fixtures.diff import scenario as sc
 from tests.fixtures.diff.scenario import D1, D2, D4, HUB
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from archive.model import norm_text
 from scraper.parse import parse
 
-SITEDATA = Path(__file__).resolve().parent.parent / "scraper" / "sitedata"
+SITEDATA = Path(__file__).resolve().parents[2] / "scraper" / "sitedata"
 SEED = Path("/work/shared/seed/us-china-cooperation-2016-10-21.txt")
 HUB_URL = "https://www.transportation.gov/r2ze/US-China-Cooperation"
 STATE = "https://2009-2017.state.gov/r/pa/prs/ps/2016/06/"
