@@ -1,5 +1,7 @@
-"""Shared pytest fixtures.
+"""Shared pytest fixtures, and the tier markers.
 
+Every test is marked by the folder it lives in: ``unit``, ``integration``, ``e2e`` or ``bench``
+(registered in pyproject.toml), so ``pytest -m "not e2e"`` runs the fast tiers.
 Loopback HTTP servers (see ``tests/servers.py``) and Fetchers that record instead of sleep.
 Add fixtures for other areas in their own clearly headed section below.
 """
@@ -7,12 +9,36 @@ Add fixtures for other areas in their own clearly headed section below.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scraper.fetch import Fetcher
 from tests.servers import LoopbackServer
+
+# -- Tiers: a marker per folder ----------------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+TIERS = ("unit", "integration", "e2e", "bench")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test under tests/ with its tier, the first folder below tests/.
+
+    A test file outside the tier folders is an error rather than an unmarked test, which
+    ``-m "not e2e"`` would silently run however slow it is.
+    """
+    for item in items:
+        try:
+            parts = item.path.resolve().relative_to(TESTS).parts
+        except ValueError:
+            continue  # not under tests/ (e.g. a doctest collected from a package)
+        if len(parts) < 2 or parts[0] not in TIERS:
+            raise pytest.UsageError(f"{item.path}: test files belong in tests/unit, "
+                                    "tests/integration or tests/e2e (see tests/conftest.py)")
+        item.add_marker(parts[0])
+
 
 # -- HTTP: loopback servers and fetchers ---------------------------------------------------
 
