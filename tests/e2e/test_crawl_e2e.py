@@ -10,7 +10,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +17,8 @@ import pytest
 
 from archive.model import norm_text
 from scraper.siteserver import SiteServer, sitedata_root
+from tests.builders import doc_html, hub_html
+from tests.cli import run_cli
 from tests.servers import LoopbackServer, Redirect, Static
 
 SEED_TEXT = (Path(__file__).parents[1] / "fixtures" / "seed"
@@ -34,11 +35,6 @@ def seed_items() -> list[tuple[str, str]]:
         if line.startswith("  • "):
             items.append((line[4:], lines[n + 1].strip()))
     return items
-
-
-def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scraper", *args], capture_output=True,
-                          text=True, timeout=timeout)
 
 
 def q(db: Path, sql: str, *params: object) -> list[tuple]:
@@ -69,7 +65,7 @@ def site_copy(tmp_path):
 
 
 def crawl(db: Path, seed: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return run("crawl", seed, "--db", str(db), "--delay", "0", "--timeout", "5", *extra)
+    return run_cli("crawl", seed, "--db", str(db), "--delay", "0", "--timeout", "5", *extra)
 
 
 def test_every_item_of_the_real_hub_is_archived_exactly(tmp_path, site):
@@ -242,12 +238,10 @@ def test_hostile_links_are_never_fetched(tmp_path, site_copy):
 def test_redirect_is_followed_and_recorded(tmp_path, http_server):
     old: LoopbackServer = http_server("127.0.0.2")
     new: LoopbackServer = http_server("127.0.0.3")
-    old.route("/hub", Static(body=f'<html><body><main><h1>Hub</h1><ul><li><a href="'
-                                  f'{old.url("/r/pa/doc.htm")}">Doc</a> s</li></ul></main>'
-                                  f'</body></html>'.encode()))
+    old.route("/hub", Static(body=hub_html((old.url("/r/pa/doc.htm"), "Doc", "s"), title="Hub",
+                                           section=None)))
     old.route("/r/pa/doc.htm", Redirect(new.url("/r/pa/doc.htm"), 301))
-    new.route("/r/pa/doc.htm", Static(body=b"<html><body><main><h1>Doc</h1><p>Moved here.</p>"
-                                          b"</main></body></html>"))
+    new.route("/r/pa/doc.htm", Static(body=doc_html("Doc", "Moved here.")))
     db = tmp_path / "a.db"
     r = crawl(db, old.url("/hub"), "--ignore-robots")
     assert r.returncode == 0, r.stderr
@@ -261,8 +255,8 @@ def test_redirect_is_followed_and_recorded(tmp_path, http_server):
 def test_history_lists_every_snapshot(tmp_path, site):
     db = tmp_path / "a.db"
     assert crawl(db, site.seed).returncode == 0
-    r = run("history", site.seed, "--db", str(db), "--json")
+    r = run_cli("history", site.seed, "--db", str(db), "--json")
     assert r.returncode == 0
     assert r.stdout.count("\n") == 1 and '"outcome": "new"' in r.stdout
-    r = run("history", "http://127.0.0.2/nope", "--db", str(db))
+    r = run_cli("history", "http://127.0.0.2/nope", "--db", str(db))
     assert r.returncode == 2 and "no page" in r.stderr

@@ -16,8 +16,6 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import pytest
 
 from archive.query import canned_queries
 from archive.schema import SCHEMA_VERSION
+from tests.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "schema.md"
@@ -111,8 +110,7 @@ def run_example(db: str, sql: str) -> list[str]:
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh demo archive, made by the real command in a subprocess."""
     db = str(tmp_path_factory.mktemp("demo") / "demo.db")
-    proc = subprocess.run([sys.executable, "-m", "scraper", "demo", "--db", db],
-                          capture_output=True, text=True, timeout=240, cwd=ROOT)
+    proc = run_cli("demo", "--db", db, timeout=240, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     return db
 
