@@ -43,23 +43,51 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # -- HTTP: loopback servers and fetchers ---------------------------------------------------
 
 
-@pytest.fixture
-def http_server() -> Iterator[Callable[..., LoopbackServer]]:
-    """Factory: ``http_server("127.0.0.3")`` starts a server on that loopback address.
+@pytest.fixture(scope="session")
+def _shared_servers() -> Iterator[dict[str, LoopbackServer]]:
+    """One loopback server per address for the whole session, started when first asked for.
 
-    Every server started is stopped (threads joined, sockets closed) after the test.
+    Starting a threaded server per test costs more than the test; ``http_server`` lends these
+    out and resets them after each test, so sharing leaks nothing between tests.
     """
-    started: list[LoopbackServer] = []
+    servers: dict[str, LoopbackServer] = {}
+    yield servers
+    for srv in servers.values():
+        srv.stop()
 
-    def start(host: str = "127.0.0.2") -> LoopbackServer:
-        srv = LoopbackServer(host).start()
-        started.append(srv)
-        return srv
+
+@pytest.fixture
+def http_server(_shared_servers: dict[str, LoopbackServer],
+                ) -> Iterator[Callable[..., LoopbackServer]]:
+    """Factory: ``http_server("127.0.0.3")`` is a server on that loopback address, no routes.
+
+    The first call for an address lends the session's shared server for it (``own=True``
+    asks for a private one instead); a second call for the same address in one test starts a
+    private one. After the test, private servers are stopped (threads joined, sockets closed),
+    shared ones reset (connections ended, routes and records forgotten; one a test stopped is
+    replaced), and any handler error in either fails the test.
+    """
+    lent: list[LoopbackServer] = []
+    private: list[LoopbackServer] = []
+
+    def start(host: str = "127.0.0.2", *, own: bool = False) -> LoopbackServer:
+        shared = _shared_servers.get(host)
+        if own or any(srv.host == host for srv in lent):
+            srv = LoopbackServer(host).start()
+            private.append(srv)
+            return srv
+        if shared is None or not shared.running:  # a test may have stopped it on purpose
+            shared = _shared_servers[host] = LoopbackServer(host).start()
+        lent.append(shared)
+        return shared
 
     yield start
-    for srv in started:
+    for srv in private:
         srv.stop()
-    errors = [e for srv in started for e in srv.errors]
+    errors = [e for srv in [*lent, *private] for e in srv.errors]
+    for srv in lent:
+        if srv.running:
+            srv.reset()
     assert not errors, f"loopback server handler errors: {errors!r}"
 
 

@@ -50,10 +50,19 @@ def hub_version(db: Path, site: SiteServer) -> int:
                  " WHERE p.url = ? ORDER BY s.id DESC LIMIT 1", site.seed)[0][0]
 
 
-@pytest.fixture
-def site():
+@pytest.fixture(scope="module")
+def _site_server():
     with SiteServer("2016-10-21", bind=BIND) as s:
         yield s
+
+
+@pytest.fixture
+def site(_site_server):
+    """The bundled site at 2016-10-21, one server for the module: each test starts it afresh
+    (first snapshot, no requests recorded), as its own server would."""
+    _site_server.switch("2016-10-21")
+    _site_server.requests.clear()  # no crawl runs between tests, so nothing is appending
+    return _site_server
 
 
 @pytest.fixture
