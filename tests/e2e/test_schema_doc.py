@@ -3,7 +3,7 @@ the table that follows it in the doc; every table, view and column is documented
 examples are Datasette's canned queries.
 
 To refresh the outputs after a deliberate change (e.g. the demo site changed):
-``COOP_UPDATE_SCHEMA_DOC=1 .venv/bin/pytest tests/test_schema_doc.py`` rewrites them.
+``COOP_UPDATE_SCHEMA_DOC=1 .venv/bin/pytest tests/e2e/test_schema_doc.py`` rewrites them.
 
 The demo dates its captures on the days of its two copies of the site, but the time of day
 comes from the clock and the order of fetches across hosts varies, and so may the server's
