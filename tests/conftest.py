@@ -82,18 +82,18 @@ def http_server(_shared_servers: dict[str, LoopbackServer],
         return shared
 
     yield start
+    errors: list[BaseException] = []
     for srv in private:
         srv.stop()
-    errors = [e for srv in [*lent, *private] for e in srv.errors]
+        errors += srv.errors
     for srv in lent:
-        if srv.running:
-            srv.reset()
+        errors += srv.reset() if srv.running else srv.errors
     assert not errors, f"loopback server handler errors: {errors!r}"
 
 
 @pytest.fixture
 def server(http_server: Callable[..., LoopbackServer]) -> LoopbackServer:
-    """One loopback server on 127.0.0.2."""
+    """The loopback server on 127.0.0.2 (the session's shared one, fresh for this test)."""
     return http_server("127.0.0.2")
 
 
