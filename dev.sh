@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The project's one entry point for people and CI.
 #   ./dev.sh demo         crawl the bundled offline copy of the site twice, show what changed
-#   ./dev.sh test [ARGS]  the whole test suite (what .ci/run runs); ARGS go to pytest
+#   ./dev.sh test [ARGS]  the whole test suite, every tier (unit, integration, e2e); ARGS go to
+#                         pytest: `./dev.sh test -m "not e2e"` runs the fast tiers only
 #   ./dev.sh bench [ARGS] the benchmarks (python -m bench), rewriting docs/benchmarks.md
-#   ./dev.sh lint         ruff and mypy
+#   ./dev.sh lint         ruff and mypy (.ci/run runs lint, test, and the benchmark smoke)
 # Needs only python3 (3.10+) and, for the browser and WARC-interop tests, Debian's chromium and
 # wget, which it installs with apt-get when run as root and they are missing.
 set -euo pipefail

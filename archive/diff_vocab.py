@@ -1,6 +1,6 @@
 """The diff's vocabularies, each defined once: page changes, item and section changes, flags.
 
-docs/diff.md lists the same values (tests/test_vocab_docs.py keeps them in step). Members are
+docs/diff.md lists the same values (tests/unit/test_vocab_docs.py keeps them in step). Members are
 ``str`` enums (:class:`archive.vocab.Outcome` style): a member *is* its text, so it compares
 equal to the JSON value and serialises as it.
 

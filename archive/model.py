@@ -55,7 +55,7 @@ def norm_text(s: str | None) -> str:
 # -- canonical JSON -------------------------------------------------------------------------------
 # json.dumps escapes per character; long texts almost never need it, and a few memchr scans
 # (``in`` with one character) prove that. The output is byte for byte json.dumps's with
-# sort_keys=True, separators=(",", ":"), ensure_ascii=False (tests/test_parse_hash.py).
+# sort_keys=True, separators=(",", ":"), ensure_ascii=False (tests/unit/test_parse_hash.py).
 _JSON_CONTROLS = tuple(map(chr, range(0x20)))
 _encode_str = json.encoder.encode_basestring  # the C one when available; ensure_ascii=False
 _LONG = 256

@@ -14,7 +14,7 @@ from archive import vocab
 from archive.vocab import Outcome, RunStatus, Source, sql_list
 
 # The vocabularies' SQL lists, in the order the first migrations spelled them. A shipped
-# migration never changes: tests/test_vocab.py checks V1 and V2 against their shipped text.
+# migration never changes: tests/unit/test_vocab.py checks V1 and V2 against their shipped text.
 _STATUSES = sql_list((RunStatus.RUNNING, RunStatus.COMPLETE, RunStatus.PARTIAL,
                       RunStatus.FAILED, RunStatus.INTERRUPTED))
 _SOURCES = sql_list(Source)

@@ -136,7 +136,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
     return page
 
 
-# Every character str.split() splits on, but " " and "\n" (checked: tests/test_parse_hash.py).
+# Every character str.split() splits on, but " " and "\n" (checked: tests/unit/test_parse_hash.py).
 _ODD_SPACES = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in " \n")
 _ODD_SPACES_ASCII = "".join(ch for ch in _ODD_SPACES if ch < "\x80")
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"  # what norm_text drops

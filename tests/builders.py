@@ -1,15 +1,54 @@
-"""Build archives for tests without a network: captures at chosen times from Page records.
+"""Build what tests need without a network: HTML pages, and archives of captures.
 
-Shared by the diff, query and export tests; the crawler's own tests use real servers instead.
+The HTML builders make the hub and document pages that loopback servers, fake Waybacks and
+WARC tests serve (one hub shape: a <main> with its title, an "Updated:" dateline, a section
+heading and a list of links). The archive builders record captures at chosen times from Page
+records, for the diff, query and export tests; the crawler's own tests use real servers.
 """
 
 from __future__ import annotations
 
+import html
 import json
 
 from archive.capture import Capture
 from archive.model import Page
 from archive.store import Archive, Recorded
+
+# -- HTML pages ------------------------------------------------------------------------------
+
+#: One link on a hub: (url, link text) or (url, link text, summary after the link).
+Link = tuple[str, str] | tuple[str, str, str]
+
+
+def hub_html(*links: Link, title: str = "U.S.-China Cooperation", head_title: str | None = None,
+             updated: str | None = None, section: str | None = "Fact Sheets",
+             nav: str | None = None) -> bytes:
+    """A hub page the parser reads as a hub: <h1>``title``</h1>, then "Updated: ``updated``"
+    when given, then <h2>``section``</h2> when given, then one <li> per link.
+
+    ``head_title`` adds a <title>; ``nav`` adds a <nav> link "Home" to that URL outside <main>
+    (a link the crawler must not follow).
+
+    >>> hub_html(("/a", "A"), title="Hub", section=None)
+    b'<html><body><main><h1>Hub</h1><ul><li><a href="/a">A</a></li></ul></main></body></html>'
+    """
+    items = "".join(f'<li><a href="{html.escape(link[0])}">{link[1]}</a>'
+                    + (f" {link[2]}" if len(link) > 2 else "") + "</li>" for link in links)
+    head = f"<head><title>{head_title}</title></head>" if head_title is not None else ""
+    top = f'<nav><a href="{html.escape(nav)}">Home</a></nav>' if nav is not None else ""
+    dateline = f"<p>Updated: {updated}</p>" if updated is not None else ""
+    heading = f"<h2>{section}</h2>" if section is not None else ""
+    return (f"<html>{head}<body>{top}<main><h1>{title}</h1>{dateline}{heading}<ul>{items}</ul>"
+            "</main></body></html>").encode()
+
+
+def doc_html(title: str, text: str) -> bytes:
+    """A document page: <h1>``title``</h1> and one paragraph of ``text``."""
+    return f"<html><body><main><h1>{title}</h1><p>{text}</p></main></body></html>".encode()
+
+
+# -- Archives --------------------------------------------------------------------------------
 
 
 def capture(archive: Archive, url: str, when: str, page: Page | None = None, *,

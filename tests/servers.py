@@ -324,6 +324,41 @@ class LoopbackServer:
             self._thread.join()
         self._httpd = None
 
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    def reset(self, timeout: float = 10.0) -> list[BaseException]:
+        """Make a running server as good as new for the next test, keeping its port.
+
+        Ends every open connection (waking replies that wait on ``stopping``), waits for their
+        handler threads to finish, then forgets routes, requests and errors; so nothing of one
+        test (a hanging reply, a keep-alive connection, a recorded request) reaches the next.
+        Returns the handler errors recorded until then.
+        """
+        self.stopping.set()
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                conns = list(self._conns)
+            if not conns:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.base_url}: {len(conns)} connection(s) would not end")
+            for conn in conns:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            time.sleep(0.01)
+        self.stopping.clear()
+        with self._lock:
+            errors = list(self.errors)
+            self._routes.clear()
+            self.requests.clear()
+            self.errors.clear()
+        return errors
+
     def __enter__(self) -> LoopbackServer:
         return self.start() if self._httpd is None else self
 

@@ -6,16 +6,16 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.builders import at
+from tests.cli import run_cli
 from tests.fixtures.diff import scenario as sc
 from tests.fixtures.diff.scenario import D1, D2, D4, HUB
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +29,8 @@ def run(*args: str, db: str | None = None,
         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k not in ("COOP_ARCHIVE_DB", "NO_COLOR")}
     full_env.update(env or {})
-    cmd = [sys.executable, "-m", "scraper", "diff", *args]
-    if db is not None:
-        cmd += ["--db", db]
-    return subprocess.run(cmd, capture_output=True, text=True, env=full_env, cwd=ROOT,
-                          timeout=60)
+    return run_cli("diff", *args, *(["--db", db] if db is not None else []), env=full_env,
+                   cwd=ROOT, timeout=60)
 
 
 def test_default_is_previous_run_against_latest_as_text(db):
@@ -139,8 +136,7 @@ def test_db_from_environment(db):
 
 
 def test_help_documents_every_option():
-    p = subprocess.run([sys.executable, "-m", "scraper", "diff", "--help"], capture_output=True,
-                       text=True, cwd=ROOT, timeout=60)
+    p = run_cli("diff", "--help", cwd=ROOT, timeout=60)
     for opt in ("--db", "--from", "--to", "--format", "--exit-code", "--color"):
         assert opt in p.stdout
     doc = (ROOT / "docs" / "diff.md").read_text(encoding="utf-8")

@@ -3,7 +3,7 @@ the table that follows it in the doc; every table, view and column is documented
 examples are Datasette's canned queries.
 
 To refresh the outputs after a deliberate change (e.g. the demo site changed):
-``COOP_UPDATE_SCHEMA_DOC=1 .venv/bin/pytest tests/test_schema_doc.py`` rewrites them.
+``COOP_UPDATE_SCHEMA_DOC=1 .venv/bin/pytest tests/e2e/test_schema_doc.py`` rewrites them.
 
 The demo dates its captures on the days of its two copies of the site, but the time of day
 comes from the clock and the order of fetches across hosts varies, and so may the server's
@@ -16,8 +16,6 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +24,9 @@ import pytest
 
 from archive.datasette_meta import canned_queries
 from archive.schema import SCHEMA_VERSION
+from tests.cli import run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "schema.md"
 UPDATE = os.environ.get("COOP_UPDATE_SCHEMA_DOC") == "1"
 
@@ -111,8 +110,7 @@ def run_example(db: str, sql: str) -> list[str]:
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh demo archive, made by the real command in a subprocess."""
     db = str(tmp_path_factory.mktemp("demo") / "demo.db")
-    proc = subprocess.run([sys.executable, "-m", "scraper", "demo", "--db", db],
-                          capture_output=True, text=True, timeout=240, cwd=ROOT)
+    proc = run_cli("demo", "--db", db, timeout=240, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     return db
 

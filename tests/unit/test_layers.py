@@ -13,7 +13,7 @@ import pytest
 
 import archive
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN_BELOW = ("scraper", "requests", "tenacity", "click")
 
 

@@ -66,7 +66,7 @@ def test_worst_status_orders_finished_runs() -> None:
     assert worst_status([RunStatus.FAILED, "interrupted"]) == RunStatus.FAILED
 
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.mark.parametrize(("column", "vocabulary"), [

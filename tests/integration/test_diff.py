@@ -273,7 +273,7 @@ def test_demo_fact_sheet_edited_bullet_is_one_changed_item():
     from scraper.parse import parse
 
     url = f"{sc.STATE}258146.htm"
-    site = Path(__file__).resolve().parent.parent / "scraper" / "sitedata"
+    site = Path(__file__).resolve().parents[2] / "scraper" / "sitedata"
     old, new = (parse((site / day / "state/r/pa/prs/ps/2016/06/258146.htm").read_bytes(),
                       url=url) for day in ("2016-10-21", "2016-11-15"))
     eco = "The two sides announced six new EcoPartnerships, bringing the total to {}."

@@ -13,7 +13,7 @@ from pathlib import Path
 from archive.diff_vocab import PAGE_CHANGES, Flag, ItemChangeKind, SectionChangeKind
 from archive.vocab import Outcome, RunStatus, Source
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 _CODE_RE = re.compile(r"`([a-z_]+)`")
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from scraper.cli import _register, cli
 
-README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 _register()
 COMMANDS = sorted(cli.commands)

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import sys
 
+from tests.builders import hub_html
+from tests.cli import cli_command
 from tests.servers import Static
 
-PY = [sys.executable, "-m", "scraper"]
+PY = cli_command()
 
 
 def hub(links: list[str], title: str = "Hub") -> bytes:
-    items = "".join(f'<li><a href="{u}">Doc {n}</a> Summary {n}.</li>' for n, u in enumerate(links))
-    return (f"<html><body><main><h1>{title}</h1><ul>{items}</ul></main></body></html>").encode()
+    return hub_html(*[(u, f"Doc {n}", f"Summary {n}.") for n, u in enumerate(links)],
+                    title=title, section=None)
 
 
 def crawl(db, seed, *extra):

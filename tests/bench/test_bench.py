@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = (
     "## 1. Crawl time against its floor",
     "## 2. Re-crawl of an unchanged site",

@@ -137,7 +137,7 @@ def test_report_renders_to_a_screenshot(report_file, tmp_path):
 
 
 def test_missing_chromium_fails_loudly_unless_skipped_on_purpose(monkeypatch):
-    import tests.test_diff_browser as me
+    import tests.e2e.test_diff_browser as me
 
     monkeypatch.setattr(me, "CHROMIUM_CANDIDATES", ("/nonexistent/chromium",))
     monkeypatch.setenv("PATH", "/nonexistent")

@@ -7,7 +7,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,21 +16,20 @@ import pytest
 from archive.check import check
 from archive.schema import MIGRATIONS, SCHEMA_VERSION
 from archive.store import Archive, backup_path
+from tests.builders import doc_html, hub_html
+from tests.cli import cli_command
 from tests.servers import LoopbackServer, Static, Trickle
 
-PY = [sys.executable, "-m", "scraper"]
+PY = cli_command()
 
 
 def hub(docs: list[str]) -> bytes:
-    items = "".join(f'<li><a href="{u}">Document {n}</a> Summary {n}.</li>'
-                    for n, u in enumerate(docs))
-    return (f"<html><body><main><h1>Hub</h1><p>Updated: Friday, October 21, 2016</p>"
-            f"<h2>Fact Sheets</h2><ul>{items}</ul></main></body></html>").encode()
+    return hub_html(*[(u, f"Document {n}", f"Summary {n}.") for n, u in enumerate(docs)],
+                    title="Hub", updated="Friday, October 21, 2016")
 
 
 def doc(n: int) -> bytes:
-    return (f"<html><body><main><h1>Doc {n}</h1><p>Body of document {n}.</p></main>"
-            "</body></html>").encode()
+    return doc_html(f"Doc {n}", f"Body of document {n}.")
 
 
 @pytest.fixture

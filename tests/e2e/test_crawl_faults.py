@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from archive.check import check
+from tests import builders
+from tests.cli import run_cli
 from tests.servers import (
     Dynamic,
     GzipBomb,
@@ -39,17 +40,10 @@ HOME = b"<html><body><main><h1>Home</h1><p>Welcome.</p></main></body></html>"
 
 
 def hub_html(doc_url: str, home_url: str) -> bytes:
-    return f"""<!DOCTYPE html><html><head><title>Hub</title></head><body>
-<nav><a href="{home_url}">Home</a></nav>
-<main><h1>U.S.-China Cooperation</h1><p>Updated: Friday, October 21, 2016</p>
-<h2>Fact Sheets</h2><ul><li><a href="{doc_url}">Climate Change and Clean Energy</a>
-Climate change is a pillar of the U.S.-China bilateral relationship.</li></ul></main>
-</body></html>""".encode()
-
-
-def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scraper", *args], capture_output=True,
-                          text=True, timeout=timeout)
+    return builders.hub_html(
+        (doc_url, "Climate Change and Clean Energy",
+         "Climate change is a pillar of the U.S.-China bilateral relationship."),
+        head_title="Hub", updated="Friday, October 21, 2016", nav=home_url)
 
 
 def crawl(db: Path, seed: str, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -85,9 +85,16 @@ def test_undeclared_non_utf8_is_detected():
     [b"", b"\x00", bytes(range(256)), b"\xff\xfe\xff", b"\x81\x8d\x8f\x90\x9d", b"\xc3" * 1000],
 )
 def test_garbage_never_raises(body):
-    text, enc = decode_html(body, http_charset="utf-8")
-    assert isinstance(text, str) and enc
-    assert decode_html(body) == decode_html(body)
+    for http_charset in ("utf-8", None):
+        text, enc = decode_html(body, http_charset=http_charset)
+        # The encoding named is the one used: reading the bytes with it gives the same text.
+        assert canonical_charset(enc) == enc
+        bom = next((len(b) for b in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF8,
+                                     codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+                    if body.startswith(b)), 0)
+        expected = (decode_cp1252(body) if enc == "windows-1252"
+                    else body[bom:].decode(enc, "replace"))
+        assert text == expected, (http_charset, enc)
 
 
 def test_cp1252_undefined_bytes_become_c1_controls_like_browsers():

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from archive.store import Archive
 from scraper.fetch import Fetcher
@@ -19,7 +16,9 @@ from scraper.parse import parse
 from scraper.safety import AddressPolicy
 from scraper.settings import BackfillSettings
 from scraper.sources.wayback import backfill, capture_time
-from tests.builders import capture
+from tests import builders
+from tests.builders import capture, doc_html
+from tests.cli import invoke, run_cli
 from tests.servers import LoopbackServer
 from tests.wayback_server import FakeWayback
 
@@ -29,14 +28,7 @@ FS2 = "https://www.transportation.gov/fs/two"
 
 
 def hub_html(*items: tuple[str, str], updated: str = "May 2, 2016") -> bytes:
-    lis = "".join(f'<li><a href="{u}">{t}</a></li>' for u, t in items)
-    return (f"<html><head><title>U.S.-China Cooperation</title></head><body><main>"
-            f"<h1>U.S.-China Cooperation</h1><p>Updated: {updated}</p>"
-            f"<h2>Fact Sheets</h2><ul>{lis}</ul></main></body></html>").encode()
-
-
-def doc_html(title: str, text: str) -> bytes:
-    return (f"<html><body><main><h1>{title}</h1><p>{text}</p></main></body></html>").encode()
+    return builders.hub_html(*items, head_title="U.S.-China Cooperation", updated=updated)
 
 
 @pytest.fixture
@@ -197,20 +189,14 @@ def test_backfill_before_existing_crawl_reconciles_change_flags(
 
 
 def test_cli_backfill(tmp_path: Path, wayback: FakeWayback) -> None:
-    from scraper.cli import _register, cli
-
-    _register()
     db = str(tmp_path / "cli.db")
-    result = CliRunner().invoke(cli, ["backfill", HUB, "--db", db, "--wayback-url",
-                                      wayback.base, "--delay", "0", "--json"])
+    result = invoke("backfill", HUB, "--db", db, "--wayback-url", wayback.base, "--delay", "0",
+                    "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["status"] == "complete" and data["stored"] == 5
-    bad = CliRunner().invoke(cli, ["backfill", HUB, "--db", db, "--from", "last week"])
+    bad = invoke("backfill", HUB, "--db", db, "--from", "last week")
     assert bad.exit_code == 2
-
-
-COOP_ARCHIVE = str(Path(sys.executable).with_name("coop-archive"))
 
 
 @pytest.mark.parametrize("args, message", [
@@ -223,10 +209,9 @@ COOP_ARCHIVE = str(Path(sys.executable).with_name("coop-archive"))
 ])
 def test_cli_backfill_usage_errors_come_before_the_archive(
         tmp_path: Path, args: list[str], message: str) -> None:
-    proc = subprocess.run(
-        [COOP_ARCHIVE, "backfill", "--db", str(tmp_path / "b.db"), "--delay", "0",
-         "--retries", "0", "--wayback-url", "http://127.0.0.1:9", *args],
-        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path)
+    proc = run_cli("backfill", "--db", str(tmp_path / "b.db"), "--delay", "0", "--retries", "0",
+                   "--wayback-url", "http://127.0.0.1:9", *args, timeout=60, cwd=tmp_path,
+                   script=True)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and message in lines[0], lines
@@ -258,10 +243,8 @@ def test_wayback_dates_that_are_fine() -> None:
 
 
 def test_cli_backfill_names_each_failure_once(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [COOP_ARCHIVE, "backfill", "--db", str(tmp_path / "b.db"), "--delay", "0",
-         "--retries", "0", "--wayback-url", "http://127.0.0.1:9"],
-        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path)
+    proc = run_cli("backfill", "--db", str(tmp_path / "b.db"), "--delay", "0", "--retries", "0",
+                   "--wayback-url", "http://127.0.0.1:9", timeout=60, cwd=tmp_path, script=True)
     assert proc.returncode == 3, proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and "CDX query for" in lines[0], lines

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.store import Archive
@@ -28,7 +27,9 @@ from scraper.settings import CrawlSettings
 from scraper.sources.crawl import crawl
 from scraper.sources.warc_import import import_warc
 from scraper.throttle import Throttle
-from tests.builders import at, capture
+from tests import builders
+from tests.builders import at, capture, doc_html
+from tests.cli import invoke, run_cli
 from tests.servers import LoopbackServer, Redirect, Static, Validated
 
 WARCIO = str(Path(sys.executable).with_name("warcio"))
@@ -37,14 +38,7 @@ DOC = "http://hub.example/fs/one"
 
 
 def hub_html(updated: str, *items: tuple[str, str]) -> bytes:
-    lis = "".join(f'<li><a href="{u}">{t}</a></li>' for u, t in items)
-    return (f"<html><head><title>Coop</title></head><body><main><h1>U.S.-China Cooperation"
-            f"</h1><p>Updated: {updated}</p><h2>Fact Sheets</h2><ul>{lis}</ul></main>"
-            "</body></html>").encode()
-
-
-def doc_html(title: str, text: str) -> bytes:
-    return f"<html><body><main><h1>{title}</h1><p>{text}</p></main></body></html>".encode()
+    return builders.hub_html(*items, head_title="Coop", updated=updated)
 
 
 def page_of(url: str, body: bytes) -> Any:
@@ -494,9 +488,7 @@ def test_cli_import_of_no_warc_creates_no_archive(tmp_path: Path) -> None:
     bad = tmp_path / "passwd"
     bad.write_bytes(b"root:x:0:0:secret-token-123:/root:/bin/bash\n")
     db = tmp_path / "new.db"
-    proc = subprocess.run([str(Path(sys.executable).with_name("coop-archive")), "import",
-                           "--db", str(db), str(bad)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = run_cli("import", "--db", str(db), str(bad), timeout=60, script=True)
     assert proc.returncode == 3, proc.stderr
     assert "secret-token" not in proc.stderr + proc.stdout
     assert proc.stderr.splitlines() == [
@@ -509,11 +501,7 @@ def test_cli_import_of_no_warc_creates_no_archive(tmp_path: Path) -> None:
 
 
 def cli(*args: str) -> Any:
-    from scraper.cli import _register
-    from scraper.cli import cli as group
-
-    _register()
-    return CliRunner().invoke(group, list(args))
+    return invoke(*args)
 
 
 def test_cli_import_exit_codes(built: Archive, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import pytest
 from archive.store import Archive
 from scraper.sources.warc_import import import_warc
 
-FIXTURES = Path(__file__).parent / "fixtures" / "warc"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "warc"
 WGET = shutil.which("wget") or "/usr/bin/wget"
 
 

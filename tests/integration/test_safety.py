@@ -82,8 +82,11 @@ def test_public_seed_refuses_non_public(url):
 @pytest.mark.parametrize("url", ["http://8.8.8.8/", "https://[2606:4700:4700::1111]/doc.pdf",
                                  "http://93.184.216.34:8080/a"])
 def test_public_targets_allowed(url):
-    AddressPolicy(PUBLIC_SEED).check(url)
-    AddressPolicy(LOCAL_SEED).check(url)
+    for seed in (PUBLIC_SEED, LOCAL_SEED):
+        policy = AddressPolicy(seed)
+        policy.check(url)  # allowed: raises nothing
+        with pytest.raises(BlockedURLError):  # while the same policy still refuses
+            policy.check("http://169.254.169.254/")
 
 
 def test_allow_hosts_opens_named_hosts_only():
@@ -96,6 +99,8 @@ def test_allow_hosts_opens_named_hosts_only():
 def test_allow_hosts_matches_names(fake_dns):
     fake_dns.names["intranet.example"] = ["10.0.0.5"]
     AddressPolicy(PUBLIC_SEED, allow_hosts=["Intranet.Example."]).check("http://intranet.example/")
+    with pytest.raises(BlockedURLError):  # the name in allow_hosts is what let it through
+        AddressPolicy(PUBLIC_SEED).check("http://intranet.example/")
 
 
 def test_local_seed_allows_loopback_and_private():

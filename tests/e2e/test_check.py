@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
@@ -12,6 +10,7 @@ from archive.check import check
 from archive.model import Item, Page, Section
 from archive.store import Archive
 from tests.builders import at, capture
+from tests.cli import run_cli
 
 URL = "http://127.0.0.1:9/hub"
 
@@ -31,17 +30,12 @@ def db(tmp_path):
     return path
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scraper", *args], capture_output=True,
-                          text=True, timeout=60)
-
-
 def test_healthy_archive_passes_deep_check(db):
     with Archive.open(db) as a:
         report = check(a.conn, deep=True)
     assert report.ok, report.problems
     assert report.counts["snapshots"] == 3 and report.counts["versions"] == 2
-    r = _cli("check", "--db", str(db), "--deep")
+    r = run_cli("check", "--db", str(db), "--deep")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("ok: ")
 
@@ -64,7 +58,7 @@ def test_sabotage_is_found(db, sabotage, finding):
     conn.execute(sabotage)
     conn.commit()
     conn.close()
-    r = _cli("check", "--db", str(db), "--deep")
+    r = run_cli("check", "--db", str(db), "--deep")
     assert r.returncode == 3
     assert finding in r.stderr
     assert all(line.startswith("coop-archive: ") for line in r.stderr.splitlines())
@@ -74,12 +68,12 @@ def test_damaged_file_is_reported_not_a_traceback(db):
     data = bytearray(db.read_bytes())
     data[4096:8192] = b"\xff" * 4096  # trash the second page
     db.write_bytes(bytes(data))
-    r = _cli("check", "--db", str(db))
+    r = run_cli("check", "--db", str(db))
     assert r.returncode == 3
     assert "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) >= 1
 
 
 def test_missing_archive_is_exit_3(tmp_path):
-    r = _cli("check", "--db", str(tmp_path / "nope.db"))
+    r = run_cli("check", "--db", str(tmp_path / "nope.db"))
     assert r.returncode == 3 and "no archive" in r.stderr

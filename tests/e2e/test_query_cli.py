@@ -18,8 +18,9 @@ import pytest
 
 from tests import query_fixture as fx
 from tests.builders import at
+from tests.cli import cli_command, run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scraper", *args], capture_output=True,
-                          text=True, timeout=120, cwd=ROOT, env=env)
+    return run_cli(*args, env=env, cwd=ROOT)
 
 
 def sha(path: str) -> str:
@@ -254,8 +254,8 @@ def _free_port() -> int:
 
 def test_serve_runs_datasette_with_the_metadata(db: str) -> None:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "scraper", "serve", "--db", db, "--port",
-                             str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(cli_command("serve", "--db", db, "--port", str(port)), cwd=ROOT,
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env={**os.environ, "PYTHONWARNINGS": ""})
     try:
         deadline = time.monotonic() + 30

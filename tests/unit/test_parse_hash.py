@@ -15,7 +15,7 @@ import pytest
 from archive.model import Page, Section, _canonical_json, norm_text
 from scraper.parse import parse
 
-SITEDATA = Path(__file__).resolve().parent.parent / "scraper" / "sitedata"
+SITEDATA = Path(__file__).resolve().parents[2] / "scraper" / "sitedata"
 
 EXPECTED = [
     ("2016-10-21/dot/r2ze/US-China-Cooperation.html",

@@ -1,0 +1,52 @@
+"""Run the real ``coop-archive`` command, the way cron or a person would.
+
+``run_cli`` runs it in a subprocess (``python -m scraper``, or the installed console script
+with ``script=True``) and captures its output as text; ``cli_command`` is the argument list for
+tests that need a ``Popen`` (to signal or race it). ``invoke`` runs it in-process through click's
+test runner, for checks that need no process of their own.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The installed console script (what a crontab names), beside this interpreter.
+SCRIPT = Path(sys.executable).with_name("coop-archive")
+
+
+def cli_command(*args: str, script: bool = False) -> list[str]:
+    """The argument list that runs ``coop-archive ARGS``.
+
+    >>> cli_command("history", "--db", "a.db")[-3:]
+    ['history', '--db', 'a.db']
+    """
+    base = [str(SCRIPT)] if script else [sys.executable, "-m", "scraper"]
+    return [*base, *args]
+
+
+def run_cli(*args: str, env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
+            timeout: float = 120, script: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run ``coop-archive ARGS`` to completion; stdout and stderr are captured as text.
+
+    ``env`` is the whole environment when given (None inherits this process's); ``cwd``
+    defaults to this process's. A command still running after ``timeout`` seconds fails the
+    test (subprocess.TimeoutExpired).
+    """
+    return subprocess.run(cli_command(*args, script=script), capture_output=True, text=True,
+                          env=None if env is None else dict(env), cwd=cwd, timeout=timeout,
+                          check=False)
+
+
+def invoke(*args: str) -> Any:
+    """Run ``coop-archive ARGS`` in this process with click's CliRunner; returns its Result."""
+    from click.testing import CliRunner
+
+    from scraper.cli import _register, cli
+
+    _register()  # the commands register themselves lazily, as ``main`` does
+    return CliRunner().invoke(cli, list(args))
