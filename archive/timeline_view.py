@@ -33,6 +33,8 @@ SHOWN = ("new", "unchanged", "not_modified")
 #: ordinary rhythm of a page captured now and then.
 GAP_FACTOR = 3.0
 GAP_MIN_DAYS = 2.0
+# SHOWN as an SQL list (constants of ours, not input).
+_SHOWN_SQL = ",".join(f"'{o}'" for o in SHOWN)
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def month_range(first: str, last: str) -> list[str]:
 
 _MONTHS_SQL = f"""
 SELECT page_id, substr(captured_at, 1, 7) AS month, count(*) AS captures,
-       sum(changed = 1 AND suspect = 0 AND outcome IN ('gone', {",".join(f"'{o}'" for o in SHOWN)}))
+       sum(changed = 1 AND suspect = 0 AND outcome IN ('gone', {_SHOWN_SQL}))
          AS changes,
        sum(outcome IN ('failed', 'blocked') OR suspect = 1) AS failures
   FROM snapshots {{where}} GROUP BY page_id, month"""
@@ -171,15 +173,15 @@ def page_summaries(conn: sqlite3.Connection) -> list[PageSummary]:
         "SELECT page_id, title, status FROM latest_versions")}
     stats = {int(r[0]): r for r in conn.execute(
         f"""SELECT page_id, count(*),
-                   count(DISTINCT CASE WHEN suspect = 0 AND outcome IN ({",".join("?" * len(SHOWN))})
+                   count(DISTINCT CASE WHEN suspect = 0 AND outcome IN ({_SHOWN_SQL})
                                        THEN version_id END),
                    sum(outcome IN ('failed', 'blocked') OR suspect = 1),
                    max(CASE WHEN suspect = 0 AND outcome NOT IN ('failed', 'blocked')
                             THEN captured_at END),
                    max(CASE WHEN changed = 1 AND suspect = 0
-                             AND outcome IN ('gone', {",".join("?" * len(SHOWN))})
+                             AND outcome IN ('gone', {_SHOWN_SQL})
                             THEN captured_at END)
-              FROM snapshots GROUP BY page_id""", SHOWN + SHOWN)}
+              FROM snapshots GROUP BY page_id""")}
     out = []
     for pid, url, first_seen in conn.execute(
             "SELECT id, url, first_seen FROM pages ORDER BY first_seen, id"):
