@@ -54,8 +54,7 @@ table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;pad
 text-align:left;vertical-align:top}th{background:#f4f4f4}
 .meta,.url{color:#555;font-size:.9em}.url{word-break:break-all}
 .event td{background:#fff6f0;color:#842}.gap td{background:#f6f6f6;color:#555}
-.gone td{background:#fdecec}.flag{background:#fff3bf;border-radius:3px;padding:0 .3em;
-font-size:.85em;margin-right:.3em}
+.gone td{background:#fdecec}
 svg{vertical-align:middle}.legend span{margin-right:1em}
 .sw{display:inline-block;width:.8em;height:.8em;margin-right:.3em;vertical-align:-.05em}
 nav{margin-bottom:1em}
@@ -206,7 +205,6 @@ def _stretch_row(t: PageTimeline, s: Stretch, prev: Stretch | None, latest: Stre
     seen = day(s.first_seen) if day(s.first_seen) == day(s.last_seen) else \
         f"{day(s.first_seen)} – {day(s.last_seen)}"
     count = f"{s.snapshots} capture{'s' * (s.snapshots != 1)}"
-    flags = "".join(f'<span class="flag">{e(f.replace("_", " "))}</span>' for f in s.flags)
     actions = []
     for label, other in (("diff with previous", prev), ("diff with latest", latest)):
         if other is None or other is s:
@@ -221,7 +219,7 @@ def _stretch_row(t: PageTimeline, s: Stretch, prev: Stretch | None, latest: Stre
     return (f'<tr class="version" id="v{s.snapshot_id}"><td>v{s.number}</td>'
             f'<td>{e(seen)}<div class="meta">{e(count)}</div></td>'
             f"<td>{e(s.title)}</td><td>{e(s.updated_on or '-')}</td>"
-            f"<td>{e(s.summary)} {flags}</td><td>{' · '.join(actions)}</td></tr>")
+            f"<td>{e(s.summary)}</td><td>{' · '.join(actions)}</td></tr>")
 
 
 def _event_row(ev: Event) -> str:
