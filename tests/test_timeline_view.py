@@ -295,3 +295,25 @@ def test_datasette_routes(db: str) -> None:
 def test_datasette_menu_links_to_the_timeline(db: str) -> None:
     (home,) = _get(db, "/")
     assert 'href="/-/timeline"' in home.text
+
+
+def test_demo_ends_with_the_timeline_commands_and_its_archive_publishes(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.db")
+    demo = _cli("demo", "--db", db)
+    assert demo.returncode == 0, demo.stderr
+    last = demo.stderr.rstrip("\n").splitlines()[-2:]
+    assert re.search(rf"serve --db {re.escape(db)} .*/-/timeline", last[0])
+    assert re.search(rf"publish --db {re.escape(db)} demo-site", last[1])
+    out = tmp_path / "demo-site"
+    p = _cli("publish", "--db", db, str(out))
+    assert p.returncode == 0, p.stderr
+    # The demo's 11 pages; the hub changed once between the two crawls.
+    assert "11 page timelines" in p.stderr
+    with Archive.open(db, readonly=True) as a:
+        hub = _page_id(a, a.conn.execute("SELECT seed_url FROM runs ORDER BY id").fetchone()[0])
+        t = page_timeline(a, hub)
+    assert [s.number for s in t.stretches] == [1, 2]
+    assert "1 item added, 1 removed" in t.stretches[1].summary
+    assert (out / f"page-{hub}.html").is_file()
+    assert (out / f"diff-{hub}-{t.stretches[0].snapshot_id}-{t.stretches[1].snapshot_id}.html"
+            ).is_file()
