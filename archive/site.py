@@ -51,13 +51,13 @@ _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:68em;padding:0 1em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em}a{color:#0645ad}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.35em .5em;
-text-align:left;vertical-align:top}th{background:#f4f4f4}
+text-align:left;vertical-align:top}td{overflow-wrap:anywhere}th{background:#f4f4f4}
 .meta,.url{color:#555;font-size:.9em}.url{word-break:break-all}
 .event td{background:#fff6f0;color:#842}.gap td{background:#f6f6f6;color:#555}
 .gone td{background:#fdecec}
 svg{vertical-align:middle}.legend span{margin-right:1em}
 .sw{display:inline-block;width:.8em;height:.8em;margin-right:.3em;vertical-align:-.05em}
-nav{margin-bottom:1em}
+nav{margin-bottom:1em}.when,.acts{white-space:nowrap}
 """
 
 
@@ -217,9 +217,9 @@ def _stretch_row(t: PageTimeline, s: Stretch, prev: Stretch | None, latest: Stre
     if raw:
         actions.append(f'<a href="{e(raw)}" class="raw-link">raw capture</a>')
     return (f'<tr class="version" id="v{s.snapshot_id}"><td>v{s.number}</td>'
-            f'<td>{e(seen)}<div class="meta">{e(count)}</div></td>'
-            f"<td>{e(s.title)}</td><td>{e(s.updated_on or '-')}</td>"
-            f"<td>{e(s.summary)}</td><td>{' · '.join(actions)}</td></tr>")
+            f'<td class="when">{e(seen)}<div class="meta">{e(count)}</div></td>'
+            f'<td>{e(s.title)}</td><td class="when">{e(s.updated_on or "-")}</td>'
+            f'<td>{e(s.summary)}</td><td class="acts">{"<br>".join(actions)}</td></tr>')
 
 
 def _event_row(ev: Event) -> str:
@@ -227,7 +227,7 @@ def _event_row(ev: Event) -> str:
     count = f" ({ev.count} captures)" if ev.count > 1 else ""
     cls = "gap" if ev.kind == "gap" else "gone" if ev.kind == "gone" else "event"
     detail = f": {ev.detail}" if ev.detail else ""
-    return (f'<tr class="{cls}"><td></td><td>{e(when)}</td>'
+    return (f'<tr class="{cls}"><td></td><td class="when">{e(when)}</td>'
             f'<td colspan="4">{e(_EVENT_WORDS.get(ev.kind, ev.kind))}{e(detail)}{e(count)}'
             "</td></tr>")
 
