@@ -33,6 +33,7 @@ from archive.timeline_view import (
     PageTimeline,
     Stretch,
     archive_months,
+    page_heading,
     page_summaries,
     page_timeline,
 )
@@ -300,12 +301,12 @@ def render_page(t: PageTimeline, axis: Sequence[str], links: Links, *,
     return document(f"{name}: {t.title or t.url}", body)
 
 
-def render_diff_page(report_html: str, t: PageTimeline, links: Links) -> str:
-    """The diff report (:func:`archive.report.render`, html) with a way back to the page's
-    timeline and the index. The report is a whole document; the navigation goes first in
-    its body."""
-    nav = (f'<nav><a href="{e(links.page(t.page_id))}">← timeline of '
-           f'{e(t.title or t.url)}</a> · <a href="{e(links.index())}">all pages</a></nav>\n')
+def render_diff_page(report_html: str, page_id: int, name: str, links: Links) -> str:
+    """The diff report (:func:`archive.report.render`, html) with a way back to the timeline
+    of page ``page_id`` (called ``name``) and the index. The report is a whole document; the
+    navigation goes first in its body."""
+    nav = (f'<nav><a href="{e(links.page(page_id))}">← timeline of '
+           f'{e(name)}</a> · <a href="{e(links.index())}">all pages</a></nav>\n')
     head, sep, rest = report_html.partition("<body>\n")
     return head + sep + nav + rest if sep else nav + report_html
 
@@ -339,12 +340,12 @@ def diff_html(archive: Archive, page_id: int, from_snapshot: int, to_snapshot: i
     """The HTML diff report between two captures of page ``page_id`` that showed content
     (in time order whichever way they are given), with a link back to its timeline.
     UsageError for a snapshot that is not such a capture of that page."""
-    t = page_timeline(archive, page_id)
+    url, title = page_heading(archive, page_id)
     a, b = from_snapshot, to_snapshot
     if _shown_snapshot(archive, page_id, a) > _shown_snapshot(archive, page_id, b):
         a, b = b, a
-    report = render(diff_between(archive, f"#{a}", f"#{b}", url=t.url), "html")
-    return render_diff_page(report, t, links)
+    report = render(diff_between(archive, f"#{a}", f"#{b}", url=url), "html")
+    return render_diff_page(report, page_id, title or url, links)
 
 
 def raw_capture(archive: Archive, snapshot_id: int) -> tuple[bytes, str]:

@@ -19,12 +19,12 @@ from __future__ import annotations
 import sqlite3
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime
 from itertools import pairwise
 
 from archive.diff import PageDiff, diff_pages
 from archive.errors import UsageError
 from archive.store import Archive
+from archive.timeutil import from_iso
 
 #: Outcomes of a snapshot that showed the page's content (when not suspect).
 SHOWN = ("new", "unchanged", "not_modified")
@@ -206,6 +206,15 @@ def page_url(archive: Archive, page_id: int) -> str:
     return str(row[0])
 
 
+def page_heading(archive: Archive, page_id: int) -> tuple[str, str]:
+    """Page ``page_id``'s URL and the title of the last version a capture showed ("" if
+    none): what names the page without reading its whole timeline. UsageError if no page."""
+    url = page_url(archive, page_id)
+    row = archive.conn.execute("SELECT title FROM latest_versions WHERE page_id = ?",
+                               (page_id,)).fetchone()
+    return url, str(row[0] or "") if row is not None else ""
+
+
 def page_timeline(archive: Archive, page_id: int) -> PageTimeline:
     """The history of page ``page_id`` (UsageError when there is no such page)."""
     url = page_url(archive, page_id)
@@ -313,8 +322,7 @@ def change_parts(diff: PageDiff) -> list[str]:
 
 
 def _days(a: str, b: str) -> float:
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
-    return (datetime.strptime(b, fmt) - datetime.strptime(a, fmt)).total_seconds() / 86400
+    return (from_iso(b) - from_iso(a)).total_seconds() / 86400
 
 
 def _gaps(times: list[str]) -> list[Event]:
