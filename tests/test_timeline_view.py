@@ -27,6 +27,7 @@ from archive.timeline_view import (
     page_summaries,
     page_timeline,
 )
+from scraper.datasette_timeline import DatasetteLinks
 from tests import query_fixture as qf
 from tests import timeline_fixture as tf
 from tests.builders import at
@@ -136,40 +137,29 @@ def test_chart_draws_a_bar_per_month_with_changes_and_failures() -> None:
     assert "<b>" not in svg
 
 
-class Links:
-    """Links for the renderers under test: what a server would offer."""
+def server_links(db: str) -> DatasetteLinks:
+    """The links ``serve`` renders with (a server answers any pair)."""
+    from datasette.app import Datasette
 
-    def index(self) -> str:
-        return "/i"
-
-    def page(self, page_id: int) -> str:
-        return f"/p/{page_id}"
-
-    def diff(self, page_id: int, a: int, b: int) -> str:
-        return f"/d?page={page_id}&from={a}&to={b}"
-
-    def raw(self, snapshot_id: int) -> str:
-        return f"/r/{snapshot_id}"
-
-    def compare_form(self, page_id: int) -> str:
-        return "/d"
+    return DatasetteLinks(Datasette(files=[db]))
 
 
-def test_pages_escape_scraped_text(archive: Archive) -> None:
-    for page in (index_html(archive, Links()), page_html(archive, 1, Links())):
+def test_pages_escape_scraped_text(archive: Archive, db: str) -> None:
+    links = server_links(db)
+    for page in (index_html(archive, links), page_html(archive, 1, links)):
         assert "<script" not in page.lower()
         assert "Watched page &lt;script&gt;document.title=&#x27;pwned&#x27;" in page
         assert "Content-Security-Policy" in page
 
 
-def test_page_offers_any_two_versions_and_the_raw_captures(archive: Archive) -> None:
-    page = page_html(archive, 1, Links())
-    form = re.search(r'<form method="get" action="/d".*?</form>', page, re.S)
+def test_page_offers_any_two_versions_and_the_raw_captures(archive: Archive, db: str) -> None:
+    page = page_html(archive, 1, server_links(db))
+    form = re.search(r'<form method="get" action="/-/timeline/diff".*?</form>', page, re.S)
     assert form is not None
     # Every stretch is a choice on both sides: 5 stretches (v3 twice).
     assert len(re.findall(r"<option ", form.group(0))) == 10
-    assert "/d?page=1&amp;from=6&amp;to=9" in page  # v3's diff with the latest
-    assert {int(n) for n in re.findall(r"/r/(\d+)", page)} == {1, 3, 6, 8, 9}
+    assert "/-/timeline/diff?page=1&amp;from=6&amp;to=9" in page  # v3's diff with the latest
+    assert {int(n) for n in re.findall(r"/-/timeline/raw/(\d+)", page)} == {1, 3, 6, 8, 9}
 
 
 def test_raw_capture_is_the_stored_body(archive: Archive) -> None:
