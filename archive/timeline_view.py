@@ -24,6 +24,7 @@ from itertools import pairwise
 from archive.diff import PageDiff, diff_pages
 from archive.errors import UsageError
 from archive.store import Archive
+from archive.timeline import live_runs
 from archive.timeutil import from_iso
 
 #: Outcomes of a snapshot that showed the page's content (when not suspect).
@@ -156,9 +157,19 @@ SELECT page_id, substr(captured_at, 1, 7) AS month, count(*) AS captures,
   FROM snapshots {{where}} GROUP BY page_id, month"""
 
 
+def _settled(conn: sqlite3.Connection) -> tuple[str, tuple[int, ...]]:
+    """An SQL condition on snapshots leaving out the runs being written right now
+    (:func:`archive.timeline.live_runs`), and its arguments: like the other readers, the
+    timeline shows whole runs, never a crawl's new hub beside its old documents."""
+    live = tuple(live_runs(conn))
+    return f"run_id NOT IN ({','.join('?' * len(live))})", live
+
+
 def _months(conn: sqlite3.Connection, page_id: int | None = None) -> dict[int, dict[str, Month]]:
     """Per page, its months with captures (one pass over the snapshots)."""
-    where, args = ("WHERE page_id = ?", (page_id,)) if page_id is not None else ("", ())
+    settled, live = _settled(conn)
+    where, args = (f"WHERE {settled}" + (" AND page_id = ?" if page_id is not None else ""),
+                   live + ((page_id,) if page_id is not None else ()))
     out: dict[int, dict[str, Month]] = {}
     for pid, month, captures, changes, failures in conn.execute(
             _MONTHS_SQL.format(where=where), args):
@@ -169,6 +180,7 @@ def _months(conn: sqlite3.Connection, page_id: int | None = None) -> dict[int, d
 def page_summaries(conn: sqlite3.Connection) -> list[PageSummary]:
     """Every page the archive tried, in first-seen order, with its counts and months."""
     months = _months(conn)
+    settled, live = _settled(conn)
     latest = {int(r["page_id"]): r for r in conn.execute(
         "SELECT page_id, title, status FROM latest_versions")}
     stats = {int(r[0]): r for r in conn.execute(
@@ -181,7 +193,7 @@ def page_summaries(conn: sqlite3.Connection) -> list[PageSummary]:
                    max(CASE WHEN changed = 1 AND suspect = 0
                              AND outcome IN ('gone', {_SHOWN_SQL})
                             THEN captured_at END)
-              FROM snapshots GROUP BY page_id""")}
+              FROM snapshots WHERE {settled} GROUP BY page_id""", live)}
     out = []
     for pid, url, first_seen in conn.execute(
             "SELECT id, url, first_seen FROM pages ORDER BY first_seen, id"):
@@ -219,11 +231,13 @@ def page_timeline(archive: Archive, page_id: int) -> PageTimeline:
     """The history of page ``page_id`` (UsageError when there is no such page)."""
     url = page_url(archive, page_id)
     conn = archive.conn
+    settled, live = _settled(conn)
     rows = conn.execute(
-        """SELECT s.id, s.captured_at, s.outcome, s.suspect, s.version_id, s.http_status,
+        f"""SELECT s.id, s.captured_at, s.outcome, s.suspect, s.version_id, s.http_status,
                   s.error, s.body_sha256, v.title, v.updated_on, v.kind
              FROM snapshots s LEFT JOIN versions v ON v.id = s.version_id
-            WHERE s.page_id = ? ORDER BY s.captured_at, s.id""", (page_id,)).fetchall()
+            WHERE s.page_id = ? AND s.{settled} ORDER BY s.captured_at, s.id""",
+        (page_id, *live)).fetchall()
     entries: list[Stretch | Event] = []
     numbers: dict[int, int] = {}
     current: Stretch | None = None  # the open stretch

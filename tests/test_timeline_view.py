@@ -307,3 +307,23 @@ def test_demo_ends_with_the_timeline_commands_and_its_archive_publishes(tmp_path
     assert (out / f"page-{hub}.html").is_file()
     assert (out / f"diff-{hub}-{t.stretches[0].snapshot_id}-{t.stretches[1].snapshot_id}.html"
             ).is_file()
+
+
+def test_a_run_being_written_is_left_out_until_it_ends(db: str, tmp_path: Path) -> None:
+    import shutil
+
+    from tests.builders import capture
+
+    path = str(tmp_path / "live.db")
+    shutil.copy(db, path)
+    with Archive.open(path) as a:
+        run = a.begin_run(tf.WATCHED, started_at=at("2016-02-02"))  # our pid: alive
+        capture(a, tf.WATCHED, at("2016-02-02"), tf.watched(1), run_id=run)
+        pid = _page_id(a, tf.WATCHED)
+        assert len(page_timeline(a, pid).stretches) == 5
+        (w,) = [p for p in page_summaries(a.conn) if p.page_id == pid]
+        assert (w.captures, w.last_change) == (9, at(tf.DAYS[8]))
+        a.finish_run(run, "complete", finished_at=at("2016-02-02", 13))
+        assert page_timeline(a, pid).stretches[-1].summary.startswith("1 item added")
+        (w,) = [p for p in page_summaries(a.conn) if p.page_id == pid]
+        assert (w.captures, w.last_change) == (10, at("2016-02-02"))

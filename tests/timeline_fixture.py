@@ -56,7 +56,11 @@ def build(path: str) -> None:
             (DAYS[5], watched(3), {}), (DAYS[6], None, {"status": 404, "body": b"not found"}),
             (DAYS[7], watched(3), {}), (DAYS[8], watched(4), {}),
         ]
+        plan.append(("2016-02-01", Page(url=OTHER, title="Other page", updated_on=None,
+                                        text="Just text."), {"url": OTHER}))
         for day, page, kw in plan:
-            capture(a, WATCHED, at(day), page, **kw)
-        capture(a, OTHER, at("2016-02-01"),
-                Page(url=OTHER, title="Other page", updated_on=None, text="Just text."))
+            url = kw.pop("url", WATCHED)
+            run = a.begin_run(url, started_at=at(day))
+            capture(a, url, at(day), page, run_id=run, **kw)
+            a.finish_run(run, "partial" if "error" in kw else "complete",
+                         finished_at=at(day, 13))
