@@ -235,11 +235,13 @@ def _register() -> None:
         commands_admin,
         commands_crawl,
         commands_diff,
+        commands_publish,
         commands_query,
         commands_warc,
     )
 
-    for module in (commands_crawl, commands_diff, commands_query, commands_warc, commands_admin):
+    for module in (commands_crawl, commands_diff, commands_query, commands_warc, commands_admin,
+                   commands_publish):
         module.register(cli)
 
 

@@ -146,7 +146,11 @@ def demo(db: str, fmt: str) -> None:
                    f"  {exe} show --db {db} --as-of 2016-11-01\n"
                    f"  {exe} diff --db {db} --from 2016-10-21 --to 2016-11-15 "
                    f"--format html > diff.html\n"
-                   f"  {exe} search --db {db} 'Paris Agreement'", err=True)
+                   f"  {exe} search --db {db} 'Paris Agreement'\n"
+                   "The timeline of every page, in a browser:\n"
+                   f"  {exe} serve --db {db}    # then open http://127.0.0.1:8001/-/timeline\n"
+                   f"  {exe} publish --db {db} demo-site    # a static site: "
+                   f"demo-site/index.html", err=True)
     if any(r.status != "complete" for r in result.runs):
         raise SystemExit(EXIT_PARTIAL)
 

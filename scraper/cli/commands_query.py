@@ -178,13 +178,17 @@ def serve(db: str, host: str, port: int, immutable: bool) -> None:
     import uvicorn
     from datasette.app import Datasette
 
+    from scraper.datasette_timeline import PREFIX, install
+
+    install()  # the timeline pages (/-/timeline), before Datasette collects its routes
     # In-process rather than `datasette serve` in a child: SIGTERM/Ctrl-C stop one process,
     # and the metadata needs no temporary file. The default (mutable) mode opens the file
     # with mode=ro and notices a crawl's new rows; immutable skips that check.
     ds = Datasette(files=[] if immutable else [db], immutables=[db] if immutable else [],
                    metadata=datasette_metadata(db))
     asyncio.run(ds.invoke_startup())
-    click.echo(f"serving {db} read-only at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    click.echo(f"serving {db} read-only at http://{host}:{port}/ (Ctrl-C to stop); "
+               f"timeline at http://{host}:{port}{PREFIX}", err=True)
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
 
 

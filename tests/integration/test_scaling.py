@@ -85,3 +85,24 @@ def test_the_counter_does_see_a_full_scan(archives):
 
     few, many = _steps(short, scan), _steps(long, scan)
     assert many > 3 * few  # so the bound above would catch a scan
+
+
+def test_a_timeline_diff_does_not_read_the_page_history(archives):
+    # The diff of two versions (serve's and publish's diff pages) reads those versions, not
+    # the page's whole timeline: it stays cheap however long the archive.
+    from archive.publish import StaticLinks
+    from archive.site import diff_html
+    from archive.timeline_view import page_timeline
+
+    def first_two(a: Archive) -> Callable[[Archive], object]:
+        first, second = page_timeline(a, 1).stretches[:2]
+        return lambda b: diff_html(b, 1, first.snapshot_id, second.snapshot_id,
+                                   StaticLinks())
+
+    short, long = archives
+    with Archive.open(short, readonly=True) as a:
+        on_short = first_two(a)
+    with Archive.open(long, readonly=True) as a:
+        on_long = first_two(a)
+    few, many = _steps(short, on_short), _steps(long, on_long)
+    assert many <= 1.6 * few + 50, (few, many)

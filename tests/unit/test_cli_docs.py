@@ -18,7 +18,8 @@ COMMANDS = sorted(cli.commands)
 
 def test_all_expected_commands_exist():
     assert set(COMMANDS) >= {"crawl", "history", "diff", "show", "search", "sql", "export",
-                             "import", "backfill", "serve", "check", "demo", "rebuild-fts"}
+                             "import", "backfill", "serve", "publish", "check", "demo",
+                             "rebuild-fts"}
 
 
 @pytest.mark.parametrize("name", COMMANDS)
