@@ -155,13 +155,15 @@ def _register() -> None:
     # command module imports its heavy dependencies only when its command runs.
     from scraper.cli import (
         commands_admin,
+        commands_config,
         commands_crawl,
         commands_diff,
         commands_query,
         commands_warc,
     )
 
-    for module in (commands_crawl, commands_diff, commands_query, commands_warc, commands_admin):
+    for module in (commands_crawl, commands_diff, commands_query, commands_warc, commands_admin,
+                   commands_config):
         module.register(cli)
 
 
