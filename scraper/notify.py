@@ -14,12 +14,23 @@ the URL again in the config (or ``--notify``) by its key.
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import re
+import shlex
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+
+from archive import outbox
+from archive.changes import news, only, run_diff
+from archive.diff import ArchiveDiff, PageChange
+from archive.errors import CoopError
+from archive.outbox import Message
+from archive.report import render
+from archive.store import Archive
 
 logger = logging.getLogger(__name__)
 
@@ -89,3 +100,144 @@ def redact(url: str) -> str:
 def targets_by_key(urls: Iterable[str]) -> dict[str, str]:
     """Each URL by its :func:`target_key`."""
     return {target_key(u): u for u in urls}
+
+
+class NotifyError(CoopError):
+    """A message could not be delivered to a target (``target`` is its URL, redacted)."""
+
+    def __init__(self, message: str, *, target: str) -> None:
+        super().__init__(f"{target}: {message}")
+        self.target = target
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One try to deliver one outbox entry (``entry_id`` None for ``notify --test``)."""
+
+    target: str
+    ok: bool
+    error: str | None = None
+    entry_id: int | None = None
+    run_id: int | None = None
+    watch: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``--json``)."""
+        return {"target": self.target, "ok": self.ok, "error": self.error,
+                "outbox_id": self.entry_id, "run_id": self.run_id, "watch": self.watch}
+
+
+def build_message(result: ArchiveDiff, pages: list[PageChange], *, watch: str,
+                  db: str) -> Message:
+    """The notification for a run's news ``pages`` (from :func:`archive.changes.news`): the
+    diff report of those pages, in plain text and HTML, and the command that shows the whole
+    diff."""
+    shown = only(result, pages)
+    n = len(pages)
+    subject = f"coop-archive: {watch}: {n} page{'' if n == 1 else 's'} changed"
+    command = (f"coop-archive diff --db {shlex.quote(db)} --from {result.from_at or ''} "
+               f"--to {result.to_at}")
+    text = (f"{subject}\n\n{render(shown, 'text').rstrip()}\n\n"
+            f"The whole diff: {command}\n")
+    page = render(shown, "html")
+    footer = f"<p>The whole diff: <code>{html.escape(command)}</code></p>\n"
+    page = page.replace("</body>", footer + "</body>", 1) if "</body>" in page \
+        else page + footer
+    return Message(subject, text, page)
+
+
+def send(url: str, message: Message) -> None:
+    """Deliver ``message`` to one Apprise URL now; NotifyError (with Apprise's reason) if it
+    was not delivered.
+
+    A target whose format is HTML (mail, unless its URL says ``?format=text``; any target
+    with ``?format=html``) gets the HTML (mail adds Apprise's plain-text rendering of it);
+    one that takes text (a JSON webhook, ntfy, Slack ...) gets our plain text, with the word
+    diff's ``[-removed-]{+added+}`` marks, not a conversion of the HTML.
+    """
+    apprise = _apprise()
+    target = redact(url)
+    with _apprise_logs() as captured:
+        plugin = apprise.Apprise.instantiate(url)
+        if plugin is None:
+            raise NotifyError(target_problem(url) or "not a usable notification URL",
+                              target=target)
+        # Apprise 2 plugins may take several formats (resolve_format picks the URL's
+        # ?format= or the plugin's first); older ones have one.
+        resolve = getattr(plugin, "resolve_format", None)
+        if (resolve() if resolve is not None else plugin.notify_format) \
+                == apprise.NotifyFormat.HTML:
+            body, fmt = message.html, apprise.NotifyFormat.HTML
+        else:
+            body, fmt = message.text, apprise.NotifyFormat.TEXT
+        box = apprise.Apprise()
+        box.add(plugin)
+        ok = box.notify(body=body, title=message.subject, body_format=fmt)
+    if not ok:
+        lines = [line for line in captured.getvalue().splitlines() if line.strip()]
+        raise NotifyError(lines[-1] if lines else "not delivered", target=target)
+
+
+def deliver(archive: Archive, urls: Iterable[str], *,
+            run_id: int | None = None) -> list[Delivery]:
+    """Try every pending outbox entry whose target is one of ``urls`` (of run ``run_id``
+    only, when given); record each try. Entries for targets not in ``urls`` are left alone
+    (their URL is not known here). Never raises for a failed delivery: it is in the result
+    and in the outbox."""
+    known = targets_by_key(urls)
+    out: list[Delivery] = []
+    for entry in outbox.pending(archive, run_id=run_id):
+        url = known.get(entry.target_key)
+        if url is None:
+            continue
+        try:
+            send(url, entry.message)
+        except NotifyError as e:
+            outbox.mark_failed(archive, entry.id, str(e))
+            logger.warning("notification of run %d to %s not delivered: %s", entry.run_id,
+                           entry.target, e)
+            out.append(Delivery(entry.target, False, str(e), entry.id, entry.run_id,
+                                entry.watch))
+        else:
+            outbox.mark_delivered(archive, entry.id)
+            logger.info("notification of run %d delivered to %s", entry.run_id, entry.target)
+            out.append(Delivery(entry.target, True, None, entry.id, entry.run_id, entry.watch))
+    return out
+
+
+def queue_run(archive: Archive, run_id: int, urls: Iterable[str], *, watch: str, db: str,
+              date_only: bool = False, failures: bool = False) -> Message | None:
+    """Put run ``run_id``'s news in the outbox for each of ``urls``; the message, or None
+    when there is nothing to tell (no change, only noise, or the watch's first capture)."""
+    urls = list(urls)
+    if not urls:
+        return None
+    result = run_diff(archive, run_id)
+    if result is None:
+        return None
+    pages = news(result, date_only=date_only, failures=failures)
+    if not pages:
+        return None
+    message = build_message(result, pages, watch=watch, db=db)
+    for url in urls:
+        outbox.enqueue(archive, run_id, target_key=target_key(url), target=redact(url),
+                       message=message, watch=watch)
+    return message
+
+
+def notify_run(archive: Archive, run_id: int, urls: Iterable[str], *, watch: str, db: str,
+               date_only: bool = False, failures: bool = False) -> list[Delivery]:
+    """After a run: queue its news for ``urls`` (:func:`queue_run`), then deliver everything
+    pending for those targets, earlier runs' undelivered messages included. A delivery that
+    fails is reported in the result, never raised: the run's archive write stands."""
+    urls = list(urls)
+    queue_run(archive, run_id, urls, watch=watch, db=db, date_only=date_only,
+              failures=failures)
+    return deliver(archive, urls)
+
+
+def probe_message() -> Message:
+    """What ``notify --test`` sends."""
+    text = "coop-archive can reach this target: notifications of changes will come here."
+    return Message("coop-archive: test notification", text,
+                   f"<!DOCTYPE html>\n<html><body><p>{html.escape(text)}</p></body></html>\n")
