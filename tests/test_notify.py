@@ -3,6 +3,10 @@ on loopback: a JSON webhook to a test HTTP server, mail to aiosmtpd."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,10 +54,10 @@ def mail() -> Iterator[MailReceiver]:
     receiver.stop()
 
 
-def crawl(archive: Archive, day: str, p: Page) -> int:
+def crawl(archive: Archive, day: str, p: Page, hour: int = 12) -> int:
     """One run of the watch ``p.url``, capturing ``p``; its id."""
-    run_id = archive.begin_run(p.url, started_at=at(day))
-    capture(archive, p.url, at(day), p, run_id=run_id)
+    run_id = archive.begin_run(p.url, started_at=at(day, hour))
+    capture(archive, p.url, at(day, hour), p, run_id=run_id)
     archive.finish_run(run_id, "complete")
     return run_id
 
@@ -170,3 +174,42 @@ def test_secrets_stay_out_of_the_archive(archive):
 def test_send_probe_message(hook):
     send(hook.url, probe_message())
     assert hook.received[0][1]["title"] == "coop-archive: test notification"
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COOP_ARCHIVE")}
+    return subprocess.run([sys.executable, "-m", "scraper", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_notify_cli_test_and_retry(tmp_path, hook):
+    r = _cli("notify", "--test", "--notify", hook.url, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert [b["title"] for _, b in hook.received] == ["coop-archive: test notification"]
+    assert _cli("notify", "--test", cwd=tmp_path).returncode == 2  # no target at all
+    r = _cli("notify", "--test", "--notify", "nosuch://x", cwd=tmp_path)
+    assert r.returncode == 2 and "unknown notification scheme" in r.stderr
+
+    # a message queued while the receiver was down ...
+    url = hook.url
+    hook.stop()
+    with Archive.open(tmp_path / "a.db") as a:
+        crawl(a, "2016-10-21", page())
+        changed = crawl(a, "2016-11-15", page(NEW))
+        notify_run(a, changed, [url], watch="climate", db="a.db")
+        queue_run(a, changed, ["json://127.0.0.1:9/elsewhere"], watch="climate", db="a.db")
+    (tmp_path / "coop-archive.toml").write_text(
+        f'[archive]\ndb = "a.db"\n[notify]\nurls = ["{url}"]\n'
+        f'[[watch]]\nname = "climate"\nurl = "{URL}"\n', encoding="utf-8")
+    r = _cli("notify", "--retry", cwd=tmp_path)
+    assert r.returncode == 4, r.stderr  # still down: exit 4, still pending
+    assert "not delivered: run 2 (climate)" in r.stderr
+    # ... is delivered by --retry once it is up, exactly once
+    hook.start()
+    r = _cli("notify", "--retry", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert [(d["run_id"], d["ok"]) for d in json.loads(r.stdout)] == [(changed, True)]
+    assert "left pending" in r.stderr and "127.0.0.1:9/elsewhere" in r.stderr
+    r = _cli("notify", "--retry", cwd=tmp_path)
+    assert r.returncode == 0 and "nothing to deliver" in r.stdout
+    assert [b["title"] for _, b in hook.received][1:] == ["coop-archive: climate: 1 page changed"]

@@ -158,12 +158,13 @@ def _register() -> None:
         commands_config,
         commands_crawl,
         commands_diff,
+        commands_notify,
         commands_query,
         commands_warc,
     )
 
     for module in (commands_crawl, commands_diff, commands_query, commands_warc, commands_admin,
-                   commands_config):
+                   commands_config, commands_notify):
         module.register(cli)
 
 
