@@ -178,17 +178,17 @@ def send(url: str, message: Message) -> None:
         raise NotifyError(lines[-1] if lines else "not delivered", target=target)
 
 
-def deliver(archive: Archive, urls: Iterable[str], *,
-            run_id: int | None = None) -> list[Delivery]:
-    """Try every pending outbox entry whose target is one of ``urls`` (of run ``run_id``
-    only, when given); record each try. Entries for targets not in ``urls`` are left alone
-    (their URL is not known here). Never raises for a failed delivery: it is in the result
-    and in the outbox."""
+def deliver(archive: Archive, urls: Iterable[str], *, run_id: int | None = None,
+            watch: str | None = None) -> list[Delivery]:
+    """Try every pending outbox entry whose target is one of ``urls`` (of run ``run_id``, of
+    watch ``watch``, when given); record each try. Entries for targets not in ``urls`` are
+    left alone (their URL is not known here). Never raises for a failed delivery: it is in
+    the result and in the outbox."""
     known = targets_by_key(urls)
     out: list[Delivery] = []
     for entry in outbox.pending(archive, run_id=run_id):
         url = known.get(entry.target_key)
-        if url is None:
+        if url is None or (watch is not None and entry.watch != watch):
             continue
         try:
             send(url, entry.message)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import feedparser
@@ -12,7 +9,7 @@ import pytest
 
 from archive import feed
 from archive.store import Archive
-from tests.test_notify import NEW, OTHER, URL, crawl, page
+from tests.test_notify import NEW, OTHER, URL, _cli, crawl, page
 
 EVIL = "EcoPartnerships <script>alert(1)</script> \x07bell"
 
@@ -62,12 +59,6 @@ def test_write_atomic_replaces_the_file_whole(tmp_path):
     assert out.read_text(encoding="utf-8") == "<feed/>\n"
     assert oct(out.stat().st_mode & 0o777) == "0o644"
     assert [p.name for p in tmp_path.iterdir()] == ["changes.atom"]  # no temporary left
-
-
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COOP_ARCHIVE")}
-    return subprocess.run([sys.executable, "-m", "scraper", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 def test_feed_cli_writes_the_file_and_filters_by_watch(db, tmp_path):

@@ -98,8 +98,7 @@ def _retry(db: str, targets: list[str], watch: str | None,
     # The writer's lock: a crawl delivering the same pending message at the same time would
     # send it twice.
     with ArchiveLock(db, wait=wait), Archive.open(db) as archive:
-        deliveries = [d for d in deliver(archive, targets)
-                      if watch is None or d.watch == watch]
+        deliveries = deliver(archive, targets, watch=watch)
         left: dict[str, int] = {}
         for entry in outbox.pending(archive):
             if entry.target_key not in known:
