@@ -6,7 +6,7 @@ outbox with its error and is tried again at the next run or by ``coop-archive no
 --retry``; a failure never touches the archive's snapshots.
 
 Targets are Apprise URLs (mailto://, slack://, matrix://, ntfy://, json:// and the rest). The
-archive stores a target's key (a hash) and its URL without the password, never the URL
+archive stores a target's key (a hash) and its URL without its secrets, never the URL
 itself, so a secret in it does not end up in a file that ``serve`` publishes: a retry finds
 the URL again in the config (or ``--notify``) by its key.
 """
@@ -93,8 +93,14 @@ def target_key(url: str) -> str:
 
 
 def redact(url: str) -> str:
-    """``url`` without its password, for the outbox, logs and messages."""
-    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+    """``url`` without its secrets, for the outbox, logs and messages: Apprise's own privacy
+    form (it knows where each service keeps its tokens: a Slack URL's path, a password),
+    without the query string; else the URL without its password and query."""
+    with _apprise_logs():
+        plugin = _apprise().Apprise.instantiate(url)
+    if plugin is not None:
+        return str(plugin.url(privacy=True)).split("?", 1)[0]
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url).split("?", 1)[0]
 
 
 def targets_by_key(urls: Iterable[str]) -> dict[str, str]:

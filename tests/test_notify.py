@@ -163,12 +163,17 @@ def test_pending_messages_of_unknown_targets_are_left_alone(archive, hook):
 def test_secrets_stay_out_of_the_archive(archive):
     crawl(archive, "2016-10-21", page())
     changed = crawl(archive, "2016-11-15", page(NEW))
-    secret = "mailto://archive:hunter2@127.0.0.1:9?from=a@example.org&to=b@example.org"
-    queue_run(archive, changed, [secret], watch="w", db="a.db")
-    (entry,) = outbox.entries(archive)
-    assert "hunter2" not in entry.target and "***" in entry.target
+    mail_url = "mailto://archive:hunter2@127.0.0.1:9?from=a@example.org&to=b@example.org"
+    slack_url = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"
+    queue_run(archive, changed, [slack_url], watch="w", db="a.db")  # queued, never sent
+    failed = notify_run(archive, changed, [mail_url], watch="w", db="a.db")  # port 9: refused
+    assert [d.ok for d in failed] == [False]
+    slack, mail = outbox.entries(archive)
+    assert mail.target == "mailto://archive:****@127.0.0.1:9/b%40example.org"
+    assert slack.target.startswith("slack://T...2/")
     dump = "\n".join(archive.conn.iterdump())
-    assert "hunter2" not in dump
+    assert "hunter2" not in dump and "TIiajkdnlazkcOXrIdevi7FQ" not in dump
+    assert "hunter2" not in " ".join(str(d.error) for d in failed)
 
 
 def test_send_probe_message(hook):
