@@ -104,6 +104,18 @@ def render(items: list[FeedEntry], *, title: str, feed_id: str,
             + ET.tostring(feed, encoding="unicode") + "\n")
 
 
+def build(archive: Archive, *, seed_url: str | None = None, label: str | None = None,
+          runs: int = 50, date_only: bool = False, failures: bool = False,
+          self_link: str | None = None) -> str:
+    """The whole feed: of every watch, or of the one whose seed is ``seed_url`` (its name
+    ``label``). What ``coop-archive feed`` writes, and a crawl rewrites after its runs."""
+    items = entries(archive, seed_url=seed_url, runs=runs, date_only=date_only,
+                    failures=failures, label=label)
+    name = f"coop-archive: {label}" if label else "coop-archive"
+    return render(items, title=f"{name}: changes",
+                  feed_id=f"tag:coop-archive,2026:feed/{label or 'all'}", self_link=self_link)
+
+
 def write_atomic(path: str, text: str) -> None:
     """Replace the file at ``path`` with ``text`` in one rename (a reader sees the old file
     or the new one, never a part); the temporary file is removed on failure."""

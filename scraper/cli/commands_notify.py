@@ -142,14 +142,10 @@ def feed(config_path: str | None, db: str | None, watch_name: str | None, out: s
     path = resolve_db(db, watchlist)
     watch = watchlist.watch(watch_name) if watch_name is not None else None
     with Archive.open(path, readonly=True) as archive:
-        items = atom.entries(archive, seed_url=watch.url if watch else None, runs=runs,
-                             date_only=watchlist.notify.date_only,
-                             failures=watchlist.notify.failures,
-                             label=watch.name if watch else None)
-    name = f"coop-archive: {watch.name}" if watch else "coop-archive"
-    text = atom.render(items, title=f"{name}: changes",
-                       feed_id=f"tag:coop-archive,2026:feed/{watch.name if watch else 'all'}",
-                       self_link=self_url)
+        text = atom.build(archive, seed_url=watch.url if watch else None,
+                          label=watch.name if watch else None, runs=runs,
+                          date_only=watchlist.notify.date_only,
+                          failures=watchlist.notify.failures, self_link=self_url)
     if out == "-":
         click.echo(text, nl=False)
         return
