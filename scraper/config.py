@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archive.errors import UsageError
-from archive.urls import url_problem
+from archive.urls import normalize_url, url_problem
 from scraper import DEFAULT_SEED
 from scraper.notify import redact
 from scraper.settings import CrawlSettings
@@ -408,8 +408,18 @@ class _Checker:
                                        f"{names[name]})")
                 names.setdefault(name, line)
             watch = self.watch(index, entry, settings)
-            if watch is not None:
-                out.append(watch)
+            if watch is None:
+                continue
+            # The archive tells a watch's runs by their seed: two watches of one page would
+            # read each other's runs as their own previous ones.
+            same = next((w for w in out if normalize_url(w.url) == normalize_url(watch.url)),
+                        None)
+            if same is not None:
+                self.problem(self.lines.of("watch", index, "url"),
+                             f"watch {watch.name!r}: the same url as watch {same.name!r} "
+                             f"(line {same.line}): give it one watch")
+                continue
+            out.append(watch)
         return out
 
     def watch(self, index: int, entry: dict[str, Any], settings: CrawlSettings) -> Watch | None:

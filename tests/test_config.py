@@ -167,6 +167,15 @@ BROKEN = [
         max-bytes = 10
         max_bytes = 20
         """, 4, "max-bytes given twice"),
+    ("same page twice", """
+        [[watch]]
+        name = "a"
+        url = "https://example.org/page"
+
+        [[watch]]
+        name = "b"
+        url = "HTTPS://EXAMPLE.ORG:443/page#top"
+        """, 8, "watch 'b': the same url as watch 'a' (line 2)"),
     ("not TOML", """
         [archive]
         db = "unterminated
@@ -241,3 +250,26 @@ def test_config_check_cli(tmp_path):
     assert [w["name"] for w in json.loads(r.stdout)["watches"]] == ["coop", "state-climate"]
     r = _cli("config", "check", "--config", str(tmp_path / "nope.toml"), cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.startswith("coop-archive: no config file")
+
+
+def test_lines_are_found_past_multi_line_strings_quoted_keys_and_comments():
+    text = textwrap.dedent('''\
+        # depth = "not a key: a comment"
+        [archive]
+        user-agent = """coop-archive
+        depth = 99
+        """
+        "delay" = -1
+
+        [[ watch ]]
+        name = 'a'
+        url = "https://example.org/"
+        tags = [
+          "x",
+        ]
+        depth = 7
+        ''')
+    with pytest.raises(ConfigError) as caught:
+        _parse(text)
+    assert [(p.line, p.message.split(" =")[0]) for p in caught.value.problems] == [
+        (6, "[archive]: delay"), (14, "watch 'a': depth")]

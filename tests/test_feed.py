@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import feedparser
@@ -79,3 +81,12 @@ def test_feed_cli_writes_the_file_and_filters_by_watch(db, tmp_path):
     assert r.returncode == 0 and feedparser.parse(r.stdout).entries == []
     r = _cli("feed", "--watch", "nope", cwd=tmp_path)
     assert r.returncode == 2 and "no watch 'nope'" in r.stderr
+
+
+def test_the_new_archive_modules_stay_in_the_lower_layer():
+    code = ("import sys, archive.changes, archive.outbox, archive.feed; "
+            "print(sorted(m for m in ('scraper', 'requests', 'click', 'apprise', 'tenacity') "
+            "if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr
