@@ -9,6 +9,7 @@ run found; this module decides what that is, so they never disagree:
 - :func:`news`: the pages of that diff worth telling about. Unchanged pages never are; a
   date-only bump (the Updated date moved, the content did not) and a failed or suspect
   capture only when asked.
+- :func:`watch_status`: a watch's last run and last change, for ``coop-archive watches``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+from typing import Any
 
 from archive.diff import ArchiveDiff, PageChange, diff_between, iter_changed
 from archive.report import render
 from archive.store import Archive
+from archive.urls import normalize_url
 
 _FAILURES = ("failed", "suspect", "blocked")
 _PAGE_SECTION = re.compile(r'<section class="page"[^>]*>.*?</section>', re.S)
@@ -87,3 +90,22 @@ def page_html(result: ArchiveDiff, page: PageChange) -> str:
         return found.group(0)
     # Never expected; the text report says the same things.
     return f"<pre>{html.escape(render(only(result, [page]), 'text'))}</pre>"
+
+
+def watch_status(archive: Archive, seed_url: str) -> dict[str, Any]:
+    """What ``coop-archive watches`` shows of one watch (its runs are those of its seed):
+    its last run (id, start, end, status; None if never run), how many runs, and when a
+    page of it last changed (a first capture is not a change)."""
+    seed = normalize_url(seed_url)
+    conn = archive.conn
+    last = conn.execute(
+        "SELECT id, started_at, finished_at, status FROM runs WHERE seed_url = ?"
+        " ORDER BY id DESC LIMIT 1", (seed,)).fetchone()
+    runs = conn.execute("SELECT count(*) FROM runs WHERE seed_url = ?", (seed,)).fetchone()[0]
+    changed = conn.execute(
+        """SELECT max(s.captured_at) FROM snapshots s JOIN runs r ON r.id = s.run_id
+            WHERE r.seed_url = ? AND s.changed = 1
+              AND EXISTS (SELECT 1 FROM snapshots e WHERE e.page_id = s.page_id
+                            AND e.captured_at < s.captured_at)""", (seed,)).fetchone()[0]
+    return {"last_run": dict(last) if last is not None else None, "runs": runs,
+            "last_change": changed}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,26 @@ def test_the_new_archive_modules_stay_in_the_lower_layer():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
+def test_watches_cli_shows_last_run_last_change_and_pending(db, tmp_path):
+    from scraper.notify import queue_run
+
+    with Archive.open(db) as a:
+        queue_run(a, 3, ["json://127.0.0.1:9/"], watch="climate", db=db)
+    (tmp_path / "coop-archive.toml").write_text(
+        f'[archive]\ndb = "a.db"\n\n[[watch]]\nname = "climate"\nurl = "{URL}"\n'
+        f'\n[[watch]]\nname = "other"\nurl = "{OTHER}"\n'
+        '\n[[watch]]\nname = "new"\nurl = "https://example.org/"\n', encoding="utf-8")
+    r = _cli("watches", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    climate, other, new = (json.loads(line) for line in r.stdout.splitlines())
+    assert climate["last_run"]["id"] == 6 and climate["last_run"]["status"] == "complete"
+    assert climate["runs"] == 4 and climate["last_change"] == "2016-12-02T12:00:00.000000Z"
+    assert climate["pending_notifications"] == 1
+    assert other["runs"] == 2 and other["last_change"] is None
+    assert new["last_run"] is None and new["runs"] == 0
+    r = _cli("watches", cwd=tmp_path)
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("climate") and "run 6 complete 2016-12-02T12:00" in lines[0]
+    assert "1 notification(s) pending" in lines[0] and "never crawled" in lines[2]

@@ -90,9 +90,52 @@ def check(config_path: str | None, as_json: bool) -> None:
                          + ", ".join(w.name for w in watchlist.watches)))
 
 
+@click.command()
+@config_option
+@watch_db_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per watch.")
+@handle_errors
+def watches(config_path: str | None, db: str | None, as_json: bool) -> None:
+    """Each watch of the watch list: its last run and status, its last change, and the
+    notifications still pending for it."""
+    import os
+
+    from archive import outbox
+    from archive.changes import watch_status
+    from archive.store import Archive
+
+    watchlist = load_watchlist(config_path)
+    path = resolve_db(db, watchlist)
+    rows = []
+    archive = Archive.open(path, readonly=True) if os.path.exists(path) else None
+    try:
+        waiting = [e.watch for e in outbox.pending(archive)] if archive is not None else []
+        for w in watchlist.watches:
+            status = watch_status(archive, w.url) if archive is not None else {
+                "last_run": None, "runs": 0, "last_change": None}
+            rows.append({"name": w.name, "url": w.url, "tags": list(w.tags), **status,
+                         "pending_notifications": waiting.count(w.name)})
+    finally:
+        if archive is not None:
+            archive.close()
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    for row in rows:
+        run = row["last_run"]
+        last = (f"run {run['id']} {run['status']} {run['started_at'][:16]}" if run
+                else "never crawled")
+        change = f"changed {row['last_change'][:16]}" if row["last_change"] else "no change yet"
+        pending = (f", {row['pending_notifications']} notification(s) pending"
+                   if row["pending_notifications"] else "")
+        click.echo(printable(f"{row['name']:<20} {last}; {change}{pending}  {row['url']}"))
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to the CLI group."""
     group.add_command(config_group)
+    group.add_command(watches)
 
 
 __all__ = ["Exit", "config_option", "load_watchlist", "register", "resolve_db",
