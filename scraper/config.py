@@ -208,7 +208,6 @@ def parse(text: str, *, path: str = CONFIG_FILE,
     if checker.problems:
         raise ConfigError(path, sorted(checker.problems,
                                        key=lambda p: (p.line or 0, p.message)))
-    assert result is not None
     return result
 
 
@@ -276,7 +275,7 @@ class _Checker:
 
     # -- the file ---------------------------------------------------------------------------
 
-    def watchlist(self, data: dict[str, Any], path: str) -> WatchList | None:
+    def watchlist(self, data: dict[str, Any], path: str) -> WatchList:
         base = os.path.dirname(os.path.abspath(path))
         for key in data:
             if key not in _TABLES:
@@ -292,7 +291,7 @@ class _Checker:
             if name in _ARCHIVE_KEYS:
                 if self.expect(value, str, line, f"[archive]: {key}"):
                     if not value.strip():
-                        self.problem(line, f"[archive] {key}: empty path")
+                        self.problem(line, f"[archive]: {key}: empty path")
                     elif name == "db":
                         db = os.path.join(base, os.path.expanduser(value))
                     else:

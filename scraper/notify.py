@@ -247,3 +247,47 @@ def probe_message() -> Message:
     text = "coop-archive can reach this target: notifications of changes will come here."
     return Message("coop-archive: test notification", text,
                    f"<!DOCTYPE html>\n<html><body><p>{html.escape(text)}</p></body></html>\n")
+
+
+@dataclass
+class AfterCrawl:
+    """What :func:`after_crawl` did: every delivery tried, and the feed's fate."""
+
+    deliveries: list[Delivery]
+    feed_written: str | None = None
+    feed_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every delivery went through and the feed (if any) was written."""
+        return all(d.ok for d in self.deliveries) and self.feed_error is None
+
+
+def after_crawl(archive: Archive, runs: Iterable[tuple[int, Any]], *, watchlist: Any,
+                db: str, extra: Iterable[str] = ()) -> AfterCrawl:
+    """The end of a crawl job over a watch list (``runs``: each run id with its
+    :class:`scraper.config.Watch`): queue each run's news for its watch's targets (and
+    ``extra``, the command line's), deliver everything pending for those targets once, then
+    rewrite the config's feed file. Nothing here raises for a failed delivery or an
+    unwritable feed: the runs are archived whatever happens; the result says what failed.
+    """
+    from archive.feed import build, write_atomic
+
+    extra = list(extra)
+    settings = watchlist.notify
+    targets: dict[str, None] = {}
+    for run_id, watch in runs:
+        urls = [*watchlist.targets(watch), *extra]
+        targets.update(dict.fromkeys(urls))
+        queue_run(archive, run_id, urls, watch=watch.name, db=db,
+                  date_only=settings.date_only, failures=settings.failures)
+    result = AfterCrawl(deliver(archive, targets))
+    if watchlist.feed:
+        try:
+            write_atomic(watchlist.feed, build(archive, date_only=settings.date_only,
+                                               failures=settings.failures))
+            result.feed_written = watchlist.feed
+        except OSError as e:
+            result.feed_error = f"cannot write the feed {watchlist.feed}: {e.strerror or e}"
+            logger.warning("%s", result.feed_error)
+    return result

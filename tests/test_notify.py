@@ -218,3 +218,31 @@ def test_notify_cli_test_and_retry(tmp_path, hook):
     r = _cli("notify", "--retry", cwd=tmp_path)
     assert r.returncode == 0 and "nothing to deliver" in r.stdout
     assert [b["title"] for _, b in hook.received][1:] == ["coop-archive: climate: 1 page changed"]
+
+
+def test_after_crawl_tells_each_watch_once_and_rewrites_the_feed(tmp_path, archive, hook):
+    import feedparser
+
+    from scraper.config import parse
+    from scraper.notify import after_crawl
+
+    watchlist = parse(f'[archive]\nfeed = "pub/changes.atom"\n[notify]\nurls = ["{hook.url}"]\n'
+                      f'[[watch]]\nname = "climate"\nurl = "{URL}"\n'
+                      f'[[watch]]\nname = "other"\nurl = "{OTHER}"\n',
+                      path=str(tmp_path / "coop-archive.toml"))
+    climate, other = watchlist.watches
+    crawl(archive, "2016-10-21", page())
+    crawl(archive, "2016-10-21", page(url=OTHER), hour=13)
+    runs = [(crawl(archive, "2016-11-15", page(NEW)), climate),
+            (crawl(archive, "2016-11-15", page(NEW, url=OTHER), hour=13), other)]
+    done = after_crawl(archive, runs, watchlist=watchlist, db="a.db")
+    # no pub/ folder: the feed fails, the deliveries do not
+    assert [d.watch for d in done.deliveries if d.ok] == ["climate", "other"]
+    assert done.feed_error and "pub/changes.atom" in done.feed_error and not done.ok
+    assert sorted(b["title"] for _, b in hook.received) == [
+        "coop-archive: climate: 1 page changed", "coop-archive: other: 1 page changed"]
+    (tmp_path / "pub").mkdir()
+    again = after_crawl(archive, runs, watchlist=watchlist, db="a.db")
+    assert again.ok and again.deliveries == [] and len(hook.received) == 2  # once each
+    parsed = feedparser.parse((tmp_path / "pub" / "changes.atom").read_text(encoding="utf-8"))
+    assert not parsed.bozo and sorted(e.link for e in parsed.entries) == sorted([URL, OTHER])
