@@ -25,6 +25,8 @@ from archive.store import Archive
 from archive.urls import normalize_url
 
 _FAILURES = ("failed", "suspect", "blocked")
+# Runs that observe the live site (the demo's are crawls of its bundled copy).
+_LIVE = "('crawl', 'demo')"
 _PAGE_SECTION = re.compile(r'<section class="page"[^>]*>.*?</section>', re.S)
 
 
@@ -36,18 +38,26 @@ def _last_snapshot(archive: Archive, run_id: int) -> int | None:
 
 
 def previous_run(archive: Archive, run_id: int) -> int | None:
-    """The latest run before ``run_id`` with the same seed that captured anything."""
+    """The latest crawl run before ``run_id`` with the same seed that captured anything.
+
+    Only crawls: an import or a Wayback backfill in between holds captures of other times
+    (their diff against today would be years of changes, not this run's news).
+    """
     row = archive.conn.execute(
-        """SELECT r.id FROM runs r, runs this
+        f"""SELECT r.id FROM runs r, runs this
             WHERE this.id = ? AND r.seed_url = this.seed_url AND r.id < this.id
+              AND r.source IN {_LIVE}
               AND EXISTS (SELECT 1 FROM snapshots s WHERE s.run_id = r.id)
             ORDER BY r.id DESC LIMIT 1""", (run_id,)).fetchone()
     return int(row[0]) if row is not None else None
 
 
 def run_diff(archive: Archive, run_id: int) -> ArchiveDiff | None:
-    """Run ``run_id`` compared with the previous run of its seed; None when there is none
-    (the first capture of a watch) or the run captured nothing."""
+    """Run ``run_id`` compared with the previous crawl of its seed; None when there is none
+    (the first capture of a watch), the run captured nothing or is not a crawl."""
+    source = archive.conn.execute("SELECT source FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if source is None or f"'{source[0]}'" not in _LIVE:
+        return None
     end = _last_snapshot(archive, run_id)
     before = previous_run(archive, run_id)
     if end is None or before is None:

@@ -246,3 +246,14 @@ def test_after_crawl_tells_each_watch_once_and_rewrites_the_feed(tmp_path, archi
     assert again.ok and again.deliveries == [] and len(hook.received) == 2  # once each
     parsed = feedparser.parse((tmp_path / "pub" / "changes.atom").read_text(encoding="utf-8"))
     assert not parsed.bozo and sorted(e.link for e in parsed.entries) == sorted([URL, OTHER])
+
+
+def test_a_backfill_in_between_is_not_the_previous_run(archive):
+    crawl(archive, "2016-10-21", page())
+    wayback = archive.begin_run(URL, source="wayback", started_at=at("2016-10-22"))
+    capture(archive, URL, at("2010-01-01"), page("Something else entirely."), run_id=wayback)
+    archive.finish_run(wayback, "complete")
+    assert run_diff(archive, wayback) is None  # history is not news
+    same = crawl(archive, "2016-10-23", page())
+    assert previous_run(archive, same) == 1
+    assert news(run_diff(archive, same)) == []
