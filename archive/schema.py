@@ -332,6 +332,30 @@ SELECT a.url,
   LEFT JOIN pages tp ON tp.url = a.url;
 """
 
-MIGRATIONS: list[str] = [V1, V2]
+# Migration 3: the notification outbox (archive/outbox.py). One row per run and target: the
+# message as sent (so a retry sends the same words), whether and when it was delivered, and
+# the last error. The target is kept as a key (a hash of its URL) and the URL without its
+# password: the archive may be published (`serve`), a notification URL's secret must not be.
+V3 = """
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    watch TEXT,
+    target_key TEXT NOT NULL,
+    target TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body_text TEXT NOT NULL,
+    body_html TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    last_error TEXT,
+    delivered_at TEXT,
+    UNIQUE (run_id, target_key)
+);
+CREATE INDEX outbox_pending ON outbox(id) WHERE delivered_at IS NULL;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3]
 
 SCHEMA_VERSION = len(MIGRATIONS)

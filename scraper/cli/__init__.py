@@ -233,15 +233,17 @@ def _register() -> None:
     # command module imports its heavy dependencies only when its command runs.
     from scraper.cli import (
         commands_admin,
+        commands_config,
         commands_crawl,
         commands_diff,
+        commands_notify,
         commands_publish,
         commands_query,
         commands_warc,
     )
 
     for module in (commands_crawl, commands_diff, commands_query, commands_warc, commands_admin,
-                   commands_publish):
+                   commands_config, commands_notify, commands_publish):
         module.register(cli)
 
 
