@@ -157,3 +157,16 @@ def test_latin1_user_agent_is_sent(server, make_fetcher):
     sent = server.requests_to("/")[0].header("User-Agent")
     assert sent is not None and sent.encode("latin-1") == agent.encode("latin-1") or \
         sent == agent.encode("latin-1").decode("latin-1")
+
+
+@pytest.mark.parametrize("agent", ["bot\r\nX-Evil: 1", "робот/1.0"])
+def test_bad_user_agent_on_the_command_line_is_one_line_exit_2(agent, tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "scraper", "crawl", "http://127.0.0.1:9/",
+                        "--db", str(tmp_path / "a.db"), "--user-agent", agent],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("coop-archive: user-agent: ")
+    assert len(r.stderr.strip().splitlines()) == 1 and "robots" not in r.stderr
