@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from archive import blobs
+from archive.errors import ArchiveCorruptError
 from archive.store import Archive
 from archive.timeutil import from_iso, to_iso, utcnow_iso
 
@@ -116,6 +117,16 @@ def check(conn: sqlite3.Connection, *, deep: bool = False, limit: int = 5) -> Ch
     whole archive). Each problem is one line naming the invariant and up to ``limit``
     offending ids.
     """
+    # The archive's own readers (load_version, blob) read columns by name: any connection will
+    # do, the caller's row factory is put back afterwards.
+    factory, conn.row_factory = conn.row_factory, sqlite3.Row
+    try:
+        return _check(conn, deep=deep, limit=limit)
+    finally:
+        conn.row_factory = factory
+
+
+def _check(conn: sqlite3.Connection, *, deep: bool, limit: int) -> CheckReport:
     report = CheckReport()
     try:
         rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
@@ -188,7 +199,7 @@ def _check_content_hashes(conn: sqlite3.Connection, limit: int) -> list[str]:
     for vid, stored in conn.execute("SELECT id, content_hash FROM versions ORDER BY id"):
         try:
             ok = reader.load_version(vid).content_hash() == stored
-        except Exception:  # unreadable rows are the finding, not a crash
+        except (ArchiveCorruptError, sqlite3.DatabaseError):  # unreadable rows: the finding
             ok = False
         if not ok:
             bad.append(str(vid))

@@ -28,7 +28,7 @@ def check_user_agent(value: str) -> str:
 
     >>> check_user_agent("coop-archive/0.1 (+https://example.org/contact)")
     'coop-archive/0.1 (+https://example.org/contact)'
-    >>> check_user_agent("bot\\r\\nX-Evil: 1")
+    >>> check_user_agent("bot\\r\\nX-Evil: 1")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     archive.errors.UsageError: user-agent: control character '\\r' at position 3 ...

@@ -108,6 +108,9 @@ def test_missing_archive_is_exit_3(tmp_path):
 def test_plain_check_finds_damage_without_deep(db, sabotage, finding):
     r = _cli("check", "--db", str(db))
     assert r.returncode == 0, r.stderr  # healthy before the sabotage: no false alarm
+    plain = sqlite3.connect(db)  # any connection, whatever its row factory
+    assert check(plain).ok and plain.row_factory is None
+    plain.close()
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute(sabotage)

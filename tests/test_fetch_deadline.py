@@ -170,3 +170,15 @@ def test_bad_user_agent_on_the_command_line_is_one_line_exit_2(agent, tmp_path):
     assert r.returncode == 2, r.stderr
     assert r.stderr.startswith("coop-archive: user-agent: ")
     assert len(r.stderr.strip().splitlines()) == 1 and "robots" not in r.stderr
+
+
+def test_doctests_of_the_bounded_modules():
+    import doctest
+
+    import scraper.fetch
+    import scraper.pdf
+    import scraper.settings
+
+    for module in (scraper.fetch, scraper.pdf, scraper.settings):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
