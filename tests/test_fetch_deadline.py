@@ -182,3 +182,58 @@ def test_doctests_of_the_bounded_modules():
     for module in (scraper.fetch, scraper.pdf, scraper.settings):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+# -- the real CLI: a seed that trickles its headers ---------------------------------------------
+
+
+def _crawl_cli(db, seed, *extra):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "scraper", "crawl", seed, "--db", str(db),
+                             "--ignore-robots", "--delay", "0", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_crawl_of_a_trickling_seed_ends_by_its_deadline_and_frees_the_lock(server, tmp_path):
+    from archive.lock import ArchiveLock
+
+    server.route("/hub", TrickleHeaders(interval=0.2))
+    started = time.monotonic()
+    proc = _crawl_cli(tmp_path / "a.db", server.url("/hub"), "--timeout", "1", "--retries", "0")
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    # total deadline = 4 x the read timeout; the headers alone would take 15 minutes.
+    assert time.monotonic() - started < 15
+    assert proc.returncode not in (0, 75), err
+    assert "total timeout" in err
+    with ArchiveLock(tmp_path / "a.db"):
+        pass  # free
+
+
+def test_sigterm_during_a_network_wait_ends_the_crawl_promptly(server, tmp_path):
+    import signal
+    import sqlite3
+
+    server.route("/hub", TrickleHeaders(interval=0.2))
+    proc = _crawl_cli(tmp_path / "a.db", server.url("/hub"), "--timeout", "30")
+    try:
+        time.sleep(3)
+        assert proc.poll() is None  # still waiting on the headers
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert time.monotonic() - sent < 4, err
+    assert proc.returncode == 143, err
+    conn = sqlite3.connect(tmp_path / "a.db")
+    assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    conn.close()

@@ -35,9 +35,11 @@ STATUS_EXIT = {"complete": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_FAIL
 
 
 @contextmanager
-def stop_on_signals() -> Iterator[tuple[threading.Event, list[int]]]:
-    """SIGINT/SIGTERM set an event instead of killing the crawl mid-write; restored after."""
-    stop = threading.Event()
+def stop_on_signals(stop: threading.Event | None = None,
+                    ) -> Iterator[tuple[threading.Event, list[int]]]:
+    """SIGINT/SIGTERM set an event (``stop``, else a new one) instead of killing the crawl
+    mid-write; restored after."""
+    stop = stop if stop is not None else threading.Event()
     received: list[int] = []
 
     def handler(signum: int, frame: FrameType | None) -> None:
@@ -94,7 +96,8 @@ def run_crawl(db: str, seed: str, *, depth: int, delay: float, timeout: float, r
                    "backoff": backoff,
                    "max_bytes": max_bytes, "ignore_robots": ignore_robots,
                    "allow_hosts": list(allow_hosts)}
-        with fetcher, stop_on_signals() as (stop, received):
+        # The fetcher's own stop event: a signal also ends the requests in flight at once.
+        with fetcher, stop_on_signals(fetcher.stop) as (stop, received):
             summary = crawl(archive, seed, fetcher=fetcher, robots=robots, depth=depth,
                             delay=delay, stop=stop, on_page=on_page, options=options,
                             source=source,
