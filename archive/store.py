@@ -78,7 +78,8 @@ def check_archive_path(path: str | os.PathLike[str]) -> str:
         raise UsageError("--db: empty path; name the archive file")
     if text.lower().startswith("file:") or text == ":memory:":
         raise UsageError(f"--db takes the path of an archive file, not a SQLite URI or "
-                         f"name: {text}")
+                         f"name: {text} (a file whose name starts with 'file:': write "
+                         f"./{text})")
     return text
 
 
