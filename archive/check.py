@@ -10,12 +10,31 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from archive import blobs
+from archive.errors import ArchiveCorruptError
+from archive.store import Archive
+from archive.timeutil import from_iso, to_iso, utcnow_iso
 from archive.vocab import BAD_OUTCOMES, CONTENT_OUTCOMES, RunStatus, sql_list
 
 # Writes keep chains to blobs.MAX_DEPTH deltas; anything near this is a cycle or damage.
 CHAIN_LIMIT = 1000
+# A capture dated later than now plus this is an error (a forged or mistyped date): clocks of
+# the machines that wrote an archive may disagree by a few minutes, not by more.
+CLOCK_SKEW = timedelta(minutes=10)
+FTS_INDEXES = ("versions_fts", "sections_fts", "items_fts")
+# Our time format: fixed width, UTC, microseconds (archive.timeutil). A GLOB for its shape, and
+# the same day coming back from a round trip rules out 2020-02-30 and friends.
+_ISO_GLOB = ("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
+             ".[0-9][0-9][0-9][0-9][0-9][0-9]Z")
+
+
+def _bad_time(column: str) -> str:
+    # date(julianday(x)) normalises (2016-02-30 becomes 2016-03-01); date(x) alone would not.
+    return (f"({column} NOT GLOB '{_ISO_GLOB}' OR date(julianday(substr({column}, 1, 10)))"
+            f" IS NOT substr({column}, 1, 10) OR time(substr({column}, 12, 8)) IS NOT"
+            f" substr({column}, 12, 8))")
 
 # (name, SQL returning offending rows, what a row means)
 INVARIANTS: list[tuple[str, str, str]] = [
@@ -66,6 +85,13 @@ INVARIANTS: list[tuple[str, str, str]] = [
     ("content hash not unique per page",
      "SELECT page_id FROM versions GROUP BY page_id, content_hash HAVING count(*) > 1",
      "versions are stored once per page"),
+    ("snapshot with a malformed time",
+     f"SELECT id FROM snapshots WHERE {_bad_time('captured_at')}",
+     "captured_at must be a real UTC time like 2016-10-21T14:03:07.000000Z"),
+    ("run with a malformed time",
+     f"SELECT id FROM runs WHERE {_bad_time('started_at')} OR"
+     f" (finished_at IS NOT NULL AND {_bad_time('finished_at')})",
+     "started_at and finished_at must be real UTC times"),
 ]
 
 
@@ -85,9 +111,23 @@ class CheckReport:
 def check(conn: sqlite3.Connection, *, deep: bool = False, limit: int = 5) -> CheckReport:
     """Run ``PRAGMA integrity_check``, ``foreign_key_check`` and the archive's invariants.
 
-    ``deep`` also decompresses every blob and verifies its sha256 (reads the whole archive).
-    Each problem is one line naming the invariant and up to ``limit`` offending ids.
+    Also: every full-text index agrees with its table (FTS5 'integrity-check'), every
+    version's content hash matches its stored records, no capture is dated in the future
+    (beyond :data:`CLOCK_SKEW`), and the body of the latest good capture of each page decodes
+    to its sha256. ``deep`` also decompresses every blob and verifies its sha256 (reads the
+    whole archive). Each problem is one line naming the invariant and up to ``limit``
+    offending ids.
     """
+    # The archive's own readers (load_version, blob) read columns by name: any connection will
+    # do, the caller's row factory is put back afterwards.
+    factory, conn.row_factory = conn.row_factory, sqlite3.Row
+    try:
+        return _check(conn, deep=deep, limit=limit)
+    finally:
+        conn.row_factory = factory
+
+
+def _check(conn: sqlite3.Connection, *, deep: bool, limit: int) -> CheckReport:
     report = CheckReport()
     try:
         rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
@@ -110,9 +150,91 @@ def check(conn: sqlite3.Connection, *, deep: bool = False, limit: int = 5) -> Ch
         report.counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     report.running_runs = [r[0] for r in conn.execute("SELECT id FROM runs WHERE status = ?",
                                                       (RunStatus.RUNNING,))]
+    report.problems.extend(_check_future(conn, limit))
+    report.problems.extend(_check_fts(conn))
+    report.problems.extend(_check_content_hashes(conn, limit))
     if deep:
         report.problems.extend(_check_blobs(conn, limit))
+    else:
+        report.problems.extend(_check_latest_bodies(conn, limit))
     return report
+
+
+def _listed(name: str, meaning: str, bad: list[str], limit: int) -> list[str]:
+    if not bad:
+        return []
+    more = " ..." if len(bad) > limit else ""
+    return [f"{name} ({meaning}): {', '.join(bad[:limit])}{more}"]
+
+
+def _check_future(conn: sqlite3.Connection, limit: int) -> list[str]:
+    """Captures dated after now (plus the clock-skew allowance): forged or mistyped dates,
+    which would otherwise become what "the latest" means for ever."""
+    horizon = to_iso(from_iso(utcnow_iso()) + CLOCK_SKEW)
+    bad = [f"{r[0]} ({r[1]})" for r in conn.execute(
+        f"SELECT id, captured_at FROM snapshots WHERE captured_at > ? AND NOT"
+        f" {_bad_time('captured_at')} ORDER BY id LIMIT {limit + 1}", (horizon,))]
+    return _listed("snapshot dated in the future", f"later than {horizon}", bad, limit)
+
+
+def _check_fts(conn: sqlite3.Connection) -> list[str]:
+    """Each full-text index against its table: an emptied or stale index makes search miss."""
+    problems = []
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for fts in FTS_INDEXES:
+        if fts not in present:
+            problems.append(f"full-text index {fts} is missing (rebuild-fts cannot fix that)")
+            continue
+        try:
+            # rank 1: compare the index with the external content table, not only itself.
+            conn.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError as e:
+            problems.append(f"full-text index {fts} does not match its table ({e}); "
+                            "'coop-archive rebuild-fts' rebuilds it")
+    return problems
+
+
+def _check_content_hashes(conn: sqlite3.Connection, limit: int) -> list[str]:
+    """Every version's records hash to its content_hash: text edited in place is damage."""
+    reader = Archive(conn, "", readonly=True)
+    bad = []
+    for vid, stored in conn.execute("SELECT id, content_hash FROM versions ORDER BY id"):
+        try:
+            ok = reader.load_version(vid).content_hash() == stored
+        except (ArchiveCorruptError, sqlite3.DatabaseError):  # unreadable rows: the finding
+            ok = False
+        if not ok:
+            bad.append(str(vid))
+            if len(bad) > limit:
+                break
+    return _listed("version content does not match its hash",
+                   "its title, text, sections or items were changed after it was stored",
+                   bad, limit)
+
+
+def _check_latest_bodies(conn: sqlite3.Connection, limit: int) -> list[str]:
+    """The body of each page's latest good capture decodes to its sha256 (cheap: one body per
+    page, not the whole archive as --deep does)."""
+    reader = Archive(conn, "", readonly=True)
+    shas = [r[0] for r in conn.execute(
+        """SELECT DISTINCT (SELECT s.body_sha256 FROM snapshots s
+                             WHERE s.page_id = p.id AND s.body_sha256 IS NOT NULL
+                             ORDER BY s.captured_at DESC, s.id DESC LIMIT 1)
+             FROM pages p""") if r[0] is not None]
+    present = {r[0] for r in conn.execute("SELECT sha256 FROM blobs")} if shas else set()
+    bad = []
+    for sha in shas:
+        if sha not in present:
+            continue  # reported by the "missing blob" invariant
+        try:
+            ok = hashlib.sha256(reader.blob(sha)).hexdigest() == sha
+        except Exception as e:  # a damaged chain is the finding
+            bad.append(f"{sha[:12]}: {type(e).__name__}")
+            continue
+        if not ok:
+            bad.append(f"{sha[:12]}: content does not match its hash")
+    return _listed("latest body damaged", "the last capture of a page cannot be read back",
+                   bad, limit)
 
 
 def _check_blobs(conn: sqlite3.Connection, limit: int) -> list[str]:

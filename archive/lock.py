@@ -2,6 +2,12 @@
 
 ``flock`` is released by the kernel when the holder dies, even by kill -9, so a stale lock
 cannot outlive its process. Readers never take it: WAL mode lets them read while a crawl writes.
+
+The lock belongs to the archive file, not to the name it was given: the lock file sits beside
+the archive's real path (symlinks resolved, ``..`` and relative spellings made absolute), so a
+crawl through a symlink or another spelling of the path contends with one through the file's
+own name. (Two hard links to one file in different directories would still get two lock
+files; nothing creates those.) SQLite URIs are refused, as :meth:`Archive.open` refuses them.
 """
 
 from __future__ import annotations
@@ -14,20 +20,31 @@ from pathlib import Path
 from types import TracebackType
 
 from archive.errors import ArchiveError, ArchiveLockedError
+from archive.store import check_archive_path
 
 
 class ArchiveLock:
-    """Exclusive lock on ``<archive>.lock``; ``wait`` seconds to get it, else ArchiveLockedError."""
+    """Exclusive lock on ``<archive>.lock``; ``wait`` seconds to get it, else ArchiveLockedError.
+
+    ``existing=True`` (commands that must not create an archive: check, rebuild-fts) refuses a
+    missing or empty archive with ArchiveError before a lock file is made beside it.
+    """
 
     def __init__(self, db_path: str | os.PathLike[str], *, wait: float = 0.0,
-                 poll: float = 0.2) -> None:
-        self.path = Path(f"{os.fspath(db_path)}.lock")
+                 poll: float = 0.2, existing: bool = False) -> None:
+        real = os.path.realpath(check_archive_path(db_path))
+        self.path = Path(f"{real}.lock")
+        self.existing = existing
+        self.db_path = os.fspath(db_path)
         self.wait = wait
         self.poll = poll
         self._fd: int | None = None
 
     def acquire(self) -> None:
         """Take the lock or raise ArchiveLockedError naming the holder's pid."""
+        if self.existing and (not os.path.isfile(self.db_path)
+                              or os.path.getsize(self.db_path) == 0):
+            raise ArchiveError(f"no archive at {self.db_path}")
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:

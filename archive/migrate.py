@@ -14,6 +14,24 @@ from archive.schema import MIGRATIONS, SCHEMA_VERSION
 logger = logging.getLogger(__name__)
 
 
+def refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
+    """ArchiveError, before anything is written, for a SQLite file that is not an archive
+    (tables but no schema version) or is from a newer coop-archive."""
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise too_new(path, found)
+    if found == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0:
+        raise ArchiveError(f"{path} is a SQLite database but not a coop-archive archive")
+
+
+def too_new(path: str, found: int) -> SchemaTooNewError:
+    """The error for an archive written by a newer coop-archive."""
+    return SchemaTooNewError(
+        f"{path} has schema version {found}, newer than this coop-archive "
+        f"({__version__}, schema {SCHEMA_VERSION}); upgrade coop-archive"
+    )
+
+
 def backup_path(path: str, from_version: int) -> str:
     """Where :func:`migrate` puts the copy it takes before migrating."""
     return f"{path}.v{from_version}.bak"
@@ -28,10 +46,7 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
     """
     found = conn.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
-        raise SchemaTooNewError(
-            f"{path} has schema version {found}, newer than this coop-archive "
-            f"({__version__}, schema {SCHEMA_VERSION}); upgrade coop-archive"
-        )
+        raise too_new(path, found)
     if found == SCHEMA_VERSION:
         return found
     has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0

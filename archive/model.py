@@ -152,6 +152,12 @@ class Page:
     duplicates: what the crawler follows.
     ``suspect`` is set by the parser's caller when a 200 looks like an error page (see
     :mod:`scraper.ingest`); it is not part of the content.
+    ``truncated`` says why the parser did not read the whole document, or None; it is not
+    part of the content, and whoever records the page must record it with the snapshot. With
+    text, the text is what a fixed budget let through (PDF pages or characters, HTML nesting
+    depth): the same bytes always give the same text, so it is a stable version, marked. With
+    no text, nothing could be read within a budget of time or memory: that is a failure, never
+    a new version.
     """
 
     url: str
@@ -162,6 +168,7 @@ class Page:
     items: list[Item] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     kind: str = "html"
+    truncated: str | None = None
 
     def records(self) -> dict[str, Any]:
         """The canonical, normalised form of the content: what is hashed and compared.
@@ -206,5 +213,9 @@ class Page:
         return norm_text(s)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of the page as shown (not normalised)."""
-        return asdict(self)
+        """A JSON-ready dict of the page as shown (not normalised); ``truncated`` only when
+        set."""
+        d = asdict(self)
+        if d["truncated"] is None:
+            del d["truncated"]
+        return d

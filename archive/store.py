@@ -26,8 +26,8 @@ from typing import Any
 
 from archive import __version__, blobs, vocab
 from archive.capture import Capture
-from archive.errors import ArchiveCorruptError, ArchiveError, SchemaTooNewError
-from archive.migrate import backup_path, migrate
+from archive.errors import ArchiveCorruptError, ArchiveError, UsageError
+from archive.migrate import backup_path, migrate, refuse_foreign, too_new
 from archive.model import PARSER_VERSION, Item, Page, Section
 from archive.schema import SCHEMA_VERSION
 from archive.timeutil import utcnow_iso
@@ -72,10 +72,46 @@ class Recorded:
     first: bool = False  # the page's first trustworthy observation
 
 
+def check_archive_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as a string if it names a file; UsageError for an empty name or a URI.
+
+    SQLite takes ``file:x.db?mode=memory`` and ``:memory:`` as instructions, not names: a
+    crawl into one would report a run that no file holds. So only plain paths are accepted;
+    read-only and immutable opens are ours to choose (see :meth:`Archive.open`).
+    """
+    text = os.fspath(path)
+    if not text.strip():
+        raise UsageError("--db: empty path; name the archive file")
+    if text.lower().startswith("file:") or text == ":memory:":
+        raise UsageError(f"--db takes the path of an archive file, not a SQLite URI or "
+                         f"name: {text} (a file whose name starts with 'file:': write "
+                         f"./{text})")
+    return text
+
+
 def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
+    """A connection to ``path`` (already checked by :func:`check_archive_path`).
+
+    Read-only opens use ``mode=ro``; where that cannot work (a WAL archive on read-only
+    storage: SQLite cannot create the ``-shm`` file beside it) they fall back to
+    ``immutable=1``, which reads the file as it is and creates nothing.
+    """
     if readonly:
-        uri = f"{Path(path).resolve().as_uri()}?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        base = Path(path).resolve().as_uri()
+        conn = sqlite3.connect(f"{base}?mode=ro", uri=True, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            conn.execute("PRAGMA user_version").fetchone()  # the first real read of the file
+        except sqlite3.OperationalError as e:
+            conn.close()
+            if "unable to open" not in str(e) and "readonly" not in str(e):
+                raise
+            wal = f"{path}-wal"
+            if os.path.exists(wal) and os.path.getsize(wal) > 0:
+                logger.warning("%s: read-only storage with an unmerged %s; reading the main "
+                               "file only (the last writes may be missing)", path, wal)
+            conn = sqlite3.connect(f"{base}?immutable=1", uri=True, isolation_level=None,
+                                   check_same_thread=False)
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
@@ -117,15 +153,21 @@ class Archive:
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> Archive:
+    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False,
+             create: bool = True) -> Archive:
         """Open (creating and migrating if need be) the archive at ``path``.
 
-        ``readonly`` opens with ``mode=ro``: nothing this connection does can change the file.
-        Raises ArchiveError (one line) for a missing read-only archive, a file that is not
-        SQLite or not ours, and SchemaTooNewError for a newer schema.
+        ``readonly`` opens with ``mode=ro`` (``immutable=1`` on read-only storage): nothing
+        this connection does can change the file. ``create=False`` (for checkers and
+        maintenance commands) refuses a missing or empty file instead of making an archive
+        of it. A file that is not ours is refused before anything is written to it (not even
+        a journal mode switch). Raises UsageError for a URI or empty path, ArchiveError (one
+        line) for a missing archive, a file that is not SQLite or not ours, and
+        SchemaTooNewError for a newer schema.
         """
-        path = os.fspath(path)
-        if readonly and not os.path.exists(path):
+        path = check_archive_path(path)
+        if (readonly or not create) and (not os.path.isfile(path)
+                                         or os.path.getsize(path) == 0):
             raise ArchiveError(f"no archive at {path}")
         if not readonly:
             parent = os.path.dirname(os.path.abspath(path))
@@ -133,13 +175,13 @@ class Archive:
                 raise ArchiveError(f"directory does not exist: {parent}")
         try:
             conn = _connect(path, readonly=readonly)
+        except sqlite3.DatabaseError as e:
+            raise ArchiveError(f"cannot use archive {path}: {e}") from None
+        try:
             if readonly:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if version > SCHEMA_VERSION:
-                    raise SchemaTooNewError(
-                        f"{path} has schema version {version}, newer than this coop-archive "
-                        f"(schema {SCHEMA_VERSION}); upgrade coop-archive"
-                    )
+                    raise too_new(path, version)
                 if version == 0:
                     raise ArchiveError(f"{path} is not a coop-archive archive")
                 if version < SCHEMA_VERSION:
@@ -148,13 +190,18 @@ class Archive:
                         "'coop-archive check' once to migrate it"
                     )
             else:
+                refuse_foreign(conn, path)
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if mode.lower() != "wal":
                     logger.warning("could not switch %s to WAL (got %s)", path, mode)
                 conn.execute("PRAGMA synchronous = NORMAL")
                 migrate(conn, path)
         except sqlite3.DatabaseError as e:
+            conn.close()
             raise ArchiveError(f"cannot use archive {path}: {e}") from None
+        except BaseException:
+            conn.close()
+            raise
         return cls(conn, path, readonly=readonly)
 
     def close(self) -> None:

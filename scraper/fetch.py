@@ -11,9 +11,11 @@
   ``max_bytes`` at most; urllib3 (>= 2.x) inflates no more than it is asked for per read, so a
   gzip bomb is stopped after about ``max_bytes`` of output, not after inflating it all.
 * **Bounded time.** ``timeout = (connect, read)`` bounds each socket wait; ``total_timeout``
-  bounds one attempt (all hops and the whole body), checked between chunks, so a server that
-  trickles a byte at a time cannot hold us forever. Waiting for response *headers* is bounded
-  by the read timeout per socket read only.
+  bounds one attempt: connect, headers, every redirect hop and the whole body. A watchdog
+  thread (:mod:`scraper.deadline`) closes the attempt's socket when it runs out, so a server
+  that trickles its headers or body a byte at a time cannot hold us for ever. Setting the
+  ``stop`` event (or calling :meth:`Fetcher.abort`) ends every request in flight within a
+  fraction of a second and every retry wait at once: SIGTERM is never stuck behind a socket.
 * **Honest bodies.** Fewer bytes than Content-Length, or a connection dropped mid-body, is a
   :class:`~archive.errors.TruncatedBodyError`, never a short page stored as if complete.
   (Without Content-Length, and with chunked encoding, a clean close is the only end marker we
@@ -51,6 +53,7 @@ from tenacity.wait import wait_base, wait_exponential_jitter
 import scraper
 from archive.capture import Capture
 from archive.errors import (
+    FetchError,
     PermanentFetchError,
     TooLargeError,
     TooManyRedirectsError,
@@ -58,7 +61,9 @@ from archive.errors import (
     TruncatedBodyError,
 )
 from archive.timeutil import utcnow_iso
+from scraper.deadline import POOL_CLASSES, Attempt, Watchdog
 from scraper.safety import AddressPolicy
+from scraper.settings import check_user_agent
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +76,14 @@ RESULT_STATUSES = frozenset({304, 404, 410})
 CHUNK_SIZE = 64 * 1024
 MAX_BACKOFF = 60.0  # seconds; the exponential backoff never waits longer than this
 _HTTP_VERSIONS = {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2", 30: "HTTP/3"}
+
+
+class TotalTimeoutError(TransientFetchError):
+    """An attempt outlived ``total_timeout`` (connect, headers, redirects and body together)."""
+
+
+class FetchStoppedError(PermanentFetchError):
+    """The fetcher's stop event was set (the run is ending): not retried."""
 
 
 def parse_retry_after(value: str | None, *, date: str | None = None,
@@ -141,7 +154,9 @@ class Fetcher:
     attempt end to end (default ``4 * read``). ``retries`` is the number of retries after the
     first attempt. ``policy`` vets every URL and connected address (default:
     :meth:`AddressPolicy.baseline`, which refuses non-http(s) schemes and link-local
-    addresses). ``clock`` stamps ``fetched_at``; ``sleep`` is used for retry waits.
+    addresses). ``clock`` stamps ``fetched_at``; ``sleep`` is used for retry waits (default:
+    waiting on ``stop``, so a stop ends the wait). ``stop``, once set, ends requests in flight
+    and refuses new ones with :class:`FetchStoppedError`.
 
     Use as a context manager, or call :meth:`close`, to release pooled connections.
     """
@@ -159,12 +174,15 @@ class Fetcher:
         total_timeout: float | None = None,
         policy: AddressPolicy | None = None,
         clock: Callable[[], str] = utcnow_iso,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
         if retries < 0 or max_redirects < 0:
             raise ValueError("retries and max_redirects must not be negative")
+        if user_agent is not None:
+            check_user_agent(user_agent)
         self.user_agent = user_agent or DEFAULT_USER_AGENT
         self.timeout = (float(timeout[0]), float(timeout[1]))
         self.max_bytes = max_bytes
@@ -175,7 +193,9 @@ class Fetcher:
         self.total_timeout = total_timeout if total_timeout is not None else 4 * self.timeout[1]
         self.policy = policy if policy is not None else AddressPolicy.baseline()
         self._clock = clock
-        self._sleep = sleep
+        self._watchdog = Watchdog(stop)
+        self.stop = self._watchdog.stop
+        self._sleep = sleep if sleep is not None else self._wait_or_stop
         self._wait = _RetryAfterOrBackoff(backoff=backoff, max_retry_after=max_retry_after)
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
@@ -183,8 +203,18 @@ class Fetcher:
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    def _wait_or_stop(self, seconds: float) -> None:
+        """The default retry wait: ``seconds``, or less when the stop event is set."""
+        self.stop.wait(seconds)
+
+    def abort(self) -> None:
+        """End every request in flight now, and refuse new ones (sets the ``stop`` event)."""
+        self.stop.set()
+
     def close(self) -> None:
-        """Close every thread's Session and its pooled connections."""
+        """Close every thread's Session and its pooled connections, and the watchdog."""
+        self._watchdog.close()
+        self._watchdog = Watchdog(self.stop)  # a fetch after close() gets a fresh one
         with self._sessions_lock:
             sessions, self._sessions = self._sessions, []
         for session in sessions:
@@ -208,6 +238,9 @@ class Fetcher:
             session.headers.update({"User-Agent": self.user_agent,
                                     "Accept-Encoding": ACCEPT_ENCODING,
                                     "Accept": "*/*"})
+            for adapter in session.adapters.values():
+                # Connections that join the watchdog's attempt (scraper.deadline).
+                adapter.poolmanager.pool_classes_by_scheme = POOL_CLASSES  # type: ignore[attr-defined]
             self._local.session = session
             with self._sessions_lock:
                 self._sessions.append(session)
@@ -244,8 +277,27 @@ class Fetcher:
 
     def _attempt(self, url: str, extra: dict[str, str], limit: int,
                  truncate: bool) -> Capture:
-        """One attempt: follow the redirect chain and read the final body."""
-        deadline = time.monotonic() + self.total_timeout
+        """One attempt under the watchdog: a cut-off becomes a total timeout or a stop."""
+        if self.stop.is_set():
+            raise FetchStoppedError("not fetched: stopping", url=url)
+        attempt = self._watchdog.begin(self.total_timeout)
+        try:
+            return self._hops(url, extra, limit, truncate, attempt)
+        except (FetchError, urllib3.exceptions.HTTPError, OSError) as exc:
+            # Whatever the closed socket looked like (a reset, a short read), say why it closed.
+            if attempt.cut == "stopped":
+                raise FetchStoppedError("stopped while fetching", url=url) from exc
+            if attempt.cut == "deadline":
+                raise TotalTimeoutError(
+                    f"gave up after {self.total_timeout:g}s (total timeout)", url=url) from exc
+            raise
+        finally:
+            self._watchdog.end(attempt)
+
+    def _hops(self, url: str, extra: dict[str, str], limit: int, truncate: bool,
+              attempt: Attempt) -> Capture:
+        """Follow the redirect chain and read the final body."""
+        deadline = attempt.deadline
         session = self._session()
         current = _strip_fragment(url)
         seen = {current}
@@ -253,7 +305,7 @@ class Fetcher:
         while True:
             self.policy.check(current)
             if time.monotonic() > deadline:
-                raise TransientFetchError(
+                raise TotalTimeoutError(
                     f"gave up after {self.total_timeout:g}s (total timeout)", url=url)
             resp = self._send(session, current, extra, url)
             try:
@@ -283,8 +335,12 @@ class Fetcher:
         try:
             return session.get(current, headers=extra, timeout=self.timeout,
                                allow_redirects=False, stream=True)
+        except requests.exceptions.ConnectTimeout as exc:
+            raise TransientFetchError(f"timed out connecting (no connection within "
+                                      f"{self.timeout[0]:g}s)", url=url) from exc
         except requests.exceptions.Timeout as exc:
-            raise TransientFetchError(f"timed out: {_root_cause(exc)}", url=url) from exc
+            raise TransientFetchError(f"timed out waiting for the response (nothing received "
+                                      f"for {self.timeout[1]:g}s)", url=url) from exc
         except requests.exceptions.SSLError as exc:
             raise PermanentFetchError(f"TLS error: {_root_cause(exc)}", url=url) from exc
         except requests.exceptions.ConnectionError as exc:
@@ -354,18 +410,20 @@ class Fetcher:
         buf = bytearray()
         while True:
             if time.monotonic() > deadline:
-                raise TransientFetchError(
+                raise TotalTimeoutError(
                     f"body not complete after {self.total_timeout:g}s (total timeout)", url=url)
             try:
                 # read1 returns as soon as some bytes arrive, so the deadline is checked even
                 # when the server trickles; it inflates at most CHUNK_SIZE bytes per call.
                 chunk = raw.read1(CHUNK_SIZE, decode_content=True)
             except urllib3.exceptions.ReadTimeoutError as exc:
-                raise TransientFetchError(f"timed out reading body: {exc}", url=url) from exc
+                raise TransientFetchError(f"timed out reading the body (nothing received for "
+                                          f"{self.timeout[1]:g}s)", url=url) from exc
             except urllib3.exceptions.ProtocolError as exc:
                 # IncompleteRead (short of Content-Length) or a reset/closed connection.
                 raise TruncatedBodyError(
-                    f"body truncated after {raw.tell()} bytes: {exc}", url=url) from exc
+                    f"body truncated after {raw.tell()} bytes: {_broken_reason(exc)}",
+                    url=url) from exc
             except urllib3.exceptions.DecodeError as exc:
                 raise PermanentFetchError(f"cannot undo Content-Encoding: {exc}",
                                           url=url) from exc
@@ -407,6 +465,25 @@ def _root_cause(exc: BaseException) -> str:
     if ": " in text and ("Connection" in text.split(": ", 1)[0] or "object at" in text):
         text = text.rsplit(": ", 1)[-1] if "Errno" in text else text.split(": ", 1)[1]
     return " ".join(text.split())[:300] or type(cause).__name__
+
+
+def _broken_reason(exc: urllib3.exceptions.ProtocolError) -> str:
+    """Why a body stopped short, in words: urllib3's ProtocolError carries a (message, cause)
+    tuple whose repr would otherwise end up in the message."""
+    for arg in exc.args:
+        if isinstance(arg, urllib3.exceptions.IncompleteRead) or type(arg).__name__ == \
+                "IncompleteRead":
+            expected = getattr(arg, "expected", None)
+            if isinstance(expected, int):
+                return f"the connection closed with {expected} more bytes expected"
+            return "the connection closed before the end of the body"
+        if isinstance(arg, ConnectionResetError):
+            return "the connection was reset"
+        if isinstance(arg, OSError):
+            return arg.strerror or type(arg).__name__
+    first = exc.args[0] if exc.args else ""
+    text = first if isinstance(first, str) else type(exc).__name__
+    return text.rstrip(":. ") or "the connection broke"
 
 
 def _strip_fragment(url: str) -> str:

@@ -7,6 +7,7 @@ means the same wherever it is given.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -40,18 +41,20 @@ class Network:
 
 
 def open_network(settings: CrawlSettings, seed: str, *, clock: Callable[[], str] = utcnow_iso,
-                 throttle: Throttle | None = None, backoff: float | None = None) -> Network:
+                 throttle: Throttle | None = None, backoff: float | None = None,
+                 stop: threading.Event | None = None) -> Network:
     """The fetcher, robots cache and throttle for a job starting from ``seed``.
 
     The address policy trusts the seed's own host (and ``settings.allow_hosts``) even when
     it is private; ``throttle`` may be shared between jobs so one host is never asked
-    faster than its delay allows; ``backoff`` overrides the settings' retry backoff.
+    faster than its delay allows; ``backoff`` overrides the settings' retry backoff; setting
+    ``stop`` (the job's stop event) also ends the requests in flight and the retry waits.
     """
     policy = AddressPolicy(seed, allow_hosts=settings.allow_hosts)
     fetcher = Fetcher(
         user_agent=settings.user_agent, timeout=(settings.connect_timeout, settings.timeout),
         max_bytes=settings.max_bytes, retries=settings.retries,
         backoff=settings.backoff if backoff is None else backoff,
-        max_retry_after=settings.max_retry_after, policy=policy, clock=clock)
+        max_retry_after=settings.max_retry_after, policy=policy, clock=clock, stop=stop)
     robots = RobotsCache(fetcher, user_agent=fetcher.user_agent, ignore=settings.ignore_robots)
     return Network(fetcher, robots, throttle or Throttle())

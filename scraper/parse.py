@@ -1,9 +1,12 @@
 """Parse a fetched document into a :class:`archive.model.Page`.
 
 HTML is parsed once by lxml and walked once (see :mod:`scraper.extract`); the whole parse stays
-within a small multiple of ``lxml.html.fromstring`` on the same bytes. PDFs are read with pypdf.
-Anything else is kept as kind "other" with no text. :func:`parse` never raises: broken markup,
-binary junk or a PDF pypdf chokes on give a Page with whatever could be found.
+within a small multiple of ``lxml.html.fromstring`` on the same bytes. PDFs are read with pypdf
+in a bounded child process (:mod:`scraper.pdf`). Anything else is kept as kind "other" with no
+text. :func:`parse` never raises: broken markup, binary junk or a PDF pypdf chokes on give a
+Page with whatever could be found. A budget that stops the parse early (PDF pages, characters,
+time or memory; HTML nested deeper than libxml2's 256 levels) is named in
+:attr:`Page.truncated <archive.model.Page>`, never silent.
 
 >>> page = parse(b"<h1>Hi</h1><div class=field-name-body><p>Updated: May 2, 2016</p></div>",
 ...              url="https://example.gov/x")
@@ -13,11 +16,10 @@ binary junk or a PDF pypdf chokes on give a Page with whatever could be found.
 
 from __future__ import annotations
 
-import io
 import logging
 import re
+import threading
 import unicodedata
-import warnings
 from datetime import date
 from typing import Any
 
@@ -28,6 +30,7 @@ from archive.model import Page
 from archive.urls import normalize_url
 from scraper.encoding import decode_html_exact
 from scraper.extract import Element, clean, find_main, in_chrome, is_excluded, text_of, walk
+from scraper.pdf import DEFAULT_LIMITS, PdfLimits, extract_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +39,6 @@ HTML_TYPES = capture.HTML_TYPES | capture.XML_TYPES
 PDF_TYPES = capture.PDF_TYPES
 # Site names that follow a page's own title in <title>.
 _TITLE_SEP_RE = re.compile(r"\s+(?:\||::|—|–)\s+")
-_MAX_PDF_PAGES = 200
 
 _MONTHS = {
     name: i
@@ -80,17 +82,20 @@ def parse(
     url: str,
     content_type: str | None = None,
     http_charset: str | None = None,
+    pdf_limits: PdfLimits = DEFAULT_LIMITS,
+    stop: threading.Event | None = None,
 ) -> Page:
     """Parse ``body`` fetched from ``url`` into a Page. Never raises; deterministic.
 
     ``content_type`` is the media type (parameters allowed), ``http_charset`` the charset the
     server declared. The kind is "pdf" for a PDF (by type or ``%PDF-`` magic), "other" for a
-    non-HTML type, else "html".
+    non-HTML type, else "html". ``pdf_limits`` bound a PDF's extraction; ``stop``, when set,
+    ends one at once (the Page then has no text and says why in ``truncated``).
     """
     media = (content_type or "").split(";", 1)[0].strip().lower()
     try:
         if media in PDF_TYPES or body[:1024].lstrip().startswith(b"%PDF-"):
-            return _parse_pdf(body, url)
+            return _parse_pdf(body, url, pdf_limits, stop)
         if media and media not in HTML_TYPES and not media.startswith("text/html"):
             return Page(url=url, kind="other")
         return _parse_html(body, url, http_charset)
@@ -111,8 +116,9 @@ def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
     parser = etree.HTMLParser(encoding="utf-8", **_PARSER_KW)
     root = etree.fromstring(utf8, parser)
     del utf8
+    truncated = _resource_limit(parser)
     if root is None:
-        return Page(url=url)
+        return Page(url=url, truncated=truncated)
     base = _base_url(root, url)
     main = find_main(root)
     found = walk(main, base_url=base, page_url=_self_url(url))
@@ -130,10 +136,31 @@ def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
         items=found.items,
         links=found.links,
         kind="html",
+        truncated=truncated,
     )
     if not found.pre:
         _note_clean_lines(page)
     return page
+
+
+def _resource_limit(parser: etree.HTMLParser) -> str | None:
+    """Why libxml2 stopped reading early, or None.
+
+    libxml2 stops at a resource limit (an element nested deeper than 256 levels, a text node
+    over 10 MB) and drops the rest of the document, silently as far as the tree shows: the
+    page must say so. The limits themselves stay: they are what keeps a hostile page's tree
+    small.
+    """
+    # The limit is fatal: parsing stops there, so it is the last error (no walk over the
+    # thousands of errors sloppy markup can produce).
+    err = parser.error_log.last_error
+    if err is None or not (err.type_name == "ERR_RESOURCE_LIMIT"
+                           or "Excessive depth" in err.message):
+        return None
+    why = err.message.split(",", 1)[0].strip().rstrip(":")
+    if "depth" in why.lower():
+        why = f"HTML nested deeper than {why.rsplit(' ', 1)[-1]} levels"
+    return f"{why} at line {err.line}, column {err.column}: the rest of the document was not read"
 
 
 # Every character str.split() splits on, but " " and "\n" (checked: tests/unit/test_parse_hash.py).
@@ -301,33 +328,25 @@ def _find_updated(main_text: str, main: Element, h1: Element | None) -> str | No
 
 
 # -- PDF ----------------------------------------------------------------------------------------
-def _parse_pdf(body: bytes, url: str) -> Page:
-    try:
-        from pypdf import PdfReader
-
-        with warnings.catch_warnings():
-            # pypdf warns about every sloppy PDF; a warning is not a reason to lose the text.
-            warnings.simplefilter("ignore")
-            reader = PdfReader(io.BytesIO(body), strict=False)
-            meta_title = ""
-            try:
-                meta = reader.metadata
-                meta_title = clean(str(meta.title)) if meta and meta.title else ""
-            except Exception:  # broken /Info: the text is still worth having
-                meta_title = ""
-            texts = []
-            for page in reader.pages[:_MAX_PDF_PAGES]:
-                texts.append(page.extract_text() or "")
-    except Exception as exc:  # any pypdf failure: a PDF page with no text, not a crash
-        logger.warning("pypdf could not read %s: %s", url, exc)
-        return Page(url=url, kind="pdf")
-    lines = [clean(line) for line in "\n".join(texts).splitlines()]
+def _parse_pdf(body: bytes, url: str, limits: PdfLimits, stop: threading.Event | None) -> Page:
+    got = extract_pdf(body, limits=limits, stop=stop)
+    if got.failed is not None:
+        if got.failed.startswith("pypdf could not read"):
+            # An unreadable file is what it is, every time: a PDF page with no text.
+            logger.warning("%s: %s", url, got.failed)
+            return Page(url=url, kind="pdf")
+        logger.warning("%s: %s; no text kept", url, got.failed)
+        return Page(url=url, kind="pdf", truncated=got.failed)
+    if got.truncated is not None:
+        logger.warning("%s: %s; the text stops there", url, got.truncated)
+    lines = [clean(line) for line in got.text.splitlines()]
     text = "\n".join(line for line in lines if line)
-    title = meta_title or next((line for line in text.split("\n") if line), "")
+    title = got.title or next((line for line in text.split("\n") if line), "")
     updated = _updated_in(text)
     if updated is None:
         for m in _ANY_DATE_RE.finditer(text):
             if iso := _to_iso(m):
                 updated = iso
                 break
-    return Page(url=url, title=title, updated_on=updated, text=text, kind="pdf")
+    return Page(url=url, title=title, updated_on=updated, text=text, kind="pdf",
+                truncated=got.truncated)

@@ -20,6 +20,34 @@ from typing import Any
 from archive.errors import UsageError
 
 
+def check_user_agent(value: str) -> str:
+    """``value`` if it can be sent as a User-Agent header, else UsageError saying why.
+
+    HTTP/1.1 header values are Latin-1 bytes without control characters; a CR or LF would
+    end the header early (header injection), and anything outside Latin-1 cannot be encoded.
+
+    >>> check_user_agent("coop-archive/0.1 (+https://example.org/contact)")
+    'coop-archive/0.1 (+https://example.org/contact)'
+    >>> check_user_agent("bot\\r\\nX-Evil: 1")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    archive.errors.UsageError: user-agent: control character '\\r' at position 3 ...
+    """
+    if not value.strip():
+        raise UsageError("user-agent: empty")
+    if value != value.strip():
+        raise UsageError("user-agent: leading or trailing white space")
+    for i, ch in enumerate(value):
+        code = ord(ch)
+        if code < 0x20 or 0x7F <= code < 0xA0:
+            raise UsageError(f"user-agent: control character {ch!r} at position {i} "
+                             "(not allowed in an HTTP header)")
+        if code > 0xFF:
+            raise UsageError(f"user-agent: {ch!r} at position {i} is not Latin-1 (HTTP "
+                             "headers are Latin-1; write it as ASCII)")
+    return value
+
+
 def _opt(default: Any, help: str, *, lo: float | None = None, hi: float | None = None) -> Any:
     """A settings field with its default, its command-line help and its allowed range."""
     return field(default=default, metadata={"help": help, "min": lo, "max": hi})
@@ -74,6 +102,8 @@ class CrawlSettings:
             if not lo <= value <= hi:
                 raise UsageError(f"{f.name.replace('_', '-')}: {value} is not in "
                                  f"{lo}..{hi}")
+        if self.user_agent is not None:
+            check_user_agent(self.user_agent)
         return self
 
     def run_options(self) -> dict[str, Any]:

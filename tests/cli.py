@@ -19,25 +19,28 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).with_name("coop-archive")
 
 
-def cli_command(*args: str, script: bool = False) -> list[str]:
-    """The argument list that runs ``coop-archive ARGS``.
+def cli_command(*args: str, script: bool = False, prefix: tuple[str, ...] = ()) -> list[str]:
+    """The argument list that runs ``coop-archive ARGS`` (behind ``prefix``, a wrapper command
+    such as ``setpriv ...``).
 
     >>> cli_command("history", "--db", "a.db")[-3:]
     ['history', '--db', 'a.db']
     """
     base = [str(SCRIPT)] if script else [sys.executable, "-m", "scraper"]
-    return [*base, *args]
+    return [*prefix, *base, *args]
 
 
 def run_cli(*args: str, env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
-            timeout: float = 120, script: bool = False) -> subprocess.CompletedProcess[str]:
+            timeout: float = 120, script: bool = False,
+            prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     """Run ``coop-archive ARGS`` to completion; stdout and stderr are captured as text.
 
     ``env`` is the whole environment when given (None inherits this process's); ``cwd``
     defaults to this process's. A command still running after ``timeout`` seconds fails the
     test (subprocess.TimeoutExpired).
     """
-    return subprocess.run(cli_command(*args, script=script), capture_output=True, text=True,
+    return subprocess.run(cli_command(*args, script=script, prefix=prefix), capture_output=True,
+                          text=True,
                           env=None if env is None else dict(env), cwd=cwd, timeout=timeout,
                           check=False)
 

@@ -30,7 +30,7 @@ def check(db: str, deep: bool, as_json: bool, wait: float) -> None:
 
     if not os.path.exists(db):
         raise Exit(f"no archive at {db}", EXIT_FAILED)
-    with ArchiveLock(db, wait=wait), Archive.open(db) as archive:
+    with ArchiveLock(db, wait=wait, existing=True), Archive.open(db, create=False) as archive:
         report = run_check(archive.conn, deep=deep)
     click.echo(render_check(report, db, as_json=as_json), nl=False)
     for p in report.problems:

@@ -202,7 +202,7 @@ def rebuild_fts(db: str) -> None:
     from archive.search import rebuild_fts as do_rebuild
     from archive.store import Archive
 
-    with ArchiveLock(db), Archive.open(db) as archive:
+    with ArchiveLock(db, existing=True), Archive.open(db, create=False) as archive:
         counts = do_rebuild(archive)
     click.echo(", ".join(f"{name}: {n} rows" for name, n in counts.items()))
 

@@ -143,12 +143,12 @@ def crawl(
     would hide a change for ever; so a page whose last full (200) body is older than
     ``settings.revalidate_days`` is fetched without validators (0: never send them).
     """
+    stop = stop or threading.Event()
     if network is None:
-        with open_network(settings, seed, clock=clock, throttle=throttle) as own:
+        with open_network(settings, seed, clock=clock, throttle=throttle, stop=stop) as own:
             return crawl(archive, seed, settings=settings, network=own, max_pages=max_pages,
                          stop=stop, on_page=on_page, clock=clock, source=source,
                          options=options)
-    stop = stop or threading.Event()
     seed = normalize_url(seed)
     report = RunReport(str(Source(source)), seed)
     with RunContext(archive, report, clock=clock, on_page=on_page) as run:

@@ -415,7 +415,7 @@ def backfill_into(db: str, url: str, settings: BackfillSettings | None = None, *
     check_range(from_date, to_date)
     cdx_base = check_base(cdx_base)
     with ArchiveLock(db, wait=wait), Archive.open(db) as archive, \
-            open_network(settings, cdx_base, backoff=settings.retry_backoff) as network:
+            open_network(settings, cdx_base, backoff=settings.retry_backoff, stop=stop) as network:
         return backfill(archive, url, fetcher=network.fetcher, settings=settings,
                         cdx_base=cdx_base, from_date=from_date, to_date=to_date, stop=stop,
                         on_capture=on_capture, throttle=network.throttle)

@@ -77,3 +77,52 @@ def test_damaged_file_is_reported_not_a_traceback(db):
 def test_missing_archive_is_exit_3(tmp_path):
     r = run_cli("check", "--db", str(tmp_path / "nope.db"))
     assert r.returncode == 3 and "no archive" in r.stderr
+
+
+@pytest.mark.parametrize("sabotage, finding", [
+    ("INSERT INTO versions_fts (versions_fts) VALUES ('delete-all')",
+     "full-text index versions_fts does not match its table"),
+    ("INSERT INTO items_fts (items_fts) VALUES ('delete-all')",
+     "full-text index items_fts does not match its table"),
+    ("UPDATE versions SET text = 'forged' WHERE id = 1",
+     "version content does not match its hash"),
+    ("UPDATE items SET summary = 'forged' WHERE id = 1",
+     "version content does not match its hash"),
+    ("UPDATE snapshots SET captured_at = 'garbage' WHERE id = 1",
+     "snapshot with a malformed time"),
+    ("UPDATE snapshots SET captured_at = '2016-02-30T12:00:00.000000Z' WHERE id = 1",
+     "snapshot with a malformed time"),
+    ("UPDATE runs SET started_at = '0001-01-01' WHERE id = 1", "run with a malformed time"),
+    ("UPDATE snapshots SET captured_at = '2099-01-01T00:00:00.000000Z' WHERE id = 3",
+     "snapshot dated in the future"),
+    ("UPDATE blobs SET data = X'28b52ffd0000'"
+     " WHERE sha256 = (SELECT body_sha256 FROM snapshots WHERE id = 2)",
+     "latest body damaged"),
+])
+def test_plain_check_finds_damage_without_deep(db, sabotage, finding):
+    r = run_cli("check", "--db", str(db))
+    assert r.returncode == 0, r.stderr  # healthy before the sabotage: no false alarm
+    plain = sqlite3.connect(db)  # any connection, whatever its row factory
+    assert check(plain).ok and plain.row_factory is None
+    plain.close()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute(sabotage)
+    conn.commit()
+    conn.close()
+    r = run_cli("check", "--db", str(db))
+    assert r.returncode == 3, r.stderr
+    assert finding in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_emptied_index_is_repaired_by_rebuild_fts(db):
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO versions_fts (versions_fts) VALUES ('delete-all')")
+    conn.commit()
+    conn.close()
+    assert run_cli("check", "--db", str(db)).returncode == 3
+    r = run_cli("rebuild-fts", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    r = run_cli("check", "--db", str(db))
+    assert r.returncode == 0, r.stderr
