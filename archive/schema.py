@@ -154,6 +154,32 @@ CREATE INDEX snapshots_body ON snapshots(body_sha256)
   WHERE outcome IN {_BODY};
 """
 
+
+def _fts(table: str, first: str, second: str) -> str:
+    """An FTS5 index over two columns of ``table`` and the triggers that keep it in step, in
+    the layout sqlite-utils' ``enable_fts(create_triggers=True)`` makes."""
+    cols, new, old = (f"{first}, {second}", f"new.{first}, new.{second}",
+                      f"old.{first}, old.{second}")
+    return f"""CREATE VIRTUAL TABLE {table}_fts USING FTS5 (
+    {cols},
+    tokenize='porter unicode61 remove_diacritics 2',
+    content="{table}"
+);
+CREATE TRIGGER {table}_ai AFTER INSERT ON {table} BEGIN
+  INSERT INTO {table}_fts (rowid, {cols}) VALUES (new.rowid, {new});
+END;
+CREATE TRIGGER {table}_ad AFTER DELETE ON {table} BEGIN
+  INSERT INTO {table}_fts ({table}_fts, rowid, {cols})
+    VALUES ('delete', old.rowid, {old});
+END;
+CREATE TRIGGER {table}_au AFTER UPDATE ON {table} BEGIN
+  INSERT INTO {table}_fts ({table}_fts, rowid, {cols})
+    VALUES ('delete', old.rowid, {old});
+  INSERT INTO {table}_fts (rowid, {cols}) VALUES (new.rowid, {new});
+END;
+"""
+
+
 # Migration 2: what researchers query. Full-text search and views over the core tables.
 #
 # FTS: one FTS5 index per searchable table, in the layout sqlite-utils' enable_fts(...,
@@ -166,60 +192,9 @@ CREATE INDEX snapshots_body ON snapshots(body_sha256)
 # "Trustworthy" below means what archive.timeline calls GOOD and not suspect: a snapshot that
 # really showed the page (new, unchanged, not_modified) and did not look like an error page.
 V2 = f"""
-CREATE VIRTUAL TABLE versions_fts USING FTS5 (
-    title, text,
-    tokenize='porter unicode61 remove_diacritics 2',
-    content="versions"
-);
-CREATE TRIGGER versions_ai AFTER INSERT ON versions BEGIN
-  INSERT INTO versions_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
-END;
-CREATE TRIGGER versions_ad AFTER DELETE ON versions BEGIN
-  INSERT INTO versions_fts (versions_fts, rowid, title, text)
-    VALUES ('delete', old.rowid, old.title, old.text);
-END;
-CREATE TRIGGER versions_au AFTER UPDATE ON versions BEGIN
-  INSERT INTO versions_fts (versions_fts, rowid, title, text)
-    VALUES ('delete', old.rowid, old.title, old.text);
-  INSERT INTO versions_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
-END;
-
-CREATE VIRTUAL TABLE sections_fts USING FTS5 (
-    heading, text,
-    tokenize='porter unicode61 remove_diacritics 2',
-    content="sections"
-);
-CREATE TRIGGER sections_ai AFTER INSERT ON sections BEGIN
-  INSERT INTO sections_fts (rowid, heading, text) VALUES (new.rowid, new.heading, new.text);
-END;
-CREATE TRIGGER sections_ad AFTER DELETE ON sections BEGIN
-  INSERT INTO sections_fts (sections_fts, rowid, heading, text)
-    VALUES ('delete', old.rowid, old.heading, old.text);
-END;
-CREATE TRIGGER sections_au AFTER UPDATE ON sections BEGIN
-  INSERT INTO sections_fts (sections_fts, rowid, heading, text)
-    VALUES ('delete', old.rowid, old.heading, old.text);
-  INSERT INTO sections_fts (rowid, heading, text) VALUES (new.rowid, new.heading, new.text);
-END;
-
-CREATE VIRTUAL TABLE items_fts USING FTS5 (
-    title, summary,
-    tokenize='porter unicode61 remove_diacritics 2',
-    content="items"
-);
-CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN
-  INSERT INTO items_fts (rowid, title, summary) VALUES (new.rowid, new.title, new.summary);
-END;
-CREATE TRIGGER items_ad AFTER DELETE ON items BEGIN
-  INSERT INTO items_fts (items_fts, rowid, title, summary)
-    VALUES ('delete', old.rowid, old.title, old.summary);
-END;
-CREATE TRIGGER items_au AFTER UPDATE ON items BEGIN
-  INSERT INTO items_fts (items_fts, rowid, title, summary)
-    VALUES ('delete', old.rowid, old.title, old.summary);
-  INSERT INTO items_fts (rowid, title, summary) VALUES (new.rowid, new.title, new.summary);
-END;
-
+{_fts("versions", "title", "text")}
+{_fts("sections", "heading", "text")}
+{_fts("items", "title", "summary")}
 -- An archive migrated from V1 already has rows: index them.
 INSERT INTO versions_fts (versions_fts) VALUES ('rebuild');
 INSERT INTO sections_fts (sections_fts) VALUES ('rebuild');

@@ -1,4 +1,4 @@
-"""WARC (ISO 28500) export and import, through warcio.
+"""WARC (ISO 28500) export, through warcio.
 
 Export (:func:`export_warc`) writes WARC 1.1: one ``warcinfo`` record, then for each capture
 in time order a ``request`` and a ``response`` record carrying the original status line and
@@ -13,19 +13,7 @@ therefore drops ``Content-Encoding``, ``Transfer-Encoding`` and ``Content-Length
 response headers, keeps their original values as ``X-Coop-Orig-<Name>`` headers, and adds a
 ``Content-Length`` that matches the payload.
 
-Import (:func:`import_warc`) reads WARC files written by anyone (wget, Heritrix, Browsertrix,
-us): every HTML or PDF ``response`` (and every ``revisit`` of one) becomes a snapshot at its
-``WARC-Date``, parsed like a crawled page, in one run with source ``import``. Captures already
-in the archive (same URL, same time, same body) are skipped, so importing a file twice changes
-nothing. A damaged file imports what is whole: a record whose digest is wrong or whose payload
-is cut short is named and skipped, and after unreadable bytes the reader resynchronises on the
-next record it can find.
-
-Captures can arrive older than what the archive already holds (importing last year's WARC
-into this year's archive), while :meth:`archive.store.Archive.record_snapshot` judges
-``changed`` against the page's latest observation. :func:`reconcile_pages` therefore recomputes
-``changed``, the new/unchanged outcome and the first-seen times of every page an import
-touched, walking its snapshots in capture order.
+Import is the upper layer's (:mod:`scraper.sources.warc_import`): it parses what it reads.
 """
 
 from __future__ import annotations
