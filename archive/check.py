@@ -12,6 +12,8 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from archive import blobs
+from archive.model import PARSER_VERSION
+from archive.rederive import older_parsers
 from archive.vocab import BAD_OUTCOMES, CONTENT_OUTCOMES, RunStatus, sql_list
 
 # Writes keep chains to blobs.MAX_DEPTH deltas; anything near this is a cycle or damage.
@@ -76,6 +78,7 @@ class CheckReport:
     problems: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     running_runs: list[int] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # worth knowing, not a failure
 
     @property
     def ok(self) -> bool:
@@ -110,6 +113,13 @@ def check(conn: sqlite3.Connection, *, deep: bool = False, limit: int = 5) -> Ch
         report.counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     report.running_runs = [r[0] for r in conn.execute("SELECT id FROM runs WHERE status = ?",
                                                       (RunStatus.RUNNING,))]
+    older = older_parsers(conn, PARSER_VERSION)
+    if older:
+        made = ", ".join(f"{n} by parser {v}" for v, n in older.items())
+        report.notices.append(
+            f"{sum(older.values())} version(s) made by an older parser ({made}; the current "
+            f"one is {PARSER_VERSION}): 'coop-archive reparse' re-derives them from the "
+            "stored bodies ('--dry-run' first shows what would change)")
     if deep:
         report.problems.extend(_check_blobs(conn, limit))
     return report
