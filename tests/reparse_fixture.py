@@ -55,20 +55,25 @@ def url_of(n: int) -> str:
 
 
 def build(path: Path, monkeypatch: pytest.MonkeyPatch, *, docs: int = 1,
-          plain: bool = True) -> None:
+          plain: bool = True, old_days: int = len(DAYS)) -> None:
     """Capture ``docs`` documents with an aside (and, ``plain``, one without) on each of
-    :data:`DAYS`, one run per day, all parsed by the older rule."""
-    monkeypatch.setattr("archive.store.PARSER_VERSION", OLD_PARSER)
+    :data:`DAYS`, one run per day: the first ``old_days`` days parsed by the older rule, the
+    rest by the current parser (an archive that crosses a parser upgrade)."""
     with Archive.open(path) as archive:
         for day, date in enumerate(DAYS):
+            old = day < old_days
+            if old:
+                monkeypatch.setattr("archive.store.PARSER_VERSION", OLD_PARSER)
+            else:
+                monkeypatch.undo()
             when = at(date)
             run = archive.begin_run(url_of(0), started_at=when)
             for n in range(docs + int(plain)):
                 url = url_of(n)
                 cap = Capture(url=url, final_url=url, status=200, headers=list(HEADERS),
                               body=body(n, day, aside=n < docs), fetched_at=when)
-                archive.record_snapshot(run, url, captured_at=when, result=cap,
-                                        page=old_parse(cap))
+                page = old_parse(cap) if old else parse_capture(cap)
+                archive.record_snapshot(run, url, captured_at=when, result=cap, page=page)
             archive.finish_run(run, "complete", finished_at=when)
     monkeypatch.undo()
 

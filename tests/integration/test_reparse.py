@@ -9,6 +9,7 @@ import pytest
 from archive import model
 from archive.check import check
 from archive.compare import diff_between
+from archive.report import render
 from archive.search import search
 from archive.store import Archive
 from scraper.sources.reparse import reparse
@@ -107,3 +108,27 @@ def test_reparse_of_one_url_leaves_the_others(old_db: Path) -> None:
         report = reparse(archive, page_ids=[archive.page_id(url_of(1)) or 0])
         assert [p.url for p in report.pages] == [url_of(1)]
         assert {p for _, p in versions(archive, url_of(0))} == {OLD_PARSER}
+
+
+def test_diff_across_a_parser_boundary_says_so_until_reparse(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "upgraded.db"
+    build(db, monkeypatch, old_days=2)  # parsed by the old rule on days 1-2, the new on 3-4
+    with Archive.open(db) as archive:
+        crossing = diff_between(archive, at(DAYS[1]), at(DAYS[2]), url=url_of(0))
+        data = crossing.to_dict()
+        assert data["parsers"] == {"from": [OLD_PARSER], "to": [model.PARSER_VERSION],
+                                   "pages": 1}
+        assert data["pages"][0]["parsers"] == [OLD_PARSER, model.PARSER_VERSION]
+        for fmt in ("text", "html"):
+            assert "parser boundary: 1 page(s)" in render(crossing, fmt)
+            assert "coop-archive reparse" in render(crossing, fmt)
+        same = diff_between(archive, at(DAYS[2]), at(DAYS[3]), url=url_of(0))
+        assert same.to_dict()["parsers"] is None and "parser boundary" not in render(same,
+                                                                                     "text")
+        reparse(archive)
+        after = diff_between(archive, at(DAYS[1]), at(DAYS[2]), url=url_of(0))
+        assert after.parsers is None and "parser boundary" not in render(after, "text")
+        # Only the real edit is left: the aside the old rule kept is no change.
+        text = str(after.to_dict()["pages"][0]["text_diff"])
+        assert "Paris" in text and "Trending" not in text
