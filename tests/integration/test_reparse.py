@@ -132,3 +132,21 @@ def test_diff_across_a_parser_boundary_says_so_until_reparse(
         # Only the real edit is left: the aside the old rule kept is no change.
         text = str(after.to_dict()["pages"][0]["text_diff"])
         assert "Paris" in text and "Trending" not in text
+
+
+def test_the_schema_doc_queries_compare_the_two_derivations(old_db: Path) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "schema.md").read_text("utf-8")
+    part = doc[doc.index("## Reparse"):doc.index("## Views")]
+    queries = [q.strip() for q in part.split("```")[1::2]]
+    assert len(queries) == 2
+    with Archive.open(old_db) as archive:
+        reparse(archive)
+        rows = archive.conn.execute(queries[0]).fetchall()
+        assert len(rows) == 4  # the four snapshots of the document with the rotating aside
+        for r in rows:
+            assert (r["old_parser_version"], r["new_parser_version"]) == (OLD_PARSER,
+                                                                          model.PARSER_VERSION)
+            assert r["old_title"] == r["new_title"] and r["old_chars"] > r["new_chars"]
+        per_page = archive.conn.execute(queries[1]).fetchall()
+        assert [tuple(r) for r in per_page] == [(url_of(0), OLD_PARSER, model.PARSER_VERSION,
+                                                 4)]
