@@ -23,8 +23,8 @@ from archive.store import Archive
 from archive.timeutil import utcnow_iso
 from archive.vocab import CONTENT_OUTCOMES, sql_list
 
-__all__ = ["Derived", "PageReparse", "apply_reparse", "older_parsers", "pages_to_reparse",
-           "snapshots_of"]
+__all__ = ["Derived", "PageReparse", "apply_reparse", "older_parsers", "pages_of_seed",
+           "pages_to_reparse", "plan_reparse", "snapshots_of"]
 
 _CONTENT = sql_list(CONTENT_OUTCOMES)
 
@@ -77,7 +77,7 @@ def older_parsers(conn: sqlite3.Connection, parser_version: int) -> dict[int, in
         " GROUP BY parser_version ORDER BY parser_version", (parser_version,))}
 
 
-def pages_to_reparse(conn: sqlite3.Connection, parser_version: int, *,
+def pages_to_reparse(archive: Archive, parser_version: int, *,
                      page_ids: list[int] | None = None,
                      every: bool = False) -> list[tuple[int, str]]:
     """(id, url) of the pages to re-derive, by id: those holding a version made by an older
@@ -86,17 +86,25 @@ def pages_to_reparse(conn: sqlite3.Connection, parser_version: int, *,
     if not every:
         sql += (" WHERE EXISTS (SELECT 1 FROM versions v WHERE v.page_id = p.id"
                 f" AND v.parser_version < {int(parser_version)})")
-    rows = [(int(r[0]), str(r[1])) for r in conn.execute(sql + " ORDER BY p.id")]
+    rows = [(int(r[0]), str(r[1])) for r in archive.conn.execute(sql + " ORDER BY p.id")]
     if page_ids is not None:
         wanted = set(page_ids)
         rows = [r for r in rows if r[0] in wanted]
     return rows
 
 
-def snapshots_of(conn: sqlite3.Connection, page_id: int) -> list[sqlite3.Row]:
+def pages_of_seed(archive: Archive, seeds: tuple[str, ...]) -> list[int]:
+    """The pages captured by runs from any of these seed URLs (a watch's pages)."""
+    marks = ", ".join("?" * len(seeds))
+    return [int(r[0]) for r in archive.conn.execute(
+        "SELECT DISTINCT s.page_id FROM snapshots s JOIN runs r ON r.id = s.run_id"
+        f" WHERE r.seed_url IN ({marks}) ORDER BY s.page_id", seeds)]
+
+
+def snapshots_of(archive: Archive, page_id: int) -> list[sqlite3.Row]:
     """The page's snapshots that show a version, oldest first, with what re-deriving needs:
     the stored body's sha256, status, final URL, redirects and response headers (JSON)."""
-    return conn.execute(
+    return archive.conn.execute(
         f"""SELECT s.id, s.captured_at, s.outcome, s.http_status, s.final_url, s.redirects,
                    s.body_sha256, s.version_id, s.suspect, h.response_headers,
                    v.content_hash, v.parser_version
@@ -105,6 +113,40 @@ def snapshots_of(conn: sqlite3.Connection, page_id: int) -> list[sqlite3.Row]:
               JOIN versions v ON v.id = s.version_id
              WHERE s.page_id = ? AND s.outcome IN {_CONTENT} AND s.body_sha256 IS NOT NULL
              ORDER BY s.captured_at, s.id""", (page_id,)).fetchall()
+
+
+def plan_reparse(archive: Archive, page_id: int, url: str,
+                 derived: list[Derived]) -> tuple[PageReparse, int | None, Page | None]:
+    """What :func:`apply_reparse` would do, from content hashes alone, writing nothing (a dry
+    run); and the first snapshot that would change, as (its stored version id, its re-derived
+    records), for a sample diff ((None, None) when none would)."""
+    out = PageReparse(page_id, url, snapshots=len(derived))
+    rows = {int(r["id"]): r for r in snapshots_of(archive, page_id)}
+    stored = {str(r[0]): int(r[1]) for r in archive.conn.execute(
+        "SELECT content_hash, id FROM versions WHERE page_id = ?", (page_id,))}
+    before: set[int] = set()
+    after: set[str] = set()
+    kept: set[int] = set()
+    sample: tuple[int | None, Page | None] = (None, None)
+    for d in derived:
+        row = rows[d.snapshot_id]
+        old_vid = int(row["version_id"])
+        h = d.page.content_hash()
+        before.add(old_vid)
+        after.add(h)
+        if stored.get(h) == old_vid:
+            kept.add(old_vid)
+        else:
+            out.repointed += 1
+            if sample[0] is None:
+                sample = (old_vid, d.page)
+        if int(d.suspect) != int(row["suspect"]):
+            out.suspect_changed += 1
+    out.new_versions = len([h for h in after if h not in stored])
+    reused = {stored[h] for h in after if h in stored}
+    out.superseded = len(before - kept - reused)
+    out.versions_before, out.versions_after = len(before), len(after)
+    return out, sample[0], sample[1]
 
 
 def _parser_of(c: sqlite3.Connection, version_id: int) -> int | None:

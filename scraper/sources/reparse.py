@@ -24,14 +24,16 @@ from archive.capture import Capture
 from archive.compare import ArchiveDiff, PageChange
 from archive.diff import diff_pages
 from archive.diff_vocab import PageChangeKind
-from archive.errors import UsageError
+from archive.errors import ArchiveCorruptError, UsageError
 from archive.model import Page
 from archive.rederive import (
     Derived,
     PageReparse,
     apply_reparse,
     older_parsers,
+    pages_of_seed,
     pages_to_reparse,
+    plan_reparse,
     snapshots_of,
 )
 from archive.report import render_text
@@ -99,11 +101,11 @@ def derive_page(archive: Archive, page_id: int, url: str) -> tuple[list[Derived]
     parsed: dict[tuple[str, str, str], Page | None] = {}
     by_body: dict[str, Page] = {}
     previous: PreviousCapture | None = None
-    for row in snapshots_of(archive.conn, page_id):
+    for row in snapshots_of(archive, page_id):
         sha = str(row["body_sha256"])
         try:
             body = archive.blob(sha)
-        except Exception as e:  # a damaged blob is a finding for this snapshot, not a crash
+        except ArchiveCorruptError as e:  # a finding for this snapshot, not the end of the job
             problems.append(f"{url}: snapshot {row['id']}: {e}")
             continue
         capture = _capture_of(row, url, body)
@@ -128,38 +130,6 @@ def derive_page(archive: Archive, page_id: int, url: str) -> tuple[list[Derived]
     return derived, problems
 
 
-def _dry_run(archive: Archive, page_id: int, url: str,
-             derived: list[Derived]) -> tuple[PageReparse, Page | None, Page | None]:
-    """What :func:`apply_reparse` would do, computed from content hashes alone; and the
-    first (stored, re-derived) pair that differs, for a sample diff."""
-    out = PageReparse(page_id, url, snapshots=len(derived))
-    rows = {int(r["id"]): r for r in snapshots_of(archive.conn, page_id)}
-    stored = {str(r[0]): int(r[1]) for r in archive.conn.execute(
-        "SELECT content_hash, id FROM versions WHERE page_id = ?", (page_id,))}
-    before: set[int] = set()
-    after: set[str] = set()
-    kept: set[int] = set()
-    sample: tuple[Page | None, Page | None] = (None, None)
-    for d in derived:
-        row = rows[d.snapshot_id]
-        old_vid = int(row["version_id"])
-        h = d.page.content_hash()
-        before.add(old_vid)
-        after.add(h)
-        if stored.get(h) == old_vid:
-            kept.add(old_vid)
-        else:
-            out.repointed += 1
-            if sample[0] is None:
-                sample = (archive.load_version(old_vid), d.page)
-        if int(d.suspect) != int(row["suspect"]):
-            out.suspect_changed += 1
-    out.new_versions = len([h for h in after if h not in stored])
-    out.superseded = len(before - kept - {stored[h] for h in after if h in stored})
-    out.versions_before, out.versions_after = len(before), len(after)
-    return out, sample[0], sample[1]
-
-
 def _sample(url: str, old: Page, new: Page) -> str:
     """A text diff of one snapshot's stored records against its re-derived ones."""
     diff = diff_pages(old, new)
@@ -179,9 +149,7 @@ def page_ids_for(archive: Archive, *, url: str | None = None,
             raise UsageError(f"no page {url} in the archive")
         return [pid]
     if seed is not None:
-        ids = [int(r[0]) for r in archive.conn.execute(
-            "SELECT DISTINCT s.page_id FROM snapshots s JOIN runs r ON r.id = s.run_id"
-            " WHERE r.seed_url IN (?, ?)", (seed, normalize_url(seed)))]
+        ids = pages_of_seed(archive, (seed, normalize_url(seed)))
         if not ids:
             raise UsageError(f"no capture of {seed} in the archive")
         return ids
@@ -199,7 +167,7 @@ def reparse(archive: Archive, *, page_ids: list[int] | None = None, every: bool 
     """
     version = model.PARSER_VERSION  # read now: the module attribute is the parser's truth
     report = ReparseReport(version, dry_run, older_parsers(archive.conn, version))
-    for page_id, url in pages_to_reparse(archive.conn, version, page_ids=page_ids,
+    for page_id, url in pages_to_reparse(archive, version, page_ids=page_ids,
                                          every=every):
         if stop is not None and stop.is_set():
             report.interrupted = True
@@ -207,9 +175,9 @@ def reparse(archive: Archive, *, page_ids: list[int] | None = None, every: bool 
         derived, problems = derive_page(archive, page_id, url)
         report.problems.extend(problems)
         if dry_run:
-            result, old, new = _dry_run(archive, page_id, url, derived)
-            if old is not None and new is not None and len(report.samples) < SAMPLES:
-                report.samples.append(_sample(url, old, new))
+            result, old_vid, new = plan_reparse(archive, page_id, url, derived)
+            if old_vid is not None and new is not None and len(report.samples) < SAMPLES:
+                report.samples.append(_sample(url, archive.load_version(old_vid), new))
         else:
             result = apply_reparse(archive, page_id, url, derived, parser_version=version)
             report.problems.extend(result.problems)
