@@ -6,7 +6,15 @@ import json
 
 import click
 
-from scraper.cli import EXIT_OK, EXIT_PARTIAL, conclude, handle_errors, stop_on_signals
+from scraper.cli import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    Exit,
+    conclude,
+    handle_errors,
+    stop_on_signals,
+)
 from scraper.cli.commands_config import (
     config_option,
     load_watchlist,
@@ -49,7 +57,7 @@ def reparse(url: str | None, config_path: str | None, db: str | None, watch_name
     from scraper.sources.reparse import reparse_into
 
     if url is not None and watch_name is not None:
-        raise click.UsageError("give a URL or --watch, not both")
+        raise Exit("reparse: give a URL or --watch, not both", EXIT_USAGE)
     seed = None
     if watch_name is not None or db is None:
         watchlist = load_watchlist(config_path)

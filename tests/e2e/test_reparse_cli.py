@@ -100,3 +100,30 @@ def test_kill_9_mid_reparse_then_rerun_equals_one_reparse(
     assert rerun.returncode == 0, rerun.stderr
     assert "5 page(s) re-derived" in rerun.stdout
     assert dump(killed) == dump(whole)
+
+
+def test_one_url_a_watch_and_the_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.lock import ArchiveLock
+
+    db = tmp_path / "old.db"
+    build(db, monkeypatch)
+    config = tmp_path / "watch.toml"
+    config.write_text(f'[[watch]]\nname = "docs"\nurl = "{url_of(0)}"\n', encoding="utf-8")
+    for args, why in ((("--watch", "nope"), "no watch 'nope'"),
+                      ((url_of(0), "--watch", "docs"), "not both"),
+                      (("http://127.0.0.1:9/elsewhere",), "no page")):
+        p = run_cli("reparse", *args, "--config", str(config), "--db", str(db))
+        assert p.returncode == 2, p.stderr
+        assert p.stderr.startswith("coop-archive: ") and why in p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1
+    with ArchiveLock(db):
+        locked = run_cli("reparse", "--db", str(db))
+    assert locked.returncode == 75 and "another crawl holds the archive" in locked.stderr
+    one = run_cli("reparse", url_of(1), "--json", "--db", str(db))
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["pages_reparsed"] == 1
+    watch = run_cli("reparse", "--watch", "docs", "--json", "--config", str(config),
+                    "--db", str(db))
+    assert watch.returncode == 0, watch.stderr
+    out = json.loads(watch.stdout)
+    assert (out["pages_reparsed"], out["pages_changed"]) == (1, 1)  # the other one was done
