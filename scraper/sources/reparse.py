@@ -14,6 +14,7 @@ to do. A dry run derives the same records and compares content hashes, writing n
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from archive.capture import Capture
 from archive.compare import ArchiveDiff, PageChange
 from archive.diff import diff_pages
 from archive.diff_vocab import PageChangeKind
-from archive.errors import ArchiveCorruptError, UsageError
+from archive.errors import ArchiveCorruptError, ArchiveError, UsageError
 from archive.model import Page
 from archive.rederive import (
     Derived,
@@ -192,9 +193,12 @@ def reparse_into(db: str, *, url: str | None = None, seed: str | None = None,
                  stop: threading.Event | None = None,
                  on_page: Callable[[PageReparse], None] | None = None) -> ReparseReport:
     """The ``reparse`` command's job: take the archive's writer lock (waiting up to ``wait``
-    seconds) unless ``dry_run`` (which opens the archive read-only), then :func:`reparse`."""
+    seconds) unless ``dry_run`` (which opens the archive read-only), then :func:`reparse`.
+    A missing archive is an ArchiveError: there is nothing to re-derive, and none is made."""
     from archive.lock import ArchiveLock
 
+    if not os.path.exists(db):
+        raise ArchiveError(f"no archive at {db}")
     if dry_run:
         with Archive.open(db, readonly=True) as archive:
             ids = page_ids_for(archive, url=url, seed=seed)
