@@ -109,6 +109,7 @@ def check(conn: sqlite3.Connection, *, deep: bool = False, limit: int = 5) -> Ch
         if bad:
             more = " ..." if len(bad) > limit else ""
             report.problems.append(f"{name} ({meaning}): {', '.join(bad[:limit])}{more}")
+    report.problems.extend(_check_fts(conn))
     for table in ("runs", "pages", "snapshots", "versions", "sections", "items", "blobs"):
         report.counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     report.running_runs = [r[0] for r in conn.execute("SELECT id FROM runs WHERE status = ?",
@@ -123,6 +124,29 @@ def check(conn: sqlite3.Connection, *, deep: bool = False, limit: int = 5) -> Ch
     if deep:
         report.problems.extend(_check_blobs(conn, limit))
     return report
+
+
+# The FTS5 indexes over the tables (schema V2); their triggers keep them in step with every
+# write, reparse's deletions and repointing included.
+FTS_TABLES = ("versions_fts", "sections_fts", "items_fts")
+
+
+def _check_fts(conn: sqlite3.Connection) -> list[str]:
+    """FTS5's own integrity check of each full-text index against its table (``rank`` 1:
+    compare with the external content too). It is a write statement that writes nothing, so
+    a read-only connection skips it."""
+    bad: list[str] = []
+    for fts in FTS_TABLES:
+        try:
+            conn.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.OperationalError as e:
+            if "readonly" in str(e):
+                return []
+            bad.append(f"full-text index {fts}: {e} ('coop-archive rebuild-fts' rebuilds it)")
+        except sqlite3.DatabaseError as e:
+            bad.append(f"full-text index {fts} does not match its table ({e}); "
+                       "'coop-archive rebuild-fts' rebuilds it")
+    return bad
 
 
 def _check_blobs(conn: sqlite3.Connection, limit: int) -> list[str]:

@@ -150,3 +150,15 @@ def test_the_schema_doc_queries_compare_the_two_derivations(old_db: Path) -> Non
         per_page = archive.conn.execute(queries[1]).fetchall()
         assert [tuple(r) for r in per_page] == [(url_of(0), OLD_PARSER, model.PARSER_VERSION,
                                                  4)]
+
+
+def test_check_finds_a_full_text_index_out_of_step(old_db: Path) -> None:
+    with Archive.open(old_db) as archive:
+        reparse(archive)
+        assert check(archive.conn).ok
+        # A write that bypasses the triggers (what reparse must never do) is found.
+        archive.conn.execute("DROP TRIGGER versions_au")
+        archive.conn.execute("UPDATE versions SET text = 'elsewhere' WHERE id = "
+                             "(SELECT min(id) FROM versions)")
+        problems = check(archive.conn).problems
+        assert len(problems) == 1 and "versions_fts does not match" in problems[0]
