@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,7 @@ from scraper.cli import (
     conclude,
     handle_errors,
     stop_on_signals,
+    wait_option,
 )
 from scraper.cli.commands_config import (
     config_option,
@@ -21,6 +23,9 @@ from scraper.cli.commands_config import (
     resolve_db,
     watch_db_option,
 )
+
+if TYPE_CHECKING:  # the library is imported when the command runs (scraper.cli._register)
+    from scraper.sources.reparse import ReparseReport
 
 
 @click.command()
@@ -35,8 +40,7 @@ from scraper.cli.commands_config import (
 @click.option("--dry-run", is_flag=True,
               help="Say how many versions would change, per page, with a sample diff; write "
                    "nothing.")
-@click.option("--wait", default=0.0, type=click.FloatRange(0, 86400), show_default=True,
-              help="Seconds to wait for another writer to release the archive (else exit 75).")
+@wait_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @handle_errors
@@ -86,10 +90,8 @@ def reparse(url: str | None, config_path: str | None, db: str | None, watch_name
     raise SystemExit(EXIT_PARTIAL if report.problems else EXIT_OK)
 
 
-def _print(report: object) -> None:
-    from scraper.sources.reparse import ReparseReport
-
-    assert isinstance(report, ReparseReport)
+def _print(report: ReparseReport) -> None:
+    """The human summary: per page in a dry run, one line otherwise."""
     older = ", ".join(f"{n} by parser {v}" for v, n in report.older.items())
     changed = report.changed_pages
     if report.dry_run:
