@@ -14,6 +14,8 @@ from datetime import timedelta
 
 from archive import blobs
 from archive.errors import ArchiveCorruptError
+from archive.model import PARSER_VERSION
+from archive.rederive import older_parsers
 from archive.store import Archive
 from archive.timeutil import from_iso, to_iso, utcnow_iso
 from archive.vocab import BAD_OUTCOMES, CONTENT_OUTCOMES, RunStatus, sql_list
@@ -102,6 +104,7 @@ class CheckReport:
     problems: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     running_runs: list[int] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # worth knowing, not a failure
 
     @property
     def ok(self) -> bool:
@@ -153,6 +156,13 @@ def _check(conn: sqlite3.Connection, *, deep: bool, limit: int) -> CheckReport:
     report.problems.extend(_check_future(conn, limit))
     report.problems.extend(_check_fts(conn))
     report.problems.extend(_check_content_hashes(conn, limit))
+    older = older_parsers(conn, PARSER_VERSION)
+    if older:
+        made = ", ".join(f"{n} by parser {v}" for v, n in older.items())
+        report.notices.append(
+            f"{sum(older.values())} version(s) made by an older parser ({made}; the current "
+            f"one is {PARSER_VERSION}): 'coop-archive reparse' re-derives them from the "
+            "stored bodies ('--dry-run' first shows what would change)")
     if deep:
         report.problems.extend(_check_blobs(conn, limit))
     else:

@@ -37,6 +37,9 @@ class PageChange:
     diff: PageDiff = field(default_factory=PageDiff)
     flags: list[str] = field(default_factory=list)
     linked_by: dict[str, Any] | None = None
+    # [old, new] parser_version of the two versions compared when different parsers made
+    # them: what differs may be the parser's, not the page's (docs/diff.md, "parsers").
+    parsers: list[int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (docs/diff.md, "pages")."""
@@ -50,6 +53,7 @@ class PageChange:
             "text_diff": [list(s) for s in self.diff.text_diff],
             "counts": self.diff.counts(),
             "linked_by": self.linked_by,
+            "parsers": self.parsers,
         }
 
 
@@ -78,10 +82,21 @@ class ArchiveDiff:
             out[p.change] += 1
         return out
 
+    @property
+    def parsers(self) -> dict[str, Any] | None:
+        """The parser boundary the diff crosses: ``{"from": [...], "to": [...], "pages": n}``
+        (the parser versions of the compared versions on each side, and how many pages
+        compare versions of different parsers), or None when no page does."""
+        crossing = [p.parsers for p in self.pages if p.parsers]
+        if not crossing:
+            return None
+        return {"from": sorted({p[0] for p in crossing}), "to": sorted({p[1] for p in crossing}),
+                "pages": len(crossing)}
+
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON shape (docs/diff.md)."""
         return {"from": self.from_at, "to": self.to_at, "hub": self.hub, "url": self.url,
-                "changed": self.changed, "counts": self.counts(),
+                "changed": self.changed, "counts": self.counts(), "parsers": self.parsers,
                 "pages": [p.to_dict() for p in self.pages]}
 
 
@@ -271,6 +286,7 @@ def _page_change(archive: Archive, pid: int, before: PageState | None, after: Pa
     if failure is not None:
         flags.append(failure)  # failed | suspect | blocked
     diff = PageDiff()
+    parsers = None
     if after is None:
         change = PageChangeKind.REMOVED
     elif base is None:
@@ -280,12 +296,14 @@ def _page_change(archive: Archive, pid: int, before: PageState | None, after: Pa
     else:
         if old is not None and new is not None and base.version_id != after.version_id:
             diff = diff_pages(old, new)
+            parsers = queries.parsers_of(archive, base.version_id, after.version_id)
         elif old is None and new is not None and base.gone:
             flags.append(Flag.RETURNED)  # back after a 404/410: compared with what it was before
             last = queries.content_before(archive, pid, str(base.good["captured_at"])) \
                 if base.good is not None else None
             if last != after.version_id:
                 diff = diff_pages(_load(archive, last, cache) or Page(url=new.url), new)
+                parsers = queries.parsers_of(archive, last, after.version_id)
         # A failure is news when it is newly observed: the state before was not the same kind
         # of failure (a page that keeps failing, or the same failed snapshot seen from both
         # moments, is no change). "blocked" is a rule (robots.txt, the address policy), never
@@ -308,7 +326,8 @@ def _page_change(archive: Archive, pid: int, before: PageState | None, after: Pa
     link = (queries.linked_by(archive, hub_id, url, to_at)
             if hub_id is not None and pid != hub_id and url in linked else None)
     return PageChange(url, change, shown.title if shown is not None else "", pid == hub_id,
-                      {"from": _capture(before), "to": _capture(after)}, diff, flags, link)
+                      {"from": _capture(before), "to": _capture(after)}, diff, flags, link,
+                      parsers)
 
 
 def diff_between(archive: Archive, from_when: str | None = None, to_when: str | None = None,

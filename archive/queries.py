@@ -84,6 +84,20 @@ def content_before(archive: Archive, page_id: int, at: str) -> int | None:
     return int(row[0]) if row is not None else None
 
 
+def parsers_of(archive: Archive, old_vid: int | None,
+               new_vid: int | None) -> list[int] | None:
+    """``[old, new]`` parser_version of two versions when they differ (a diff across a
+    parser boundary, which ``reparse`` removes), else None."""
+    if old_vid is None or new_vid is None or old_vid == new_vid:
+        return None
+    got = dict(archive.conn.execute("SELECT id, parser_version FROM versions WHERE id IN (?, ?)",
+                                    (old_vid, new_vid)).fetchall())
+    old, new = got.get(old_vid), got.get(new_vid)
+    if old is None or new is None or old == new:
+        return None
+    return [int(old), int(new)]
+
+
 def linked_by(archive: Archive, hub_id: int, url: str, to_at: str) -> dict[str, Any] | None:
     """The hub versions that first and last linked ``url`` (up to ``to_at``), with dates.
 

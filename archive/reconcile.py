@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 
 from archive.store import Archive
@@ -23,36 +24,44 @@ def reconcile_pages(archive: Archive, page_ids: Iterable[int]) -> int:
     fixed = 0
     with archive.transaction() as c:
         for pid in sorted(set(page_ids)):
-            rows = c.execute(
-                """SELECT id, outcome, version_id, suspect, changed, http_status, captured_at
-                     FROM snapshots WHERE page_id = ? ORDER BY captured_at, id""",
-                (pid,)).fetchall()
-            last: object = _NONE
-            seen_versions: set[int] = set()
-            for r in rows:
-                outcome, changed = r["outcome"], 0
-                if outcome not in BAD_OUTCOMES and not r["suspect"]:
-                    key = state_key(outcome, r["version_id"])
-                    changed = int(last is _NONE or key != last)
-                    last = key
-                if outcome in FULL_OUTCOMES and r["version_id"] is not None:
-                    outcome = (Outcome.UNCHANGED if r["version_id"] in seen_versions
-                               else Outcome.NEW)
-                    seen_versions.add(r["version_id"])
-                elif r["version_id"] is not None:
-                    seen_versions.add(r["version_id"])
-                if changed != r["changed"] or outcome != r["outcome"]:
-                    c.execute("UPDATE snapshots SET changed = ?, outcome = ? WHERE id = ?",
-                              (changed, str(outcome), r["id"]))
-                    fixed += 1
-            c.execute(
-                """UPDATE pages SET first_seen = min(first_seen, coalesce(
-                     (SELECT min(captured_at) FROM snapshots WHERE page_id = pages.id),
-                     first_seen)) WHERE id = ?""", (pid,))
-            c.execute(
-                """UPDATE versions SET first_seen = min(first_seen, coalesce(
-                     (SELECT min(captured_at) FROM snapshots WHERE version_id = versions.id),
-                     first_seen)) WHERE page_id = ?""", (pid,))
+            fixed += reconcile_page(c, pid)
+    return fixed
+
+
+def reconcile_page(c: sqlite3.Connection, pid: int) -> int:
+    """:func:`reconcile_pages` for one page, inside the caller's transaction (``reparse``
+    repoints a page's snapshots and reconciles it in one); return the rows changed."""
+    fixed = 0
+    rows = c.execute(
+        """SELECT id, outcome, version_id, suspect, changed, http_status, captured_at
+             FROM snapshots WHERE page_id = ? ORDER BY captured_at, id""",
+        (pid,)).fetchall()
+    last: object = _NONE
+    seen_versions: set[int] = set()
+    for r in rows:
+        outcome, changed = r["outcome"], 0
+        if outcome not in BAD_OUTCOMES and not r["suspect"]:
+            key = state_key(outcome, r["version_id"])
+            changed = int(last is _NONE or key != last)
+            last = key
+        if outcome in FULL_OUTCOMES and r["version_id"] is not None:
+            outcome = (Outcome.UNCHANGED if r["version_id"] in seen_versions
+                       else Outcome.NEW)
+            seen_versions.add(r["version_id"])
+        elif r["version_id"] is not None:
+            seen_versions.add(r["version_id"])
+        if changed != r["changed"] or outcome != r["outcome"]:
+            c.execute("UPDATE snapshots SET changed = ?, outcome = ? WHERE id = ?",
+                      (changed, str(outcome), r["id"]))
+            fixed += 1
+    c.execute(
+        """UPDATE pages SET first_seen = min(first_seen, coalesce(
+             (SELECT min(captured_at) FROM snapshots WHERE page_id = pages.id),
+             first_seen)) WHERE id = ?""", (pid,))
+    c.execute(
+        """UPDATE versions SET first_seen = min(first_seen, coalesce(
+             (SELECT min(captured_at) FROM snapshots WHERE version_id = versions.id),
+             first_seen)) WHERE page_id = ?""", (pid,))
     return fixed
 
 

@@ -237,6 +237,8 @@ def _page_text(p: PageChange, *, color: bool) -> list[str]:
         lines.append(f"  Kind: {old} → {new}")
     shown_above = FAILURE_FLAGS + ((Flag.BLOCKED,) if unseen else ())
     notes = [_FLAG_TEXT[f] for f in p.flags if f in _FLAG_TEXT and f not in shown_above]
+    if p.parsers:
+        notes.append(_parsers_note(p.parsers))
     for note in notes:
         lines.append(f"  ! {note}")
     if d.items:
@@ -251,6 +253,21 @@ def _page_text(p: PageChange, *, color: bool) -> list[str]:
         lines.append("  Text:")
         lines += [f"    {h}" for h in _words_text(d.text_diff, color=color)]
     return lines
+
+
+def _parsers_note(parsers: list[int]) -> str:
+    return f"versions made by different parsers ({parsers[0]} → {parsers[1]})"
+
+
+def _boundary_line(result: ArchiveDiff) -> str | None:
+    """The header's warning when the diff crosses a parser boundary (docs/diff.md)."""
+    b = result.parsers
+    if b is None:
+        return None
+    old, new = ", ".join(map(str, b["from"])), ", ".join(map(str, b["to"]))
+    return (f"parser boundary: {b['pages']} page(s) compare versions made by different parsers "
+            f"({old} → {new}); what differs may be the parser's, not the page's: "
+            "'coop-archive reparse' re-derives the older ones")
 
 
 def _count_line(result: ArchiveDiff) -> str:
@@ -272,6 +289,9 @@ def render_text(result: ArchiveDiff, *, color: bool = False) -> str:
     if result.hub:
         lines.append(f"hub: {printable(result.hub)}")
     lines.append(_count_line(result))
+    boundary = _boundary_line(result)
+    if boundary:
+        lines.append(f"! {boundary}")
     for p in result.pages:
         if p.change == Page.UNCHANGED:
             continue
@@ -406,9 +426,11 @@ def _page_html(p: PageChange, n: int) -> str:
         meta.append(f"not fetched: {_e(not_fetched(p))}")
     if meta:
         out.append(f'<p class="meta">{"<br>".join(meta)}</p>')
-    flags = [f for f in p.flags if f in _FLAG_TEXT]
+    flags = [_FLAG_TEXT[f] for f in p.flags if f in _FLAG_TEXT]
+    if p.parsers:
+        flags.append(_parsers_note(p.parsers))
     if flags:
-        out.append("<p>" + "".join(f'<span class="flag">{_e(_FLAG_TEXT[f])}</span>'
+        out.append("<p>" + "".join(f'<span class="flag">{_e(f)}</span>'
                                    for f in flags) + "</p>")
     d = p.diff
     if d.fields:
@@ -441,6 +463,9 @@ def render_html(result: ArchiveDiff) -> str:
     body = [f"<h1>coop-archive diff: {span}</h1>",
             f'<p class="meta">{_e(_count_line(result))}'
             + (f"<br>hub: {_link(result.hub)}" if result.hub else "") + "</p>"]
+    boundary = _boundary_line(result)
+    if boundary:
+        body.append(f'<p class="flag">{_e(boundary)}</p>')
     changed = [p for p in result.pages if p.change != Page.UNCHANGED]
     body += [_page_html(p, n) for n, p in enumerate(changed, 1)]
     if not changed:

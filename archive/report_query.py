@@ -161,7 +161,8 @@ def render_check(report: CheckReport, db: str, *, as_json: bool = False) -> str:
     stderr, one line each, from the CLI."""
     if as_json:
         return to_json({"ok": report.ok, "problems": report.problems, "counts": report.counts,
-                        "running_runs": report.running_runs}) + "\n"
+                        "running_runs": report.running_runs,
+                        "notices": report.notices}) + "\n"
     if not report.ok:
         return ""
     counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
@@ -169,4 +170,5 @@ def render_check(report: CheckReport, db: str, *, as_json: bool = False) -> str:
     if report.running_runs:
         out.append(f"note: run(s) {report.running_runs} still marked running: a crawl in "
                    "progress, or one that died (the next crawl marks it interrupted)")
+    out.extend(f"note: {n}" for n in report.notices)
     return _lines(out)

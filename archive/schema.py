@@ -331,6 +331,46 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox(id) WHERE delivered_at IS NULL;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3]
+# Migration 4: what `reparse` replaced (scraper/sources/reparse.py, archive/rederive.py). When
+# the current parser derives other records from a snapshot's stored body, the snapshot is
+# repointed at the new derivation; a version no snapshot shows any more moves here whole (its
+# sections and items as JSON), so the previous derivation stays queryable without appearing in
+# search, the views or a diff. reparsed_snapshots says, per snapshot and reparse, which version
+# it showed before (superseded_id when that version moved here, else old_version_id, still in
+# versions) and which it shows now. Neither table is referenced by the core tables: deleting a
+# version never has to look here.
+V4 = """
+CREATE TABLE superseded_versions (
+    id INTEGER PRIMARY KEY,
+    page_id INTEGER NOT NULL REFERENCES pages(id),
+    version_id INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT,
+    updated_on TEXT,
+    text TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    parser_version INTEGER NOT NULL,
+    sections TEXT NOT NULL,
+    items TEXT NOT NULL,
+    superseded_at TEXT NOT NULL,
+    superseded_by_parser INTEGER NOT NULL
+);
+CREATE INDEX superseded_versions_page ON superseded_versions(page_id);
+
+CREATE TABLE reparsed_snapshots (
+    id INTEGER PRIMARY KEY,
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+    reparsed_at TEXT NOT NULL,
+    old_version_id INTEGER,
+    old_parser_version INTEGER,
+    superseded_id INTEGER REFERENCES superseded_versions(id),
+    new_version_id INTEGER NOT NULL,
+    new_parser_version INTEGER NOT NULL
+);
+CREATE INDEX reparsed_snapshots_snapshot ON reparsed_snapshots(snapshot_id);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4]
 
 SCHEMA_VERSION = len(MIGRATIONS)

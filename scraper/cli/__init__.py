@@ -239,11 +239,12 @@ def _register() -> None:
         commands_notify,
         commands_publish,
         commands_query,
+        commands_reparse,
         commands_warc,
     )
 
     for module in (commands_crawl, commands_diff, commands_query, commands_warc, commands_admin,
-                   commands_config, commands_notify, commands_publish):
+                   commands_config, commands_notify, commands_publish, commands_reparse):
         module.register(cli)
 
 

@@ -15,10 +15,11 @@ from scraper.cli import EXIT_FAILED, Exit, db_option, handle_errors
               help="Seconds to wait for a running crawl to finish (else exit 75).")
 @handle_errors
 def check(db: str, deep: bool, as_json: bool, wait: float) -> None:
-    """Run SQLite's integrity check and the archive's own invariants.
+    """Run SQLite's integrity check, the archive's own invariants and the full-text indexes'.
 
     Migrates an archive written by an older coop-archive first (after a backup copy beside
-    it). Exit 0 when healthy, 3 when something is wrong (each problem on one line).
+    it). Notes versions made by an older parser ('coop-archive reparse' updates them).
+    Exit 0 when healthy, 3 when something is wrong (each problem on one line).
     """
     import os
 

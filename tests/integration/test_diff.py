@@ -548,10 +548,10 @@ def test_json_report_is_sorted_and_round_trips(archive):
     data = json.loads(text)
     assert data == json.loads(json.dumps(r.to_dict()))
     assert list(data) == sorted(data)
-    assert set(data) == {"from", "to", "hub", "url", "changed", "counts", "pages"}
+    assert set(data) == {"from", "to", "hub", "url", "changed", "counts", "parsers", "pages"}
     assert set(data["pages"][0]) == {"url", "change", "title", "hub", "captures", "fields",
                                      "flags", "items", "sections", "text_diff", "counts",
-                                     "linked_by"}
+                                     "linked_by", "parsers"}
     assert render(r, "json") == text
 
 
