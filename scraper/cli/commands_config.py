@@ -36,12 +36,17 @@ def watch_db_option(func: F) -> F:
 
 
 def load_watchlist(config_path: str | None) -> Any:
-    """The checked watch list (scraper.config.WatchList); a broken one is exit 2 with its
-    first problem (``config check`` lists them all)."""
-    from scraper.config import load, locate
+    """The checked watch list (scraper.config.WatchList); a broken one is exit 2, after one
+    line on stderr per problem (as ``config check`` prints them)."""
+    from scraper.config import ConfigError, load, locate
     from scraper.notify import target_problem
 
-    return load(locate(config_path), target_problem=target_problem)
+    try:
+        return load(locate(config_path), target_problem=target_problem)
+    except ConfigError as e:
+        for line in e.lines():
+            click.echo(printable(f"coop-archive: {line}"), err=True)
+        raise SystemExit(EXIT_USAGE) from None
 
 
 def resolve_db(db: str | None, watchlist: Any) -> str:
