@@ -29,7 +29,12 @@ from scraper.cli import (
     stop_on_signals,
     wait_option,
 )
-from scraper.cli.commands_config import config_option, watch_db_option
+from scraper.cli.commands_config import (
+    config_option,
+    watch_db_option,
+    watch_option,
+    watch_target,
+)
 from scraper.cli.commands_notify import EXIT_UNDELIVERED
 from scraper.settings import CrawlSettings
 
@@ -213,12 +218,17 @@ def print_watch_summaries(job: Any, *, quiet: bool) -> None:
 @click.command()
 @click.argument("url", required=False)
 @db_option
+@watch_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @handle_errors
-def history(url: str | None, db: str, as_json: bool) -> None:
-    """Every snapshot (of URL, or of every page): time, status, version, changed, error."""
+def history(url: str | None, db: str, watch_name: str | None, config_path: str | None,
+            as_json: bool) -> None:
+    """Every snapshot (of URL or the --watch's page, or of every page): time, status,
+    version, changed, error."""
     from archive.store import Archive
     from archive.urls import normalize_url
+
+    url, db = watch_target(url, watch_name, config_path, db)
 
     with Archive.open(db, readonly=True) as archive:
         norm = normalize_url(url) if url else None
