@@ -274,3 +274,19 @@ def test_history_diff_show_search_export_take_a_watch(tmp_path, http_server):
     assert r.returncode == 2 and "no watch 'three'" in r.stderr
     r = run_cli("show", srv.url("/one"), "--watch", "one", *cfg, cwd=tmp_path)
     assert r.returncode == 2 and "not both" in r.stderr
+
+
+def test_the_readme_watch_list_is_a_valid_config(tmp_path):
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n# /etc/coop-archive.toml\n", 1)[1].split("```", 1)[0]
+    config = tmp_path / "coop-archive.toml"
+    config.write_text(block, encoding="utf-8")
+    r = run_cli("config", "check", "--config", str(config), "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert [w["name"] for w in out["watches"]] == ["coop", "state-china", "state-relations"]
+    assert sum("state.gov" in w["url"] for w in out["watches"]) == 2
+    targets = [line for line in block.splitlines()
+               if "://" in line and not line.startswith(("#", "url = ", "user-agent"))]
+    assert len(targets) == 1 and targets[0].startswith("urls = [") \
+        and targets[0].count("://") == 1  # one notification target
