@@ -37,10 +37,10 @@ def closed_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(tmp_path: Path, body: str) -> Path:
+def write_config(tmp_path: Path, body: str, archive: str = "") -> Path:
     path = tmp_path / "watches.toml"
     path.write_text('[archive]\ndb = "archive.db"\ndelay = 0\nretries = 0\ntimeout = 5\n'
-                    + body, encoding="utf-8")
+                    + archive + body, encoding="utf-8")
     return path
 
 
@@ -191,7 +191,9 @@ def test_a_change_sends_one_webhook_and_one_mail_noise_sends_nothing_none_is_los
     srv.route("/climate", Dynamic(lambda req: Static(body=site.body())))
     config = write_config(tmp_path, f'[notify]\nurls = ["{hook.url}", "{mail.url()}"]\n'
                           + watch("climate", srv.url("/climate"),
-                                  extra='ignore = [".visit-counter"]'))
+                                  extra='ignore = [".visit-counter"]'),
+                          archive='feed = "pub/changes.atom"\n')
+    (tmp_path / "pub").mkdir()
     db = tmp_path / "archive.db"
 
     def crawl() -> tuple[int, dict]:
@@ -212,6 +214,9 @@ def test_a_change_sends_one_webhook_and_one_mail_noise_sends_nothing_none_is_los
     text = hook.received[0][1]["message"]
     assert "EcoPartnerships" in text and "[-36.-]{+42.+}" in text
     assert "Visits" not in text
+    feed = (tmp_path / "pub" / "changes.atom").read_text(encoding="utf-8")
+    assert out["feed"] == str(tmp_path / "pub" / "changes.atom")
+    assert feed.count("<entry>") == 1 and "EcoPartnerships" in feed
     body = mail.messages[0].get_body(("html", "plain"))
     assert body is not None
     content = body.get_content()
