@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from click.core import ParameterSource
@@ -37,6 +37,10 @@ from scraper.cli.commands_config import (
 )
 from scraper.cli.commands_notify import EXIT_UNDELIVERED
 from scraper.settings import CrawlSettings
+
+if TYPE_CHECKING:  # imported when a command runs: `import scraper.cli` stays cheap
+    from scraper.config import Watch, WatchList
+    from scraper.sources.watchlist import WatchJob
 
 #: The crawl settings the ``crawl`` command takes as options (all of them).
 CRAWL_OPTIONS = ("depth", "delay", "timeout", "retries", "backoff", "max_retry_after",
@@ -104,8 +108,9 @@ def crawl(ctx: click.Context, seed_url: str | None, config_path: str | None, db:
     overrides = {name: value for name, value in options.items()
                  if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
     path = resolve_db(db, watchlist)
-    if seed_url is not None and (watch_names or tags):
-        raise Exit("give a SEED_URL or --watch/--tag, not both", EXIT_USAGE)
+    if seed_url is not None and (watch_names or tags or extra):
+        raise Exit("--watch, --tag and --notify go with the watch list: crawl without a "
+                   "SEED_URL", EXIT_USAGE)
     for url in extra:
         _check_target(url)
     if seed_url is not None or (watchlist.path is None and not extra):
@@ -156,7 +161,7 @@ def _crawl_seed(seed_url: str, db: str, settings: CrawlSettings, *, wait: float,
     conclude(report.status, received, failure=f"crawl failed: {why}")
 
 
-def _crawl_watchlist(watchlist: Any, watches: list[Any], db: str, *,
+def _crawl_watchlist(watchlist: WatchList, watches: list[Watch], db: str, *,
                      overrides: dict[str, Any], extra: tuple[str, ...], wait: float,
                      quiet: bool, as_json: bool) -> NoReturn:
     """``crawl`` over a watch list: every watch its own run, then notifications and feed."""
@@ -195,7 +200,7 @@ def _crawl_watchlist(watchlist: Any, watches: list[Any], db: str, *,
     sys.exit(code)
 
 
-def print_watch_summaries(job: Any, *, quiet: bool) -> None:
+def print_watch_summaries(job: WatchJob, *, quiet: bool) -> None:
     """Each watch's summary (:func:`print_summary`), under its name; a watch that failed
     says why on stderr."""
     for run in job.runs:

@@ -19,9 +19,11 @@ from typing import Any
 
 from archive.errors import CoopError, UsageError
 from archive.run_report import PageReport, RunReport
+from archive.store import Archive
 from archive.vocab import RunStatus, worst_status
 from scraper.config import Watch, WatchList
 from scraper.notify import AfterCrawl
+from scraper.settings import CrawlSettings
 from scraper.sources.crawl import crawl
 from scraper.throttle import Throttle
 
@@ -74,7 +76,7 @@ class WatchJob:
         return worst
 
 
-def watch_settings(watch: Watch, overrides: dict[str, Any]) -> Any:
+def watch_settings(watch: Watch, overrides: dict[str, Any]) -> CrawlSettings:
     """The watch's crawl settings with the command line's ``overrides`` applied (checked)."""
     return watch.settings.replace(**overrides)
 
@@ -96,7 +98,6 @@ def crawl_watches(db: str, watchlist: WatchList, watches: Iterable[Watch], *,
     """
     from archive.lock import ArchiveLock
     from archive.report_cron import summarize_run
-    from archive.store import Archive
     from scraper.notify import after_crawl
 
     watches = list(watches)
@@ -126,9 +127,10 @@ def crawl_watches(db: str, watchlist: WatchList, watches: Iterable[Watch], *,
     return job
 
 
-def _crawl_one(archive: Any, watch: Watch, settings: Any, *, throttle: Throttle,
-               stop: threading.Event, on_page: Callable[[PageReport], None] | None,
-               summarize: Callable[[Any, int], str]) -> WatchRun:
+def _crawl_one(archive: Archive, watch: Watch, settings: CrawlSettings, *,
+               throttle: Throttle, stop: threading.Event,
+               on_page: Callable[[PageReport], None] | None,
+               summarize: Callable[[Archive, int], str]) -> WatchRun:
     """One watch's run; a failure costs this watch only."""
     options = {**settings.run_options(), "watch": watch.name}
     try:

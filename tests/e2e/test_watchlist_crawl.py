@@ -6,28 +6,20 @@ from __future__ import annotations
 
 import json
 import socket
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
 from tests.builders import hub_html
+from tests.cli import db_rows as q
 from tests.cli import run_cli
-from tests.receivers import MailReceiver, WebhookReceiver
 from tests.servers import Dynamic, LoopbackServer, RecordedRequest, Static
 
 SHARED, OTHER, DOWN = "127.0.0.5", "127.0.0.6", "127.0.0.7"
 CRAWL_DELAY = 1.0
 
-
-def q(db: Path, sql: str, *params: object) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def closed_port(host: str) -> int:
@@ -152,20 +144,6 @@ def test_command_line_options_override_the_config(tmp_path, three_sites):
 
 
 # -- notifications -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def hook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def mail() -> Iterator[MailReceiver]:
-    receiver = MailReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 class Climate:
