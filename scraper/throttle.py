@@ -9,6 +9,9 @@ interruption is not held up by a long pause.
 >>> t = Throttle(monotonic=lambda: 100.0)
 >>> t.done("example.org"); t.remaining("example.org", 4.0), t.remaining("other.org", 4.0)
 (4.0, 0.0)
+>>> t.require("example.org", 10.0)  # its robots.txt said Crawl-delay: 10
+>>> t.remaining("example.org", 4.0)
+10.0
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ aiosmtpd), a real SQLite archive."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
+import time
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
@@ -13,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.builders import hub_html
+from tests.cli import cli_command, run_cli
 from tests.cli import db_rows as q
-from tests.cli import run_cli
 from tests.servers import Dynamic, LoopbackServer, RecordedRequest, Static
 
 SHARED, OTHER, DOWN = "127.0.0.5", "127.0.0.6", "127.0.0.7"
@@ -174,8 +177,11 @@ def test_a_change_sends_one_webhook_and_one_mail_noise_sends_nothing_none_is_los
     (tmp_path / "pub").mkdir()
     db = tmp_path / "archive.db"
 
+    errors: list[str] = []
+
     def crawl() -> tuple[int, dict]:
         r = run_cli("crawl", "--config", str(config), "--json", cwd=tmp_path)
+        errors.append(r.stderr)
         return r.returncode, json.loads(r.stdout)
 
     assert crawl()[0] == 0  # the first capture is not a change
@@ -206,6 +212,8 @@ def test_a_change_sends_one_webhook_and_one_mail_noise_sends_nothing_none_is_los
     site.total = "43"
     code, out = crawl()
     assert code == 4
+    assert "coop-archive: notification to json://127.0.0.1" in errors[-1]
+    assert "not delivered" in errors[-1]
     assert [(d["target"].startswith("json://"), d["ok"]) for d in out["notifications"]] \
         == [(True, False), (False, True)]
     assert out["watches"][0]["status"] == "complete"
@@ -273,3 +281,24 @@ def test_the_readme_watch_list_is_a_valid_config(tmp_path):
                if "://" in line and not line.startswith(("#", "url = ", "user-agent"))]
     assert len(targets) == 1 and targets[0].startswith("urls = [") \
         and targets[0].count("://") == 1  # one notification target
+
+
+def test_sigterm_ends_the_watch_being_crawled_and_runs_no_more(tmp_path, three_sites):
+    shared, other = three_sites
+    other.route("/slow", Static(body=hub_html(("/x", "X"), title="Slow"), delay=1.5))
+    config = write_config(tmp_path, watch("c", other.url("/c")) + watch("slow", other.url("/slow"))
+                          + watch("b", shared.url("/b")))
+    proc = subprocess.Popen(cli_command("crawl", "--config", str(config)), cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not other.requests_to("/slow") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+    finally:
+        _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "interrupted by signal" in err
+    assert q(tmp_path / "archive.db", "SELECT seed_url, status FROM runs ORDER BY id") == [
+        (other.url("/c"), "complete"), (other.url("/slow"), "interrupted")]
+    assert shared.requests_to("/b") == []
