@@ -130,7 +130,7 @@ def crawl_watches(db: str, watchlist: WatchList, watches: Iterable[Watch], *,
 def _crawl_one(archive: Archive, watch: Watch, settings: CrawlSettings, *,
                throttle: Throttle, stop: threading.Event,
                on_page: Callable[[PageReport], None] | None,
-               summarize: Callable[[Archive, int], str]) -> WatchRun:
+               summarize: Callable[..., str]) -> WatchRun:
     """One watch's run; a failure costs this watch only."""
     options = {**settings.run_options(), "watch": watch.name}
     try:
@@ -142,7 +142,7 @@ def _crawl_one(archive: Archive, watch: Watch, settings: CrawlSettings, *,
     except Exception as e:  # a bug must cost one watch, not the job
         logger.exception("watch %s: unexpected error", watch.name)
         return WatchRun(watch, error=f"internal error: {type(e).__name__}: {e}")
-    changes = summarize(archive, report.run_id) if report.changed else ""
+    changes = summarize(archive, report.run_id, own_pages=True) if report.changed else ""
     if changes:
         logger.info("watch %s, run %d changes:\n%s", watch.name, report.run_id, changes)
     return WatchRun(watch, report, changes)

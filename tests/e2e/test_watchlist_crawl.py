@@ -302,3 +302,23 @@ def test_sigterm_ends_the_watch_being_crawled_and_runs_no_more(tmp_path, three_s
     assert q(tmp_path / "archive.db", "SELECT seed_url, status FROM runs ORDER BY id") == [
         (other.url("/c"), "complete"), (other.url("/slow"), "interrupted")]
     assert shared.requests_to("/b") == []
+
+
+def test_each_watchs_summary_tells_its_own_changes_only(tmp_path, http_server):
+    srv = http_server(OTHER)
+
+    def hub(name: str, word: str) -> None:
+        srv.route(f"/{name}", Static(body=hub_html((f"/{name}-doc", f"Doc {name}", word),
+                                                   title=f"Watch {name}")))
+
+    hub("a", "one."), hub("b", "one.")
+    config = write_config(tmp_path, watch("a", srv.url("/a")) + watch("b", srv.url("/b")))
+    first = run_cli("crawl", "--config", str(config), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    # Each watch's first run: its own hub added, not the other watch's hub "removed".
+    assert "removed" not in first.stdout and first.stdout.count("hub: added") == 2
+    hub("b", "two.")
+    r = run_cli("crawl", "--config", str(config), "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [f"== b ({srv.url('/b')})",
+                                     "hub: 1 item edited; 1 section edited"]
