@@ -120,3 +120,13 @@ def watch_status(archive: Archive, seed_url: str) -> dict[str, Any]:
                             AND e.captured_at < s.captured_at)""", (seed,)).fetchone()[0]
     return {"last_run": dict(last) if last is not None else None, "runs": runs,
             "last_change": changed}
+
+
+def watch_pages(archive: Archive, seed_url: str) -> set[str]:
+    """The URLs of the pages a watch covers: every page its runs (those of its seed) have
+    captured, the seed included."""
+    rows = archive.conn.execute(
+        """SELECT DISTINCT p.url FROM snapshots s JOIN runs r ON r.id = s.run_id
+             JOIN pages p ON p.id = s.page_id WHERE r.seed_url = ?""",
+        (normalize_url(seed_url),))
+    return {row[0] for row in rows}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -58,13 +58,15 @@ _EXPORT_SQL: dict[str, str] = {
 EXPORT_TABLES = tuple(_EXPORT_SQL)
 
 
-def export_tables(archive: Archive, *, as_of: str | None = None
+def export_tables(archive: Archive, *, as_of: str | None = None,
+                  pages: Collection[str] | None = None,
                   ) -> Iterator[tuple[str, list[str], Iterator[tuple[Any, ...]]]]:
     """(name, columns, rows) of each tidy table, optionally as of WHEN.
 
     As of WHEN: ``items``, ``versions`` and ``sections`` hold only the version each page showed
     then; ``snapshots`` only those captured at or before it; ``pages`` the pages captured by
-    then. Dates in the versions/items rows still span the whole archive.
+    then. Dates in the versions/items rows still span the whole archive. ``pages`` (URLs):
+    only the rows of those pages (a watch's, :func:`archive.changes.watch_pages`).
     """
     conn = archive.conn
     wheres = dict.fromkeys(_EXPORT_SQL, "")
@@ -85,7 +87,11 @@ def export_tables(archive: Archive, *, as_of: str | None = None
     for name, sql in _EXPORT_SQL.items():
         cur = conn.execute(sql.format(where=wheres[name], snap_cond=snap_cond), args[name])
         columns = [d[0] for d in cur.description]
-        yield name, columns, (tuple(r) for r in cur)
+        rows = (tuple(r) for r in cur)
+        if pages is not None:
+            at = columns.index("page_url" if "page_url" in columns else "url")
+            rows = (r for r in rows if r[at] in pages)
+        yield name, columns, rows
 
 
 @dataclass
@@ -122,7 +128,7 @@ def check_export_target(db_path: str, out: str, *, directory: bool, force: bool)
 
 def export(archive: Archive, out: str | os.PathLike[str], fmt: str, *,
            as_of: str | None = None, from_at: str | None = None, table: str = "items",
-           force: bool = False) -> ExportStats:
+           force: bool = False, pages: Collection[str] | None = None) -> ExportStats:
     """Write the tidy tables to ``out``.
 
     - ``csv``: ``out`` is a directory (created), one ``<table>.csv`` per table, UTF-8, header
@@ -133,12 +139,15 @@ def export(archive: Archive, out: str | os.PathLike[str], fmt: str, *,
       captures up to WHEN; ``from_at`` its start).
 
     Never overwrites the archive, and an existing output only with ``force``
-    (:func:`check_export_target`).
+    (:func:`check_export_target`). ``pages``: only those pages' rows (tables only).
     """
     out = os.fspath(out)
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
     check_export_target(archive.path, out, directory=(fmt == "csv"), force=force)
+    if fmt == "warc" and pages is not None:
+        raise UsageError("a WARC export is of the whole archive (the page filter goes with "
+                         "the table formats)")
     if fmt == "warc":
         from archive.warc_export import export_warc
 
@@ -147,7 +156,7 @@ def export(archive: Archive, out: str | os.PathLike[str], fmt: str, *,
                                     if isinstance(v, int)}, [out])
     if table not in EXPORT_TABLES:
         raise UsageError(f"unknown table {table!r}; use {', '.join(EXPORT_TABLES)}")
-    tables = export_tables(archive, as_of=as_of)
+    tables = export_tables(archive, as_of=as_of, pages=pages)
     rows: dict[str, int] = {}
     if fmt == "csv":
         Path(out).mkdir(parents=True, exist_ok=True)
@@ -167,13 +176,14 @@ def export(archive: Archive, out: str | os.PathLike[str], fmt: str, *,
     _parent_exists(out)
     tmp = out + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        rows = write_export(archive, f, fmt, as_of=as_of, table=table)
+        rows = write_export(archive, f, fmt, as_of=as_of, table=table, pages=pages)
     os.replace(tmp, out)
     return ExportStats(fmt, rows, [out])
 
 
 def write_export(archive: Archive, f: TextIO, fmt: str, *, as_of: str | None = None,
-                 table: str = "items") -> dict[str, int]:
+                 table: str = "items", pages: Collection[str] | None = None
+                 ) -> dict[str, int]:
     """Write ``json`` (every table, one document) or ``jsonl`` (one row of ``table`` per line)
     to the text file object ``f``; returns the rows written per table. The shapes are
     :func:`export`'s; this is what ``export -`` streams to standard output."""
@@ -182,7 +192,7 @@ def write_export(archive: Archive, f: TextIO, fmt: str, *, as_of: str | None = N
     if table not in EXPORT_TABLES:
         raise UsageError(f"unknown table {table!r}; use {', '.join(EXPORT_TABLES)}")
     rows: dict[str, int] = {}
-    tables = export_tables(archive, as_of=as_of)
+    tables = export_tables(archive, as_of=as_of, pages=pages)
     if fmt == "jsonl":
         for name, columns, data in tables:
             if name != table:

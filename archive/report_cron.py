@@ -123,11 +123,13 @@ _FLAG_WORDS: dict[str, str] = {
 }
 
 
-def summarize_run(archive: Archive, run_id: int) -> str:
+def summarize_run(archive: Archive, run_id: int, *, own_pages: bool = False) -> str:
     """A few lines for a crawl's cron mail: per changed page, what changed in this run.
 
     Compares the end of the previous run with the end of run ``run_id``. Returns "" when
-    nothing changed (so a quiet cron job stays silent).
+    nothing changed (so a quiet cron job stays silent). ``own_pages``: only the pages the
+    runs of this run's seed have captured (a watch list's run: the pages of the other
+    watches are not its news, nor "removed" because this watch does not link to them).
 
     e.g. ``hub: 1 item added, 1 removed, 1 edited; Updated 2016-10-21 → 2016-11-15``
     """
@@ -135,9 +137,14 @@ def summarize_run(archive: Archive, run_id: int) -> str:
     if span is None:
         return ""
     result = diff_archive(archive, span[0], span[1])
-    lines = [f"{'hub' if p.hub else p.url}: {describe(p)}"
-             for p in result.pages if p.change != PageChangeKind.UNCHANGED]
-    return "\n".join(lines)
+    pages = [p for p in result.pages if p.change != PageChangeKind.UNCHANGED]
+    if own_pages:
+        captured = {row[0] for row in archive.conn.execute(
+            """SELECT DISTINCT p.url FROM runs this JOIN runs r ON r.seed_url = this.seed_url
+                 JOIN snapshots s ON s.run_id = r.id JOIN pages p ON p.id = s.page_id
+                WHERE this.id = ?""", (run_id,))}
+        pages = [p for p in pages if p.url in captured]
+    return "\n".join(f"{'hub' if p.hub else p.url}: {describe(p)}" for p in pages)
 
 
 def iter_changed(result: ArchiveDiff) -> Iterable[PageChange]:

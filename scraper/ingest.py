@@ -24,7 +24,7 @@ always printed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,12 +68,14 @@ def is_suspect(page: Page, result: Capture, previous: PreviousCapture | None) ->
     return False
 
 
-def parse_capture(capture: Capture) -> Page | None:
-    """The records of a 2xx capture (parsed at the URL it landed on); None for any other."""
+def parse_capture(capture: Capture, *, main: str | None = None,
+                  ignore: Sequence[str] = ()) -> Page | None:
+    """The records of a 2xx capture (parsed at the URL it landed on); None for any other.
+    ``main`` / ``ignore``: a watch's CSS selectors (:func:`scraper.parse.parse`)."""
     if not 200 <= capture.status < 300:
         return None
     return parse(capture.body, url=capture.final_url, content_type=capture.content_type,
-                 http_charset=capture.charset)
+                 http_charset=capture.charset, main=main, ignore=ignore)
 
 
 def _without_url(error: str, url: str) -> str:

@@ -16,10 +16,12 @@ time or memory; HTML nested deeper than libxml2's 256 levels) is named in
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -84,13 +86,19 @@ def parse(
     http_charset: str | None = None,
     pdf_limits: PdfLimits = DEFAULT_LIMITS,
     stop: threading.Event | None = None,
+    main: str | None = None,
+    ignore: Sequence[str] = (),
 ) -> Page:
     """Parse ``body`` fetched from ``url`` into a Page. Never raises; deterministic.
 
     ``content_type`` is the media type (parameters allowed), ``http_charset`` the charset the
     server declared. The kind is "pdf" for a PDF (by type or ``%PDF-`` magic), "other" for a
     non-HTML type, else "html". ``pdf_limits`` bound a PDF's extraction; ``stop``, when set,
-    ends one at once (the Page then has no text and says why in ``truncated``).
+    ends one at once (the Page then has no text and says why in ``truncated``). A watch's CSS
+    selectors (checked by its config): the elements ``ignore`` matches are dropped before
+    anything is read, so they never reach the records or the content hash; ``main`` names the
+    main content (its first match), in place of the built-in detection, which still decides
+    when it matches nothing.
     """
     media = (content_type or "").split(";", 1)[0].strip().lower()
     try:
@@ -98,14 +106,15 @@ def parse(
             return _parse_pdf(body, url, pdf_limits, stop)
         if media and media not in HTML_TYPES and not media.startswith("text/html"):
             return Page(url=url, kind="other")
-        return _parse_html(body, url, http_charset)
+        return _parse_html(body, url, http_charset, main, tuple(ignore))
     except Exception:  # the contract is "never raise": a capture must survive any input
         logger.exception("parse failed for %s; keeping an empty page", url)
         return Page(url=url, kind="html")
 
 
 # -- HTML ---------------------------------------------------------------------------------------
-def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
+def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str | None = None,
+                ignore: tuple[str, ...] = ()) -> Page:
     text, _encoding, exact = decode_html_exact(body, http_charset=http_charset)
     if not text.strip():
         return Page(url=url)
@@ -120,7 +129,8 @@ def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
     if root is None:
         return Page(url=url, truncated=truncated)
     base = _base_url(root, url)
-    main = find_main(root)
+    chosen = _select(root, main_css, ignore)  # an lxml element's truth is its child count
+    main = chosen if chosen is not None else find_main(root)
     found = walk(main, base_url=base, page_url=_self_url(url))
     h1 = _title_h1(root, main)
     title = clean(text_of(h1)) if h1 is not None else ""
@@ -161,6 +171,36 @@ def _resource_limit(parser: etree.HTMLParser) -> str | None:
     if "depth" in why.lower():
         why = f"HTML nested deeper than {why.rsplit(' ', 1)[-1]} levels"
     return f"{why} at line {err.line}, column {err.column}: the rest of the document was not read"
+
+
+def _select(root: Element, main_css: str | None, ignore: tuple[str, ...]) -> Element | None:
+    """Apply a watch's selectors to the tree: drop what ``ignore`` matches (keeping the text
+    that follows each dropped element, which belongs to its parent); the first element
+    ``main_css`` matches, if any."""
+    for selector in ignore:
+        for el in _css(selector)(root):
+            parent = el.getparent()
+            if parent is None:
+                continue
+            if el.tail:
+                prev = el.getprevious()
+                if prev is not None:
+                    prev.tail = (prev.tail or "") + el.tail
+                else:
+                    parent.text = (parent.text or "") + el.tail
+            parent.remove(el)
+    if main_css is None:
+        return None
+    found = _css(main_css)(root)
+    return found[0] if found else None
+
+
+@functools.lru_cache(maxsize=64)
+def _css(selector: str) -> Any:
+    """The compiled selector (HTML rules: case-insensitive names)."""
+    from lxml.cssselect import CSSSelector
+
+    return CSSSelector(selector, translator="html")
 
 
 # Every character str.split() splits on, but " " and "\n" (checked: tests/unit/test_parse_hash.py).

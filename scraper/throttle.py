@@ -9,6 +9,9 @@ interruption is not held up by a long pause.
 >>> t = Throttle(monotonic=lambda: 100.0)
 >>> t.done("example.org"); t.remaining("example.org", 4.0), t.remaining("other.org", 4.0)
 (4.0, 0.0)
+>>> t.require("example.org", 10.0)  # its robots.txt said Crawl-delay: 10
+>>> t.remaining("example.org", 4.0)
+10.0
 """
 
 from __future__ import annotations
@@ -28,12 +31,20 @@ class Throttle:
         self._monotonic = monotonic
         # One writer per key (that host's worker), so plain dict writes are enough.
         self._last: dict[str, float] = {}
+        self._floor: dict[str, float] = {}
+
+    def require(self, key: str, interval: float) -> None:
+        """``key`` asks for at least ``interval`` seconds between requests (its robots.txt
+        Crawl-delay): every later wait for it honours that, whichever job waits, so the
+        next crawl sharing this throttle keeps the delay before it has read robots.txt."""
+        self._floor[key] = max(self._floor.get(key, 0.0), interval)
 
     def remaining(self, key: str, interval: float) -> float:
         """Seconds until a request to ``key`` may start."""
         last = self._last.get(key)
         if last is None:
             return 0.0
+        interval = max(interval, self._floor.get(key, 0.0))
         return max(0.0, last + interval - self._monotonic())
 
     def wait(self, key: str, interval: float, stop: threading.Event | None = None) -> None:

@@ -3,11 +3,13 @@
 ``run_cli`` runs it in a subprocess (``python -m scraper``, or the installed console script
 with ``script=True``) and captures its output as text; ``cli_command`` is the argument list for
 tests that need a ``Popen`` (to signal or race it). ``invoke`` runs it in-process through click's
-test runner, for checks that need no process of their own.
+test runner, for checks that need no process of their own. ``db_rows`` reads what a command
+wrote, read-only.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -53,3 +55,12 @@ def invoke(*args: str) -> Any:
 
     _register()  # the commands register themselves lazily, as ``main`` does
     return CliRunner().invoke(cli, list(args))
+
+
+def db_rows(db: str | Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` on the archive file ``db``, opened read-only (mode=ro)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from scraper.fetch import Fetcher
+from tests.receivers import MailReceiver, WebhookReceiver
 from tests.servers import LoopbackServer
 
 # -- Tiers: a marker per folder ----------------------------------------------------------
@@ -121,3 +122,23 @@ def make_fetcher(sleeps: list[float]) -> Iterator[Callable[..., Fetcher]]:
     yield make
     for fetcher in made:
         fetcher.close()
+
+
+# -- notification receivers ------------------------------------------------------------------
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    """A JSON webhook receiver on 127.0.0.1 (``hook.url``); stop and start it to take it down
+    and bring it back on the same port."""
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def mail() -> Iterator[MailReceiver]:
+    """An SMTP server (aiosmtpd) on 127.0.0.1: ``mail.url()`` is its mailto:// target."""
+    receiver = MailReceiver().start()
+    yield receiver
+    receiver.stop()

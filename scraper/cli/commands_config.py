@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from scraper.cli import DB_ENV, DEFAULT_DB, EXIT_USAGE, Exit, handle_errors, printable
 
@@ -36,17 +37,48 @@ def watch_db_option(func: F) -> F:
 
 
 def load_watchlist(config_path: str | None) -> Any:
-    """The checked watch list (scraper.config.WatchList); a broken one is exit 2 with its
-    first problem (``config check`` lists them all)."""
-    from scraper.config import load, locate
+    """The checked watch list (scraper.config.WatchList); a broken one is exit 2, after one
+    line on stderr per problem (as ``config check`` prints them)."""
+    from scraper.config import ConfigError, load, locate
     from scraper.notify import target_problem
 
-    return load(locate(config_path), target_problem=target_problem)
+    try:
+        return load(locate(config_path), target_problem=target_problem)
+    except ConfigError as e:
+        for line in e.lines():
+            click.echo(printable(f"coop-archive: {line}"), err=True)
+        raise SystemExit(EXIT_USAGE) from None
 
 
 def resolve_db(db: str | None, watchlist: Any) -> str:
-    """The archive: ``--db`` / $COOP_ARCHIVE_DB, else the config's, else the default."""
-    return db or watchlist.db or DEFAULT_DB
+    """The archive: ``--db`` / $COOP_ARCHIVE_DB, else the config's, else the default. An
+    empty ``--db ''`` is given, not absent: the archive layer refuses it."""
+    return db if db is not None else watchlist.db or DEFAULT_DB
+
+
+def watch_option(func: F) -> F:
+    """``--watch NAME`` (and ``--config``): a watch's page in place of a URL argument."""
+    func = click.option("--watch", "watch_name", metavar="NAME",
+                        help="A watch of the watch list (see --config): its page in place "
+                             "of URL (search, export: only its pages); the archive is the "
+                             "config's unless --db is given.")(func)
+    return config_option(func)
+
+
+def watch_target(url: str | None, watch_name: str | None, config_path: str | None,
+                 db: str) -> tuple[str | None, str]:
+    """The URL and archive a command reads: ``url`` and ``db`` as given, or with ``--watch
+    NAME`` the watch's URL and (when ``--db`` / $COOP_ARCHIVE_DB was not given) the
+    config's archive."""
+    if watch_name is None:
+        return url, db
+    if url is not None:
+        raise Exit("give a URL or --watch, not both", EXIT_USAGE)
+    watchlist = load_watchlist(config_path)
+    source = click.get_current_context().get_parameter_source("db")
+    if source in (ParameterSource.DEFAULT, None) and watchlist.db:
+        db = watchlist.db
+    return watchlist.watch(watch_name).url, db
 
 
 @click.group("config")
@@ -139,4 +171,4 @@ def register(group: click.Group) -> None:
 
 
 __all__ = ["Exit", "config_option", "load_watchlist", "register", "resolve_db",
-           "watch_db_option"]
+           "watch_db_option", "watch_option", "watch_target"]

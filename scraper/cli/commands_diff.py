@@ -8,6 +8,7 @@ import sys
 import click
 
 from scraper.cli import EXIT_OK, EXIT_PARTIAL, db_option, handle_errors
+from scraper.cli.commands_config import watch_option, watch_target
 
 
 def use_color(choice: str, *, fmt: str) -> bool:
@@ -23,6 +24,7 @@ def use_color(choice: str, *, fmt: str) -> bool:
 @click.command()
 @click.argument("url", required=False)
 @db_option
+@watch_option
 @click.option("--from", "from_when", metavar="WHEN",
               help="Start: ISO date or datetime (latest snapshot at or before it, UTC), or a "
                    "snapshot id as #123 or id:123 (a bare 4-digit number is refused as "
@@ -42,9 +44,11 @@ def use_color(choice: str, *, fmt: str) -> bool:
               default="auto", show_default=True,
               help="Colour the text format: auto means only on a terminal.")
 @handle_errors
-def diff(url: str | None, db: str, from_when: str | None, to_when: str | None, fmt: str,
-         exit_code: bool, color: str) -> None:
-    """What changed between two moments, for the whole archive or one page (URL).
+def diff(url: str | None, db: str, watch_name: str | None, config_path: str | None,
+         from_when: str | None, to_when: str | None, fmt: str, exit_code: bool,
+         color: str) -> None:
+    """What changed between two moments, for the whole archive or one page (URL, or the
+    page of --watch NAME).
 
     Pages added, removed, gone, failed or changed; per page the title and Updated date, items
     (added, removed, edited, moved), sections and a word-level diff of the text, with the
@@ -56,6 +60,7 @@ def diff(url: str | None, db: str, from_when: str | None, to_when: str | None, f
     from archive.report import render
     from archive.store import Archive
 
+    url, db = watch_target(url, watch_name, config_path, db)
     with Archive.open(db, readonly=True) as archive:
         result = diff_between(archive, from_when, to_when, url=url)
     click.echo(render(result, fmt, color=use_color(color, fmt=fmt)), nl=False,

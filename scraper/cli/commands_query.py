@@ -11,11 +11,13 @@ import sys
 import click
 
 from scraper.cli import EXIT_USAGE, Exit, db_option, handle_errors
+from scraper.cli.commands_config import watch_option, watch_target
 
 
 @click.command()
 @click.argument("url", required=False)
 @db_option
+@watch_option
 @click.option("--as-of", "as_of", metavar="WHEN",
               help="ISO date/time (UTC unless it says otherwise), or a snapshot id written "
                    "#123 or id:123 (a bare 4-digit number is refused as ambiguous with a "
@@ -24,13 +26,16 @@ from scraper.cli import EXIT_USAGE, Exit, db_option, handle_errors
 @click.option("--text/--no-text", default=True, show_default=True,
               help="Also print the page's main text.")
 @handle_errors
-def show(url: str | None, db: str, as_of: str | None, as_json: bool, text: bool) -> None:
-    """Print a page (default: the latest run's seed) as the archive showed it at WHEN:
-    title, updated date, sections, items, text, and the snapshot and version it came from."""
+def show(url: str | None, db: str, watch_name: str | None, config_path: str | None,
+         as_of: str | None, as_json: bool, text: bool) -> None:
+    """Print a page (URL, or the page of --watch NAME; default: the latest run's seed) as the
+    archive showed it at WHEN: title, updated date, sections, items, text, and the snapshot
+    and version it came from."""
     from archive.query import show_as_of
     from archive.report_query import render_page_view, to_json
     from archive.store import Archive
 
+    url, db = watch_target(url, watch_name, config_path, db)
     with Archive.open(db, readonly=True) as archive:
         view = show_as_of(archive, url, as_of)
     click.echo(to_json(view.to_dict()) if as_json else render_page_view(view, text=text),
@@ -40,6 +45,7 @@ def show(url: str | None, db: str, as_of: str | None, as_json: bool, text: bool)
 @click.command()
 @click.argument("query")
 @db_option
+@watch_option
 @click.option("--as-of", "as_of", metavar="WHEN",
               help="Only text the archive showed at WHEN (ISO date/time, or a snapshot id "
                    "written #123).")
@@ -49,21 +55,30 @@ def show(url: str | None, db: str, as_of: str | None, as_json: bool, text: bool)
               help="Most hits to show (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handle_errors
-def search(query: str, db: str, as_of: str | None, kinds: tuple[str, ...], limit: int,
-           as_json: bool) -> None:
+def search(query: str, db: str, watch_name: str | None, config_path: str | None,
+           as_of: str | None, kinds: tuple[str, ...], limit: int, as_json: bool) -> None:
     """Full-text search (SQLite FTS5 syntax: words, "a phrase", OR, NOT, prefix*) over page
     titles and text, section headings and text, item titles and summaries.
 
     Each hit: the page, the section, a snippet with [matches] marked, and the versions and
-    dates (UTC) during which that text was in the archive.
+    dates (UTC) during which that text was in the archive. --watch NAME: only the pages
+    that watch covers (its seed and the documents its runs captured).
     """
+    from archive.changes import watch_pages
     from archive.report_query import render_hits, to_json
     from archive.search import KINDS
     from archive.search import search as do_search
     from archive.store import Archive
 
+    seed, db = watch_target(None, watch_name, config_path, db)
     with Archive.open(db, readonly=True) as archive:
-        hits = do_search(archive, query, as_of=as_of, limit=limit, kinds=kinds or KINDS)
+        if seed is None:
+            hits = do_search(archive, query, as_of=as_of, limit=limit, kinds=kinds or KINDS)
+        else:
+            pages = watch_pages(archive, seed)
+            hits = [h for h in do_search(archive, query, as_of=as_of, limit=0,
+                                         kinds=kinds or KINDS) if h.page_url in pages]
+            hits = hits[:limit] if limit else hits
     if as_json:
         click.echo(to_json([h.to_dict() for h in hits]))
     elif not hits:
@@ -107,6 +122,7 @@ def sql(query: str, db: str, params: tuple[tuple[str, str], ...], fmt: str | Non
 @click.command()
 @click.argument("out", type=click.Path())
 @db_option
+@watch_option
 @click.option("--format", "fmt", required=True,
               type=click.Choice(["csv", "json", "jsonl", "warc"]),
               help="csv: OUT is a directory of CSV files; json: one file; jsonl: one row per "
@@ -120,15 +136,19 @@ def sql(query: str, db: str, params: tuple[tuple[str, str], ...], fmt: str | Non
               help="The table --format jsonl writes.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file or directory.")
 @handle_errors
-def export(out: str, db: str, fmt: str, as_of: str | None, from_when: str | None, table: str,
-           force: bool) -> None:
+def export(out: str, db: str, watch_name: str | None, config_path: str | None, fmt: str,
+           as_of: str | None, from_when: str | None, table: str, force: bool) -> None:
     """Write tidy tables (one row per item per version, with page URL, section and dates;
-    plus versions, sections, pages and snapshots) that load straight into pandas or R."""
+    plus versions, sections, pages and snapshots) that load straight into pandas or R.
+    --watch NAME: only the rows of the pages that watch covers."""
+    from archive.changes import watch_pages
     from archive.export import export as do_export
     from archive.export import write_export
     from archive.store import Archive
 
+    seed, db = watch_target(None, watch_name, config_path, db)
     with Archive.open(db, readonly=True) as archive:
+        pages = watch_pages(archive, seed) if seed is not None else None
         if from_when is not None and fmt != "warc":
             raise Exit("--from goes with --format warc (tables are as of one moment)",
                        EXIT_USAGE)
@@ -139,13 +159,13 @@ def export(out: str, db: str, fmt: str, as_of: str | None, from_when: str | None
                 raise Exit(f"--format {fmt} cannot go to standard output ('-')", EXIT_USAGE)
             stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
             try:
-                write_export(archive, stream, fmt, as_of=as_of, table=table)
+                write_export(archive, stream, fmt, as_of=as_of, table=table, pages=pages)
                 stream.flush()
             finally:
                 stream.detach()  # leave sys.stdout's buffer open for click
             return
         stats = do_export(archive, out, fmt, as_of=as_of, from_at=from_when, table=table,
-                          force=force)
+                          force=force, pages=pages)
     counts = ", ".join(f"{n} {name}" for name, n in stats.rows.items())
     click.echo(f"wrote {', '.join(stats.files)}" + (f" ({counts})" if counts else ""), err=True)
 

@@ -9,12 +9,13 @@ transaction per page, so an interruption at any moment keeps every page already 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,9 +65,10 @@ class _HostWorker(threading.Thread):
 
     def __init__(self, key: str, tasks: list[_Task], out: queue.Queue[_Done], *,
                  fetcher: Fetcher, robots: RobotsCache, delay: float, throttle: Throttle,
-                 stop: threading.Event, clock: Callable[[], str]) -> None:
+                 stop: threading.Event, clock: Callable[[], str],
+                 page_of: Callable[[Capture], Page | None] = parse_capture) -> None:
         super().__init__(name=f"crawl-{key}", daemon=True)
-        self.key, self.tasks, self.out = key, tasks, out
+        self.key, self.tasks, self.out, self.page_of = key, tasks, out, page_of
         self.fetcher, self.robots, self.delay = fetcher, robots, delay
         self.throttle, self.stop, self.clock = throttle, stop, clock
 
@@ -86,7 +88,10 @@ class _HostWorker(threading.Thread):
             if fetches_robots:
                 # robots.txt was a request to this host too: Crawl-delay counts from it.
                 self.throttle.done(self.key)
-            delay = max(self.delay, self.robots.crawl_delay(task.url) or 0.0)
+            crawl_delay = self.robots.crawl_delay(task.url) or 0.0
+            if crawl_delay:
+                self.throttle.require(self.key, crawl_delay)
+            delay = max(self.delay, crawl_delay)
             if refusal is not None:
                 # An unreachable robots.txt is the host failing, not a rule: a failure.
                 return _Done(task, self.clock(), error=refusal,
@@ -104,7 +109,7 @@ class _HostWorker(threading.Thread):
             finally:
                 self.throttle.done(self.key)
             return _Done(task, result.fetched_at or self.clock(), result=result,
-                         page=parse_capture(result))
+                         page=self.page_of(result))
         except BlockedURLError as e:
             return _Done(task, self.clock(), error=str(e), blocked=True)
         except FetchError as e:
@@ -127,6 +132,8 @@ def crawl(
     clock: Callable[[], str] = utcnow_iso,
     source: Source | str = Source.CRAWL,
     options: dict[str, Any] | None = None,
+    main: str | None = None,
+    ignore: Sequence[str] = (),
 ) -> RunReport:
     """Crawl ``seed`` and the documents linked from its main content into ``archive``.
 
@@ -148,12 +155,13 @@ def crawl(
         with open_network(settings, seed, clock=clock, throttle=throttle, stop=stop) as own:
             return crawl(archive, seed, settings=settings, network=own, max_pages=max_pages,
                          stop=stop, on_page=on_page, clock=clock, source=source,
-                         options=options)
+                         options=options, main=main, ignore=ignore)
     seed = normalize_url(seed)
     report = RunReport(str(Source(source)), seed)
     with RunContext(archive, report, clock=clock, on_page=on_page) as run:
         run_id = run.begin(seed, options=settings.run_options() if options is None else options)
-        job = _Crawl(archive, run, run_id, settings, network, stop, clock)
+        job = _Crawl(archive, run, run_id, settings, network, stop, clock,
+                     selectors=(main, tuple(ignore)))
         seen = {seed}
         frontier = [seed]
         for level in range(settings.depth + 1):
@@ -188,9 +196,11 @@ class _Crawl:
 
     def __init__(self, archive: Archive, run: RunContext, run_id: int,
                  settings: CrawlSettings, network: Network, stop: threading.Event,
-                 clock: Callable[[], str]) -> None:
+                 clock: Callable[[], str],
+                 selectors: tuple[str | None, tuple[str, ...]] = (None, ())) -> None:
         self.archive, self.run, self.run_id = archive, run, run_id
         self.settings, self.network, self.stop, self.clock = settings, network, stop, clock
+        self.selectors = selectors  # a watch's main and ignore CSS selectors
         days = settings.revalidate_days
         self.revalidate_after = days * 86400 if days else 0.0
 
@@ -210,10 +220,12 @@ class _Crawl:
             by_host.setdefault(host_key(url), []).append(
                 _Task(url, level, *self.previous(url, self.clock())))
         net = self.network
+        main, ignore = self.selectors
+        page_of = functools.partial(parse_capture, main=main, ignore=ignore)
         workers = [
             _HostWorker(key, tasks, out, fetcher=net.fetcher, robots=net.robots,
                         delay=self.settings.delay, throttle=net.throttle, stop=self.stop,
-                        clock=self.clock)
+                        clock=self.clock, page_of=page_of)
             for key, tasks in by_host.items()
         ]
         for w in workers:
@@ -275,8 +287,10 @@ class _Crawl:
         prev = done.task.previous
         if report.outcome == Outcome.NOT_MODIFIED and prev is not None and prev.body_sha256:
             result = done.result
+            main, ignore = self.selectors
             page = parse(self.archive.blob(prev.body_sha256),
-                         url=result.final_url if result else done.task.url)
+                         url=result.final_url if result else done.task.url,
+                         main=main, ignore=ignore)
             return page.links
         return []
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from archive.model import norm_text
 from scraper.siteserver import SiteServer, sitedata_root
 from tests.builders import doc_html, hub_html
+from tests.cli import db_rows as q
 from tests.cli import run_cli
 from tests.servers import LoopbackServer, Redirect, Static
 
@@ -35,13 +35,6 @@ def seed_items() -> list[tuple[str, str]]:
             items.append((line[4:], lines[n + 1].strip()))
     return items
 
-
-def q(db: Path, sql: str, *params: object) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def hub_version(db: Path, site: SiteServer) -> int:

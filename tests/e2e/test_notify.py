@@ -18,7 +18,6 @@ from archive.store import Archive
 from scraper.notify import deliver, notify_run, probe_message, queue_run, send, target_key
 from tests.builders import at, capture
 from tests.cli import run_cli
-from tests.receivers import MailReceiver, WebhookReceiver
 
 URL = "https://www.state.gov/u-s-china-climate/"
 OTHER = "https://www.state.gov/other-watch/"
@@ -38,20 +37,6 @@ def page(summary: str = OLD, *, updated: str = "2016-10-21", title: str = "EcoPa
 def archive(tmp_path: Path) -> Iterator[Archive]:
     with Archive.open(tmp_path / "a.db") as a:
         yield a
-
-
-@pytest.fixture
-def hook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def mail() -> Iterator[MailReceiver]:
-    receiver = MailReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 def crawl(archive: Archive, day: str, p: Page, hour: int = 12) -> int:
