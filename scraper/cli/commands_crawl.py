@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,7 +29,11 @@ from scraper.cli import (
     printable,
     setup_logging,
 )
-from scraper.crawl import PageReport, RunSummary
+
+if TYPE_CHECKING:
+    # Types only: importing scraper.crawl pulls in requests, lxml and the store, which
+    # `coop-archive --help` and the query commands never need (start-up time).
+    from scraper.crawl import PageReport, RunSummary
 
 STATUS_EXIT = {"complete": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_FAILED}
 
