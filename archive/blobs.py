@@ -33,18 +33,19 @@ import zstandard
 KEYFRAME_RATIO = 0.5
 # At most this many deltas between a body and its chain's standalone root.
 MAX_DEPTH = 32
-_LEVEL_SMALL = 19  # bodies are small and written once: spend the CPU on size
-_LEVEL_LARGE = 9
-_LARGE = 2_000_000
+# A delta at most 1/_OBVIOUS_DELTA of the plain body is kept without trying the keyframe.
+_OBVIOUS_DELTA = 64
+# One zstd level for keyframes and deltas. Chosen on the ingest benchmark's pages
+# (docs/benchmarks.md, "Compression levels"): level 19 made keyframes about 13% smaller than
+# 9 but took 25 times as long and was nearly all of a first crawl's time; below 6 a delta
+# against a 100 KB+ predecessor stops finding it (2.4 KB per edit at level 3 against 75 B).
+# Decompression does not depend on the level: archives written at any level stay readable.
+LEVEL = 9
 
 
 def sha256_hex(data: bytes) -> str:
     """The hex sha256 of ``data``: a blob's address."""
     return hashlib.sha256(data).hexdigest()
-
-
-def _level(n: int) -> int:
-    return _LEVEL_SMALL if n < _LARGE else _LEVEL_LARGE
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,13 @@ def _raw_dict(plain: bytes) -> zstandard.ZstdCompressionDict:
 
 def encode_alone(body: bytes) -> Encoded:
     """``body`` as a keyframe: a standard zstd frame of it alone."""
-    return Encoded("zstd", None, zstandard.ZstdCompressor(level=_level(len(body))).compress(body))
+    return Encoded("zstd", None, zstandard.ZstdCompressor(level=LEVEL).compress(body))
 
 
 def encode_delta(body: bytes, base_plain: bytes) -> bytes:
     """``body`` as a magicless zstd frame against ``base_plain`` (raw-content dictionary)."""
     params = zstandard.ZstdCompressionParameters.from_level(
-        _level(len(body)), source_size=len(body), dict_size=len(base_plain),
+        LEVEL, source_size=len(body), dict_size=len(base_plain),
         format=zstandard.FORMAT_ZSTD1_MAGICLESS, write_content_size=0, write_checksum=0,
         write_dict_id=0)
     return zstandard.ZstdCompressor(dict_data=_raw_dict(base_plain),
@@ -82,10 +83,15 @@ def encode(body: bytes, base: tuple[str, bytes] | None = None,
     Returns the standalone form when there is no base or the delta is not small enough.
     ``alone`` is the standalone form if the caller already made it.
     """
-    alone = alone or encode_alone(body)
     if base is None or not base[1] or not body:
-        return alone
+        return alone or encode_alone(body)
     delta = encode_delta(body, base[1])
+    # A delta under 1/64 of the plain body is smaller than half of any standalone frame of a
+    # real page (zstd does not shrink markup 32-fold), so the second compression is skipped:
+    # a re-crawl of a changed page, a backfill, an import pay for one compression, not two.
+    if alone is None and len(delta) * _OBVIOUS_DELTA <= len(body):
+        return Encoded("zstd-dict", base[0], delta)
+    alone = alone or encode_alone(body)
     if len(delta) > KEYFRAME_RATIO * len(alone.data):
         return alone
     return Encoded("zstd-dict", base[0], delta)

@@ -275,3 +275,22 @@ def test_delta_chains_stay_bounded_and_decode_from_a_cold_cache(tmp_path):
         assert sum(1 for d in depth.values() if d == 0) == 1  # one keyframe, then deltas
         for body in reversed(bodies):
             assert a.blob(blobs.sha256_hex(body)) == body
+
+
+def test_bodies_written_at_another_zstd_level_stay_readable(tmp_path, monkeypatch):
+    # Archives written before the level changed (19) must read back under the current one.
+    path = tmp_path / "old.db"
+    first = "".join(f"<p>Paragraph {i} of the cooperation page.</p>" for i in range(400))
+    bodies = [first.encode(), (first + "<p>token 1</p>").encode()]
+    monkeypatch.setattr(blobs, "LEVEL", 19)
+    with Archive.open(path) as a:
+        run = a.begin_run(URL)
+        for n, body in enumerate(bodies):
+            a.record_snapshot(run, URL, captured_at=f"2016-10-2{n}T00:00:00.000000Z",
+                              result=ok(body), page=page())
+    monkeypatch.setattr(blobs, "LEVEL", 3)
+    with Archive.open(path, readonly=True) as a:
+        codecs = sorted(r[0] for r in a.conn.execute("SELECT codec FROM blobs"))
+        assert codecs == ["zstd", "zstd-dict"]
+        for body in bodies:
+            assert a.blob(blobs.sha256_hex(body)) == body
