@@ -256,15 +256,17 @@ def run(*, quick: bool) -> Result:
     stage_rows = [[k, f"{v:.2f}", f"{100 * v / all_stages:.0f}%"] for k, v in spent.items()]
     stage_rows.append(["total (sequential)", f"{all_stages:.2f}", "100%"])
     body = "\n\n".join([
-        f"{n} pages ({kb(total)}, {kb(total / n)} on average, {kb(min(map(len, bodies)))} to "
-        f"{kb(max(map(len, bodies)))}; shapes: {', '.join(SHAPES)}) and an index page linking them, "
+        f"{n} pages ({kb(total)}, {kb(total / n)} on average, {kb(min(map(len, bodies)))} "
+        f"to {kb(max(map(len, bodies)))}; shapes: {', '.join(SHAPES)}) and an index page "
+        "linking them, "
         f"served by one loopback host ({HOST}). Median of {reps} interleaved run(s), each into "
         "a fresh archive; commands timed whole, start-up included.",
         table(["", "seconds", "pages/s", "/ floor", "/ wget"], rows),
         "Where the time goes, through the library, one page after another (compression timed "
         "where the store calls `archive.blobs.encode`; store = the rest of `record_snapshot`):",
         table(["stage", "seconds", "share"], stage_rows),
-        f"Compression levels on {len(sample)} of the same bodies ({kb(sum(map(len, sample)))}) (keyframes: each body alone; deltas: each "
+        f"Compression levels on {len(sample)} of the same bodies "
+        f"({kb(sum(map(len, sample)))}; keyframes: each body alone; deltas: each "
         "body against itself with one paragraph rewritten, as the store codes a re-crawl). "
         "Decompression does not depend on the level, so archives written at any level stay "
         "readable:",
