@@ -35,12 +35,17 @@ KEYFRAME_RATIO = 0.5
 MAX_DEPTH = 32
 # A delta at most 1/_OBVIOUS_DELTA of the plain body is kept without trying the keyframe.
 _OBVIOUS_DELTA = 64
-# One zstd level for keyframes and deltas. Chosen on the ingest benchmark's pages
-# (docs/benchmarks.md, "Compression levels"): level 19 made keyframes about 13% smaller than
-# 9 but took 25 times as long and was nearly all of a first crawl's time; below 6 a delta
-# against a 100 KB+ predecessor stops finding it (2.4 KB per edit at level 3 against 75 B).
+# zstd levels, chosen on the ingest benchmark's pages (docs/benchmarks.md, "Compression
+# levels"). Keyframes: level 3, about 4% larger than level 9 and a fifth of its time; level 19
+# (used before) saved another tenth for 25 times the time and was nearly all of a first
+# crawl's time. Keyframes are the first body of each page and the rare body that is not like
+# its predecessor: a small share of a long-lived archive, but all of a first crawl, a WARC
+# import or a backfill's first captures. Deltas: level 9, whose window still reaches back
+# through a predecessor of about 2 MB (at level 3 the delta of a one-paragraph edit to a 1.4 MB
+# page is 95 KB instead of 191 B), at little more time than level 3 on ordinary pages.
 # Decompression does not depend on the level: archives written at any level stay readable.
-LEVEL = 9
+KEYFRAME_LEVEL = 3
+DELTA_LEVEL = 9
 
 
 def sha256_hex(data: bytes) -> str:
@@ -63,13 +68,13 @@ def _raw_dict(plain: bytes) -> zstandard.ZstdCompressionDict:
 
 def encode_alone(body: bytes) -> Encoded:
     """``body`` as a keyframe: a standard zstd frame of it alone."""
-    return Encoded("zstd", None, zstandard.ZstdCompressor(level=LEVEL).compress(body))
+    return Encoded("zstd", None, zstandard.ZstdCompressor(level=KEYFRAME_LEVEL).compress(body))
 
 
 def encode_delta(body: bytes, base_plain: bytes) -> bytes:
     """``body`` as a magicless zstd frame against ``base_plain`` (raw-content dictionary)."""
     params = zstandard.ZstdCompressionParameters.from_level(
-        LEVEL, source_size=len(body), dict_size=len(base_plain),
+        DELTA_LEVEL, source_size=len(body), dict_size=len(base_plain),
         format=zstandard.FORMAT_ZSTD1_MAGICLESS, write_content_size=0, write_checksum=0,
         write_dict_id=0)
     return zstandard.ZstdCompressor(dict_data=_raw_dict(base_plain),

@@ -282,13 +282,15 @@ def test_bodies_written_at_another_zstd_level_stay_readable(tmp_path, monkeypatc
     path = tmp_path / "old.db"
     first = "".join(f"<p>Paragraph {i} of the cooperation page.</p>" for i in range(400))
     bodies = [first.encode(), (first + "<p>token 1</p>").encode()]
-    monkeypatch.setattr(blobs, "LEVEL", 19)
+    monkeypatch.setattr(blobs, "KEYFRAME_LEVEL", 19)
+    monkeypatch.setattr(blobs, "DELTA_LEVEL", 19)
     with Archive.open(path) as a:
         run = a.begin_run(URL)
         for n, body in enumerate(bodies):
             a.record_snapshot(run, URL, captured_at=f"2016-10-2{n}T00:00:00.000000Z",
                               result=ok(body), page=page())
-    monkeypatch.setattr(blobs, "LEVEL", 3)
+    monkeypatch.setattr(blobs, "KEYFRAME_LEVEL", 1)
+    monkeypatch.setattr(blobs, "DELTA_LEVEL", 1)
     with Archive.open(path, readonly=True) as a:
         codecs = sorted(r[0] for r in a.conn.execute("SELECT codec FROM blobs"))
         assert codecs == ["zstd", "zstd-dict"]
