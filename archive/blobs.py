@@ -19,7 +19,8 @@ Codecs (``blobs.codec``):
   raw-content dictionary, written *magicless* and without content size or checksum (the
   blob's own sha256 and size check it) to save the fixed bytes of a tiny frame. By hand:
   ``(printf '\\x28\\xb5\\x2f\\xfd'; cat delta) | zstd -d -D base_body``.
-- ``identity``: ``data`` is the body.
+- ``identity``: ``data`` is the body: a large body that does not compress (a PDF of scans,
+  an archive file), kept as it is rather than held twice in memory for nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ import zstandard
 KEYFRAME_RATIO = 0.5
 # At most this many deltas between a body and its chain's standalone root.
 MAX_DEPTH = 32
+# A body of at least _SAMPLE_FROM bytes whose middle _SAMPLE bytes do not shrink below
+# _INCOMPRESSIBLE of their size is stored as it is (codec identity).
+_SAMPLE_FROM = 4 << 20
+_SAMPLE = 1 << 20
+_INCOMPRESSIBLE = 0.97
 # A delta at most 1/_OBVIOUS_DELTA of the plain body is kept without trying the keyframe.
 _OBVIOUS_DELTA = 64
 # zstd levels, chosen on the ingest benchmark's pages (docs/benchmarks.md, "Compression
@@ -67,8 +73,22 @@ def _raw_dict(plain: bytes) -> zstandard.ZstdCompressionDict:
 
 
 def encode_alone(body: bytes) -> Encoded:
-    """``body`` as a keyframe: a standard zstd frame of it alone."""
-    return Encoded("zstd", None, zstandard.ZstdCompressor(level=KEYFRAME_LEVEL).compress(body))
+    """``body`` as a keyframe: a standard zstd frame of it alone, or, for a large body that
+    does not compress (a PDF's images, an archive file), the body itself (``identity``)."""
+    cctx = zstandard.ZstdCompressor(level=KEYFRAME_LEVEL)
+    if len(body) >= _SAMPLE_FROM:
+        # Sampled first, so that a 200 MB binary is not compressed to no avail: the frame
+        # would be one more copy of it in memory while SQLite copies the row (docs/benchmarks.md,
+        # Memory).
+        mid = len(body) // 2
+        sample = body[mid - _SAMPLE // 2: mid + _SAMPLE // 2]
+        if len(cctx.compress(sample)) > _INCOMPRESSIBLE * len(sample):
+            return Encoded("identity", None, body)
+        data = cctx.compress(body)
+        if len(data) > _INCOMPRESSIBLE * len(body):
+            return Encoded("identity", None, body)
+        return Encoded("zstd", None, data)
+    return Encoded("zstd", None, cctx.compress(body))
 
 
 def encode_delta(body: bytes, base_plain: bytes) -> bytes:

@@ -296,3 +296,22 @@ def test_bodies_written_at_another_zstd_level_stay_readable(tmp_path, monkeypatc
         assert codecs == ["zstd", "zstd-dict"]
         for body in bodies:
             assert a.blob(blobs.sha256_hex(body)) == body
+
+
+def test_a_large_body_that_does_not_compress_is_stored_as_it_is(archive):
+    import random
+
+    noise = random.Random(1).randbytes(5_000_000)
+    text = ("<p>" + "Cooperation on climate and clean energy. " * 120_000 + "</p>").encode()
+    run = archive.begin_run(URL)
+    for n, body in enumerate((noise, text)):
+        url = f"{URL}/{n}"
+        archive.record_snapshot(run, url, captured_at="2016-10-21T00:00:00.000000Z",
+                                result=ok(body), page=Page(url=url, kind="other"))
+    rows = {r["sha256"]: r for r in archive.conn.execute(
+        "SELECT sha256, codec, stored_size, size FROM blobs")}
+    raw, packed = rows[blobs.sha256_hex(noise)], rows[blobs.sha256_hex(text)]
+    assert (raw["codec"], raw["stored_size"]) == ("identity", len(noise))
+    assert packed["codec"] == "zstd" and packed["stored_size"] < len(text) // 10
+    assert archive.blob(blobs.sha256_hex(noise)) == noise
+    assert archive.blob(blobs.sha256_hex(text)) == text
