@@ -151,8 +151,43 @@ def _timing(owner: Any, name: str, acc: dict[str, float], key: str) -> Iterator[
         setattr(owner, name, original)
 
 
-def stages(base: str, paths: list[str], db: Path) -> dict[str, float]:
-    """Seconds per stage of the library's ingest, one page after another."""
+class _TimedConnection:
+    """Stands in for an Archive's connection, timing each statement by its first words."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.spent: dict[str, list[float]] = {}  # what -> [seconds, statements, rows]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def _add(self, sql: str, t: float, rows: int) -> None:
+        key = " ".join(sql.split()[:3]).rstrip("(")
+        entry = self.spent.setdefault(key, [0.0, 0, 0])
+        entry[0] += time.perf_counter() - t
+        entry[1] += 1
+        entry[2] += rows
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        t = time.perf_counter()
+        try:
+            return self._conn.execute(sql, *args)
+        finally:
+            self._add(sql, t, 1)
+
+    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        rows = list(rows)
+        t = time.perf_counter()
+        try:
+            return self._conn.executemany(sql, rows)
+        finally:
+            self._add(sql, t, len(rows))
+
+
+def stages(base: str, paths: list[str], db: Path) -> tuple[dict[str, float],
+                                                           dict[str, list[float]]]:
+    """Seconds per stage of the library's ingest, one page after another; and the store's
+    statements: what -> [seconds, statements, rows] (triggers run inside their statement)."""
     acc = dict.fromkeys(("fetch", "parse", "hash", "compress", "store"), 0.0)
     inner = dict.fromkeys(("compress", "sha", "content"), 0.0)
     with Archive.open(db) as archive, \
@@ -160,6 +195,8 @@ def stages(base: str, paths: list[str], db: Path) -> dict[str, float]:
             _timing(blobs, "encode", inner, "compress"), \
             _timing(blobs, "sha256_hex", inner, "sha"), \
             _timing(ParsedPage, "content_hash", inner, "content"):
+        timed = _TimedConnection(archive.conn)
+        archive.conn = timed  # type: ignore[assignment]  # a measuring stand-in
         run_id = archive.begin_run(base + "/", source="crawl")
         for url in [base + "/", *(base + p for p in paths)]:
             t = time.perf_counter()
@@ -186,7 +223,8 @@ def stages(base: str, paths: list[str], db: Path) -> dict[str, float]:
             archive.conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
         acc["search index"] = time.perf_counter() - t
         acc["store"] = max(0.0, acc["store"] - acc["search index"])
-    return acc
+        archive.conn = timed._conn
+    return acc, timed.spent
 
 
 def _delta(old: bytes, new: bytes, level: int) -> int:
@@ -259,7 +297,7 @@ def run(*, quick: bool) -> Result:
                     walls["wget"].append(wall)
                     walls["import"].append(import_run(warc, d / "import.db"))
         with tempfile.TemporaryDirectory() as tmp:
-            spent = stages(base, paths, Path(tmp) / "stages.db")
+            spent, statements = stages(base, paths, Path(tmp) / "stages.db")
     finally:
         srv.stop()
     m = {k: median(v) for k, v in walls.items()}
@@ -294,6 +332,12 @@ def run(*, quick: bool) -> Result:
         "FTS5 indexes over the same rows, which the store's triggers fill as it inserts; "
         "store = the rest of `record_snapshot`, SQL rows and the commit):",
         table(["stage", "seconds", "share"], stage_rows),
+        "The store's statements that took longest (each with the FTS5 trigger it fires; "
+        "the commit writes what the search index kept pending): "
+        + "; ".join(f"`{k}` {v[0]:.2f} s ({v[1]:.0f} statements"
+                    + (f", {v[2]:.0f} rows)" if v[2] != v[1] else ")")
+                    for k, v in sorted(statements.items(), key=lambda kv: -kv[1][0])[:4])
+        + ".",
         f"Compression levels on {len(sample)} of the same bodies "
         f"({kb(sum(map(len, sample)))}; keyframes: each body alone; deltas: each "
         "body against itself with one paragraph rewritten, as the store codes a re-crawl). "
