@@ -42,13 +42,13 @@ _INCOMPRESSIBLE = 0.97
 # A delta at most 1/_OBVIOUS_DELTA of the plain body is kept without trying the keyframe.
 _OBVIOUS_DELTA = 64
 # zstd levels, chosen on the ingest benchmark's pages (docs/benchmarks.md, "Compression
-# levels"). Keyframes: level 3, about 4% larger than level 9 and a fifth of its time; level 19
-# (used before) saved another tenth for 25 times the time and was nearly all of a first
-# crawl's time. Keyframes are the first body of each page and the rare body that is not like
-# its predecessor: a small share of a long-lived archive, but all of a first crawl, a WARC
-# import or a backfill's first captures. Deltas: level 9, whose window still reaches back
+# levels"). Keyframes: level 3, about 5% larger than level 9 in a quarter of its time; level 19
+# (used before) is another tenth smaller than 9 for 25 times its time, and was nearly all of a
+# first crawl's time. Keyframes are the first body of each page and the rare body unlike its
+# predecessor: a small share of a long-lived archive, but all of a first crawl, of a WARC
+# import or of a backfill's first captures. Deltas: level 9, whose window still reaches back
 # through a predecessor of about 2 MB (at level 3 the delta of a one-paragraph edit to a 1.4 MB
-# page is 95 KB instead of 191 B), at little more time than level 3 on ordinary pages.
+# page is 93 KB instead of 194 B), at little more time than level 3 on ordinary pages.
 # Decompression does not depend on the level: archives written at any level stay readable.
 KEYFRAME_LEVEL = 3
 DELTA_LEVEL = 9
