@@ -315,3 +315,19 @@ def test_a_large_body_that_does_not_compress_is_stored_as_it_is(archive):
     assert packed["codec"] == "zstd" and packed["stored_size"] < len(text) // 10
     assert archive.blob(blobs.sha256_hex(noise)) == noise
     assert archive.blob(blobs.sha256_hex(text)) == text
+
+
+def test_an_obvious_delta_costs_one_compression_not_two(monkeypatch):
+    import random
+
+    base = "".join(f"<p>Paragraph {i} of the cooperation page.</p>" for i in range(800)).encode()
+    body = base.replace(b"Paragraph 7 ", b"Paragraph 7 token=1 ")
+    calls = []
+    real = blobs.encode_alone
+    monkeypatch.setattr(blobs, "encode_alone", lambda b: calls.append(len(b)) or real(b))
+    enc = blobs.encode(body, ("x" * 64, base))
+    assert enc.codec == "zstd-dict" and calls == []  # the keyframe was never tried
+    assert blobs.decode(enc.codec, enc.data, base) == body
+    unrelated = random.Random(2).randbytes(50_000)  # nothing in common with the base
+    assert blobs.encode(unrelated, ("x" * 64, base)).codec == "zstd"
+    assert calls == [len(unrelated)]  # a delta that is not obviously small is weighed
