@@ -19,7 +19,8 @@ Codecs (``blobs.codec``):
   raw-content dictionary, written *magicless* and without content size or checksum (the
   blob's own sha256 and size check it) to save the fixed bytes of a tiny frame. By hand:
   ``(printf '\\x28\\xb5\\x2f\\xfd'; cat delta) | zstd -d -D base_body``.
-- ``identity``: ``data`` is the body.
+- ``identity``: ``data`` is the body: a large body that does not compress (a PDF of scans,
+  an archive file), kept as it is rather than held twice in memory for nothing.
 """
 
 from __future__ import annotations
@@ -33,18 +34,29 @@ import zstandard
 KEYFRAME_RATIO = 0.5
 # At most this many deltas between a body and its chain's standalone root.
 MAX_DEPTH = 32
-_LEVEL_SMALL = 19  # bodies are small and written once: spend the CPU on size
-_LEVEL_LARGE = 9
-_LARGE = 2_000_000
+# A body of at least _SAMPLE_FROM bytes whose middle _SAMPLE bytes do not shrink below
+# _INCOMPRESSIBLE of their size is stored as it is (codec identity).
+_SAMPLE_FROM = 4 << 20
+_SAMPLE = 1 << 20
+_INCOMPRESSIBLE = 0.97
+# A delta at most 1/_OBVIOUS_DELTA of the plain body is kept without trying the keyframe.
+_OBVIOUS_DELTA = 64
+# zstd levels, chosen on the ingest benchmark's pages (docs/benchmarks.md, "Compression
+# levels"). Keyframes: level 3, about 5% larger than level 9 in a quarter of its time; level 19
+# (used before) is another tenth smaller than 9 for 25 times its time, and was nearly all of a
+# first crawl's time. Keyframes are the first body of each page and the rare body unlike its
+# predecessor: a small share of a long-lived archive, but all of a first crawl, of a WARC
+# import or of a backfill's first captures. Deltas: level 9, whose window still reaches back
+# through a predecessor of about 2 MB (at level 3 the delta of a one-paragraph edit to a 1.4 MB
+# page is 93 KB instead of 194 B), at little more time than level 3 on ordinary pages.
+# Decompression does not depend on the level: archives written at any level stay readable.
+KEYFRAME_LEVEL = 3
+DELTA_LEVEL = 9
 
 
 def sha256_hex(data: bytes) -> str:
     """The hex sha256 of ``data``: a blob's address."""
     return hashlib.sha256(data).hexdigest()
-
-
-def _level(n: int) -> int:
-    return _LEVEL_SMALL if n < _LARGE else _LEVEL_LARGE
 
 
 @dataclass(frozen=True)
@@ -61,14 +73,28 @@ def _raw_dict(plain: bytes) -> zstandard.ZstdCompressionDict:
 
 
 def encode_alone(body: bytes) -> Encoded:
-    """``body`` as a keyframe: a standard zstd frame of it alone."""
-    return Encoded("zstd", None, zstandard.ZstdCompressor(level=_level(len(body))).compress(body))
+    """``body`` as a keyframe: a standard zstd frame of it alone, or, for a large body that
+    does not compress (a PDF's images, an archive file), the body itself (``identity``)."""
+    cctx = zstandard.ZstdCompressor(level=KEYFRAME_LEVEL)
+    if len(body) >= _SAMPLE_FROM:
+        # Sampled first, so that a 200 MB binary is not compressed to no avail: the frame
+        # would be one more copy of it in memory while SQLite copies the row (docs/benchmarks.md,
+        # Memory).
+        mid = len(body) // 2
+        sample = body[mid - _SAMPLE // 2: mid + _SAMPLE // 2]
+        if len(cctx.compress(sample)) > _INCOMPRESSIBLE * len(sample):
+            return Encoded("identity", None, body)
+        data = cctx.compress(body)
+        if len(data) > _INCOMPRESSIBLE * len(body):
+            return Encoded("identity", None, body)
+        return Encoded("zstd", None, data)
+    return Encoded("zstd", None, cctx.compress(body))
 
 
 def encode_delta(body: bytes, base_plain: bytes) -> bytes:
     """``body`` as a magicless zstd frame against ``base_plain`` (raw-content dictionary)."""
     params = zstandard.ZstdCompressionParameters.from_level(
-        _level(len(body)), source_size=len(body), dict_size=len(base_plain),
+        DELTA_LEVEL, source_size=len(body), dict_size=len(base_plain),
         format=zstandard.FORMAT_ZSTD1_MAGICLESS, write_content_size=0, write_checksum=0,
         write_dict_id=0)
     return zstandard.ZstdCompressor(dict_data=_raw_dict(base_plain),
@@ -82,10 +108,15 @@ def encode(body: bytes, base: tuple[str, bytes] | None = None,
     Returns the standalone form when there is no base or the delta is not small enough.
     ``alone`` is the standalone form if the caller already made it.
     """
-    alone = alone or encode_alone(body)
     if base is None or not base[1] or not body:
-        return alone
+        return alone or encode_alone(body)
     delta = encode_delta(body, base[1])
+    # A delta under 1/64 of the plain body is smaller than half of any standalone frame of a
+    # real page (zstd does not shrink markup 32-fold), so the second compression is skipped:
+    # a re-crawl of a changed page, a backfill, an import pay for one compression, not two.
+    if alone is None and len(delta) * _OBVIOUS_DELTA <= len(body):
+        return Encoded("zstd-dict", base[0], delta)
+    alone = alone or encode_alone(body)
     if len(delta) > KEYFRAME_RATIO * len(alone.data):
         return alone
     return Encoded("zstd-dict", base[0], delta)

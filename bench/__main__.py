@@ -13,7 +13,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import crawl_time, cron_year, memory, parse_cost, queries, recrawl
+from bench import (
+    crawl_time,
+    cron_year,
+    ingest,
+    memory,
+    parse_cost,
+    queries,
+    recrawl,
+    startup,
+)
 from bench.report import render
 from bench.util import ROOT, Result
 
@@ -24,6 +33,8 @@ MEASURES: dict[str, Callable[..., Result]] = {
     "parse": parse_cost.run,
     "queries": queries.run,
     "memory": memory.run,
+    "ingest": ingest.run,
+    "startup": startup.run,
 }
 
 

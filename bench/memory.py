@@ -1,4 +1,5 @@
-"""Measure 6: peak resident memory of a crawl that meets a 20 MB document, and of a diff.
+"""Measure 6: peak resident memory of a crawl that meets a 20 MB HTML document or a 200 MB
+binary (within the size limit), and of a diff.
 
 Each command runs in its own child process under a small wrapper that reports the child's
 ``ru_maxrss`` (``resource.getrusage(RUSAGE_CHILDREN)`` in a fresh process, so no other child
@@ -15,9 +16,12 @@ from pathlib import Path
 from bench import queries
 from bench.server import CountingServer, Page
 from bench.site import paragraph
-from bench.util import PYTHON, Result, kb, ratio, run_cmd, table
+from bench.util import PYTHON, Result, kb, ratio, run_cmd, table, verdict
 
 BIG = 20_000_000
+BIG_BINARY = 200_000_000
+HTML_GOAL = 6.0  # peak above baseline / document size
+BINARY_GOAL = 2.0
 _WRAPPER = ("import resource, subprocess, sys; "
             "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)")
@@ -43,7 +47,31 @@ def big_html(size: int) -> bytes:
     return head + body[:cut] + b" " * (len(body) - cut) + tail
 
 
-def _crawl_rss(doc: bytes | None, content_type: str) -> int:
+_STEPS = """
+import sys, tracemalloc
+from bench.memory import big_html
+from scraper.parse import parse
+body = big_html(int(sys.argv[1]))
+tracemalloc.start()
+page = parse(body, url="https://example.gov/report", content_type="text/html; charset=utf-8")
+held, peak = tracemalloc.get_traced_memory()
+tracemalloc.reset_peak()
+page.content_hash()
+base, hpeak = tracemalloc.get_traced_memory()
+text = len(page.text.encode()) + sum(len(s.text.encode()) for s in page.sections)
+print(peak, held, hpeak - base, text)
+"""
+
+
+def python_steps(size: int) -> tuple[int, int, int, int]:
+    """Python allocations (tracemalloc; lxml's own tree is not counted) of the parse of a
+    ``size``-byte HTML document in a fresh process: (parse peak, held by the Page after it,
+    content_hash()'s transient peak, UTF-8 bytes of the page's text plus its sections')."""
+    out = run_cmd([PYTHON, "-c", _STEPS, str(size)]).stdout.split()
+    return int(out[0]), int(out[1]), int(out[2]), int(out[3])
+
+
+def _crawl_rss(doc: bytes | None, content_type: str, max_bytes: int = BIG) -> int:
     srv = CountingServer("127.0.0.2").start()
     try:
         link = '<li><a href="/big">Annual report</a></li>' if doc is not None else ""
@@ -56,7 +84,7 @@ def _crawl_rss(doc: bytes | None, content_type: str) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             return peak_rss([PYTHON, "-m", "scraper", "crawl", srv.url("/"), "--db",
                              str(Path(tmp) / "m.db"), "--delay", "0", "--quiet",
-                             "--max-bytes", str(BIG + 1_000_000)])
+                             "--max-bytes", str(max_bytes + 1_000_000)])
     finally:
         srv.stop()
 
@@ -64,39 +92,66 @@ def _crawl_rss(doc: bytes | None, content_type: str) -> int:
 def run(*, quick: bool) -> Result:
     """Crawl with and without the big document; diff on the ten-year archive."""
     size = 4_000_000 if quick else BIG
+    bsize = 20_000_000 if quick else BIG_BINARY
     base = _crawl_rss(None, "text/html")
     html = _crawl_rss(big_html(size), "text/html; charset=utf-8")
-    binary = _crawl_rss(random.Random(3).randbytes(size), "application/octet-stream")
+    binary = _crawl_rss(random.Random(3).randbytes(bsize), "application/octet-stream", bsize)
     db = queries.archive_for(quick)
     help_rss = peak_rss([PYTHON, "-m", "scraper", "--help"])
     diff_rss = peak_rss([PYTHON, "-m", "scraper", "diff", *queries.diff_args(quick),
                          "--db", str(db)])
+    steps = python_steps(size)
     years = 1 if quick else 10
+    over, bover = (html - base) / size, (binary - base) / bsize
     rows = [
         ["crawl of the hub alone (baseline)", kb(base), "", ""],
         [f"crawl meeting a {size / 1e6:.0f} MB HTML document", kb(html), kb(html - base),
-         ratio((html - base) / size)],
-        [f"crawl meeting a {size / 1e6:.0f} MB binary (not parsed)", kb(binary),
-         kb(binary - base), ratio((binary - base) / size)],
+         ratio(over)],
+        [f"crawl meeting a {bsize / 1e6:.0f} MB binary (not parsed)", kb(binary),
+         kb(binary - base), ratio(bover)],
         ["`python -m scraper --help` (baseline)", kb(help_rss), "", ""],
         [f"`diff` between two dates, {years}-year archive", kb(diff_rss),
          kb(diff_rss - help_rss), ""],
     ]
     body = "\n\n".join([
-        "Peak resident memory (ru_maxrss) of each command in its own process.",
+        "Peak resident memory (ru_maxrss) of each command in its own process. The binary is "
+        "random bytes served as application/octet-stream (incompressible, not parsed), "
+        "within `--max-bytes`.",
         table(["", "peak RSS", "above baseline", "above baseline / document size"], rows),
+        f"Where the HTML document's memory goes, in Python's own allocations (tracemalloc, in a "
+        f"fresh process; lxml's tree is outside them): `parse()` peaks at {kb(steps[0])} "
+        f"({ratio(steps[0] / size)} the document) and the Page it returns holds {kb(steps[1])} "
+        f"({ratio(steps[1] / size)}; its text and its sections' texts are {kb(steps[3])}, "
+        f"and the parser keeps their normalised forms for the hash); `content_hash()` then "
+        f"builds the canonical JSON and its UTF-8 whole: {kb(steps[2])} more at its peak "
+        f"({ratio(steps[2] / size)}).",
     ])
     res = Result("memory", "6. Memory", body)
-    over = (html - base) / size
     res.rows.append((f"crawl peak RSS above baseline / document size ({size / 1e6:.0f} MB HTML)",
-                     "(reported)", ratio(over), ""))
-    res.rows.append((f"crawl peak RSS above baseline / document size ({size / 1e6:.0f} MB "
-                     "binary)", "(reported)", ratio((binary - base) / size), ""))
+                     f"<= {HTML_GOAL:.0f}x", ratio(over), verdict(over <= HTML_GOAL)))
+    res.rows.append((f"crawl peak RSS above baseline / document size ({bsize / 1e6:.0f} MB "
+                     "binary)", f"<= {BINARY_GOAL:.0f}x", ratio(bover),
+                     verdict(bover <= BINARY_GOAL)))
     res.rows.append((f"diff peak RSS ({years}-year archive)", "(reported)", kb(diff_rss), ""))
-    if over > 10:
+    if over > HTML_GOAL:
         res.shortfalls.append(
-            f"A crawl that meets a {size / 1e6:.0f} MB HTML document peaks {over:.0f}x the "
-            "document's size above its baseline: the body is held whole (bytes, decoded "
-            "text, its UTF-8 re-encoding for lxml) and lxml's tree of it is several times "
-            "larger again.")
+            f"A crawl that meets a {size / 1e6:.0f} MB HTML document peaks {over:.1f}x the "
+            f"document's size above its baseline (goal {HTML_GOAL:.0f}x). In Python's own "
+            f"allocations alone, `parse()` peaks at {ratio(steps[0] / size)} the document and "
+            f"leaves a Page of {ratio(steps[1] / size)} (the text twice, as the whole text and "
+            "as the sections' texts, and both again normalised for the hash); "
+            f"`content_hash()` adds {ratio(steps[2] / size)} while it builds the canonical "
+            "JSON and its UTF-8 whole; lxml's tree and SQLite's copies of the bound text come "
+            "on top. Streaming the hash over the JSON's parts, and not keeping the sections' "
+            "texts apart from the whole text, are the levers (scraper/extract.py, "
+            "archive/model.py).")
+    if bover > BINARY_GOAL:
+        res.shortfalls.append(
+            f"A crawl that meets a {bsize / 1e6:.0f} MB binary peaks {bover:.1f}x its size "
+            f"above its baseline (goal {BINARY_GOAL:.0f}x). It is held once as the body and is "
+            "no longer compressed to no avail (an incompressible body is stored as it is), but "
+            "SQLite copies a bound blob, then builds the row's record from it: two more copies "
+            "while the body is alive. The blobs table is WITHOUT ROWID, which rules out "
+            "SQLite's incremental blob I/O; writing large bodies in parts (or a rowid table "
+            "written with `blobopen`) would need a schema change.")
     return res

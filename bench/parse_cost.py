@@ -166,8 +166,8 @@ def hotspots(named: tuple[str, bytes]) -> tuple[str, str]:
           f"{ms(split)}); "
           f"`normalize_url` of its {len(links)} links {ms(urls)}.")
     sentence = (f"On a {len(body) // 1024} KiB page, white-space normalisation "
-                f"(scraper/model.py norm_text) costs {ms(regex)} per pass ({ms(split)} for its "
-                f"bare str.split/join), and URL normalisation in scraper/urls.py {ms(urls)} "
+                f"(archive/model.py norm_text) costs {ms(regex)} per pass ({ms(split)} for its "
+                f"bare str.split/join), and URL normalisation in archive/urls.py {ms(urls)} "
                 f"for {len(links)} links, next to a {ms(floor)} lxml tree; the rest is the "
                 "walk's Python work per element (see docs/benchmarks.md).")
     return md, sentence

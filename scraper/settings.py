@@ -113,6 +113,10 @@ class CrawlSettings:
                 "ignore_robots": self.ignore_robots, "allow_hosts": list(self.allow_hosts)}
 
 
+#: The Wayback Machine (its CDX API and id_ captures) that ``backfill`` asks by default.
+DEFAULT_WAYBACK = "https://web.archive.org"
+
+
 @dataclass(frozen=True)
 class BackfillSettings(CrawlSettings):
     """A Wayback backfill: the crawl's settings, with the Internet Archive's politeness.

@@ -16,8 +16,7 @@ from scraper.cli import (
     stop_on_signals,
     wait_option,
 )
-from scraper.settings import BackfillSettings
-from scraper.sources.wayback import DEFAULT_WAYBACK
+from scraper.settings import DEFAULT_WAYBACK, BackfillSettings
 
 #: The settings the ``backfill`` command takes as options.
 BACKFILL_OPTIONS = ("delay", "depth", "timeout", "retries", "max_retry_after")

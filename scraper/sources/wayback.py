@@ -47,12 +47,11 @@ from archive.urls import normalize_url
 from archive.vocab import RunStatus, Source
 from scraper.fetch import Fetcher
 from scraper.ingest import RunContext, RunReport
-from scraper.settings import BackfillSettings
+from scraper.settings import DEFAULT_WAYBACK, BackfillSettings
 from scraper.throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_WAYBACK = "https://web.archive.org"
 DEFAULT_INTERVAL = BackfillSettings().delay
 _KEY = "wayback"  # the throttle's key: every request goes to the one Wayback Machine
 CDX_FIELDS = ("timestamp", "original", "statuscode", "digest", "mimetype")

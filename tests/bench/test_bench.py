@@ -21,6 +21,8 @@ SECTIONS = (
     "## 4. Parse cost",
     "## 5. Query latency on a 1-year archive",
     "## 6. Memory",
+    "## 7. Ingest throughput",
+    "## 8. Start-up",
     "## Goals and results",
     "## Where we fall short, and why",
 )
@@ -45,7 +47,10 @@ def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
     for row in rows:
         measured = row.split("|")[3]
         assert re.search(r"\d", measured), f"no figure in {row!r}"
-    for ratio_of in ("crawl wall / floor", "parse / lxml.html.fromstring",
+    for ratio_of in ("crawl wall / floor", "ingest: crawl wall / floor",
+                     "ingest: WARC import wall / floor",
+                     "`coop-archive --help` / `sqlite-utils --help`",
+                     "parse / lxml.html.fromstring",
                      "whole archive / git peer", "raw blob bytes / xz floor"):
         assert re.search(re.escape(ratio_of) + r".*\| \d+\.\d+x", text), ratio_of
     assert "nan" not in summary.lower()

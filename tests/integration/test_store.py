@@ -275,3 +275,59 @@ def test_delta_chains_stay_bounded_and_decode_from_a_cold_cache(tmp_path):
         assert sum(1 for d in depth.values() if d == 0) == 1  # one keyframe, then deltas
         for body in reversed(bodies):
             assert a.blob(blobs.sha256_hex(body)) == body
+
+
+def test_bodies_written_at_another_zstd_level_stay_readable(tmp_path, monkeypatch):
+    # Archives written before the level changed (19) must read back under the current one.
+    path = tmp_path / "old.db"
+    first = "".join(f"<p>Paragraph {i} of the cooperation page.</p>" for i in range(400))
+    bodies = [first.encode(), (first + "<p>token 1</p>").encode()]
+    monkeypatch.setattr(blobs, "KEYFRAME_LEVEL", 19)
+    monkeypatch.setattr(blobs, "DELTA_LEVEL", 19)
+    with Archive.open(path) as a:
+        run = a.begin_run(URL)
+        for n, body in enumerate(bodies):
+            a.record_snapshot(run, URL, captured_at=f"2016-10-2{n}T00:00:00.000000Z",
+                              result=ok(body), page=page())
+    monkeypatch.setattr(blobs, "KEYFRAME_LEVEL", 1)
+    monkeypatch.setattr(blobs, "DELTA_LEVEL", 1)
+    with Archive.open(path, readonly=True) as a:
+        codecs = sorted(r[0] for r in a.conn.execute("SELECT codec FROM blobs"))
+        assert codecs == ["zstd", "zstd-dict"]
+        for body in bodies:
+            assert a.blob(blobs.sha256_hex(body)) == body
+
+
+def test_a_large_body_that_does_not_compress_is_stored_as_it_is(archive):
+    import random
+
+    noise = random.Random(1).randbytes(5_000_000)
+    text = ("<p>" + "Cooperation on climate and clean energy. " * 120_000 + "</p>").encode()
+    run = archive.begin_run(URL)
+    for n, body in enumerate((noise, text)):
+        url = f"{URL}/{n}"
+        archive.record_snapshot(run, url, captured_at="2016-10-21T00:00:00.000000Z",
+                                result=ok(body), page=Page(url=url, kind="other"))
+    rows = {r["sha256"]: r for r in archive.conn.execute(
+        "SELECT sha256, codec, stored_size, size FROM blobs")}
+    raw, packed = rows[blobs.sha256_hex(noise)], rows[blobs.sha256_hex(text)]
+    assert (raw["codec"], raw["stored_size"]) == ("identity", len(noise))
+    assert packed["codec"] == "zstd" and packed["stored_size"] < len(text) // 10
+    assert archive.blob(blobs.sha256_hex(noise)) == noise
+    assert archive.blob(blobs.sha256_hex(text)) == text
+
+
+def test_an_obvious_delta_costs_one_compression_not_two(monkeypatch):
+    import random
+
+    base = "".join(f"<p>Paragraph {i} of the cooperation page.</p>" for i in range(800)).encode()
+    body = base.replace(b"Paragraph 7 ", b"Paragraph 7 token=1 ")
+    calls = []
+    real = blobs.encode_alone
+    monkeypatch.setattr(blobs, "encode_alone", lambda b: calls.append(len(b)) or real(b))
+    enc = blobs.encode(body, ("x" * 64, base))
+    assert enc.codec == "zstd-dict" and calls == []  # the keyframe was never tried
+    assert blobs.decode(enc.codec, enc.data, base) == body
+    unrelated = random.Random(2).randbytes(50_000)  # nothing in common with the base
+    assert blobs.encode(unrelated, ("x" * 64, base)).codec == "zstd"
+    assert calls == [len(unrelated)]  # a delta that is not obviously small is weighed
