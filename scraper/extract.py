@@ -140,6 +140,25 @@ def is_excluded(el: Element) -> bool:
     return bool(ident and ident.lower() in CHROME_IDS)
 
 
+# Tags skipped even when they hold text: never what a reader reads as the page's content.
+HARD_SKIP_TAGS = SKIP_TAGS - {"form"}
+
+
+def is_hidden(el: Element) -> bool:
+    """True when ``el`` is never read whatever it holds: a never-content tag (script, nav,
+    aside, footer ..., but not form), or hidden by an attribute or its style."""
+    tag = el.tag
+    if not isinstance(tag, str) or tag in HARD_SKIP_TAGS:
+        return True
+    attrib = el.attrib
+    if not attrib:
+        return False
+    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+        return True
+    style = attrib.get("style")
+    return bool(style and _HIDDEN_STYLE_RE.search(style))
+
+
 def in_chrome(el: Element) -> bool:
     """True when ``el`` or an ancestor is chrome or hidden (candidate filter for main content).
 
@@ -670,7 +689,9 @@ _FLAGS["header"] |= _HEADER
 _COUNT_DESCENDANTS = etree.XPath("count(descendant::*)")
 
 
-def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
+def walk(main: Element, *, base_url: str, page_url: str,
+         keep: frozenset[Element] | set[Element] = frozenset(),
+         drop: frozenset[Element] | set[Element] = frozenset()) -> Extracted:
     """Read the main content: visible text (one block per line), sections, items, links.
 
     lxml lists the main content's elements in document order in C (``list(main.iter())``, far
@@ -679,6 +700,11 @@ def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
     elements and one ``getparent()`` per element tell. Excluded subtrees are stepped over
     whole. The loop body keeps the common element (inline, no attributes that could hide it)
     to a few lookups.
+
+    ``keep`` holds elements that are read even though they look like chrome (a form, a
+    ``<header>``, a "header" class or id): :mod:`scraper.maincontent` found the page's text in
+    them. Hidden elements and never-content tags are skipped all the same. ``drop`` holds
+    elements skipped although nothing in their markup says chrome (menus found by link density).
     """
     if next(main.iter(*_NON_ELEMENTS), None) is not None:
         # The parser drops comments and PIs, so this is a safety net: only elements are walked,
@@ -731,9 +757,11 @@ def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
                 w.text(s) if pre else add(s)
         tag = el.tag
         f = flags_of(tag, 0)
-        if (f & _SKIP or (f & _HEADER and is_excluded(el))
+        if ((f & _SKIP or (f & _HEADER and is_excluded(el))
                 or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
-                    and is_excluded(el))):
+                    and is_excluded(el)))
+                and not (keep and el in keep and not is_hidden(el))
+                or (drop and el in drop)):
             if f & _BLOCK:  # a skipped block still ends the line before it
                 end = len(chunks)
                 if end > w.line_start:  # w.newline(), inline: the walk's most frequent call

@@ -26,7 +26,8 @@ from lxml import etree
 from archive.model import Page
 from archive.urls import normalize_url
 from scraper.encoding import decode_html_exact
-from scraper.extract import Element, clean, find_main, in_chrome, is_excluded, text_of, walk
+from scraper.extract import Element, clean, in_chrome, is_excluded, text_of
+from scraper.maincontent import choose_main
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +113,8 @@ def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
     if root is None:
         return Page(url=url)
     base = _base_url(root, url)
-    main = find_main(root)
-    found = walk(main, base_url=base, page_url=_self_url(url))
+    chosen = choose_main(root, base_url=base, page_url=_self_url(url))
+    main, found = chosen.element, chosen.found
     h1 = _title_h1(root, main)
     title = clean(text_of(h1)) if h1 is not None else ""
     if not title:
