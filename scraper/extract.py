@@ -177,15 +177,23 @@ def find_main(root: Element) -> Element:
 
     Falls back to ``<body>`` (whose chrome the walk still skips) only when nothing else has text.
     """
-    for finder in MAIN_FINDERS:
-        for el in finder(root):
-            if not in_chrome(el) and _has_text(el):
-                return el
+    hinted = find_hinted(root)
+    if hinted is not None:
+        return hinted
     best = _densest(root)
     if best is not None:
         return best
     body = root.find("body")
     return body if body is not None else root
+
+
+def find_hinted(root: Element) -> Element | None:
+    """The first element the markup names as the main content (MAIN_FINDERS), or None."""
+    for finder in MAIN_FINDERS:
+        for el in finder(root):
+            if not in_chrome(el) and _has_text(el):
+                return el
+    return None
 
 
 def _densest(root: Element) -> Element | None:

@@ -21,7 +21,15 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from scraper.extract import Element, Extracted, find_main, is_hidden, walk
+from scraper.extract import (
+    Element,
+    Extracted,
+    find_hinted,
+    find_main,
+    is_excluded,
+    is_hidden,
+    walk,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +37,14 @@ logger = logging.getLogger(__name__)
 # bundled with coop-archive hold 50% or more; the misses of issue 15 held a few percent (a
 # pop-up of 1,240 characters on a page of 21,800, a table row of 8).
 DOUBT_SHARE = 0.15
-# The fallback: the deepest element holding at least this share of the page's non-link text.
+# The fallback goes down from <body> into the child holding at least this share of its text ...
 MASS_SHARE = 0.8
+# ... and leaving no sibling with this much text (a paragraph, not a caption or a date line).
+PARAGRAPH = 150
+# How far up a paragraph-density pick is widened to take in a sibling paragraph.
+WIDEN_LEVELS = 4
+# Fewer characters than this make a short block (jusText's length_low is 70).
+SHORT = 70
 # Inside the fallback, a chrome-looking element holding this share of its text is read.
 KEEP_SHARE = 0.25
 # Inside the fallback, a block whose text is at least this share link text is skipped ...
@@ -85,17 +99,27 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
     held = max(0, nonspace(found.text) - links)
     # find_main settling for <body> means nothing looked like content: decide by text mass
     # then too, so a page picks the same element with or without a stray paragraph of chrome.
-    if main is not body and held >= DOUBT_SHARE * page:
+    hinted = main is not body and find_hinted(root) is main
+    if main is not body and held >= DOUBT_SHARE * page and hinted:
         return MainContent(main, found)
     weights, link_weights = _mass(body)
-    chosen = _heaviest(body, weights)
-    threshold = KEEP_SHARE * weights.get(chosen, 0)
-    keep = {el for el, w in weights.items() if w >= threshold}
     # Blocks that are mostly links (menus, "Trending now", "Related") are what jusText and
     # readability drop first; with no markup to trust, so do we.
     drop = {el for el, lw in link_weights.items()
-            if lw >= _MIN_LINK_BLOCK and lw >= LINK_DENSITY * (lw + weights.get(el, 0))
-            and el is not chosen}
+            if lw >= _MIN_LINK_BLOCK and lw >= LINK_DENSITY * (lw + weights.get(el, 0))}
+    if main is not body and held >= DOUBT_SHARE * page:
+        # Picked by paragraph density: widen it while a sibling holds a paragraph's worth
+        # (the intro above a table, the lead next to the h1), which the vote of its
+        # paragraphs could not see.
+        chosen = _widened(main, body, weights, drop)
+        if chosen is main:
+            return MainContent(main, found)
+    else:
+        chosen = _heaviest(body, weights)
+    drop.discard(chosen)
+    drop |= _trailing_crumbs(chosen, weights, drop)
+    threshold = KEEP_SHARE * weights.get(chosen, 0)
+    keep = {el for el, w in weights.items() if w >= threshold}
     again = walk(chosen, base_url=base_url, page_url=page_url, keep=keep, drop=drop)
     logger.debug("main content: %s held %d of %d characters; took %s instead",
                  main.tag, held, page, chosen.tag)
@@ -139,12 +163,48 @@ def _hidden_memo(el: Element, memo: dict[Element, bool]) -> bool:
 
 
 def _heaviest(body: Element, weights: dict[Element, int]) -> Element:
-    """The deepest element, from ``body`` down, holding MASS_SHARE of the body's text."""
-    need = MASS_SHARE * weights.get(body, 0)
+    """From ``body`` down, the child holding MASS_SHARE of its parent's text, as long as what
+    it leaves behind is crumbs: no sibling holding a paragraph's worth (a lead next to the
+    h1, an intro above a table) is ever cut off. Relative to the parent, so a line of chrome
+    at the top of the page does not move the choice further down."""
     node = body
     while True:
-        best = max((c for c in node if weights.get(c, 0) >= need), key=weights.__getitem__,
-                   default=None)
-        if best is None:
+        kids = sorted((c for c in node if weights.get(c, 0)), key=weights.__getitem__,
+                      reverse=True)
+        if not kids or weights[kids[0]] < MASS_SHARE * weights.get(node, 0):
             return node
-        node = best
+        if len(kids) > 1 and weights[kids[1]] >= PARAGRAPH:
+            return node
+        node = kids[0]
+
+
+def _widened(main: Element, body: Element, weights: dict[Element, int],
+             drop: set[Element]) -> Element:
+    """``main``, or its highest ancestor (``<body>`` at most, WIDEN_LEVELS up at most) that has
+    a child beside the path holding a paragraph's worth of text and not marked as chrome."""
+    node = widest = main
+    for _ in range(WIDEN_LEVELS):
+        parent = node.getparent()
+        if parent is None:
+            break
+        # The parent's own text (runs between its children) counts as a sibling too.
+        own = weights.get(parent, 0) - sum(weights.get(c, 0) for c in parent)
+        if own >= PARAGRAPH or any(weights.get(c, 0) >= PARAGRAPH for c in parent
+                                   if c is not node and c not in drop and not is_excluded(c)):
+            widest = parent
+        if parent is body:
+            break
+        node = parent
+    return widest
+
+
+def _trailing_crumbs(chosen: Element, weights: dict[Element, int],
+                     drop: set[Element]) -> set[Element]:
+    """Short blocks after the last block holding a paragraph's worth: the page footer's lines
+    (copyright, "Page generated", counters). jusText's rule: a short block takes the class of
+    its neighbours, and after the last good block there are none."""
+    kids = [c for c in chosen if weights.get(c, 0) and c not in drop]
+    last = max((n for n, c in enumerate(kids) if weights[c] >= PARAGRAPH), default=None)
+    if last is None:
+        return set()
+    return {c for c in kids[last + 1:] if weights[c] < SHORT}

@@ -75,7 +75,9 @@ def load_manifest() -> list[CorpusPage]:
 _BODY_OPEN_RE = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 _BODY_CLOSE_RE = re.compile(r"</body\s*>", re.IGNORECASE)
 _HEAD_CLOSE_RE = re.compile(r"</head\s*>", re.IGNORECASE)
-_ASSET_RE = re.compile(r"""((?:src|href)=["'])([^"'?#\s]+\.(?:js|css|png|jpe?g|gif|svg|ico))(["'])""",
+# Assets a page loads (src=), not links a reader follows: a cache-buster on an <a href> would
+# be a real change of the page's links.
+_ASSET_RE = re.compile(r"""(\ssrc=["'])([^"'?#\s]+\.(?:js|css|png|jpe?g|gif|svg|ico))(["'])""",
                        re.IGNORECASE)
 _PRE_RE = re.compile(r"(<(pre|textarea|script|style)\b.*?</\2\s*>)", re.IGNORECASE | re.DOTALL)
 _BETWEEN_TAGS_RE = re.compile(r">([ \t\r\n]+)<")
@@ -116,7 +118,8 @@ def add_noise(src: str, seed: int) -> str:
     tok = _token(seed)
     src = _ASSET_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}?v={tok}{m.group(3)}", src)
     src = _reflow(src, seed)
-    head = f'<script>window.__nonce = "{tok}";</script><link rel="stylesheet" href="/s.css?v={tok}">'
+    head = (f'<script>window.__nonce = "{tok}";</script>'
+            f'<link rel="stylesheet" href="/s.css?v={tok}">')
     m = _HEAD_CLOSE_RE.search(src)
     src = src[:m.start()] + head + src[m.start():] if m else head + src
     src = _insert_after_body_open(
