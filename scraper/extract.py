@@ -10,6 +10,7 @@ and their inputs are skipped as whole subtrees; their tails (the text after them
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -698,7 +699,7 @@ _COUNT_DESCENDANTS = etree.XPath("count(descendant::*)")
 
 
 def walk(main: Element, *, base_url: str, page_url: str,
-         keep: frozenset[Element] | set[Element] = frozenset(),
+         keep: Callable[[Element], bool] | None = None,
          drop: frozenset[Element] | set[Element] = frozenset()) -> Extracted:
     """Read the main content: visible text (one block per line), sections, items, links.
 
@@ -709,10 +710,11 @@ def walk(main: Element, *, base_url: str, page_url: str,
     whole. The loop body keeps the common element (inline, no attributes that could hide it)
     to a few lookups.
 
-    ``keep`` holds elements that are read even though they look like chrome (a form, a
+    ``keep`` says which elements are read even though they look like chrome (a form, a
     ``<header>``, a "header" class or id): :mod:`scraper.maincontent` found the page's text in
-    them. Hidden elements and never-content tags are skipped all the same. ``drop`` holds
-    elements skipped although nothing in their markup says chrome (menus found by link density).
+    them; it is asked only about such elements. Hidden elements and never-content tags are
+    skipped all the same. ``drop`` holds elements skipped although nothing in their markup
+    says chrome (menus found by link density).
     """
     if next(main.iter(*_NON_ELEMENTS), None) is not None:
         # The parser drops comments and PIs, so this is a safety net: only elements are walked,
@@ -768,7 +770,7 @@ def walk(main: Element, *, base_url: str, page_url: str,
         if ((f & _SKIP or (f & _HEADER and is_excluded(el))
                 or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
                     and is_excluded(el)))
-                and not (keep and el in keep and not is_hidden(el))
+                and not (keep is not None and not is_hidden(el) and keep(el))
                 or (drop and el in drop)):
             if f & _BLOCK:  # a skipped block still ends the line before it
                 end = len(chunks)

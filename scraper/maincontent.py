@@ -24,8 +24,8 @@ from lxml import etree
 from scraper.extract import (
     Element,
     Extracted,
+    _densest,
     find_hinted,
-    find_main,
     is_excluded,
     is_hidden,
     walk,
@@ -52,28 +52,25 @@ LINK_DENSITY = 0.75
 # ... when its links hold at least this many characters (one linked word is not a menu).
 _MIN_LINK_BLOCK = 40
 
-_NOT_TEXT = "script style noscript template".split()
-_NOT_TEXT_XPATH = etree.XPath(
-    "descendant::script//text() | descendant::style//text() | descendant::noscript//text()"
-    " | descendant::template//text()")
 _LINK_TEXT_XPATH = etree.XPath("descendant::a//text()")
-_TEXT_NODES_XPATH = etree.XPath(
-    "descendant::text()[not(ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::template or ancestor::a)]")
 
 
 def nonspace(s: str) -> int:
-    """Characters of ``s`` that are not white space (what "how much text" means here)."""
-    return len(s) - sum(s.count(ch) for ch in " \n\t\r\xa0") if s.isascii() else len(
-        "".join(s.split()))
+    """Characters of ``s`` that are not white space (what "how much text" means here).
+
+    Counts the common white space only (a rare other space counts as text): a few C scans,
+    where splitting a long text into words costs a list of them.
+    """
+    return len(s) - sum(map(s.count, _SPACES))
+
+
+_SPACES = (" ", "\n", "\t", "\r", "\xa0", "\u3000")
 
 
 def _text_weight(el: Element) -> int:
-    """Non-link visible text in ``el``, scripts and styles left out (hidden text counts)."""
-    whole = etree.tostring(el, method="text", encoding=str, with_tail=False)
-    scripts = "".join(_NOT_TEXT_XPATH(el))
+    """Non-link text in ``el`` (hidden text counts). The parser took scripts and styles out."""
     links = "".join(_LINK_TEXT_XPATH(el))
-    return max(0, nonspace(whole) - nonspace(scripts) - nonspace(links))
+    return max(0, nonspace(_text(el)) - nonspace(links))
 
 
 @dataclass
@@ -87,99 +84,107 @@ class MainContent:
 
 def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
     """Find the main content, walk it, and check the pick; fall back when it is doubtful."""
-    main = find_main(root)
-    found = walk(main, base_url=base_url, page_url=page_url)
     body = root.find("body")
     if body is None:
         body = root
-    page = _text_weight(body)
-    if page == 0:
+    main = find_hinted(root)
+    if main is None:
+        main = _densest(root)
+        if main is not None:
+            # Picked by paragraph density: widen it while a sibling holds a paragraph's worth
+            # (the intro above a table, the lead next to the h1), which the vote of its
+            # paragraphs could not see.
+            main = _widened(main, body)
+    if main is None or main is body:
+        # Nothing looked like content: decide by text mass, so a page picks the same
+        # element with or without a stray paragraph of chrome.
+        return _fallback(body, None, base_url=base_url, page_url=page_url)
+    found = walk(main, base_url=base_url, page_url=page_url)
+    held = nonspace(found.text) - nonspace("".join(_LINK_TEXT_XPATH(main)))
+    # The body's whole text bounds its non-link text from above, in one C call: most picks
+    # pass on it alone, and only the rest pay for the body's links.
+    whole = nonspace(_text(body))
+    if held >= DOUBT_SHARE * whole or held >= DOUBT_SHARE * _text_weight(body):
         return MainContent(main, found)
-    links = nonspace("".join(_LINK_TEXT_XPATH(main)))
-    held = max(0, nonspace(found.text) - links)
-    # find_main settling for <body> means nothing looked like content: decide by text mass
-    # then too, so a page picks the same element with or without a stray paragraph of chrome.
-    hinted = main is not body and find_hinted(root) is main
-    if main is not body and held >= DOUBT_SHARE * page and hinted:
-        return MainContent(main, found)
-    weights, link_weights = _mass(body)
+    return _fallback(body, None, base_url=base_url, page_url=page_url)
+
+
+def _fallback(body: Element, chosen: Element | None, *, base_url: str,
+              page_url: str) -> MainContent:
+    """Walk ``chosen`` (else the heaviest element) reading by text mass and link density."""
+    weigh = _Weigher()
+    if chosen is None:
+        chosen = _heaviest(body, weigh)
     # Blocks that are mostly links (menus, "Trending now", "Related") are what jusText and
     # readability drop first; with no markup to trust, so do we.
-    drop = {el for el, lw in link_weights.items()
-            if lw >= _MIN_LINK_BLOCK and lw >= LINK_DENSITY * (lw + weights.get(el, 0))}
-    if main is not body and held >= DOUBT_SHARE * page:
-        # Picked by paragraph density: widen it while a sibling holds a paragraph's worth
-        # (the intro above a table, the lead next to the h1), which the vote of its
-        # paragraphs could not see.
-        chosen = _widened(main, body, weights, drop)
-        if chosen is main:
-            return MainContent(main, found)
-    else:
-        chosen = _heaviest(body, weights)
-    drop.discard(chosen)
-    drop |= _trailing_crumbs(chosen, weights, drop)
-    threshold = KEEP_SHARE * weights.get(chosen, 0)
-    keep = {el for el, w in weights.items() if w >= threshold}
-    again = walk(chosen, base_url=base_url, page_url=page_url, keep=keep, drop=drop)
-    logger.debug("main content: %s held %d of %d characters; took %s instead",
-                 main.tag, held, page, chosen.tag)
-    return MainContent(chosen, again, fallback=True)
+    drop = {el for el in _link_blocks(chosen) if weigh.link_dense(el)}
+    drop |= _trailing_crumbs(chosen, weigh, drop)
+    threshold = KEEP_SHARE * weigh(chosen)
+    found = walk(chosen, base_url=base_url, page_url=page_url,
+                 keep=lambda el: weigh(el) >= threshold, drop=drop)
+    return MainContent(chosen, found, fallback=True)
 
 
-def _mass(body: Element) -> tuple[dict[Element, int], dict[Element, int]]:
-    """Non-link text and link text held by every element under ``body`` (hidden subtrees
-    count nothing)."""
-    hidden: dict[Element, bool] = {}
-    out = []
-    for xpath in (_TEXT_NODES_XPATH, _LINK_TEXT_XPATH):
-        own: dict[Element, int] = {}
-        for t in xpath(body):
-            n = nonspace(t)
-            if not n:
-                continue
-            parent = t.getparent()
-            if t.is_tail:
-                parent = parent.getparent()
-            if parent is not None:
-                own[parent] = own.get(parent, 0) + n
-        total: dict[Element, int] = {}
-        for el, n in own.items():
-            chain = [el, *el.iterancestors()]
-            if any(_hidden_memo(a, hidden) for a in chain):
-                continue
-            for a in chain:
-                total[a] = total.get(a, 0) + n
-                if a is body:
-                    break
-        out.append(total)
-    return out[0], out[1]
+def _text(el: Element) -> str:
+    return etree.tostring(el, method="text", encoding=str, with_tail=False)
 
 
-def _hidden_memo(el: Element, memo: dict[Element, bool]) -> bool:
-    got = memo.get(el)
-    if got is None:
-        got = memo[el] = is_hidden(el)
-    return got
+class _Weigher:
+    """Non-link and link text of elements, measured in C (serialisations and XPath) and
+    remembered: the fallback asks about the same elements more than once."""
+
+    def __init__(self) -> None:
+        self.memo: dict[Element, tuple[int, int]] = {}
+
+    def both(self, el: Element) -> tuple[int, int]:
+        got = self.memo.get(el)
+        if got is None:
+            if not isinstance(el.tag, str) or is_hidden(el):
+                got = (0, 0)
+            else:
+                links = nonspace("".join(_LINK_TEXT_XPATH(el)))
+                got = (max(0, nonspace(_text(el)) - links), links)
+            self.memo[el] = got
+        return got
+
+    def __call__(self, el: Element) -> int:
+        return self.both(el)[0]
+
+    def link_dense(self, el: Element) -> bool:
+        text, links = self.both(el)
+        return links >= _MIN_LINK_BLOCK and links >= LINK_DENSITY * (links + text)
 
 
-def _heaviest(body: Element, weights: dict[Element, int]) -> Element:
+def _link_blocks(chosen: Element) -> set[Element]:
+    """Elements that could be a block of links: the parent, grandparent and great-grandparent
+    of every link (``a`` < ``li`` < ``ul`` < ``div``), below ``chosen``."""
+    out: set[Element] = set()
+    for a in chosen.iter("a"):
+        node = a.getparent()
+        for _ in range(3):
+            if node is None or node is chosen or node in out:
+                break
+            out.add(node)
+            node = node.getparent()
+    return out
+
+
+def _heaviest(body: Element, weigh: _Weigher) -> Element:
     """From ``body`` down, the child holding MASS_SHARE of its parent's text, as long as what
     it leaves behind is crumbs: no sibling holding a paragraph's worth (a lead next to the
     h1, an intro above a table) is ever cut off. Relative to the parent, so a line of chrome
     at the top of the page does not move the choice further down."""
     node = body
     while True:
-        kids = sorted((c for c in node if weights.get(c, 0)), key=weights.__getitem__,
-                      reverse=True)
-        if not kids or weights[kids[0]] < MASS_SHARE * weights.get(node, 0):
+        kids = sorted((c for c in node if weigh(c)), key=weigh, reverse=True)
+        if not kids or weigh(kids[0]) < MASS_SHARE * weigh(node):
             return node
-        if len(kids) > 1 and weights[kids[1]] >= PARAGRAPH:
+        if len(kids) > 1 and weigh(kids[1]) >= PARAGRAPH:
             return node
         node = kids[0]
 
 
-def _widened(main: Element, body: Element, weights: dict[Element, int],
-             drop: set[Element]) -> Element:
+def _widened(main: Element, body: Element) -> Element:
     """``main``, or its highest ancestor (``<body>`` at most, WIDEN_LEVELS up at most) that has
     a child beside the path holding a paragraph's worth of text and not marked as chrome."""
     node = widest = main
@@ -188,9 +193,8 @@ def _widened(main: Element, body: Element, weights: dict[Element, int],
         if parent is None:
             break
         # The parent's own text (runs between its children) counts as a sibling too.
-        own = weights.get(parent, 0) - sum(weights.get(c, 0) for c in parent)
-        if own >= PARAGRAPH or any(weights.get(c, 0) >= PARAGRAPH for c in parent
-                                   if c is not node and c not in drop and not is_excluded(c)):
+        own = nonspace((parent.text or "") + "".join(c.tail or "" for c in parent))
+        if own >= PARAGRAPH or any(_sibling_paragraph(c) for c in parent if c is not node):
             widest = parent
         if parent is body:
             break
@@ -198,13 +202,26 @@ def _widened(main: Element, body: Element, weights: dict[Element, int],
     return widest
 
 
-def _trailing_crumbs(chosen: Element, weights: dict[Element, int],
-                     drop: set[Element]) -> set[Element]:
+def _sibling_paragraph(el: Element) -> bool:
+    """True when ``el`` holds a paragraph's worth of non-link text and is neither chrome nor
+    a block of links."""
+    if not isinstance(el.tag, str) or is_excluded(el):
+        return False
+    whole = nonspace(_text(el))
+    if whole < PARAGRAPH:
+        return False
+    links = nonspace("".join(_LINK_TEXT_XPATH(el)))
+    if links >= _MIN_LINK_BLOCK and links >= LINK_DENSITY * whole:
+        return False
+    return whole - links >= PARAGRAPH
+
+
+def _trailing_crumbs(chosen: Element, weigh: _Weigher, drop: set[Element]) -> set[Element]:
     """Short blocks after the last block holding a paragraph's worth: the page footer's lines
     (copyright, "Page generated", counters). jusText's rule: a short block takes the class of
     its neighbours, and after the last good block there are none."""
-    kids = [c for c in chosen if weights.get(c, 0) and c not in drop]
-    last = max((n for n, c in enumerate(kids) if weights[c] >= PARAGRAPH), default=None)
+    kids = [c for c in chosen if c not in drop and weigh(c)]
+    last = max((n for n, c in enumerate(kids) if weigh(c) >= PARAGRAPH), default=None)
     if last is None:
         return set()
-    return {c for c in kids[last + 1:] if weights[c] < SHORT}
+    return {c for c in kids[last + 1:] if weigh(c) < SHORT}

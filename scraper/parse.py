@@ -64,6 +64,7 @@ _DATELINE_RE = re.compile(rf"^\s*{_DATE}\s*$", re.IGNORECASE)
 _ANY_DATE_RE = re.compile(rf"\b{_DATE}", re.IGNORECASE)
 _DATELINE_SCAN_LINES = 25
 _TITLE_XPATH = etree.XPath("//title")
+_NEVER_TEXT = ("script", "style", "noscript", "template")
 _NEAR_TITLE_CHARS = 4000
 _PARSER_KW: dict[str, Any] = {
     "remove_comments": True,  # comments never reach records, and their tails join up
@@ -112,6 +113,9 @@ def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
     del utf8
     if root is None:
         return Page(url=url)
+    # Never read, wherever they stand: gone at once (in C), so measuring how much text the page
+    # holds (scraper.maincontent) is one serialisation. Their tails are text and stay.
+    etree.strip_elements(root, *_NEVER_TEXT, with_tail=False)
     base = _base_url(root, url)
     chosen = choose_main(root, base_url=base, page_url=_self_url(url))
     main, found = chosen.element, chosen.found
