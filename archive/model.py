@@ -150,8 +150,9 @@ class Page:
     ``kind`` is "html", "pdf" or "other" (stored raw, text empty).
     ``links`` are the absolute, normalised URLs of the main content's links, in order, without
     duplicates: what the crawler follows.
-    ``suspect`` is set by the parser's caller when a 200 looks like an error page (see
-    :mod:`scraper.crawl`); it is not part of the content.
+    ``outside_text`` is the visible text outside the main content (menus, asides, footers), one
+    line per block: kept with each snapshot and searchable, but not part of the content, so it
+    never makes a version (nor is it compared: two pages with the same content are equal).
     """
 
     url: str
@@ -162,12 +163,13 @@ class Page:
     items: list[Item] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     kind: str = "html"
+    outside_text: str = field(default="", compare=False)
 
     def records(self) -> dict[str, Any]:
         """The canonical, normalised form of the content: what is hashed and compared.
 
         Links are not in it (they are derived from items and text), nor the URL (a page that
-        moved but says the same is the same content).
+        moved but says the same is the same content), nor the text outside the main content.
         """
         norm = self._norm
         return {

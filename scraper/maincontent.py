@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from scraper.extract import (
+    BLOCK_TAGS,
     Element,
     Extracted,
     _densest,
@@ -225,3 +226,37 @@ def _trailing_crumbs(chosen: Element, weigh: _Weigher, drop: set[Element]) -> se
     if last is None:
         return set()
     return {c for c in kids[last + 1:] if weigh(c) < SHORT}
+
+
+# Form widgets' option lists and drawings: never read as text.
+_WIDGETS = ("select", "datalist", "textarea", "svg", "math")
+_LINE_TAGS = tuple(BLOCK_TAGS | {"br", "li", "td", "th"})
+
+
+def outside_text(root: Element, main: Element) -> str:
+    """The text of the page outside ``main``, one line per block, white space folded.
+
+    Takes ``main`` out of the tree and marks block ends with line breaks, so call it last: the
+    tree is not usable afterwards. Scripts and styles are gone already (the parser strips
+    them); hidden elements are read too (finding them all costs more than what they hold).
+    """
+    body = root.find("body")
+    if body is None:
+        body = root
+    if main is body or main is root:
+        return ""
+    parent = main.getparent()
+    if parent is None:
+        return ""
+    hole = etree.Element("br")
+    hole.tail = main.tail
+    parent.replace(main, hole)
+    etree.strip_elements(body, *_WIDGETS, with_tail=False)
+    for el in body.iter(_LINE_TAGS):
+        tail = el.tail
+        el.tail = "\n" + tail if tail else "\n"
+        if len(el):  # its own text must not run into its first child block's
+            text = el.text
+            el.text = "\n" + text if text else "\n"
+    return "\n".join(line for line in (" ".join(s.split()) for s in _text(body).split("\n"))
+                     if line)

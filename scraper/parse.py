@@ -27,7 +27,7 @@ from archive.model import Page
 from archive.urls import normalize_url
 from scraper.encoding import decode_html_exact
 from scraper.extract import Element, clean, in_chrome, is_excluded, text_of
-from scraper.maincontent import choose_main
+from scraper.maincontent import choose_main, outside_text
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +136,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
     )
     if not found.pre:
         _note_clean_lines(page)
+    page.outside_text = outside_text(root, main)  # last: it takes the tree apart
     return page
 
 

@@ -24,7 +24,7 @@ def _echo_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
 
 
-def _print_page_view(view: Any, *, text: bool) -> None:
+def _print_page_view(view: Any, *, text: bool, outside: bool = False) -> None:
     """The human form of :class:`archive.query.PageView`."""
     _out(view.url)
     if view.status == "not_captured":
@@ -78,6 +78,10 @@ def _print_page_view(view: Any, *, text: bool) -> None:
         _out("")
         _out("-- text --")
         _out(page.text)
+    if outside and view.outside_text:
+        _out("")
+        _out("-- around the main content --")
+        _out(view.outside_text)
 
 
 @click.command()
@@ -90,8 +94,12 @@ def _print_page_view(view: Any, *, text: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--text/--no-text", default=True, show_default=True,
               help="Also print the page's main text.")
+@click.option("--outside", is_flag=True,
+              help="Also print the text around the main content in that snapshot (menus, "
+                   "asides, footers): kept, but never a reason for a version.")
 @handle_errors
-def show(url: str | None, db: str, as_of: str | None, as_json: bool, text: bool) -> None:
+def show(url: str | None, db: str, as_of: str | None, as_json: bool, text: bool,
+         outside: bool) -> None:
     """Print a page (default: the latest run's seed) as the archive showed it at WHEN:
     title, updated date, sections, items, text, and the snapshot and version it came from."""
     from archive.query import show_as_of
@@ -102,7 +110,7 @@ def show(url: str | None, db: str, as_of: str | None, as_json: bool, text: bool)
     if as_json:
         _echo_json(view.to_dict())
     else:
-        _print_page_view(view, text=text)
+        _print_page_view(view, text=text, outside=outside)
 
 
 @click.command()
@@ -111,8 +119,10 @@ def show(url: str | None, db: str, as_of: str | None, as_json: bool, text: bool)
 @click.option("--as-of", "as_of", metavar="WHEN",
               help="Only text the archive showed at WHEN (ISO date/time, or a snapshot id "
                    "written #123).")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(["page", "section", "item"]),
-              help="Only hits of this kind (repeatable; default all).")
+@click.option("--kind", "kinds", multiple=True,
+              type=click.Choice(["page", "section", "item", "outside"]),
+              help="Only hits of this kind (repeatable; default page, section and item: the "
+                   "main content). outside: the text around it (menus, asides, footers).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(0, 100_000),
               help="Most hits to show (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -120,7 +130,8 @@ def show(url: str | None, db: str, as_of: str | None, as_json: bool, text: bool)
 def search(query: str, db: str, as_of: str | None, kinds: tuple[str, ...], limit: int,
            as_json: bool) -> None:
     """Full-text search (SQLite FTS5 syntax: words, "a phrase", OR, NOT, prefix*) over page
-    titles and text, section headings and text, item titles and summaries.
+    titles and text, section headings and text, item titles and summaries; with --kind
+    outside, also the text around each page's main content.
 
     Each hit: the page, the section, a snippet with [matches] marked, and the versions and
     dates (UTC) during which that text was in the archive.
