@@ -11,7 +11,7 @@ from pathlib import Path
 
 from archive.capture import Capture
 from archive.query import search, show_as_of
-from archive.store import Archive
+from archive.store import Archive, Recorded
 from scraper.parse import parse
 
 URL = "http://127.0.0.1:8000/news/story"
@@ -32,7 +32,8 @@ def _page(chrome: str, lead: str = "The council approved the new budget on Tuesd
 </body></html>""".encode()
 
 
-def _record(archive: Archive, run: int, n: int, body: bytes, *, status: int = 200) -> object:
+def _record(archive: Archive, run: int, n: int, body: bytes, *,
+            status: int = 200) -> Recorded:
     cap = Capture(url=URL, final_url=URL, status=status, body=b"" if status == 304 else body,
                   headers=[("Content-Type", "text/html; charset=utf-8")])
     page = parse(body, url=URL, content_type="text/html") if status == 200 else None
@@ -59,8 +60,9 @@ def test_chrome_changes_are_kept_not_versioned(tmp_path: Path) -> None:
         r3 = _record(archive, run, 3, b"", status=304)
         r4 = _record(archive, run, 4, _page("Storm warning for the coast",
                                             lead="The council rejected the new budget"))
-        assert r1.new_version and not r2.new_version and not r2.changed  # type: ignore[attr-defined]
-        assert r4.new_version and r4.changed  # type: ignore[attr-defined]
+        assert r1.new_version and not r2.new_version and not r2.changed
+        assert r3.outcome == "not_modified"
+        assert r4.new_version and r4.changed
         conn = archive.conn
         ids = [r[0] for r in conn.execute("SELECT outside_text_id FROM snapshots ORDER BY id")]
         assert ids[0] != ids[1] and ids[2] == ids[1] == ids[3]  # the 304 confirms its text
@@ -72,6 +74,7 @@ def test_chrome_changes_are_kept_not_versioned(tmp_path: Path) -> None:
         assert len(set(second) - set(first)) == 2
         assert conn.execute("SELECT count(*) FROM text_lines").fetchone()[0] == len(first) + 2
         view = show_as_of(archive, URL, "2026-11-01T23:00:00Z")
+        assert view.page is not None
         assert "Ferry strike" in view.outside_text and "Ferry strike" not in view.page.text
         hits = search(archive, '"ferry strike"')
         assert hits == []  # the main content only, by default
