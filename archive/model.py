@@ -25,7 +25,9 @@ from typing import Any
 
 # Bump when the parser's output changes shape for the same bytes. Stored on each version, so a
 # researcher can tell which versions came from which parser.
-PARSER_VERSION = 1
+# 2: the main content is checked against the page's whole text (scraper/maincontent.py); on
+#    pages where the first pick was doubtful the content, and so the version, can differ.
+PARSER_VERSION = 2
 
 # Zero-width characters that never show but often differ between renderings of one page.
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"

@@ -1,4 +1,4 @@
-"""Find a page's main content in an lxml tree and walk it once into text, sections and items.
+"""Walk a page's main content (see :mod:`scraper.maincontent`) once into text, sections, items.
 
 The walk is iterative (an explicit stack, never recursion), so a pathologically deep tree cannot
 overflow Python's stack, and it touches only the main content, so a page's mega-menu costs
@@ -62,57 +62,6 @@ _BULLETS = ("·", "•", "▪", "◦", "\uf0b7", "\uf0a7")
 _ROMAN_HEADING_RE = re.compile(r"^(?=[IVXL]+\.)[IVXL]{1,6}\.\s+\S")
 _MAX_PSEUDO_HEADING = 150
 
-_BODY_CLASSES = frozenset({"field-name-body", "field--name-body"})
-
-
-# Candidates for the main content, best first, in document order. An attribute-only XPath
-# ("//@role") is answered in C and hands back few values; "//*[@role='main']" and a Python loop
-# over every element both cost far more.
-# Every class holding a body-field token holds one of these substrings: C filters, Python decides.
-_BODY_CLASS_ATTRS = etree.XPath(
-    "//@class[contains(., 'field-name-body') or contains(., 'field--name-body')]")
-_ROLE_ATTRS = etree.XPath("//@role")
-_ID_ATTRS = etree.XPath("//@id")
-_CONTENT_IDS = ("content", "main-content")
-
-
-def _body_fields(root: Element) -> list[Element]:
-    out = []
-    for value in _BODY_CLASS_ATTRS(root):
-        el = value.getparent()
-        if el.tag in ("div", "section") and not _BODY_CLASSES.isdisjoint(value.split()):
-            out.append(el)
-    return out
-
-
-def _role_main(root: Element) -> list[Element]:
-    return [value.getparent() for value in _ROLE_ATTRS(root) if value == "main"]
-
-
-def _content_id(root: Element) -> list[Element]:
-    return [value.getparent() for value in _ID_ATTRS(root) if value in _CONTENT_IDS]
-
-
-MAIN_FINDERS = (
-    _body_fields,
-    lambda root: list(root.iter("main")),
-    lambda root: list(root.iter("article")),
-    _role_main,
-    _content_id,
-)
-
-
-def _has_text(el: Element) -> bool:
-    """XPath's ``string-length(normalize-space(.)) > 0``, stopping at the first text that is
-    not XML white space instead of building the whole string."""
-    for s in el.itertext():
-        if s.strip(" \t\r\n"):
-            return True
-    return False
-
-
-_DENSITY_XPATH = etree.XPath("//p | //pre | //blockquote | //td")
-
 
 def is_excluded(el: Element) -> bool:
     """True when ``el`` and everything in it is not content (chrome, hidden, script, form)."""
@@ -171,80 +120,6 @@ def in_chrome(el: Element) -> bool:
             return True
         node = node.getparent()
     return False
-
-
-def find_main(root: Element) -> Element:
-    """The element holding the page's main content, found by what it is, else by text density.
-
-    Falls back to ``<body>`` (whose chrome the walk still skips) only when nothing else has text.
-    """
-    hinted = find_hinted(root)
-    if hinted is not None:
-        return hinted
-    best = _densest(root)
-    if best is not None:
-        return best
-    body = root.find("body")
-    return body if body is not None else root
-
-
-def find_hinted(root: Element) -> Element | None:
-    """The first element the markup names as the main content (MAIN_FINDERS), or None."""
-    for finder in MAIN_FINDERS:
-        for el in finder(root):
-            if not in_chrome(el) and _has_text(el):
-                return el
-    return None
-
-
-def _densest(root: Element) -> Element | None:
-    """Readability's idea, small: paragraphs vote their non-link text for parent and grandparent."""
-    scores: dict[Element, float] = {}
-    order: list[Element] = []
-    chrome: dict[Element, bool] = {}  # in_chrome, remembered: paragraphs share ancestors
-    for p in _DENSITY_XPATH(root):
-        if _in_chrome_memo(p, chrome):
-            continue
-        text = collapse(text_of(p)).strip()  # collapse is _WS_RE.sub(" ", ...), without regex
-        weight = len(text)
-        if weight < 25:
-            continue
-        weight -= sum(len(text_of(a).strip()) for a in p.iter("a"))
-        if weight < 25:
-            continue
-        parent = p.getparent()
-        for target, share in ((parent, 1.0), (parent.getparent() if parent is not None else None,
-                                              0.5)):
-            if target is None or target.tag in ("html", "body"):
-                continue
-            if target not in scores:
-                scores[target] = 0.0
-                order.append(target)
-            scores[target] += weight * share
-    if not scores:
-        return None
-    return max(order, key=lambda el: scores[el])  # max keeps the first of equals: deterministic
-
-
-def _in_chrome_memo(el: Element, memo: dict[Element, bool]) -> bool:
-    """:func:`in_chrome`, remembering the answer for ``el`` and each ancestor it looked at."""
-    path = []
-    node = el
-    verdict = False
-    while node is not None:
-        known = memo.get(node)
-        if known is not None:
-            verdict = known
-            break
-        path.append(node)
-        if node.tag != "form" and is_excluded(node):
-            verdict = True
-            break
-        node = node.getparent()
-    # Everything on the path below the first chrome (or known) node shares its verdict.
-    for node in path:
-        memo[node] = verdict
-    return verdict
 
 
 # An absolute URL that normalize_url leaves as it is: lower-case scheme and host, no port, no

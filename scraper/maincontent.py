@@ -1,17 +1,27 @@
-"""Check the main content :func:`scraper.extract.find_main` picked against the whole page.
+"""Find a page's main content, check the pick against the whole page, and read what is left.
 
-``find_main`` trusts markup (a body field, ``<main>``, ``<article>``, ``role=main``, an id) and
-else the densest cluster of paragraphs. On pages nobody tuned it for that pick can be a teaser,
-a table row, a pop-up or a "Page generated" line, and what it misses is a silent miss: the
-version, the diff and the search never see an edit there. So the pick is measured: when the
-text it holds, links left out, is less than :data:`DOUBT_SHARE` of the page's visible
-non-link text, the pick is doubtful and the page's text mass decides instead (jusText and
-readability both fall back the same way when their first answer is too short): the deepest
-element holding at least :data:`MASS_SHARE` of that text. Chrome markers (a form, a
-``<header>``, a "header" id) inside it are read when they hold a large part of its text.
+The pick (:func:`choose_main`), in the spirit of the extractors with published evaluations
+(readability, jusText, trafilatura):
 
-The measure costs two C serialisations and two XPath answers per page; the fallback, which
-visits every text node, runs only on doubtful pages.
+1. Markup that names the content: a Drupal body field, ``<main>``, ``<article>``,
+   ``role=main``, an id ``content`` (:func:`find_hinted`).
+2. Else the densest cluster of paragraphs (readability's vote, :func:`find_main`), widened to
+   take in a sibling that holds a paragraph's worth of text (the intro above a table, a lead
+   beside the h1), which the vote could not see.
+3. Either is checked: when the text it holds, links left out, is under :data:`DOUBT_SHARE` of
+   the page's non-link text (a teaser, a table row, a pop-up, a "Page generated" line), or when
+   nothing was found, the page's text mass decides: from ``<body>`` down into the child
+   holding :data:`MASS_SHARE` of its parent's text, never leaving a paragraph behind. That
+   walk reads chrome-looking blocks (a form, a ``<header>``, a "header" id) that hold a large
+   part of the text, and skips blocks of links and the short lines after the last paragraph
+   (jusText's context rule).
+
+A silent miss (an edit in text the pick left out) is the worst failure an archive can have, so
+every rule errs towards taking more. The check is a few C serialisations per page; the
+fallback weighs elements on demand, on doubtful pages only.
+
+:func:`outside_text` reads the rest of the page (menus, asides, footers): kept with each
+snapshot, searchable, never a reason for a version.
 """
 
 from __future__ import annotations
@@ -25,10 +35,11 @@ from scraper.extract import (
     BLOCK_TAGS,
     Element,
     Extracted,
-    _densest,
-    find_hinted,
+    collapse,
+    in_chrome,
     is_excluded,
     is_hidden,
+    text_of,
     walk,
 )
 
@@ -56,6 +67,135 @@ _MIN_LINK_BLOCK = 40
 _LINK_TEXT_XPATH = etree.XPath("descendant::a//text()")
 
 
+# -- candidates ----------------------------------------------------------------------------
+_BODY_CLASSES = frozenset({"field-name-body", "field--name-body"})
+
+
+# Candidates for the main content, best first, in document order. An attribute-only XPath
+# ("//@role") is answered in C and hands back few values; "//*[@role='main']" and a Python loop
+# over every element both cost far more.
+# Every class holding a body-field token holds one of these substrings: C filters, Python decides.
+_BODY_CLASS_ATTRS = etree.XPath(
+    "//@class[contains(., 'field-name-body') or contains(., 'field--name-body')]")
+_ROLE_ATTRS = etree.XPath("//@role")
+_ID_ATTRS = etree.XPath("//@id")
+_CONTENT_IDS = ("content", "main-content")
+
+
+def _body_fields(root: Element) -> list[Element]:
+    out = []
+    for value in _BODY_CLASS_ATTRS(root):
+        el = value.getparent()
+        if el.tag in ("div", "section") and not _BODY_CLASSES.isdisjoint(value.split()):
+            out.append(el)
+    return out
+
+
+def _role_main(root: Element) -> list[Element]:
+    return [value.getparent() for value in _ROLE_ATTRS(root) if value == "main"]
+
+
+def _content_id(root: Element) -> list[Element]:
+    return [value.getparent() for value in _ID_ATTRS(root) if value in _CONTENT_IDS]
+
+
+MAIN_FINDERS = (
+    _body_fields,
+    lambda root: list(root.iter("main")),
+    lambda root: list(root.iter("article")),
+    _role_main,
+    _content_id,
+)
+
+
+def _has_text(el: Element) -> bool:
+    """XPath's ``string-length(normalize-space(.)) > 0``, stopping at the first text that is
+    not XML white space instead of building the whole string."""
+    for s in el.itertext():
+        if s.strip(" \t\r\n"):
+            return True
+    return False
+
+
+_DENSITY_XPATH = etree.XPath("//p | //pre | //blockquote | //td")
+
+
+
+def find_main(root: Element) -> Element:
+    """The element holding the page's main content, found by what it is, else by text density.
+
+    Falls back to ``<body>`` (whose chrome the walk still skips) only when nothing else has text.
+    """
+    hinted = find_hinted(root)
+    if hinted is not None:
+        return hinted
+    best = _densest(root)
+    if best is not None:
+        return best
+    body = root.find("body")
+    return body if body is not None else root
+
+
+def find_hinted(root: Element) -> Element | None:
+    """The first element the markup names as the main content (MAIN_FINDERS), or None."""
+    for finder in MAIN_FINDERS:
+        for el in finder(root):
+            if not in_chrome(el) and _has_text(el):
+                return el
+    return None
+
+
+def _densest(root: Element) -> Element | None:
+    """Readability's idea, small: paragraphs vote their non-link text for parent and grandparent."""
+    scores: dict[Element, float] = {}
+    order: list[Element] = []
+    chrome: dict[Element, bool] = {}  # in_chrome, remembered: paragraphs share ancestors
+    for p in _DENSITY_XPATH(root):
+        if _in_chrome_memo(p, chrome):
+            continue
+        text = collapse(text_of(p)).strip()  # collapse is _WS_RE.sub(" ", ...), without regex
+        weight = len(text)
+        if weight < 25:
+            continue
+        weight -= sum(len(text_of(a).strip()) for a in p.iter("a"))
+        if weight < 25:
+            continue
+        parent = p.getparent()
+        for target, share in ((parent, 1.0), (parent.getparent() if parent is not None else None,
+                                              0.5)):
+            if target is None or target.tag in ("html", "body"):
+                continue
+            if target not in scores:
+                scores[target] = 0.0
+                order.append(target)
+            scores[target] += weight * share
+    if not scores:
+        return None
+    return max(order, key=lambda el: scores[el])  # max keeps the first of equals: deterministic
+
+
+def _in_chrome_memo(el: Element, memo: dict[Element, bool]) -> bool:
+    """:func:`in_chrome`, remembering the answer for ``el`` and each ancestor it looked at."""
+    path = []
+    node = el
+    verdict = False
+    while node is not None:
+        known = memo.get(node)
+        if known is not None:
+            verdict = known
+            break
+        path.append(node)
+        if node.tag != "form" and is_excluded(node):
+            verdict = True
+            break
+        node = node.getparent()
+    # Everything on the path below the first chrome (or known) node shares its verdict.
+    for node in path:
+        memo[node] = verdict
+    return verdict
+
+
+# -- the check --------------------------------------------------------------------------------
 def nonspace(s: str) -> int:
     """Characters of ``s`` that are not white space (what "how much text" means here).
 
