@@ -27,6 +27,7 @@ snapshot, searchable, never a reason for a version.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
@@ -240,7 +241,7 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
         # Nothing looked like content: decide by text mass, so a page picks the same
         # element with or without a stray paragraph of chrome.
         return _fallback(body, None, base_url=base_url, page_url=page_url)
-    found = walk(main, base_url=base_url, page_url=page_url)
+    found = walk(main, base_url=base_url, page_url=page_url, keep=_keeper(main))
     held = nonspace(found.text) - nonspace("".join(_LINK_TEXT_XPATH(main)))
     # The body's whole text bounds its non-link text from above, in one C call: most picks
     # pass on it alone, and only the rest pay for the body's links.
@@ -248,6 +249,19 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
     if held >= DOUBT_SHARE * whole or held >= DOUBT_SHARE * _text_weight(body):
         return MainContent(main, found)
     return _fallback(body, None, base_url=base_url, page_url=page_url)
+
+
+def _keeper(main: Element) -> Callable[[Element], bool]:
+    """What the walk of a pick asks about a chrome-looking element inside it: read an
+    article's own ``<header>`` (the h1, the lead, the byline; a site banner says
+    ``role=banner``), and a form or "chrome" block that holds KEEP_SHARE of the pick's text."""
+    weigh = _Weigher()
+
+    def keep(el: Element) -> bool:
+        if el.tag == "header":
+            return el.get("role") != "banner"
+        return weigh(el) >= KEEP_SHARE * weigh(main)
+    return keep
 
 
 def _fallback(body: Element, chosen: Element | None, *, base_url: str,
