@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import crawl_time, cron_year, memory, parse_cost, queries, recrawl
+from bench import content, crawl_time, cron_year, memory, parse_cost, queries, recrawl
 from bench.report import render
 from bench.util import ROOT, Result
 
@@ -24,6 +24,7 @@ MEASURES: dict[str, Callable[..., Result]] = {
     "parse": parse_cost.run,
     "queries": queries.run,
     "memory": memory.run,
+    "content": content.run,
 }
 
 

@@ -21,6 +21,7 @@ SECTIONS = (
     "## 4. Parse cost",
     "## 5. Query latency on a 1-year archive",
     "## 6. Memory",
+    "## 7. Main content on real pages",
     "## Goals and results",
     "## Where we fall short, and why",
 )
