@@ -242,6 +242,8 @@ class Extracted:
     links: list[str]
     # True when a <pre> line is in the text: lines kept as written, not collapsed.
     pre: bool = False
+    # Characters of link text in ``text`` (its spaces left out): how much of it is links.
+    link_chars: int = 0
 
 
 class _Walker:
@@ -269,6 +271,7 @@ class _Walker:
         # whether its text is all bold only when it could be a heading, so no per-chunk count.
         self.bold_log: list[tuple[int, int]] = [(0, 0)]
         self.link: _Link | None = None
+        self.link_chars = 0
         self.entries: list[_ListEntry] = []
         self.paras: list[_Para] = []
         self.heading_start: list[tuple[str, int]] = []
@@ -388,6 +391,7 @@ class _Walker:
                 link.text = clean(text) if text != BREAK else ""
             else:
                 link.text = self._joined(start, end)
+            self.link_chars += len(link.text) - link.text.count(" ")
             self.link = None
 
     def _start_bold(self, el: Element) -> None:
@@ -546,7 +550,7 @@ class _Walker:
         text = "\n".join(shown)
         items = [item for item in self.items if item is not None]
         return Extracted(text=text, sections=sections, items=items, links=self.links,
-                         pre=self.saw_pre)
+                         pre=self.saw_pre, link_chars=self.link_chars)
 
 
 def _lines(chunks: list[str]) -> str:

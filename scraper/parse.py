@@ -136,7 +136,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
     )
     if not found.pre:
         _note_clean_lines(page)
-    page.outside_text = outside_text(root, main)  # last: it takes the tree apart
+    page.outside_text = outside_text(root, main, found.text)  # last: takes the tree apart
     return page
 
 

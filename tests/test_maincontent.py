@@ -84,3 +84,14 @@ def test_links_and_trailing_lines_stay_out_of_a_fallback() -> None:
     assert P1 in page.text and P3 in page.text
     assert "Story number" not in page.text and "Page generated" not in page.text
     assert "Story number 3 of the day" in page.outside_text
+
+
+def test_what_a_fallback_on_the_whole_body_skips_is_kept_outside() -> None:
+    links = "".join(f'<li><a href="/s/{n}">Story number {n} of the day</a></li>'
+                    for n in range(6))
+    html = f"""<body><ul>{links}</ul><p>{P1}</p><p>{P2}</p><div>{P3}</div>
+      <div>Page generated at 10:00</div></body>"""
+    page = parse(html.encode(), url=URL, content_type="text/html")
+    assert P1 in page.text and "Story number" not in page.text
+    assert "Story number 5 of the day" in page.outside_text
+    assert P1 not in page.outside_text
