@@ -29,6 +29,8 @@ import hashlib
 import json
 import sqlite3
 
+from archive.model import Page
+
 
 def _hash64(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big", signed=True)
@@ -72,3 +74,26 @@ def load(conn: sqlite3.Connection, outside_text_id: int) -> str:
         f"SELECT id, text FROM text_lines WHERE id IN ({','.join('?' * len(set(ids)))})",
         sorted(set(ids))).fetchall())
     return "\n".join(text[i] for i in ids)
+
+
+def note_snapshot(conn: sqlite3.Connection, snapshot_id: int, outcome: str, page: Page | None,
+                  body_sha: str | None) -> None:
+    """Point a snapshot just written at its text outside the main content.
+
+    A 2xx capture stores its page's ``outside_text``; a 304 confirms the body of an earlier
+    capture of the page, and so takes that capture's text. Call inside the writer's
+    transaction (:meth:`archive.store.Archive.record_snapshot` does).
+    """
+    if outcome in ("new", "unchanged") and page is not None and page.outside_text:
+        tid: int | None = store(conn, page.outside_text)
+    elif outcome == "not_modified":
+        row = conn.execute(
+            "SELECT outside_text_id FROM snapshots WHERE page_id = (SELECT page_id FROM"
+            " snapshots WHERE id = ?) AND body_sha256 = ? AND id < ?"
+            " ORDER BY captured_at DESC, id DESC LIMIT 1",
+            (snapshot_id, body_sha, snapshot_id)).fetchone()
+        tid = row[0] if row else None
+    else:
+        return
+    if tid is not None:
+        conn.execute("UPDATE snapshots SET outside_text_id = ? WHERE id = ?", (tid, snapshot_id))

@@ -559,28 +559,9 @@ class Archive:
                 ),
             )
             snapshot_id = int(cur.lastrowid or 0)
-            self._note_outside_text(c, snapshot_id, outcome, page, body_sha)
+            outside.note_snapshot(c, snapshot_id, outcome, page, body_sha)
             return Recorded(snapshot_id, page_id, outcome, version_id, changed,
                             new_version, suspect, first)
-
-    def _note_outside_text(self, c: sqlite3.Connection, snapshot_id: int, outcome: str,
-                           page: Page | None, body_sha: str | None) -> None:
-        """Point the snapshot at its text outside the main content (see archive/outside.py);
-        a 304 confirms the body of the capture before it, and so its text."""
-        if outcome in ("new", "unchanged") and page is not None and page.outside_text:
-            tid: int | None = outside.store(c, page.outside_text)
-        elif outcome == "not_modified":
-            row = c.execute(
-                "SELECT outside_text_id FROM snapshots WHERE page_id = (SELECT page_id FROM"
-                " snapshots WHERE id = ?) AND body_sha256 = ? AND id < ?"
-                " ORDER BY captured_at DESC, id DESC LIMIT 1",
-                (snapshot_id, body_sha, snapshot_id)).fetchone()
-            tid = row[0] if row else None
-        else:
-            return
-        if tid is not None:
-            c.execute("UPDATE snapshots SET outside_text_id = ? WHERE id = ?",
-                      (tid, snapshot_id))
 
     # -- reading versions back -------------------------------------------------------------
 
