@@ -424,6 +424,7 @@ def _lines(body: Element, skip: set[str] | frozenset[str] = frozenset()) -> str:
             text = el.text
             el.text = "\n" + text if text else "\n"
     # str.split per line, not a regular expression over the text: several times faster
-    # (measured), most lines being the source's indentation.
-    lines = filter(None, (" ".join(line.split()) for line in _text(body).split("\n")))
+    # (measured); most lines are the source's indentation, which isspace() drops first.
+    lines = (" ".join(line.split()) for line in _text(body).split("\n")
+             if line and not line.isspace())
     return "\n".join(line for line in lines if line not in skip) if skip else "\n".join(lines)
