@@ -13,7 +13,14 @@ from lxml import etree
 from bench.util import Result, table, verdict
 from scraper.maincontent import choose_main
 from scraper.parse import _PARSER_KW
-from tests.realpages import MAX_CHROME_ALARMS, URL, load_manifest, render, run_corpus
+from tests.realpages import (
+    MAX_CHROME_ALARMS,
+    URL,
+    inline_chrome_alarms,
+    load_manifest,
+    render,
+    run_corpus,
+)
 
 
 def _fallbacks() -> int:
@@ -61,6 +68,14 @@ def run(*, quick: bool) -> Result:
         "picked a \"Page generated\" line or a table as the content, or skipped a wrapper "
         "whose id said \"header\".",
     ])
+    inline = inline_chrome_alarms()
+    body += "\n\n" + (
+        "Not a goal, measured to say where the detector stops: chrome *inside* the article "
+        "(a \"Related\" box of three links and an \"N views\" line right after the paragraph "
+        f"of the first edit) changes the content hash on {len(inline)} of {n} pages. Inside "
+        "the element the markup names as the content, a list of links is content (the hub's "
+        "fact sheets are one) and a short line is text: nothing in the markup says otherwise. "
+        "Its text is kept and searchable all the same, as part of the version.")
     res = Result("content", "7. Main content on real pages", body)
     res.rows += [
         ("real pages: article edits caught", "100%", f"{caught}/{edits} ({caught / edits:.0%})",
@@ -69,6 +84,8 @@ def run(*, quick: bool) -> Result:
          verdict(noise == 0)),
         ("real pages: chrome alarms", f"<= {MAX_CHROME_ALARMS:.0%} of pages",
          f"{chrome} of {n} ({chrome / n:.0%})", verdict(chrome <= MAX_CHROME_ALARMS * n)),
+        ("real pages: alarms from chrome inside the article", "(reported)",
+         f"{len(inline)} of {n}", ""),
     ]
     if missed:
         res.shortfalls.append(

@@ -149,6 +149,36 @@ def add_chrome(src: str, variant: int) -> str:
     return _insert_before_body_close(_insert_after_body_open(src, top), bottom)
 
 
+_BLOCK_END_RE = re.compile(r"</(?:p|div|li|td)\s*>", re.IGNORECASE)
+
+
+def add_inline_chrome(src: str, variant: int, page: CorpusPage) -> str:
+    """Chrome inside the article: a "Related" box of links and a view counter, right after
+    the block that holds the page's first edit. Not among the goals (see
+    :func:`inline_chrome_alarms`): measured to say where the detector stops."""
+    at = src.find(page.edits[0].find)
+    m = _BLOCK_END_RE.search(src, at) if at >= 0 else None
+    if m is None:
+        return src
+    links = "".join(f'<li><a href="/related/{variant}-{k}">Related story {variant}-{k}: what '
+                    f"happened next</a></li>" for k in range(3))
+    box = f"<div><h4>Related</h4><ul>{links}</ul></div><div>{1000 + variant * 7} views</div>"
+    return src[:m.end()] + box + src[m.end():]
+
+
+def inline_chrome_alarms() -> list[str]:
+    """Pages whose content hash changes when only the chrome inside the article changes."""
+    out = []
+    for page in load_manifest():
+        src = page.source()
+        hashes = {parse(add_noise(add_inline_chrome(src, v, page), v).encode("utf-8"), url=URL,
+                        content_type="text/html; charset=utf-8").content_hash()
+                  for v in (1, 2)}
+        if len(hashes) > 1:
+            out.append(page.file)
+    return out
+
+
 def render(page: CorpusPage, *, seed: int, chrome: int | None = None,
            edit: Edit | None = None) -> bytes:
     """The page's bytes in one state."""
