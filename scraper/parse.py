@@ -136,7 +136,10 @@ def _parse_html(body: bytes, url: str, http_charset: str | None) -> Page:
     )
     if not found.pre:
         _note_clean_lines(page)
-    page.outside_text = outside_text(root, main, found.text)  # last: takes the tree apart
+    try:  # last: it takes the tree apart
+        page.outside_text = outside_text(root, main, found.text)
+    except Exception:  # the records are what matters: never lose them to the rest
+        logger.exception("reading the text outside the main content of %s failed", url)
     return page
 
 
