@@ -58,7 +58,8 @@ PARAGRAPH = 150
 WIDEN_LEVELS = 4
 # Fewer characters than this make a short block (jusText's length_low is 70).
 SHORT = 70
-# Inside the fallback, a chrome-looking element holding this share of its text is read.
+# A chrome-looking element (a form, a "header" id) holding this share of the content's text is
+# read, not skipped: the content is in it.
 KEEP_SHARE = 0.25
 # Inside the fallback, a block whose text is at least this share link text is skipped ...
 LINK_DENSITY = 0.75
@@ -240,7 +241,7 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
     if main is None or main is body:
         # Nothing looked like content: decide by text mass, so a page picks the same
         # element with or without a stray paragraph of chrome.
-        return _fallback(body, None, base_url=base_url, page_url=page_url)
+        return _fallback(body, base_url=base_url, page_url=page_url)
     found = walk(main, base_url=base_url, page_url=page_url, keep=_keeper(main))
     held = nonspace(found.text) - found.link_chars
     # The body's whole text bounds its non-link text from above, in one C call (its length
@@ -250,7 +251,7 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
     if (held >= DOUBT_SHARE * len(whole) or held >= DOUBT_SHARE * nonspace(whole)
             or held >= DOUBT_SHARE * _text_weight(body)):
         return MainContent(main, found)
-    return _fallback(body, None, base_url=base_url, page_url=page_url)
+    return _fallback(body, base_url=base_url, page_url=page_url)
 
 
 def _keeper(main: Element) -> Callable[[Element], bool]:
@@ -268,12 +269,11 @@ def _keeper(main: Element) -> Callable[[Element], bool]:
     return keep
 
 
-def _fallback(body: Element, chosen: Element | None, *, base_url: str,
-              page_url: str) -> MainContent:
-    """Walk ``chosen`` (else the heaviest element) reading by text mass and link density."""
+def _fallback(body: Element, *, base_url: str, page_url: str) -> MainContent:
+    """The element the text mass points at (:func:`_heaviest`), walked without blocks of
+    links and trailing crumbs, but with the chrome-looking blocks that hold its text."""
     weigh = _Weigher()
-    if chosen is None:
-        chosen = _heaviest(body, weigh)
+    chosen = _heaviest(body, weigh)
     # Blocks that are mostly links (menus, "Trending now", "Related") are what jusText and
     # readability drop first; with no markup to trust, so do we.
     drop = {el for el in _link_blocks(chosen) if weigh.link_dense(el)}
