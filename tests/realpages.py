@@ -15,7 +15,8 @@ came from) is rendered in four states and parsed by the real parser:
 
 Noise must never change the content hash (state 1 against 0); chrome changing it (2 against 1,
 or 3 without its edit against 2) is an alarm, allowed on at most 5% of pages; every edit must
-change it (3 against 3 without the edit) and show in the page diff. ``python -m tests.realpages`` prints the figures docs/benchmarks.md quotes.
+change it (3 against 3 without the edit) and show in the page diff. ``python -m
+tests.realpages`` prints the figures docs/benchmarks.md quotes.
 """
 
 from __future__ import annotations
