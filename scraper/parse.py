@@ -1,7 +1,8 @@
 """Parse a fetched document into a :class:`archive.model.Page`.
 
-HTML is parsed once by lxml and walked once (see :mod:`scraper.extract`); the whole parse stays
-within a small multiple of ``lxml.html.fromstring`` on the same bytes. PDFs are read with pypdf.
+HTML is parsed once by lxml; :mod:`scraper.maincontent` picks the main content, which
+:mod:`scraper.extract` walks once into the records (a doubtful pick is walked again, rarely),
+and the rest of the page's text becomes ``Page.outside_text``, which is never hashed. PDFs are read with pypdf.
 Anything else is kept as kind "other" with no text. :func:`parse` never raises: broken markup,
 binary junk or a PDF pypdf chokes on give a Page with whatever could be found.
 
