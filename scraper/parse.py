@@ -3,8 +3,9 @@
 HTML is parsed once by lxml; :mod:`scraper.maincontent` picks the main content, which
 :mod:`scraper.extract` walks once into the records (a doubtful pick is walked again, rarely),
 and the rest of the page's text becomes ``Page.outside_text``, which is never hashed. PDFs are
-read with pypdf. Anything else is kept as kind "other" with no text. :func:`parse` never raises: broken markup,
-binary junk or a PDF pypdf chokes on give a Page with whatever could be found.
+read with pypdf. Anything else is kept as kind "other" with no text. :func:`parse` never
+raises: broken markup, binary junk or a PDF pypdf chokes on give a Page with whatever could be
+found.
 
 >>> page = parse(b"<h1>Hi</h1><div class=field-name-body><p>Updated: May 2, 2016</p></div>",
 ...              url="https://example.gov/x")
