@@ -25,7 +25,7 @@ CHAIN_LIMIT = 1000
 # A capture dated later than now plus this is an error (a forged or mistyped date): clocks of
 # the machines that wrote an archive may disagree by a few minutes, not by more.
 CLOCK_SKEW = timedelta(minutes=10)
-FTS_INDEXES = ("versions_fts", "sections_fts", "items_fts")
+FTS_INDEXES = ("versions_fts", "sections_fts", "items_fts", "text_lines_fts")
 # Our time format: fixed width, UTC, microseconds (archive.timeutil). A GLOB for its shape, and
 # the same day coming back from a round trip rules out 2020-02-30 and friends.
 _ISO_GLOB = ("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]"

@@ -25,7 +25,9 @@ from typing import Any
 
 # Bump when the parser's output changes shape for the same bytes. Stored on each version, so a
 # researcher can tell which versions came from which parser.
-PARSER_VERSION = 1
+# 2: the main content is checked against the page's whole text (scraper/maincontent.py); on
+#    pages where the first pick was doubtful the content, and so the version, can differ.
+PARSER_VERSION = 2
 
 # Zero-width characters that never show but often differ between renderings of one page.
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -158,6 +160,9 @@ class Page:
     depth): the same bytes always give the same text, so it is a stable version, marked. With
     no text, nothing could be read within a budget of time or memory: that is a failure, never
     a new version.
+    ``outside_text`` is the visible text outside the main content (menus, asides, footers), one
+    line per block: kept with each snapshot and searchable, but not part of the content, so it
+    never makes a version (nor is it compared: two pages with the same content are equal).
     """
 
     url: str
@@ -169,12 +174,13 @@ class Page:
     links: list[str] = field(default_factory=list)
     kind: str = "html"
     truncated: str | None = None
+    outside_text: str = field(default="", compare=False)
 
     def records(self) -> dict[str, Any]:
         """The canonical, normalised form of the content: what is hashed and compared.
 
         Links are not in it (they are derived from items and text), nor the URL (a page that
-        moved but says the same is the same content).
+        moved but says the same is the same content), nor the text outside the main content.
         """
         norm = self._norm
         return {

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from archive import queries
+from archive import outside, queries
 from archive.errors import UsageError
 from archive.model import Page
 from archive.store import Archive
@@ -92,6 +92,9 @@ class PageView:
     snapshot: dict[str, Any] | None = None  # the trustworthy snapshot the content comes from
     latest: dict[str, Any] | None = None  # the latest snapshot at ``at``, whatever its outcome
     first_captured: str | None = None
+    # The visible text outside the main content in the snapshot shown (menus, asides,
+    # footers): kept, not part of the version (see archive/outside.py).
+    outside_text: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -156,6 +159,9 @@ def show_as_of(archive: Archive, url: str | None, at: str | None) -> PageView:
         view.version_id = vid
         view.page = archive.load_version(vid)
         view.version_span = version_spans(conn, [vid])[vid]
+        tid = state.good["outside_text_id"]
+        if tid is not None:
+            view.outside_text = outside.load(conn, tid)
     return view
 
 

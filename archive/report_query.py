@@ -33,9 +33,10 @@ def _lines(lines: Sequence[str]) -> str:
     return "".join(printable(line) + "\n" for line in lines)
 
 
-def render_page_view(view: PageView, *, text: bool = True) -> str:
+def render_page_view(view: PageView, *, text: bool = True, outside: bool = False) -> str:
     """The human form of a :class:`archive.query.PageView`: where it came from, title,
-    Updated date, sections with their items, and (with ``text``) the main text."""
+    Updated date, sections with their items, (with ``text``) the main text and (with
+    ``outside``) the text around the main content."""
     out = [view.url]
     if view.status == "not_captured":
         first = f" (first captured {view.first_captured})" if view.first_captured else ""
@@ -86,6 +87,8 @@ def render_page_view(view: PageView, *, text: bool = True) -> str:
         items(None, "  ")
     if text and page.text:
         out += ["", "-- text --", page.text]
+    if outside and view.outside_text:
+        out += ["", "-- around the main content --", view.outside_text]
     return _lines(out)
 
 

@@ -371,6 +371,57 @@ CREATE TABLE reparsed_snapshots (
 CREATE INDEX reparsed_snapshots_snapshot ON reparsed_snapshots(snapshot_id);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4]
+
+# Migration 5: the visible text outside each snapshot's main content (issue 15). The main content
+# alone decides versions; the rest of what a reader sees (menus, asides, footers, "Trending
+# now") is kept per snapshot, searchable, without making versions. Stored by line, each
+# distinct line once (text_lines), a snapshot's text as the list of its lines' ids
+# (outside_texts, each distinct list once): a footer's rotating counter costs one new line
+# and one new list, not a copy of the page's chrome. hash columns are the first 8 bytes of the
+# sha256 of the text (a line's; for outside_texts the whole text's, lines joined by "\n"), as a
+# signed integer: a lookup key, not unique.
+V5 = """
+CREATE TABLE text_lines (
+    id INTEGER PRIMARY KEY,
+    hash INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX text_lines_hash ON text_lines(hash);
+
+CREATE TABLE outside_texts (
+    id INTEGER PRIMARY KEY,
+    hash INTEGER NOT NULL,
+    lines TEXT NOT NULL
+);
+CREATE INDEX outside_texts_hash ON outside_texts(hash);
+
+ALTER TABLE snapshots ADD COLUMN outside_text_id INTEGER REFERENCES outside_texts(id);
+
+CREATE VIRTUAL TABLE text_lines_fts USING FTS5 (
+    text,
+    tokenize='porter unicode61 remove_diacritics 2',
+    content="text_lines"
+);
+CREATE TRIGGER text_lines_ai AFTER INSERT ON text_lines BEGIN
+  INSERT INTO text_lines_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER text_lines_ad AFTER DELETE ON text_lines BEGIN
+  INSERT INTO text_lines_fts (text_lines_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER text_lines_au AFTER UPDATE ON text_lines BEGIN
+  INSERT INTO text_lines_fts (text_lines_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+  INSERT INTO text_lines_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+
+-- Each snapshot's text outside the main content, lines in order.
+CREATE VIEW snapshot_outside_text AS
+SELECT s.id AS snapshot_id, s.page_id, s.captured_at,
+       (SELECT group_concat(t, char(10)) FROM
+          (SELECT l.text AS t FROM json_each(o.lines) j JOIN text_lines l ON l.id = j.value
+            ORDER BY j.key)) AS text
+  FROM snapshots s JOIN outside_texts o ON o.id = s.outside_text_id;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,7 +18,8 @@ from archive.errors import ArchiveCorruptError, UsageError
 from archive.model import norm_text
 from archive.query import version_spans, visible_versions
 from archive.store import Archive
-from archive.timeline import resolve_when
+from archive.timeline import pages_at, resolve_when
+from archive.vocab import CONTENT_OUTCOMES, sql_list
 
 #: The FTS5 indexes, what they cover, and the bm25 weights of their columns (a word in a title
 #: or heading counts more than one in running text).
@@ -26,10 +27,15 @@ FTS_TABLES: dict[str, tuple[str, tuple[str, ...], tuple[float, ...]]] = {
     "versions_fts": ("versions", ("title", "text"), (5.0, 1.0)),
     "sections_fts": ("sections", ("heading", "text"), (3.0, 1.0)),
     "items_fts": ("items", ("title", "summary"), (3.0, 1.0)),
+    "text_lines_fts": ("text_lines", ("text",), (1.0,)),
 }
 
 _KIND_TABLE = {"page": "versions_fts", "section": "sections_fts", "item": "items_fts"}
+#: What ``search`` looks in by default: the main content of every version.
 KINDS = tuple(_KIND_TABLE)
+#: ... and on request, "outside": the text around the main content (menus, asides, footers),
+#: which never makes a version but is kept with each snapshot (archive/outside.py).
+ALL_KINDS = (*KINDS, "outside")
 
 
 @dataclass
@@ -126,15 +132,17 @@ def search(archive: Archive, query: str, *, as_of: str | None = None, limit: int
     """
     if not query.strip():
         raise UsageError("empty search query")
-    unknown = set(kinds) - set(KINDS)
+    unknown = set(kinds) - set(ALL_KINDS)
     if unknown:
-        raise UsageError(f"unknown kind(s) {sorted(unknown)}; use {', '.join(KINDS)}")
+        raise UsageError(f"unknown kind(s) {sorted(unknown)}; use {', '.join(ALL_KINDS)}")
     conn = archive.conn
     allowed = visible_versions(conn, resolve_when(conn, as_of)) if as_of is not None else None
     query = _literal_if_needed(conn, query)
 
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for kind in kinds:
+        if kind == "outside":
+            continue
         table = _KIND_TABLE[kind]
         weights = ", ".join(str(w) for w in FTS_TABLES[table][2])
         try:
@@ -180,6 +188,67 @@ def search(archive: Archive, query: str, *, as_of: str | None = None, limit: int
             rank=round(g["rank"], 6), versions=sorted(g["versions"]),
             first_seen=min(firsts) if firsts else None, last_seen=max(lasts) if lasts else None,
         ))
+    if "outside" in kinds:
+        hits += _outside_hits(conn, query, as_of=as_of, mark=mark,
+                              snippet_tokens=snippet_tokens)
+        hits.sort(key=lambda h: (h.rank, h.page_url))
+        hits = hits[:limit] if limit > 0 else hits
+    return hits
+
+
+def _outside_hits(conn: sqlite3.Connection, query: str, *, as_of: str | None,
+                  mark: tuple[str, str], snippet_tokens: int) -> list[SearchHit]:
+    """Hits in the text outside the main content: one per page and matching line, dated by
+    the trustworthy snapshots that showed that line (as of WHEN: the snapshots shown then)."""
+    try:
+        lines = {r[0]: r[1] for r in conn.execute(
+            "SELECT rowid, bm25(text_lines_fts) FROM text_lines_fts WHERE text_lines_fts MATCH ?",
+            (query,))}
+    except sqlite3.OperationalError as e:
+        raise _fts_error(query, e) from None
+    if not lines:
+        return []
+    marks = ",".join("?" * len(lines))
+    texts: dict[int, set[int]] = {}
+    for oid, lid in conn.execute(
+            f"SELECT o.id, j.value FROM outside_texts o, json_each(o.lines) j"
+            f" WHERE j.value IN ({marks})", list(lines)):
+        texts.setdefault(oid, set()).add(lid)
+    if not texts:
+        return []
+    shown = None
+    if as_of is not None:
+        shown = {st.good["id"] for st in pages_at(conn, resolve_when(conn, as_of))
+                 if st.good is not None}
+    groups: dict[tuple[int, int], dict[str, Any]] = {}
+    rows = conn.execute(
+        f"""SELECT s.id, s.page_id, s.captured_at, s.version_id, s.outside_text_id,
+                   p.url, v.title
+              FROM snapshots s JOIN pages p ON p.id = s.page_id
+              LEFT JOIN versions v ON v.id = s.version_id
+             WHERE s.outside_text_id IN ({",".join("?" * len(texts))}) AND s.suspect = 0
+               AND s.outcome IN {sql_list(CONTENT_OUTCOMES)}""", list(texts))
+    for sid, pid, at, vid, oid, url, title in rows:
+        for lid in texts[oid]:
+            g = groups.setdefault((pid, lid), {"url": url, "snaps": [], "versions": set(),
+                                               "shown": False})
+            g["snaps"].append(at)
+            g["versions"].add(vid)
+            g["title"] = title
+            g["shown"] = g["shown"] or shown is None or sid in shown
+    hits = []
+    for (_pid, lid), g in groups.items():
+        if not g["shown"]:
+            continue
+        snippet = conn.execute(
+            "SELECT snippet(text_lines_fts, -1, ?, ?, '…', ?) FROM text_lines_fts"
+            " WHERE text_lines_fts MATCH ? AND rowid = ?",
+            (mark[0], mark[1], snippet_tokens, query, lid)).fetchone()[0]
+        hits.append(SearchHit(
+            kind="outside", page_url=g["url"], page_title=g["title"], section=None, title=None,
+            url=None, snippet=snippet, rank=round(lines[lid], 6),
+            versions=sorted(v for v in g["versions"] if v is not None),
+            first_seen=min(g["snaps"]), last_seen=max(g["snaps"])))
     return hits
 
 

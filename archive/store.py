@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archive import __version__, blobs, vocab
+from archive import __version__, blobs, outside, vocab
 from archive.capture import Capture
 from archive.errors import ArchiveCorruptError, ArchiveError, UsageError
 from archive.migrate import backup_path, migrate, refuse_foreign, too_new
@@ -558,7 +558,9 @@ class Archive:
                     origin_uri,
                 ),
             )
-            return Recorded(int(cur.lastrowid or 0), page_id, str(outcome), version_id, changed,
+            snapshot_id = int(cur.lastrowid or 0)
+            outside.note_snapshot(c, snapshot_id, outcome, page, body_sha)
+            return Recorded(snapshot_id, page_id, str(outcome), version_id, changed,
                             new_version, suspect, first)
 
     # -- reading versions back -------------------------------------------------------------

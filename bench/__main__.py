@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import (
+    content,
     crawl_time,
     cron_year,
     ingest,
@@ -35,6 +36,7 @@ MEASURES: dict[str, Callable[..., Result]] = {
     "memory": memory.run,
     "ingest": ingest.run,
     "startup": startup.run,
+    "content": content.run,
 }
 
 

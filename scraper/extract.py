@@ -1,4 +1,4 @@
-"""Find a page's main content in an lxml tree and walk it once into text, sections and items.
+"""Walk a page's main content (see :mod:`scraper.maincontent`) once into text, sections, items.
 
 The walk is iterative (an explicit stack, never recursion), so a pathologically deep tree cannot
 overflow Python's stack, and it touches only the main content, so a page's mega-menu costs
@@ -10,6 +10,7 @@ and their inputs are skipped as whole subtrees; their tails (the text after them
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -61,57 +62,6 @@ _BULLETS = ("·", "•", "▪", "◦", "\uf0b7", "\uf0a7")
 _ROMAN_HEADING_RE = re.compile(r"^(?=[IVXL]+\.)[IVXL]{1,6}\.\s+\S")
 _MAX_PSEUDO_HEADING = 150
 
-_BODY_CLASSES = frozenset({"field-name-body", "field--name-body"})
-
-
-# Candidates for the main content, best first, in document order. An attribute-only XPath
-# ("//@role") is answered in C and hands back few values; "//*[@role='main']" and a Python loop
-# over every element both cost far more.
-# Every class holding a body-field token holds one of these substrings: C filters, Python decides.
-_BODY_CLASS_ATTRS = etree.XPath(
-    "//@class[contains(., 'field-name-body') or contains(., 'field--name-body')]")
-_ROLE_ATTRS = etree.XPath("//@role")
-_ID_ATTRS = etree.XPath("//@id")
-_CONTENT_IDS = ("content", "main-content")
-
-
-def _body_fields(root: Element) -> list[Element]:
-    out = []
-    for value in _BODY_CLASS_ATTRS(root):
-        el = value.getparent()
-        if el.tag in ("div", "section") and not _BODY_CLASSES.isdisjoint(value.split()):
-            out.append(el)
-    return out
-
-
-def _role_main(root: Element) -> list[Element]:
-    return [value.getparent() for value in _ROLE_ATTRS(root) if value == "main"]
-
-
-def _content_id(root: Element) -> list[Element]:
-    return [value.getparent() for value in _ID_ATTRS(root) if value in _CONTENT_IDS]
-
-
-MAIN_FINDERS = (
-    _body_fields,
-    lambda root: list(root.iter("main")),
-    lambda root: list(root.iter("article")),
-    _role_main,
-    _content_id,
-)
-
-
-def _has_text(el: Element) -> bool:
-    """XPath's ``string-length(normalize-space(.)) > 0``, stopping at the first text that is
-    not XML white space instead of building the whole string."""
-    for s in el.itertext():
-        if s.strip(" \t\r\n"):
-            return True
-    return False
-
-
-_DENSITY_XPATH = etree.XPath("//p | //pre | //blockquote | //td")
-
 
 def is_excluded(el: Element) -> bool:
     """True when ``el`` and everything in it is not content (chrome, hidden, script, form)."""
@@ -140,6 +90,25 @@ def is_excluded(el: Element) -> bool:
     return bool(ident and ident.lower() in CHROME_IDS)
 
 
+# Tags skipped even when they hold text: never what a reader reads as the page's content.
+HARD_SKIP_TAGS = SKIP_TAGS - {"form"}
+
+
+def is_hidden(el: Element) -> bool:
+    """True when ``el`` is never read whatever it holds: a never-content tag (script, nav,
+    aside, footer ..., but not form), or hidden by an attribute or its style."""
+    tag = el.tag
+    if not isinstance(tag, str) or tag in HARD_SKIP_TAGS:
+        return True
+    attrib = el.attrib
+    if not attrib:
+        return False
+    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+        return True
+    style = attrib.get("style")
+    return bool(style and _HIDDEN_STYLE_RE.search(style))
+
+
 def in_chrome(el: Element) -> bool:
     """True when ``el`` or an ancestor is chrome or hidden (candidate filter for main content).
 
@@ -151,72 +120,6 @@ def in_chrome(el: Element) -> bool:
             return True
         node = node.getparent()
     return False
-
-
-def find_main(root: Element) -> Element:
-    """The element holding the page's main content, found by what it is, else by text density.
-
-    Falls back to ``<body>`` (whose chrome the walk still skips) only when nothing else has text.
-    """
-    for finder in MAIN_FINDERS:
-        for el in finder(root):
-            if not in_chrome(el) and _has_text(el):
-                return el
-    best = _densest(root)
-    if best is not None:
-        return best
-    body = root.find("body")
-    return body if body is not None else root
-
-
-def _densest(root: Element) -> Element | None:
-    """Readability's idea, small: paragraphs vote their non-link text for parent and grandparent."""
-    scores: dict[Element, float] = {}
-    order: list[Element] = []
-    chrome: dict[Element, bool] = {}  # in_chrome, remembered: paragraphs share ancestors
-    for p in _DENSITY_XPATH(root):
-        if _in_chrome_memo(p, chrome):
-            continue
-        text = collapse(text_of(p)).strip()  # collapse is _WS_RE.sub(" ", ...), without regex
-        weight = len(text)
-        if weight < 25:
-            continue
-        weight -= sum(len(text_of(a).strip()) for a in p.iter("a"))
-        if weight < 25:
-            continue
-        parent = p.getparent()
-        for target, share in ((parent, 1.0), (parent.getparent() if parent is not None else None,
-                                              0.5)):
-            if target is None or target.tag in ("html", "body"):
-                continue
-            if target not in scores:
-                scores[target] = 0.0
-                order.append(target)
-            scores[target] += weight * share
-    if not scores:
-        return None
-    return max(order, key=lambda el: scores[el])  # max keeps the first of equals: deterministic
-
-
-def _in_chrome_memo(el: Element, memo: dict[Element, bool]) -> bool:
-    """:func:`in_chrome`, remembering the answer for ``el`` and each ancestor it looked at."""
-    path = []
-    node = el
-    verdict = False
-    while node is not None:
-        known = memo.get(node)
-        if known is not None:
-            verdict = known
-            break
-        path.append(node)
-        if node.tag != "form" and is_excluded(node):
-            verdict = True
-            break
-        node = node.getparent()
-    # Everything on the path below the first chrome (or known) node shares its verdict.
-    for node in path:
-        memo[node] = verdict
-    return verdict
 
 
 # An absolute URL that normalize_url leaves as it is: lower-case scheme and host, no port, no
@@ -339,6 +242,8 @@ class Extracted:
     links: list[str]
     # True when a <pre> line is in the text: lines kept as written, not collapsed.
     pre: bool = False
+    # Characters of link text in ``text`` (its spaces left out): how much of it is links.
+    link_chars: int = 0
 
 
 class _Walker:
@@ -366,6 +271,7 @@ class _Walker:
         # whether its text is all bold only when it could be a heading, so no per-chunk count.
         self.bold_log: list[tuple[int, int]] = [(0, 0)]
         self.link: _Link | None = None
+        self.link_chars = 0
         self.entries: list[_ListEntry] = []
         self.paras: list[_Para] = []
         self.heading_start: list[tuple[str, int]] = []
@@ -485,6 +391,7 @@ class _Walker:
                 link.text = clean(text) if text != BREAK else ""
             else:
                 link.text = self._joined(start, end)
+            self.link_chars += len(link.text) - link.text.count(" ")
             self.link = None
 
     def _start_bold(self, el: Element) -> None:
@@ -643,7 +550,7 @@ class _Walker:
         text = "\n".join(shown)
         items = [item for item in self.items if item is not None]
         return Extracted(text=text, sections=sections, items=items, links=self.links,
-                         pre=self.saw_pre)
+                         pre=self.saw_pre, link_chars=self.link_chars)
 
 
 def _lines(chunks: list[str]) -> str:
@@ -670,7 +577,9 @@ _FLAGS["header"] |= _HEADER
 _COUNT_DESCENDANTS = etree.XPath("count(descendant::*)")
 
 
-def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
+def walk(main: Element, *, base_url: str, page_url: str,
+         keep: Callable[[Element], bool] | None = None,
+         drop: frozenset[Element] | set[Element] = frozenset()) -> Extracted:
     """Read the main content: visible text (one block per line), sections, items, links.
 
     lxml lists the main content's elements in document order in C (``list(main.iter())``, far
@@ -679,6 +588,12 @@ def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
     elements and one ``getparent()`` per element tell. Excluded subtrees are stepped over
     whole. The loop body keeps the common element (inline, no attributes that could hide it)
     to a few lookups.
+
+    ``keep`` says which elements are read even though they look like chrome (a form, a
+    ``<header>``, a "header" class or id): :mod:`scraper.maincontent` found the page's text in
+    them; it is asked only about such elements. Hidden elements and never-content tags are
+    skipped all the same. ``drop`` holds elements skipped although nothing in their markup
+    says chrome (menus found by link density).
     """
     if next(main.iter(*_NON_ELEMENTS), None) is not None:
         # The parser drops comments and PIs, so this is a safety net: only elements are walked,
@@ -731,9 +646,11 @@ def walk(main: Element, *, base_url: str, page_url: str) -> Extracted:
                 w.text(s) if pre else add(s)
         tag = el.tag
         f = flags_of(tag, 0)
-        if (f & _SKIP or (f & _HEADER and is_excluded(el))
+        if ((f & _SKIP or (f & _HEADER and is_excluded(el))
                 or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
-                    and is_excluded(el))):
+                    and is_excluded(el)))
+                and not (keep is not None and not is_hidden(el) and keep(el))
+                or (drop and el in drop)):
             if f & _BLOCK:  # a skipped block still ends the line before it
                 end = len(chunks)
                 if end > w.line_start:  # w.newline(), inline: the walk's most frequent call

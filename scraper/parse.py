@@ -1,10 +1,12 @@
 """Parse a fetched document into a :class:`archive.model.Page`.
 
-HTML is parsed once by lxml and walked once (see :mod:`scraper.extract`); the whole parse stays
-within a small multiple of ``lxml.html.fromstring`` on the same bytes. PDFs are read with pypdf
-in a bounded child process (:mod:`scraper.pdf`). Anything else is kept as kind "other" with no
-text. :func:`parse` never raises: broken markup, binary junk or a PDF pypdf chokes on give a
-Page with whatever could be found. A budget that stops the parse early (PDF pages, characters,
+HTML is parsed once by lxml; :mod:`scraper.maincontent` picks the main content (or a watch's
+``main`` selector names it), which :mod:`scraper.extract` walks once into the records (a
+doubtful pick is walked again, rarely), and the rest of the page's text becomes
+``Page.outside_text``, which is never hashed. PDFs are read with pypdf in a bounded child
+process (:mod:`scraper.pdf`). Anything else is kept as kind "other" with no text.
+:func:`parse` never raises: broken markup, binary junk or a PDF pypdf chokes on give a Page
+with whatever could be found. A budget that stops the parse early (PDF pages, characters,
 time or memory; HTML nested deeper than libxml2's 256 levels) is named in
 :attr:`Page.truncated <archive.model.Page>`, never silent.
 
@@ -31,7 +33,8 @@ from archive import capture
 from archive.model import Page
 from archive.urls import normalize_url
 from scraper.encoding import decode_html_exact
-from scraper.extract import Element, clean, find_main, in_chrome, is_excluded, text_of, walk
+from scraper.extract import Element, clean, in_chrome, is_excluded, text_of, walk
+from scraper.maincontent import choose_main, outside_text
 from scraper.pdf import DEFAULT_LIMITS, PdfLimits, extract_pdf
 
 logger = logging.getLogger(__name__)
@@ -69,6 +72,7 @@ _DATELINE_RE = re.compile(rf"^\s*{_DATE}\s*$", re.IGNORECASE)
 _ANY_DATE_RE = re.compile(rf"\b{_DATE}", re.IGNORECASE)
 _DATELINE_SCAN_LINES = 25
 _TITLE_XPATH = etree.XPath("//title")
+_NEVER_TEXT = ("script", "style", "noscript", "template")
 _NEAR_TITLE_CHARS = 4000
 _PARSER_KW: dict[str, Any] = {
     "remove_comments": True,  # comments never reach records, and their tails join up
@@ -128,10 +132,16 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     truncated = _resource_limit(parser)
     if root is None:
         return Page(url=url, truncated=truncated)
+    # Never read, wherever they stand: gone at once (in C), so measuring how much text the page
+    # holds (scraper.maincontent) is one serialisation. Their tails are text and stay.
+    etree.strip_elements(root, *_NEVER_TEXT, with_tail=False)
     base = _base_url(root, url)
-    chosen = _select(root, main_css, ignore)  # an lxml element's truth is its child count
-    main = chosen if chosen is not None else find_main(root)
-    found = walk(main, base_url=base, page_url=_self_url(url))
+    picked = _select(root, main_css, ignore)  # an lxml element's truth is its child count
+    if picked is not None:
+        main, found = picked, walk(picked, base_url=base, page_url=_self_url(url))
+    else:
+        chosen = choose_main(root, base_url=base, page_url=_self_url(url))
+        main, found = chosen.element, chosen.found
     h1 = _title_h1(root, main)
     title = clean(text_of(h1)) if h1 is not None else ""
     if not title:
@@ -150,6 +160,10 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     )
     if not found.pre:
         _note_clean_lines(page)
+    try:  # last: it takes the tree apart
+        page.outside_text = outside_text(root, main, found.text)
+    except Exception:  # the records are what matters: never lose them to the rest
+        logger.exception("reading the text outside the main content of %s failed", url)
     return page
 
 

@@ -25,9 +25,12 @@ from scraper.cli.commands_config import watch_option, watch_target
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--text/--no-text", default=True, show_default=True,
               help="Also print the page's main text.")
+@click.option("--outside", is_flag=True,
+              help="Also print the text around the main content in that snapshot (menus, "
+                   "asides, footers): kept, but never a reason for a version.")
 @handle_errors
 def show(url: str | None, db: str, watch_name: str | None, config_path: str | None,
-         as_of: str | None, as_json: bool, text: bool) -> None:
+         as_of: str | None, as_json: bool, text: bool, outside: bool) -> None:
     """Print a page (URL, or the page of --watch NAME; default: the latest run's seed) as the
     archive showed it at WHEN: title, updated date, sections, items, text, and the snapshot
     and version it came from."""
@@ -38,7 +41,8 @@ def show(url: str | None, db: str, watch_name: str | None, config_path: str | No
     url, db = watch_target(url, watch_name, config_path, db)
     with Archive.open(db, readonly=True) as archive:
         view = show_as_of(archive, url, as_of)
-    click.echo(to_json(view.to_dict()) if as_json else render_page_view(view, text=text),
+    click.echo(to_json(view.to_dict()) if as_json else render_page_view(view, text=text,
+                                                                        outside=outside),
                nl=as_json)
 
 
@@ -49,8 +53,10 @@ def show(url: str | None, db: str, watch_name: str | None, config_path: str | No
 @click.option("--as-of", "as_of", metavar="WHEN",
               help="Only text the archive showed at WHEN (ISO date/time, or a snapshot id "
                    "written #123).")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(["page", "section", "item"]),
-              help="Only hits of this kind (repeatable; default all).")
+@click.option("--kind", "kinds", multiple=True,
+              type=click.Choice(["page", "section", "item", "outside"]),
+              help="Only hits of this kind (repeatable; default page, section and item: the "
+                   "main content). outside: the text around it (menus, asides, footers).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(0, 100_000),
               help="Most hits to show (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -58,7 +64,8 @@ def show(url: str | None, db: str, watch_name: str | None, config_path: str | No
 def search(query: str, db: str, watch_name: str | None, config_path: str | None,
            as_of: str | None, kinds: tuple[str, ...], limit: int, as_json: bool) -> None:
     """Full-text search (SQLite FTS5 syntax: words, "a phrase", OR, NOT, prefix*) over page
-    titles and text, section headings and text, item titles and summaries.
+    titles and text, section headings and text, item titles and summaries; with --kind
+    outside, also the text around each page's main content.
 
     Each hit: the page, the section, a snippet with [matches] marked, and the versions and
     dates (UTC) during which that text was in the archive. --watch NAME: only the pages

@@ -23,6 +23,7 @@ SECTIONS = (
     "## 6. Memory",
     "## 7. Ingest throughput",
     "## 8. Start-up",
+    "## 9. Main content on real pages",
     "## Goals and results",
     "## Where we fall short, and why",
 )

@@ -241,7 +241,8 @@ def test_fts_follows_writes_and_rebuild(tmp_path: Path) -> None:
         capture(a, fx.HUB, at("2016-10-21"), fx.hub(3))
         assert {h.kind for h in fulltext.search(a, "CCWG")} == {"page", "section", "item"}
         a.conn.execute("DELETE FROM items_fts")  # an index gone wrong (external content)
-        assert fulltext.rebuild_fts(a) == {"versions_fts": 2, "sections_fts": 8, "items_fts": 14}
+        assert fulltext.rebuild_fts(a) == {"versions_fts": 2, "sections_fts": 8, "items_fts": 14,
+                                           "text_lines_fts": 0}
         assert {h.kind for h in fulltext.search(a, "CCWG")} == {"page", "section", "item"}
     with Archive.open(path, readonly=True) as r, pytest.raises(UsageError):
         fulltext.rebuild_fts(r)

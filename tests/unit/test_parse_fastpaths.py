@@ -7,16 +7,8 @@ import re
 
 from lxml import etree
 
-from scraper.extract import (
-    _body_fields,
-    _content_id,
-    _in_chrome_memo,
-    _role_main,
-    collapse,
-    in_chrome,
-    origin_of,
-    resolve_link,
-)
+from scraper.extract import collapse, in_chrome, origin_of, resolve_link
+from scraper.maincontent import _body_fields, _content_id, _in_chrome_memo, _role_main
 
 BASES = ["https://example.gov/page", "http://Ex.GOV:80/a/b?x=1", "https://h.gov:8443/a/",
          "https://u:p@h.gov/x", "https://[::1]/a", "ftp://h/x", "https:///x", "not a url",

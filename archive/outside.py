@@ -1,0 +1,99 @@
+"""The visible text outside a snapshot's main content: stored by line, each line once.
+
+The main content decides versions (:meth:`archive.model.Page.content_hash`); what surrounds
+it (menus, asides, footers, "Trending now" boxes) changes often and means little, but a
+researcher may still need it, so it is kept per snapshot without making a version. Each
+distinct line is stored once (``text_lines``, full-text indexed); a snapshot's text is the
+list of its lines' ids (``outside_texts``, each distinct list once). A rotating counter in a
+footer costs one new line and one new list.
+
+>>> import sqlite3
+>>> from archive.schema import MIGRATIONS
+>>> conn = sqlite3.connect(":memory:")
+>>> for script in MIGRATIONS:
+...     conn.executescript(script)  # doctest: +ELLIPSIS
+<...>
+>>> a = store(conn, "Home\\nTrending now\\nPage generated 10:00")
+>>> b = store(conn, "Home\\nTrending now\\nPage generated 11:00")
+>>> store(conn, "Home\\nTrending now\\nPage generated 10:00") == a, a != b
+(True, True)
+>>> conn.execute("SELECT count(*) FROM text_lines").fetchone()[0]
+4
+>>> load(conn, b)
+'Home\\nTrending now\\nPage generated 11:00'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+
+from archive.model import Page
+
+
+def _hash64(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big", signed=True)
+
+
+def _line_id(conn: sqlite3.Connection, line: str) -> int:
+    h = _hash64(line)
+    for lid, text in conn.execute("SELECT id, text FROM text_lines WHERE hash = ?", (h,)):
+        if text == line:
+            return int(lid)
+    cur = conn.execute("INSERT INTO text_lines (hash, text) VALUES (?, ?)", (h, line))
+    return int(cur.lastrowid or 0)
+
+
+def store(conn: sqlite3.Connection, text: str) -> int:
+    """The ``outside_texts`` id of ``text`` (lines joined by "\\n"), stored if new.
+
+    Call inside the writer's transaction. The whole text's hash is looked up first, so the
+    common case (the same chrome as last time) costs one query.
+    """
+    h = _hash64(text)
+    for oid, _lines in conn.execute("SELECT id, lines FROM outside_texts WHERE hash = ?", (h,)):
+        if load(conn, int(oid)) == text:
+            return int(oid)
+    ids = [_line_id(conn, line) for line in text.split("\n")]
+    cur = conn.execute("INSERT INTO outside_texts (hash, lines) VALUES (?, ?)",
+                       (h, json.dumps(ids, separators=(",", ":"))))
+    return int(cur.lastrowid or 0)
+
+
+def load(conn: sqlite3.Connection, outside_text_id: int) -> str:
+    """The text stored as ``outside_text_id``, lines joined by "\\n"."""
+    row = conn.execute("SELECT lines FROM outside_texts WHERE id = ?",
+                       (outside_text_id,)).fetchone()
+    if row is None:
+        return ""
+    ids = json.loads(row[0])
+    if not ids:
+        return ""
+    text = dict(conn.execute(
+        f"SELECT id, text FROM text_lines WHERE id IN ({','.join('?' * len(set(ids)))})",
+        sorted(set(ids))).fetchall())
+    return "\n".join(text[i] for i in ids)
+
+
+def note_snapshot(conn: sqlite3.Connection, snapshot_id: int, outcome: str, page: Page | None,
+                  body_sha: str | None) -> None:
+    """Point a snapshot just written at its text outside the main content.
+
+    A 2xx capture stores its page's ``outside_text``; a 304 confirms the body of an earlier
+    capture of the page, and so takes that capture's text. Call inside the writer's
+    transaction (:meth:`archive.store.Archive.record_snapshot` does).
+    """
+    if outcome in ("new", "unchanged") and page is not None and page.outside_text:
+        tid: int | None = store(conn, page.outside_text)
+    elif outcome == "not_modified":
+        row = conn.execute(
+            "SELECT outside_text_id FROM snapshots WHERE page_id = (SELECT page_id FROM"
+            " snapshots WHERE id = ?) AND body_sha256 = ? AND id < ?"
+            " ORDER BY captured_at DESC, id DESC LIMIT 1",
+            (snapshot_id, body_sha, snapshot_id)).fetchone()
+        tid = row[0] if row else None
+    else:
+        return
+    if tid is not None:
+        conn.execute("UPDATE snapshots SET outside_text_id = ? WHERE id = ?", (tid, snapshot_id))

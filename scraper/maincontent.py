@@ -1,0 +1,430 @@
+"""Find a page's main content, check the pick against the whole page, and read what is left.
+
+The pick (:func:`choose_main`), in the spirit of the extractors with published evaluations
+(readability, jusText, trafilatura):
+
+1. Markup that names the content: a Drupal body field, ``<main>``, ``<article>``,
+   ``role=main``, an id ``content`` (:func:`find_hinted`).
+2. Else the densest cluster of paragraphs (readability's vote, :func:`find_main`), widened to
+   take in a sibling that holds a paragraph's worth of text (the intro above a table, a lead
+   beside the h1), which the vote could not see.
+3. Either is checked: when the text it holds, links left out, is under :data:`DOUBT_SHARE` of
+   the page's non-link text (a teaser, a table row, a pop-up, a "Page generated" line), or when
+   nothing was found, the page's text mass decides: from ``<body>`` down into the child
+   holding :data:`MASS_SHARE` of its parent's text, never leaving a paragraph behind. That
+   walk reads chrome-looking blocks (a form, a ``<header>``, a "header" id) that hold a large
+   part of the text, and skips blocks of links and the short lines after the last paragraph
+   (jusText's context rule).
+
+A silent miss (an edit in text the pick left out) is the worst failure an archive can have, so
+every rule errs towards taking more. The check is a few C serialisations per page; the
+fallback weighs elements on demand, on doubtful pages only.
+
+:func:`outside_text` reads the rest of the page (menus, asides, footers): kept with each
+snapshot, searchable, never a reason for a version.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lxml import etree
+
+from scraper.extract import (
+    BLOCK_TAGS,
+    Element,
+    Extracted,
+    collapse,
+    in_chrome,
+    is_excluded,
+    is_hidden,
+    text_of,
+    walk,
+)
+
+logger = logging.getLogger(__name__)
+
+# A pick holding less than this share of the page's non-link text is doubtful. The pages
+# bundled with coop-archive hold 50% or more; the misses of issue 15 held a few percent (a
+# pop-up of 1,240 characters on a page of 21,800, a table row of 8).
+DOUBT_SHARE = 0.15
+# The fallback goes down from <body> into the child holding at least this share of its text ...
+MASS_SHARE = 0.8
+# ... and leaving no sibling with this much text (a paragraph, not a caption or a date line).
+PARAGRAPH = 150
+# How far up a paragraph-density pick is widened to take in a sibling paragraph.
+WIDEN_LEVELS = 4
+# Fewer characters than this make a short block (jusText's length_low is 70).
+SHORT = 70
+# A chrome-looking element (a form, a "header" id) holding this share of the content's text is
+# read, not skipped: the content is in it.
+KEEP_SHARE = 0.25
+# Inside the fallback, a block whose text is at least this share link text is skipped ...
+LINK_DENSITY = 0.75
+# ... when its links hold at least this many characters (one linked word is not a menu).
+_MIN_LINK_BLOCK = 40
+
+_LINK_TEXT_XPATH = etree.XPath("descendant::a//text()")
+
+
+# -- candidates ----------------------------------------------------------------------------
+_BODY_CLASSES = frozenset({"field-name-body", "field--name-body"})
+
+
+# Candidates for the main content, best first, in document order. An attribute-only XPath
+# ("//@role") is answered in C and hands back few values; "//*[@role='main']" and a Python loop
+# over every element both cost far more.
+# Every class holding a body-field token holds one of these substrings: C filters, Python decides.
+_BODY_CLASS_ATTRS = etree.XPath(
+    "//@class[contains(., 'field-name-body') or contains(., 'field--name-body')]")
+_ROLE_ATTRS = etree.XPath("//@role")
+_ID_ATTRS = etree.XPath("//@id")
+_CONTENT_IDS = ("content", "main-content")
+
+
+def _body_fields(root: Element) -> list[Element]:
+    out = []
+    for value in _BODY_CLASS_ATTRS(root):
+        el = value.getparent()
+        if el.tag in ("div", "section") and not _BODY_CLASSES.isdisjoint(value.split()):
+            out.append(el)
+    return out
+
+
+def _role_main(root: Element) -> list[Element]:
+    return [value.getparent() for value in _ROLE_ATTRS(root) if value == "main"]
+
+
+def _content_id(root: Element) -> list[Element]:
+    return [value.getparent() for value in _ID_ATTRS(root) if value in _CONTENT_IDS]
+
+
+MAIN_FINDERS = (
+    _body_fields,
+    lambda root: list(root.iter("main")),
+    lambda root: list(root.iter("article")),
+    _role_main,
+    _content_id,
+)
+
+
+def _has_text(el: Element) -> bool:
+    """XPath's ``string-length(normalize-space(.)) > 0``, stopping at the first text that is
+    not XML white space instead of building the whole string."""
+    for s in el.itertext():
+        if s.strip(" \t\r\n"):
+            return True
+    return False
+
+
+_DENSITY_XPATH = etree.XPath("//p | //pre | //blockquote | //td")
+
+
+
+def find_main(root: Element) -> Element:
+    """The element holding the page's main content, found by what it is, else by text density.
+
+    Falls back to ``<body>`` (whose chrome the walk still skips) only when nothing else has text.
+    """
+    hinted = find_hinted(root)
+    if hinted is not None:
+        return hinted
+    best = _densest(root)
+    if best is not None:
+        return best
+    body = root.find("body")
+    return body if body is not None else root
+
+
+def find_hinted(root: Element) -> Element | None:
+    """The first element the markup names as the main content (MAIN_FINDERS), or None."""
+    for finder in MAIN_FINDERS:
+        for el in finder(root):
+            if not in_chrome(el) and _has_text(el):
+                return el
+    return None
+
+
+def _densest(root: Element) -> Element | None:
+    """Readability's idea, small: paragraphs vote their non-link text for parent and grandparent."""
+    scores: dict[Element, float] = {}
+    order: list[Element] = []
+    chrome: dict[Element, bool] = {}  # in_chrome, remembered: paragraphs share ancestors
+    for p in _DENSITY_XPATH(root):
+        if _in_chrome_memo(p, chrome):
+            continue
+        text = collapse(text_of(p)).strip()  # collapse is _WS_RE.sub(" ", ...), without regex
+        weight = len(text)
+        if weight < 25:
+            continue
+        weight -= sum(len(text_of(a).strip()) for a in p.iter("a"))
+        if weight < 25:
+            continue
+        parent = p.getparent()
+        for target, share in ((parent, 1.0), (parent.getparent() if parent is not None else None,
+                                              0.5)):
+            if target is None or target.tag in ("html", "body"):
+                continue
+            if target not in scores:
+                scores[target] = 0.0
+                order.append(target)
+            scores[target] += weight * share
+    if not scores:
+        return None
+    return max(order, key=lambda el: scores[el])  # max keeps the first of equals: deterministic
+
+
+def _in_chrome_memo(el: Element, memo: dict[Element, bool]) -> bool:
+    """:func:`in_chrome`, remembering the answer for ``el`` and each ancestor it looked at."""
+    path = []
+    node = el
+    verdict = False
+    while node is not None:
+        known = memo.get(node)
+        if known is not None:
+            verdict = known
+            break
+        path.append(node)
+        if node.tag != "form" and is_excluded(node):
+            verdict = True
+            break
+        node = node.getparent()
+    # Everything on the path below the first chrome (or known) node shares its verdict.
+    for node in path:
+        memo[node] = verdict
+    return verdict
+
+
+# -- the check --------------------------------------------------------------------------------
+def nonspace(s: str) -> int:
+    """Characters of ``s`` that are not white space (what "how much text" means here).
+
+    Counts the common white space only (a rare other space counts as text): a few C scans,
+    where splitting a long text into words costs a list of them.
+    """
+    return len(s) - sum(map(s.count, _SPACES))
+
+
+_SPACES = (" ", "\n", "\t", "\r", "\xa0")
+
+
+def _text_weight(el: Element) -> int:
+    """Non-link text in ``el`` (hidden text counts). The parser took scripts and styles out."""
+    links = "".join(_LINK_TEXT_XPATH(el))
+    return max(0, nonspace(_text(el)) - nonspace(links))
+
+
+@dataclass
+class MainContent:
+    """The element chosen, what the walk read in it, and how it was chosen."""
+
+    element: Element
+    found: Extracted
+    fallback: bool = False
+
+
+def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
+    """Find the main content, walk it, and check the pick; fall back when it is doubtful."""
+    body = root.find("body")
+    if body is None:
+        body = root
+    main = find_hinted(root)
+    if main is None:
+        main = _densest(root)
+        if main is not None:
+            # Picked by paragraph density: widen it while a sibling holds a paragraph's worth
+            # (the intro above a table, the lead next to the h1), which the vote of its
+            # paragraphs could not see.
+            main = _widened(main, body)
+    if main is None or main is body:
+        # Nothing looked like content: decide by text mass, so a page picks the same
+        # element with or without a stray paragraph of chrome.
+        return _fallback(body, base_url=base_url, page_url=page_url)
+    found = walk(main, base_url=base_url, page_url=page_url, keep=_keeper(main))
+    held = nonspace(found.text) - found.link_chars
+    # The body's whole text bounds its non-link text from above, in one C call (its length
+    # bounds it again, without counting the white space): most picks pass on those alone, and
+    # only the rest pay for the body's links.
+    whole = _text(body)
+    if (held >= DOUBT_SHARE * len(whole) or held >= DOUBT_SHARE * nonspace(whole)
+            or held >= DOUBT_SHARE * _text_weight(body)):
+        return MainContent(main, found)
+    return _fallback(body, base_url=base_url, page_url=page_url)
+
+
+def _keeper(main: Element) -> Callable[[Element], bool]:
+    """What the walk of a pick asks about a chrome-looking element inside it: read an
+    article's own ``<header>`` (the h1, the lead, the byline; a site banner says
+    ``role=banner``), and a form or "chrome" block that holds KEEP_SHARE of the pick's text."""
+    weigh = _Weigher()
+
+    def keep(el: Element) -> bool:
+        if el.tag == "header":
+            return el.get("role") != "banner"
+        if len(_text(el)) < PARAGRAPH:  # a search box, a share bar: no need to count
+            return False
+        return weigh(el) >= KEEP_SHARE * weigh(main)
+    return keep
+
+
+def _fallback(body: Element, *, base_url: str, page_url: str) -> MainContent:
+    """The element the text mass points at (:func:`_heaviest`), walked without blocks of
+    links and trailing crumbs, but with the chrome-looking blocks that hold its text."""
+    weigh = _Weigher()
+    chosen = _heaviest(body, weigh)
+    # Blocks that are mostly links (menus, "Trending now", "Related") are what jusText and
+    # readability drop first; with no markup to trust, so do we.
+    drop = {el for el in _link_blocks(chosen) if weigh.link_dense(el)}
+    drop |= _trailing_crumbs(chosen, weigh, drop)
+    threshold = KEEP_SHARE * weigh(chosen)
+    found = walk(chosen, base_url=base_url, page_url=page_url,
+                 keep=lambda el: weigh(el) >= threshold, drop=drop)
+    return MainContent(chosen, found, fallback=True)
+
+
+def _text(el: Element) -> str:
+    return etree.tostring(el, method="text", encoding=str, with_tail=False)
+
+
+class _Weigher:
+    """Non-link and link text of elements, measured in C (serialisations and XPath) and
+    remembered: the fallback asks about the same elements more than once."""
+
+    def __init__(self) -> None:
+        self.memo: dict[Element, tuple[int, int]] = {}
+
+    def both(self, el: Element) -> tuple[int, int]:
+        got = self.memo.get(el)
+        if got is None:
+            if not isinstance(el.tag, str) or is_hidden(el):
+                got = (0, 0)
+            else:
+                links = nonspace("".join(_LINK_TEXT_XPATH(el)))
+                got = (max(0, nonspace(_text(el)) - links), links)
+            self.memo[el] = got
+        return got
+
+    def __call__(self, el: Element) -> int:
+        return self.both(el)[0]
+
+    def link_dense(self, el: Element) -> bool:
+        text, links = self.both(el)
+        return links >= _MIN_LINK_BLOCK and links >= LINK_DENSITY * (links + text)
+
+
+def _link_blocks(chosen: Element) -> set[Element]:
+    """Elements that could be a block of links: the parent, grandparent and great-grandparent
+    of every link (``a`` < ``li`` < ``ul`` < ``div``), below ``chosen``."""
+    out: set[Element] = set()
+    for a in chosen.iter("a"):
+        node = a.getparent()
+        for _ in range(3):
+            if node is None or node is chosen or node in out:
+                break
+            out.add(node)
+            node = node.getparent()
+    return out
+
+
+def _heaviest(body: Element, weigh: _Weigher) -> Element:
+    """From ``body`` down, the child holding MASS_SHARE of its parent's text, as long as what
+    it leaves behind is crumbs: no sibling holding a paragraph's worth (a lead next to the
+    h1, an intro above a table) is ever cut off. Relative to the parent, so a line of chrome
+    at the top of the page does not move the choice further down."""
+    node = body
+    while True:
+        kids = sorted((c for c in node if weigh(c)), key=weigh, reverse=True)
+        if not kids or weigh(kids[0]) < MASS_SHARE * weigh(node):
+            return node
+        if len(kids) > 1 and weigh(kids[1]) >= PARAGRAPH:
+            return node
+        node = kids[0]
+
+
+def _widened(main: Element, body: Element) -> Element:
+    """``main``, or its highest ancestor (``<body>`` at most, WIDEN_LEVELS up at most) that has
+    a child beside the path holding a paragraph's worth of text and not marked as chrome."""
+    node = widest = main
+    for _ in range(WIDEN_LEVELS):
+        parent = node.getparent()
+        if parent is None:
+            break
+        # The parent's own text (runs between its children) counts as a sibling too.
+        own = nonspace((parent.text or "") + "".join(c.tail or "" for c in parent))
+        if own >= PARAGRAPH or any(_sibling_paragraph(c) for c in parent if c is not node):
+            widest = parent
+        if parent is body:
+            break
+        node = parent
+    return widest
+
+
+def _sibling_paragraph(el: Element) -> bool:
+    """True when ``el`` holds a paragraph's worth of non-link text and is neither chrome nor
+    a block of links."""
+    if not isinstance(el.tag, str) or is_excluded(el):
+        return False
+    whole = nonspace(_text(el))
+    if whole < PARAGRAPH:
+        return False
+    links = nonspace("".join(_LINK_TEXT_XPATH(el)))
+    if links >= _MIN_LINK_BLOCK and links >= LINK_DENSITY * whole:
+        return False
+    return whole - links >= PARAGRAPH
+
+
+def _trailing_crumbs(chosen: Element, weigh: _Weigher, drop: set[Element]) -> set[Element]:
+    """Short blocks after the last block holding a paragraph's worth: the page footer's lines
+    (copyright, "Page generated", counters). jusText's rule: a short block takes the class of
+    its neighbours, and after the last good block there are none."""
+    kids = [c for c in chosen if c not in drop and weigh(c)]
+    last = max((n for n, c in enumerate(kids) if weigh(c) >= PARAGRAPH), default=None)
+    if last is None:
+        return set()
+    return {c for c in kids[last + 1:] if weigh(c) < SHORT}
+
+
+# Form widgets' option lists and drawings: never read as text.
+_WIDGETS = ("select", "datalist", "textarea", "svg", "math")
+_LINE_TAGS = frozenset(BLOCK_TAGS | {"br", "li", "td", "th"})
+
+
+def outside_text(root: Element, main: Element, main_text: str = "") -> str:
+    """The text of the page outside ``main``, one line per block, white space folded.
+
+    Takes ``main`` out of the tree and marks block ends with line breaks, so call it last: the
+    tree is not usable afterwards. Scripts and styles are gone already (the parser strips
+    them); hidden elements are read too (finding them all costs more than what they hold).
+    When ``main`` is the whole body (what the fallback found on a page without structure),
+    the lines not in ``main_text`` are what the walk skipped there: links, footer lines.
+    """
+    body = root.find("body")
+    if body is None:
+        body = root
+    parent = main.getparent()
+    if main is body or main is root or parent is None:
+        return _lines(body, skip=set(main_text.split("\n")))
+    hole = etree.Element("br")
+    hole.tail = main.tail
+    parent.replace(main, hole)
+    return _lines(body)
+
+
+def _lines(body: Element, skip: set[str] | frozenset[str] = frozenset()) -> str:
+    etree.strip_elements(body, *_WIDGETS, with_tail=False)
+    blocks = _LINE_TAGS
+    for el in body.iter():  # iter(*tags) with fifty names costs more than testing each tag
+        if el.tag not in blocks:
+            continue
+        tail = el.tail
+        el.tail = "\n" + tail if tail else "\n"
+        if len(el):  # its own text must not run into its first child block's
+            text = el.text
+            el.text = "\n" + text if text else "\n"
+    # str.split per line, not a regular expression over the text: several times faster
+    # (measured); most lines are the source's indentation, which isspace() drops first.
+    lines = (" ".join(line.split()) for line in _text(body).split("\n")
+             if line and not line.isspace())
+    return "\n".join(line for line in lines if line not in skip) if skip else "\n".join(lines)

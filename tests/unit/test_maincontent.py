@@ -1,0 +1,97 @@
+"""The main-content rules of scraper/maincontent.py, each on a small page built to need it.
+
+The real-page corpus (tests/test_realpages.py) shows the rules hold together; these say which
+rule does what, so a change that breaks one says so by name.
+"""
+
+from __future__ import annotations
+
+from scraper.parse import parse
+
+URL = "http://127.0.0.1:8000/page"
+P1 = ("The committee met for three hours on Monday and agreed on a plan for the harbour, "
+      "which had been waiting for a decision since the storm damaged its eastern wall.")
+P2 = ("Work starts in spring and should be done before the summer season, when the ferries "
+      "run twice as often and the quay is needed for the visitors who come by boat.")
+P3 = ("The cost is shared between the city and the region, and a loan from the state bank "
+      "covers what the two budgets cannot, repaid over twenty years from harbour dues.")
+
+
+def _text(html: str) -> str:
+    return parse(html.encode(), url=URL, content_type="text/html; charset=utf-8").text
+
+
+def test_article_inside_a_header_element_is_read() -> None:
+    text = _text(f"""<body><nav><a href="/">Home</a></nav>
+      <header><ul><li><a href="/a">Share</a></li></ul><h1>Harbour plan</h1>
+        <p>{P1}</p><p>{P2}</p></header>
+      <div>© 2024 The Gazette</div></body>""")
+    assert P1 in text and P2 in text
+
+
+def test_an_articles_own_header_with_its_lead_is_read() -> None:
+    text = _text(f"""<body><article><header><h1>Harbour plan</h1><p>{P1}</p>
+        <ul class="share"><li><a href="/s">Share</a></li></ul></header>
+      <div><p>{P2}</p><p>{P3}</p></div></article></body>""")
+    assert P1 in text and P2 in text and P3 in text
+
+
+def test_a_form_holding_much_of_the_content_is_read() -> None:
+    text = _text(f"""<body><main><h1>Harbour plan</h1><p>{P1}</p>
+      <form action="/vote"><p>{P2}</p><p>{P3}</p><input type="hidden" name="t" value="x">
+      <button>Vote</button></form></main></body>""")
+    assert P2 in text and P3 in text and "Vote" not in text
+
+
+def test_a_small_form_in_the_content_is_still_skipped() -> None:
+    text = _text(f"""<body><main><h1>Harbour plan</h1><p>{P1}</p><p>{P2}</p><p>{P3}</p>
+      <form action="/search"><label>Search the site</label><input name="q"></form></main>
+      </body>""")
+    assert P3 in text and "Search the site" not in text
+
+
+def test_a_chrome_line_cannot_steal_the_pick() -> None:
+    people = "".join(f"<li>Member {n}<br>Engineer, department {n}</li>" for n in range(30))
+    html = f"""<body><div class="team"><h1>Our team</h1><ul>{people}</ul></div>
+      <div><p>Page generated 2026-11-11 01:11:01 UTC · 1037 readers</p></div></body>"""
+    text = _text(html)
+    assert "Member 17" in text and "Engineer, department 29" in text
+    assert "Page generated" not in text
+
+
+def test_the_intro_above_a_table_is_read() -> None:
+    rows = "".join(f"<tr><td>Entry number {n} of the list, with its description</td></tr>"
+                   for n in range(20))
+    text = _text(f"""<body><div><h2>The list</h2><div>{P1}<br>{P2}</div>
+      <table>{rows}</table></div><div>Contact us</div></body>""")
+    assert P1 in text and "Entry number 19" in text
+
+
+def test_a_page_wrapped_in_a_header_id_is_read() -> None:
+    text = _text(f"""<body><div id="header"><div id="nav"><a href="/">Home</a>
+      <a href="/about">About</a></div><div id="content"><h1>About us</h1><p>{P1}</p>
+      <p>{P2}</p></div></div></body>""")
+    assert P1 in text and P2 in text
+
+
+def test_links_and_trailing_lines_stay_out_of_a_fallback() -> None:
+    links = "".join(f'<li><a href="/s/{n}">Story number {n} of the day</a></li>'
+                    for n in range(6))
+    html = f"""<body><div><h3>Trending now</h3><ul>{links}</ul></div>
+      <div><div>{P1}</div><div>{P2}</div><div>{P3}</div></div>
+      <div>Page generated at 10:00</div></body>"""
+    page = parse(html.encode(), url=URL, content_type="text/html")
+    assert P1 in page.text and P3 in page.text
+    assert "Story number" not in page.text and "Page generated" not in page.text
+    assert "Story number 3 of the day" in page.outside_text
+
+
+def test_what_a_fallback_on_the_whole_body_skips_is_kept_outside() -> None:
+    links = "".join(f'<li><a href="/s/{n}">Story number {n} of the day</a></li>'
+                    for n in range(6))
+    html = f"""<body><ul>{links}</ul><p>{P1}</p><p>{P2}</p><div>{P3}</div>
+      <div>Page generated at 10:00</div></body>"""
+    page = parse(html.encode(), url=URL, content_type="text/html")
+    assert P1 in page.text and "Story number" not in page.text
+    assert "Story number 5 of the day" in page.outside_text
+    assert P1 not in page.outside_text
