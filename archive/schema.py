@@ -356,6 +356,12 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox(id) WHERE delivered_at IS NULL;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3]
+# Migration 4: a parse budget that cut a document short is recorded on its snapshot (issue 16):
+# the text kept is what the budget let through, and the snapshot says so and why (NULL: whole).
+V4 = """
+ALTER TABLE snapshots ADD COLUMN truncated TEXT;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,6 +24,7 @@ always printed.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -68,12 +69,15 @@ def is_suspect(page: Page, result: Capture, previous: PreviousCapture | None) ->
     return False
 
 
-def parse_capture(capture: Capture) -> Page | None:
-    """The records of a 2xx capture (parsed at the URL it landed on); None for any other."""
+def parse_capture(capture: Capture, *, stop: threading.Event | None = None) -> Page | None:
+    """The records of a 2xx capture (parsed at the URL it landed on); None for any other.
+
+    ``stop``, when set, ends a PDF extraction at once (the page then has no text, and
+    :meth:`RunContext.ingest` records a failure)."""
     if not 200 <= capture.status < 300:
         return None
     return parse(capture.body, url=capture.final_url, content_type=capture.content_type,
-                 http_charset=capture.charset)
+                 http_charset=capture.charset, stop=stop)
 
 
 def _without_url(error: str, url: str) -> str:
@@ -133,6 +137,10 @@ class RunContext:
         of ``url`` (None, with ``error``: a failed or ``blocked`` one); report it."""
         if capture is not None and error is None and page is None:
             page = parse_capture(capture)
+        if page is not None and page.truncated and not page.text and error is None:
+            # Nothing could be read within a budget of time or memory: that is a failure with
+            # its reason, never a new (empty) version of the document.
+            error, page = f"{url}: {page.truncated}", None
         suspect = bool(capture is not None and page is not None
                        and is_suspect(page, capture, baseline))
         rec = self.archive.record_snapshot(

@@ -104,7 +104,7 @@ class _HostWorker(threading.Thread):
             finally:
                 self.throttle.done(self.key)
             return _Done(task, result.fetched_at or self.clock(), result=result,
-                         page=parse_capture(result))
+                         page=parse_capture(result, stop=self.stop))
         except BlockedURLError as e:
             return _Done(task, self.clock(), error=str(e), blocked=True)
         except FetchError as e:
