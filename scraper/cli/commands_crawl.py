@@ -9,6 +9,7 @@ import sys
 import click
 
 from archive.run_report import PageReport, RunReport, cron_summary, history_text
+from archive.vocab import RunStatus
 from scraper import DEFAULT_SEED
 from scraper.cli import (
     EXIT_PARTIAL,
@@ -26,7 +27,8 @@ from scraper.settings import CrawlSettings
 
 #: The crawl settings the ``crawl`` command takes as options (all of them).
 CRAWL_OPTIONS = ("depth", "delay", "timeout", "retries", "backoff", "max_retry_after",
-                 "max_bytes", "user_agent", "ignore_robots", "revalidate_days", "allow_hosts")
+                 "max_bytes", "user_agent", "ignore_robots", "revalidate_days", "allow_hosts",
+                 "max_run_seconds")
 
 
 def _progress(report: PageReport) -> None:
@@ -70,13 +72,21 @@ def crawl(seed_url: str, db: str, wait: float, quiet: bool, as_json: bool,
     settings = CrawlSettings(**options).checked()  # type: ignore[arg-type]
     progress = _progress if (sys.stderr.isatty() and not quiet and not as_json) else None
 
+    def overrun() -> None:
+        # Stuck where a stop cannot reach: end the process, so the lock cannot outlive the
+        # budget. SQLite rolls back the unfinished transaction; the next crawl marks the run.
+        sys.stderr.write("coop-archive: the run did not stop after its time budget ran out; "
+                         "ending the process\n")
+        sys.stderr.flush()
+        os._exit(EXIT_PARTIAL)
+
     def note(text: str) -> None:
         if not (quiet or as_json):
             click.echo(f"coop-archive: {text}", err=True)
 
     with stop_on_signals() as (stop, received):
         report, changes = crawl_into(db, seed_url, settings, wait=wait, stop=stop,
-                                     on_page=progress, on_note=note)
+                                     on_page=progress, on_note=note, on_overrun=overrun)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -84,6 +94,9 @@ def crawl(seed_url: str, db: str, wait: float, quiet: bool, as_json: bool,
     if received:
         click.echo(f"coop-archive: interrupted by signal {received[0]}; captured pages kept",
                    err=True)
+    elif report.status == RunStatus.INTERRUPTED:  # nothing but the budget stops it otherwise
+        click.echo(f"coop-archive: the run's time budget (--max-run-seconds "
+                   f"{settings.max_run_seconds:g}) ran out; captured pages kept", err=True)
     seed = report.pages[0] if report.pages else None
     why = seed.error if seed and seed.error else "nothing could be archived"
     conclude(report.status, received, failure=f"crawl failed: {why}")
