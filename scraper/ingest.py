@@ -90,13 +90,16 @@ class RunContext:
 
     ``reconcile``: the captures may arrive older than what the archive holds (an import, a
     backfill), so the pages touched are reconciled (:func:`archive.reconcile.reconcile_pages`)
-    when the run closes. ``on_page`` is called with each page's report.
+    when the run closes. ``on_page`` is called with each page's report. ``stop`` (the job's
+    stop event) ends a PDF extraction in :meth:`ingest` at once.
     """
 
     def __init__(self, archive: Archive, report: RunReport, *,
                  clock: Callable[[], str] = utcnow_iso, reconcile: bool = False,
-                 on_page: Callable[[PageReport], None] | None = None) -> None:
+                 on_page: Callable[[PageReport], None] | None = None,
+                 stop: threading.Event | None = None) -> None:
         self.archive, self.report, self.clock = archive, report, clock
+        self.stop = stop
         self.reconcile, self.on_page = reconcile, on_page
         self.touched: set[int] = set()
         self._floors: dict[int, tuple[str | None, str | None]] = {}
@@ -136,7 +139,7 @@ class RunContext:
         """Parse (unless ``page`` is given), judge against ``baseline`` and record one capture
         of ``url`` (None, with ``error``: a failed or ``blocked`` one); report it."""
         if capture is not None and error is None and page is None:
-            page = parse_capture(capture)
+            page = parse_capture(capture, stop=self.stop)
         if page is not None and page.truncated and not page.text and error is None:
             # Nothing could be read within a budget of time or memory: that is a failure with
             # its reason, never a new (empty) version of the document.

@@ -33,6 +33,7 @@ from archive.urls import normalize_url
 from archive.vocab import BAD_OUTCOMES, FINISHED_STATUSES, RunStatus
 from archive.warc_export import _media, archive_time
 from scraper.ingest import RunContext, RunReport
+from scraper.settings import DEFAULTS
 from scraper.sources.warc_read import WarcEntry, WarcReading, read_warcs
 
 __all__ = ["import_warc", "our_run", "read_warcs"]
@@ -99,7 +100,7 @@ def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
     if reading is None:
         reading = read_warcs(paths)
     report = reading.report
-    with RunContext(archive, report, clock=clock, reconcile=True) as run:
+    with RunContext(archive, report, clock=clock, reconcile=True, stop=stop) as run:
         importer = _Importer(archive, run, reading)
         interrupted = False
         for entry in reading.entries:
@@ -265,15 +266,17 @@ def _as_not_modified(archive: Archive, url: str, entry: WarcEntry, result: Captu
 
 
 def import_into(db: str, paths: Iterable[str | os.PathLike[str]], *, wait: float = 0.0,
-                stop: threading.Event | None = None) -> RunReport:
+                stop: threading.Event | None = None,
+                max_bytes: int = DEFAULTS.max_bytes) -> RunReport:
     """The ``import`` command's job: read the files first, so files holding no WARC record
     (a typo, /etc/passwd) never create, lock or open the archive ``db``; then lock it
     (waiting up to ``wait`` seconds), open it and import. ``stop`` set while reading ends
-    the job before the archive is touched."""
+    the job before the archive is touched. A payload over ``max_bytes`` once decompressed is
+    skipped (a problem), never inflated whole."""
     from archive.lock import ArchiveLock
 
     paths = list(paths)
-    reading = read_warcs(paths)
+    reading = read_warcs(paths, max_bytes=max_bytes, stop=stop)
     if not reading.found or (stop is not None and stop.is_set()):
         return reading.report
     with ArchiveLock(db, wait=wait), Archive.open(db) as archive:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import mmap
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -24,6 +25,10 @@ from warcio.recordloader import ArcWarcRecord
 from archive.vocab import BAD_OUTCOMES, RunStatus, Source
 from archive.warc_export import archive_time, payload_digest
 from scraper.ingest import RunReport
+from scraper.settings import DEFAULTS
+
+# What a record's block may hold beyond its payload budget: HTTP headers, chunk framing.
+_FRAMING = 1 << 20
 
 # Fields every WARC record must have (WARC 1.1, section 5); a header without them was cut.
 _MANDATORY = ("WARC-Type", "WARC-Record-ID", "WARC-Date", "Content-Length")
@@ -66,6 +71,8 @@ class _FileRead:
     last_info: str = ""
     records: int = 0
     skipped: int = 0
+    max_bytes: int = DEFAULTS.max_bytes  # a payload's budget, once decompressed
+    stop: threading.Event | None = None  # set: stop reading (SIGINT, SIGTERM)
 
 
 def _sync_points(path: str, start: int, gz: bool) -> int | None:
@@ -87,9 +94,10 @@ def _is_gzip(path: str) -> bool:
         return fh.read(2) == b"\x1f\x8b"
 
 
-def _read_file(path: str, index: int, problems: list[str]) -> _FileRead:
+def _read_file(path: str, index: int, problems: list[str], *, max_bytes: int,
+               stop: threading.Event | None) -> _FileRead:
     """Every usable record of one file; damage is named in ``problems`` and stepped over."""
-    out = _FileRead()
+    out = _FileRead(max_bytes=max_bytes, stop=stop)
     gz = _is_gzip(path)
     name = os.path.basename(path)
     offset = 0
@@ -121,6 +129,8 @@ def _read_from(fh: BinaryIO, path: str, index: int, out: _FileRead,
     at = fh.tell()
     records = iter(it)
     while True:
+        if out.stop is not None and out.stop.is_set():
+            return None
         errors = it.err_count
         try:
             record = next(records)
@@ -178,7 +188,14 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
     """Read one record whole and keep what the import needs from it."""
     rec_type = record.rec_type
     uri = record.rec_headers.get_header("WARC-Target-URI") or ""
-    raw = record.raw_stream.read()
+    # Budgets enforced while streaming, never after inflating: a 20 KB .warc.gz may inflate
+    # to gigabytes. The block may exceed the payload budget by its headers and framing.
+    raw_budget = out.max_bytes + _FRAMING
+    raw = record.raw_stream.read(raw_budget + 1)
+    if len(raw) > raw_budget:
+        problems.append(f"{where}: {rec_type} {uri}: record larger than {raw_budget} bytes "
+                        f"(--max-bytes {out.max_bytes}); skipped")
+        return
     missing = [f for f in _MANDATORY if not record.rec_headers.get_header(f)]
     if missing:
         problems.append(f"{where}: {rec_type or 'record'} {uri}: header lacks "
@@ -257,7 +274,12 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
         return
     # Decode the payload exactly as warcio would (chunked framing, Content-Encoding).
     record.raw_stream = io.BytesIO(raw)
-    entry.body = record.content_stream().read()
+    body = record.content_stream().read(out.max_bytes + 1)
+    if len(body) > out.max_bytes:
+        problems.append(f"{where}: {rec_type} {uri}: payload exceeds {out.max_bytes} bytes "
+                        "(once decompressed; --max-bytes); skipped")
+        return
+    entry.body = body  # the decoded body is kept, the raw block goes with this call
     if entry.digest is None:
         entry.digest = payload_digest(raw)
     out.entries.append(entry)
@@ -312,8 +334,14 @@ class WarcReading:
         return bool(self.entries)
 
 
-def read_warcs(paths: Iterable[str | os.PathLike[str]]) -> WarcReading:
+def read_warcs(paths: Iterable[str | os.PathLike[str]], *, max_bytes: int = DEFAULTS.max_bytes,
+               stop: threading.Event | None = None) -> WarcReading:
     """Read the files (no archive needed): records sorted by WARC-Date, problems named.
+
+    A record whose payload exceeds ``max_bytes`` once decompressed (the crawl's
+    ``--max-bytes``) is skipped and named in the problems; the limit is enforced while the
+    payload streams, so a small file that inflates to gigabytes never does. ``stop``, when
+    set, ends the reading between records (what was read is returned).
 
     The ``import`` command reads first, so a file that holds no WARC record never creates
     the archive it was to be imported into.
@@ -324,7 +352,9 @@ def read_warcs(paths: Iterable[str | os.PathLike[str]]) -> WarcReading:
         if not os.path.isfile(path):
             report.problems.append(f"{path}: no such file")
             continue
-        read = _read_file(path, index, report.problems)
+        if stop is not None and stop.is_set():
+            break
+        read = _read_file(path, index, report.problems, max_bytes=max_bytes, stop=stop)
         report.records += read.records
         report.skipped += read.skipped
         reading.entries += read.entries

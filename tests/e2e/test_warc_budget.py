@@ -1,0 +1,93 @@
+"""WARC import budgets (issue 16): a payload is limited by the same --max-bytes as a crawl,
+enforced while it streams. A 5 KB .warc.gz whose payload inflates to 2 GiB is imported quickly
+under a fixed memory ceiling: that record is skipped with its reason, the rest is imported,
+and nothing oversized is stored."""
+
+from __future__ import annotations
+
+import gzip
+import resource
+import sqlite3
+import struct
+import subprocess
+import time
+import zlib
+from pathlib import Path
+
+from tests.cli import cli_command
+
+GIB = 1 << 30
+
+
+def gzip_of_zeros(size: int) -> bytes:
+    """A gzip stream of ``size`` zero bytes (a multiple of 1 MiB), built block by block: each
+    fully flushed deflate block of 1 MiB of zeros is the same ~1 KB, so it costs a second."""
+    chunk = bytes(1 << 20)
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = co.compress(chunk) + co.flush(zlib.Z_FULL_FLUSH)
+    count = size >> 20
+    crc = 0
+    for _ in range(count):
+        crc = zlib.crc32(chunk, crc)
+    return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + block * count + co.flush()
+            + struct.pack("<II", crc, size & 0xFFFFFFFF))
+
+
+def response_record(uri: str, date: str, body: bytes, *, encoding: str | None = None) -> bytes:
+    """One WARC response record (its own gzip member, as in a .warc.gz)."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+    if encoding:
+        head += f"Content-Encoding: {encoding}\r\n".encode()
+    http = head + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+    rid = f"<urn:uuid:00000000-0000-4000-8000-{abs(hash(uri + date)) % 10**12:012d}>"
+    warc = (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: {rid}\r\n"
+            f"WARC-Date: {date}\r\nWARC-Target-URI: {uri}\r\n"
+            "Content-Type: application/http; msgtype=response\r\n"
+            f"Content-Length: {len(http)}\r\n\r\n").encode() + http + b"\r\n\r\n"
+    return gzip.compress(warc, 9)
+
+
+def _limit_memory() -> None:
+    ceiling = 1 * GIB  # the 2 GiB payload could never be inflated whole under it
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+
+
+def test_a_warc_bomb_is_skipped_while_streaming_under_a_memory_ceiling(tmp_path: Path) -> None:
+    page = (b"<html><head><title>Fine</title></head><body><main><p>A page of text.</p>"
+            b"</main></body></html>")
+    bomb = (response_record("http://127.0.0.1:9/bomb", "2024-01-01T00:00:00Z",
+                            gzip_of_zeros(2 * GIB), encoding="gzip")
+            + response_record("http://127.0.0.1:9/fine", "2024-01-02T00:00:00Z", page))
+    path = tmp_path / "bomb.warc.gz"
+    path.write_bytes(bomb)
+    assert path.stat().st_size < 20_000
+    db = tmp_path / "a.db"
+    started = time.monotonic()
+    out = subprocess.run(cli_command("import", str(path), "--db", str(db)),
+                         capture_output=True, text=True, timeout=120, check=False,
+                         preexec_fn=_limit_memory)
+    took = time.monotonic() - started
+    assert out.returncode == 1, out.stderr  # partial: one record skipped, the rest imported
+    assert "http://127.0.0.1:9/bomb: payload exceeds 20000000 bytes" in out.stderr
+    assert "MemoryError" not in out.stderr
+    assert took < 60
+    conn = sqlite3.connect(db)
+    urls = [r[0] for r in conn.execute(
+        "SELECT p.url FROM snapshots s JOIN pages p ON p.id = s.page_id")]
+    assert urls == ["http://127.0.0.1:9/fine"]
+    assert conn.execute("SELECT max(length(text)) FROM versions").fetchone()[0] < 1000
+    conn.close()
+
+
+def test_import_max_bytes_is_the_crawls_option(tmp_path: Path) -> None:
+    body = b"<html><body><main><p>" + b"x" * 5000 + b"</p></main></body></html>"
+    path = tmp_path / "a.warc.gz"
+    path.write_bytes(response_record("http://127.0.0.1:9/a", "2024-01-01T00:00:00Z", body))
+    small = subprocess.run(cli_command("import", str(path), "--db", str(tmp_path / "s.db"),
+                                       "--max-bytes", "1000"),
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert small.returncode == 3, small.stderr  # the only capture was skipped
+    assert "payload exceeds 1000 bytes" in small.stderr
+    whole = subprocess.run(cli_command("import", str(path), "--db", str(tmp_path / "w.db")),
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert whole.returncode == 0, whole.stderr
