@@ -1,0 +1,46 @@
+"""SIGTERM ends a crawl at once while a PDF's text is being extracted (issue 16): the crawl's
+workers hand the stop event to the parser, which kills the extraction's child process. The
+PDF gets a failed snapshot saying why, never a half (or empty) version."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+from tests.cli import cli_command
+from tests.integration.test_parse_budgets import pdf_bomb
+from tests.servers import LoopbackServer, Static
+
+
+def test_sigterm_during_a_pdf_extraction_ends_the_crawl_at_once(server: LoopbackServer,
+                                                                 tmp_path: Path) -> None:
+    # 40 pages of 100,000 empty text operators: minutes of pypdf work, hardly any text, so
+    # neither the character nor the memory budget ends it; only the 30 s time budget would.
+    slow = pdf_bomb(pages=40, ops=100_000, run=0)
+    server.route("/report.pdf", Static(body=slow, content_type="application/pdf"))
+    db = tmp_path / "a.db"
+    proc = subprocess.Popen(cli_command("crawl", server.url("/report.pdf"), "--db", str(db),
+                                        "--ignore-robots", "--delay", "0", "--depth", "0"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(4)  # started, fetched, extracting
+        assert proc.poll() is None
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert time.monotonic() - sent < 4, err
+    assert proc.returncode == 143, err
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    rows = conn.execute("SELECT outcome, version_id, error FROM snapshots").fetchall()
+    assert len(rows) == 1 and rows[0][0] == "failed" and rows[0][1] is None
+    assert "stopped" in rows[0][2]
+    assert conn.execute("SELECT count(*) FROM versions").fetchone()[0] == 0
+    conn.close()
