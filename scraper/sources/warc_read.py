@@ -115,6 +115,10 @@ def _read_file(path: str, index: int, problems: list[str], *, max_bytes: int,
     return out
 
 
+class _Oversized(Exception):
+    """A record over the budget: the reader steps over it without reading it through."""
+
+
 class _QuietIterator(ArchiveIterator):
     """warcio's iterator, minus the warning it writes to stderr itself (we count them)."""
 
@@ -149,6 +153,10 @@ def _read_from(fh: BinaryIO, path: str, index: int, out: _FileRead,
         out.records += 1
         try:
             _take(record, f"{name}: offset {at}", (index, at), out, problems)
+        except _Oversized:
+            # Reading on through the rest of the record would inflate it (a 20 KB .warc.gz
+            # may hold gigabytes): step over it to the next record instead.
+            return at
         except Exception as e:
             problems.append(f"{name}: offset {at}: damaged record: {_one_line(e)}")
             return at
@@ -195,7 +203,7 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
     if len(raw) > raw_budget:
         problems.append(f"{where}: {rec_type} {uri}: record larger than {raw_budget} bytes "
                         f"(--max-bytes {out.max_bytes}); skipped")
-        return
+        raise _Oversized
     missing = [f for f in _MANDATORY if not record.rec_headers.get_header(f)]
     if missing:
         problems.append(f"{where}: {rec_type or 'record'} {uri}: header lacks "

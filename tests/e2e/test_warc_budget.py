@@ -91,3 +91,43 @@ def test_import_max_bytes_is_the_crawls_option(tmp_path: Path) -> None:
     whole = subprocess.run(cli_command("import", str(path), "--db", str(tmp_path / "w.db")),
                            capture_output=True, text=True, timeout=60, check=False)
     assert whole.returncode == 0, whole.stderr
+
+
+def gzip_record_of_zeros(uri: str, size: int) -> bytes:
+    """A .warc.gz member whose record block is ``size`` zero bytes: ``size`` / 1000 on disk."""
+    head = (f"WARC/1.0\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:{size:032x}>\r\n"
+            f"WARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Target-URI: {uri}\r\n"
+            f"Content-Type: text/html\r\nContent-Length: {size}\r\n\r\n").encode()
+    tail = b"\r\n\r\n"
+    chunk = bytes(1 << 20)
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = co.compress(head) + co.flush(zlib.Z_FULL_FLUSH)
+    block = co.compress(chunk) + co.flush(zlib.Z_FULL_FLUSH)
+    count = size >> 20
+    crc = zlib.crc32(head)
+    for _ in range(count):
+        crc = zlib.crc32(chunk, crc)
+    crc = zlib.crc32(tail, crc)
+    total = len(head) + size + len(tail)
+    return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + first + block * (count - 1)
+            + co.compress(chunk) + co.compress(tail) + co.flush()
+            + struct.pack("<II", crc, total & 0xFFFFFFFF))
+
+
+def test_a_record_that_inflates_to_gigabytes_is_stepped_over(tmp_path: Path) -> None:
+    page = b"<html><head><title>Fine</title></head><body><p>Text.</p></body></html>"
+    path = tmp_path / "block.warc.gz"
+    path.write_bytes(gzip_record_of_zeros("http://127.0.0.1:9/zeros", 2 * GIB)
+                     + response_record("http://127.0.0.1:9/fine", "2024-01-02T00:00:00Z",
+                                       page))
+    assert path.stat().st_size < 3_000_000  # 2 MB that inflate to 2 GiB
+    started = time.monotonic()
+    out = subprocess.run(cli_command("import", str(path), "--db", str(tmp_path / "a.db")),
+                         capture_output=True, text=True, timeout=120, check=False,
+                         preexec_fn=_limit_memory)
+    assert out.returncode == 1, out.stderr
+    assert "record larger than" in out.stderr and "MemoryError" not in out.stderr
+    assert time.monotonic() - started < 15  # not inflated through: that alone takes longer
+    conn = sqlite3.connect(tmp_path / "a.db")
+    assert [r[0] for r in conn.execute("SELECT url FROM pages")] == ["http://127.0.0.1:9/fine"]
+    conn.close()
