@@ -198,18 +198,22 @@ class _Crawl:
     def level(self, urls: list[str], level: int, seen: set[str]) -> list[str]:
         """Fetch one level's URLs (one worker per host), record them; the next level's."""
         by_host: dict[str, list[_Task]] = {}
-        out: queue.Queue[_Done] = queue.Queue()
-        invalid = 0
+        refused: list[_Done] = []
         for url in urls:
             problem = url_problem(url)
             if problem is not None:
                 # A broken link on the page is recorded and refused; it never stops the crawl.
-                out.put(_Done(_Task(url, level, None), self.clock(), error=problem,
-                              blocked=True))
-                invalid += 1
+                refused.append(_Done(_Task(url, level, None), self.clock(), error=problem,
+                                     blocked=True))
                 continue
             by_host.setdefault(host_key(url), []).append(
                 _Task(url, level, *self.previous(url, self.clock())))
+        invalid = len(refused)
+        # Bounded: a worker waits while its last page is still unrecorded, so the bodies held
+        # at once are at most about two per host, however slow the writing.
+        out: queue.Queue[_Done] = queue.Queue(maxsize=invalid + len(by_host))
+        for done in refused:
+            out.put(done)
         net = self.network
         workers = [
             _HostWorker(key, tasks, out, fetcher=net.fetcher, robots=net.robots,
