@@ -44,3 +44,30 @@ def test_sigterm_during_a_pdf_extraction_ends_the_crawl_at_once(server: Loopback
     assert "stopped" in rows[0][2]
     assert conn.execute("SELECT count(*) FROM versions").fetchone()[0] == 0
     conn.close()
+
+
+def test_sigterm_during_an_import_ends_it_at_once(tmp_path: Path) -> None:
+    from tests.e2e.test_warc_budget import response_record
+
+    slow = pdf_bomb(pages=40, ops=100_000, run=0)
+    path = tmp_path / "slow.warc.gz"
+    path.write_bytes(response_record("http://127.0.0.1:9/report.pdf", "2024-01-01T00:00:00Z",
+                                     slow, content_type="application/pdf"))
+    db = tmp_path / "a.db"
+    proc = subprocess.Popen(cli_command("import", str(path), "--db", str(db)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(4)  # read, and extracting the PDF's text
+        assert proc.poll() is None
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert time.monotonic() - sent < 4, err
+    assert proc.returncode == 143, err
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM versions").fetchone()[0] == 0
+    conn.close()

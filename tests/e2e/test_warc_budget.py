@@ -33,9 +33,10 @@ def gzip_of_zeros(size: int) -> bytes:
             + struct.pack("<II", crc, size & 0xFFFFFFFF))
 
 
-def response_record(uri: str, date: str, body: bytes, *, encoding: str | None = None) -> bytes:
+def response_record(uri: str, date: str, body: bytes, *, encoding: str | None = None,
+                    content_type: str = "text/html; charset=utf-8") -> bytes:
     """One WARC response record (its own gzip member, as in a .warc.gz)."""
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n".encode()
     if encoding:
         head += f"Content-Encoding: {encoding}\r\n".encode()
     http = head + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
