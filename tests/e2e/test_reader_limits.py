@@ -15,7 +15,7 @@ import pytest
 from archive.reader_limits import QueryLimitError, QueryStopped, ReaderLimits
 from archive.search import search
 from archive.store import Archive
-from tests.cli import cli_command, run_cli
+from tests.cli import cli_command, run_cli, run_cli_signalled
 
 RECURSIVE = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
              "SELECT count(*) FROM c")
@@ -40,19 +40,11 @@ def test_a_runaway_sql_query_ends_at_its_time_limit(db: str) -> None:
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_ends_a_runaway_sql_query_at_once(db: str, sig: int, code: int) -> None:
-    proc = subprocess.Popen(cli_command("sql", RECURSIVE, "--db", db, "--timeout", "600"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(2.5)  # the interpreter has started and the query is running
-        assert proc.poll() is None
-        sent = time.monotonic()
-        proc.send_signal(sig)
-        _out, err = proc.communicate(timeout=20)
-        assert time.monotonic() - sent < 3
-        assert proc.returncode == code, err
-    finally:
-        proc.kill()
-        proc.wait()
+    # 2.5 s: the interpreter has started and the query is running.
+    proc, took = run_cli_signalled("sql", RECURSIVE, "--db", db, "--timeout", "600",
+                                   after=2.5, sig=sig)
+    assert took < 3
+    assert proc.returncode == code, proc.stderr
 
 
 def _limit_memory() -> None:

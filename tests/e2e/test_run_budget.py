@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 from archive.lock import ArchiveLock
 from scraper.run_budget import RunBudget
-from tests.cli import cli_command, run_cli
+from tests.cli import run_cli, run_cli_signalled
 from tests.e2e.test_fetch_deadline import TrickleHeaders
 from tests.servers import LoopbackServer
 
@@ -22,19 +21,12 @@ def test_a_run_ends_when_its_budget_runs_out_and_frees_the_lock(server: Loopback
                                                                 tmp_path: Path) -> None:
     server.route("/hub", TrickleHeaders(interval=0.2))
     db = tmp_path / "a.db"
-    started = time.monotonic()
     # The request's own total deadline would be 4 x 600 s: only the run's budget ends it.
-    proc = subprocess.Popen(cli_command("crawl", server.url("/hub"), "--db", str(db),
-                                        "--ignore-robots", "--delay", "0", "--timeout", "600",
-                                        "--max-run-seconds", "3"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        _out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert time.monotonic() - started < 15, err
+    proc, took = run_cli_signalled("crawl", server.url("/hub"), "--db", str(db),
+                                   "--ignore-robots", "--delay", "0", "--timeout", "600",
+                                   "--max-run-seconds", "3", after=0)
+    err = proc.stderr
+    assert took < 15, err
     assert proc.returncode == 1, err
     assert "time budget (--max-run-seconds 3) ran out" in err
     conn = sqlite3.connect(db)

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
-import time
 from pathlib import Path
 
-from tests.cli import cli_command
+from tests.cli import run_cli_signalled
 from tests.integration.test_parse_budgets import pdf_bomb
 from tests.servers import LoopbackServer, Static
 
@@ -22,21 +20,12 @@ def test_sigterm_during_a_pdf_extraction_ends_the_crawl_at_once(server: Loopback
     slow = pdf_bomb(pages=40, ops=100_000, run=0)
     server.route("/report.pdf", Static(body=slow, content_type="application/pdf"))
     db = tmp_path / "a.db"
-    proc = subprocess.Popen(cli_command("crawl", server.url("/report.pdf"), "--db", str(db),
-                                        "--ignore-robots", "--delay", "0", "--depth", "0"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(4)  # started, fetched, extracting
-        assert proc.poll() is None
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert time.monotonic() - sent < 4, err
-    assert proc.returncode == 143, err
+    # 4 s: started, fetched, extracting.
+    proc, took = run_cli_signalled("crawl", server.url("/report.pdf"), "--db", str(db),
+                                   "--ignore-robots", "--delay", "0", "--depth", "0",
+                                   after=4, sig=signal.SIGTERM)
+    assert took < 4, proc.stderr
+    assert proc.returncode == 143, proc.stderr
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
     rows = conn.execute("SELECT outcome, version_id, error FROM snapshots").fetchall()
@@ -54,20 +43,11 @@ def test_sigterm_during_an_import_ends_it_at_once(tmp_path: Path) -> None:
     path.write_bytes(response_record("http://127.0.0.1:9/report.pdf", "2024-01-01T00:00:00Z",
                                      slow, content_type="application/pdf"))
     db = tmp_path / "a.db"
-    proc = subprocess.Popen(cli_command("import", str(path), "--db", str(db)),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(4)  # read, and extracting the PDF's text
-        assert proc.poll() is None
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert time.monotonic() - sent < 4, err
-    assert proc.returncode == 143, err
+    # 4 s: read, and extracting the PDF's text.
+    proc, took = run_cli_signalled("import", str(path), "--db", str(db), after=4,
+                                   sig=signal.SIGTERM)
+    assert took < 4, proc.stderr
+    assert proc.returncode == 143, proc.stderr
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM versions").fetchone()[0] == 0
     conn.close()
