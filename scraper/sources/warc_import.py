@@ -99,6 +99,10 @@ def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
     """
     if reading is None:
         reading = read_warcs(paths)
+        try:
+            return import_warc(archive, paths, clock=clock, stop=stop, reading=reading)
+        finally:
+            reading.close()
     report = reading.report
     with RunContext(archive, report, clock=clock, reconcile=True, stop=stop) as run:
         importer = _Importer(archive, run, reading)
@@ -153,8 +157,9 @@ class _Importer:
         self.archive, self.run, self.report = archive, run, run.report
         self.redirects, self.requests = reading.redirects, reading.requests
         self.infos = reading.infos
-        self.by_digest: dict[str, bytes] = {}
-        self.by_ref: dict[tuple[str, str], bytes] = {}
+        # The responses a revisit may stand for; their bodies are read back when needed.
+        self.by_digest: dict[str, WarcEntry] = {}
+        self.by_ref: dict[tuple[str, str], WarcEntry] = {}
         self.runs: dict[tuple[int, str], int] = {}
 
     def run_for(self, entry: WarcEntry, url: str) -> int:
@@ -216,22 +221,24 @@ class _Importer:
                         origin_uri=entry.record_id or None)
 
 
-def _resolve(archive: Archive, entry: WarcEntry, by_digest: dict[str, bytes],
-             by_ref: dict[tuple[str, str], bytes], report: RunReport) -> bytes | None:
+def _resolve(archive: Archive, entry: WarcEntry, by_digest: dict[str, WarcEntry],
+             by_ref: dict[tuple[str, str], WarcEntry], report: RunReport) -> bytes | None:
     """The decoded body of a response, or the original body a revisit stands for."""
     if entry.kind == "response":
-        assert entry.body is not None
         if entry.digest:
-            by_digest.setdefault(entry.digest.upper(), entry.body)
-        by_ref.setdefault((entry.uri, entry.date), entry.body)
-        return entry.body
-    body = by_digest.get(entry.digest.upper()) if entry.digest else None
+            by_digest.setdefault(entry.digest.upper(), entry)
+        by_ref.setdefault((entry.uri, entry.date), entry)
+        body = entry.payload()
+        assert body is not None
+        return body
+    original = by_digest.get(entry.digest.upper()) if entry.digest else None
+    if original is None and entry.refers_to is not None:
+        original = by_ref.get(entry.refers_to)
+    body = original.payload() if original is not None else None
     if body is None and entry.refers_to is not None:
-        body = by_ref.get(entry.refers_to)
-        if body is None:
-            sha = body_captured_at(archive, normalize_url(entry.refers_to[0]),
-                                   entry.refers_to[0], entry.refers_to[1])
-            body = archive.blob(sha) if sha else None
+        sha = body_captured_at(archive, normalize_url(entry.refers_to[0]),
+                               entry.refers_to[0], entry.refers_to[1])
+        body = archive.blob(sha) if sha else None
     if body is None:
         report.problems.append(f"{entry.where}: revisit {entry.uri}: its original is in "
                                "neither these files nor the archive; skipped")
@@ -277,7 +284,10 @@ def import_into(db: str, paths: Iterable[str | os.PathLike[str]], *, wait: float
 
     paths = list(paths)
     reading = read_warcs(paths, max_bytes=max_bytes, stop=stop)
-    if not reading.found or (stop is not None and stop.is_set()):
-        return reading.report
-    with ArchiveLock(db, wait=wait), Archive.open(db) as archive:
-        return import_warc(archive, paths, stop=stop, reading=reading)
+    try:
+        if not reading.found or (stop is not None and stop.is_set()):
+            return reading.report
+        with ArchiveLock(db, wait=wait), Archive.open(db) as archive:
+            return import_warc(archive, paths, stop=stop, reading=reading)
+    finally:
+        reading.close()

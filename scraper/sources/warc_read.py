@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import mmap
 import os
+import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,6 +35,40 @@ _FRAMING = 1 << 20
 _MANDATORY = ("WARC-Type", "WARC-Record-ID", "WARC-Date", "Content-Length")
 
 
+class Spill:
+    """Bodies read ahead of the import: the import sorts every record of its files by date
+    before it writes, and holding every body would cost the sum of them. The first
+    ``in_memory`` bytes of bodies stay in memory (a small import makes no file); the rest wait
+    in one anonymous temporary file and are read back one at a time."""
+
+    def __init__(self, in_memory: int = 64 << 20) -> None:
+        self.in_memory, self.held = in_memory, 0
+        self._file: BinaryIO | None = None
+
+    def keep(self, entry: WarcEntry, body: bytes) -> None:
+        """Keep ``entry``'s body, in memory or in the file (``entry.payload()`` gives it)."""
+        if self.held + len(body) <= self.in_memory:
+            self.held += len(body)
+            entry.body = body
+            return
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115  (closed by close())
+        offset = self._file.seek(0, os.SEEK_END)
+        self._file.write(body)
+        entry.spilled = (self, (offset, len(body)))
+
+    def get(self, where: tuple[int, int]) -> bytes:
+        """The body kept at ``where`` in the file."""
+        assert self._file is not None
+        self._file.seek(where[0])
+        return self._file.read(where[1])
+
+    def close(self) -> None:
+        """Delete the file, if one was made."""
+        if self._file is not None:
+            self._file.close()
+
+
 @dataclass
 class WarcEntry:
     """A response or revisit record, read whole and kept until the import sorts them."""
@@ -46,7 +81,8 @@ class WarcEntry:
     reason: str
     protocol: str
     headers: list[tuple[str, str]]
-    body: bytes | None = None  # decoded (chunking and Content-Encoding undone)
+    body: bytes | None = None  # decoded (chunking and Content-Encoding undone), or spilled:
+    spilled: tuple[Spill, tuple[int, int]] | None = None
     wire_size: int = 0
     digest: str | None = None
     refers_to: tuple[str, str] | None = None  # (uri, archive time) for revisits
@@ -56,6 +92,13 @@ class WarcEntry:
     group: tuple[int, str] = (0, "")  # (file index, warcinfo record id): one run per group
     concurrent: str = ""  # WARC-Concurrent-To (wget: the request record)
     error: str | None = None
+
+    def payload(self) -> bytes | None:
+        """The decoded body (read back from the spill file where it was kept), or None."""
+        if self.body is None and self.spilled is not None:
+            spill, where = self.spilled
+            return spill.get(where)
+        return self.body
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -73,6 +116,7 @@ class _FileRead:
     skipped: int = 0
     max_bytes: int = DEFAULTS.max_bytes  # a payload's budget, once decompressed
     stop: threading.Event | None = None  # set: stop reading (SIGINT, SIGTERM)
+    spill: Spill | None = None  # where bodies are kept until the import (else in memory)
 
 
 def _sync_points(path: str, start: int, gz: bool) -> int | None:
@@ -95,9 +139,9 @@ def _is_gzip(path: str) -> bool:
 
 
 def _read_file(path: str, index: int, problems: list[str], *, max_bytes: int,
-               stop: threading.Event | None) -> _FileRead:
+               stop: threading.Event | None, spill: Spill | None) -> _FileRead:
     """Every usable record of one file; damage is named in ``problems`` and stepped over."""
-    out = _FileRead(max_bytes=max_bytes, stop=stop)
+    out = _FileRead(max_bytes=max_bytes, stop=stop, spill=spill)
     gz = _is_gzip(path)
     name = os.path.basename(path)
     offset = 0
@@ -287,7 +331,10 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
         problems.append(f"{where}: {rec_type} {uri}: payload exceeds {out.max_bytes} bytes "
                         "(once decompressed; --max-bytes); skipped")
         return
-    entry.body = body  # the decoded body is kept, the raw block goes with this call
+    if out.spill is not None:
+        out.spill.keep(entry, body)
+    else:
+        entry.body = body
     if entry.digest is None:
         entry.digest = payload_digest(raw)
     out.entries.append(entry)
@@ -334,6 +381,12 @@ class WarcReading:
     redirects: list[WarcEntry] = field(default_factory=list)
     requests: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     infos: dict[tuple[int, str], dict[str, str]] = field(default_factory=dict)
+    spill: Spill | None = None
+
+    def close(self) -> None:
+        """Delete the temporary file of bodies, if one was made."""
+        if self.spill is not None:
+            self.spill.close()
 
     @property
     def found(self) -> bool:
@@ -349,12 +402,15 @@ def read_warcs(paths: Iterable[str | os.PathLike[str]], *, max_bytes: int = DEFA
     A record whose payload exceeds ``max_bytes`` once decompressed (the crawl's
     ``--max-bytes``) is skipped and named in the problems; the limit is enforced while the
     payload streams, so a small file that inflates to gigabytes never does. ``stop``, when
-    set, ends the reading between records (what was read is returned).
+    set, ends the reading between records (what was read is returned). Past ``max_bytes``
+    of them (the largest one body), the bodies wait in a temporary file (:class:`Spill`,
+    ``WarcEntry.payload()``), not in memory: call ``reading.close()`` when done.
 
     The ``import`` command reads first, so a file that holds no WARC record never creates
     the archive it was to be imported into.
     """
-    reading = WarcReading(RunReport(Source.IMPORT, "", files=[os.fspath(p) for p in paths]))
+    reading = WarcReading(RunReport(Source.IMPORT, "", files=[os.fspath(p) for p in paths]),
+                          spill=Spill(in_memory=max_bytes))
     report = reading.report
     for index, path in enumerate(report.files):
         if not os.path.isfile(path):
@@ -362,7 +418,8 @@ def read_warcs(paths: Iterable[str | os.PathLike[str]], *, max_bytes: int = DEFA
             continue
         if stop is not None and stop.is_set():
             break
-        read = _read_file(path, index, report.problems, max_bytes=max_bytes, stop=stop)
+        read = _read_file(path, index, report.problems, max_bytes=max_bytes, stop=stop,
+                          spill=reading.spill)
         report.records += read.records
         report.skipped += read.skipped
         reading.entries += read.entries
