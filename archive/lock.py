@@ -84,8 +84,8 @@ class ArchiveLock:
             # The one line cron mails, and a monitor of exit 75 must not take for "busy".
             return (f"warning: another crawl{who} has held the archive for "
                     f"{_duration(held)}, longer than a run's time budget "
-                    f"({_duration(self.stuck_after)}): it is stuck; check that process "
-                    f"and end it: {self.path}")
+                    f"({_duration(self.stuck_after)}): unless it is a long import or "
+                    f"backfill, it is stuck; check that process and end it: {self.path}")
         return f"another crawl holds the archive{who}: {self.path}"
 
     @staticmethod
