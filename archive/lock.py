@@ -28,16 +28,22 @@ class ArchiveLock:
 
     ``existing=True`` (commands that must not create an archive: check, rebuild-fts) refuses a
     missing or empty archive with ArchiveError before a lock file is made beside it.
+
+    The holder writes its pid into the lock file when it takes the lock (so the file's
+    modification time says since when it holds it). ``stuck_after`` (a run's time budget, in
+    seconds): a lock held longer than that is called stuck in the error, with its pid.
     """
 
     def __init__(self, db_path: str | os.PathLike[str], *, wait: float = 0.0,
-                 poll: float = 0.2, existing: bool = False) -> None:
+                 poll: float = 0.2, existing: bool = False,
+                 stuck_after: float | None = None) -> None:
         real = os.path.realpath(check_archive_path(db_path))
         self.path = Path(f"{real}.lock")
         self.existing = existing
         self.db_path = os.fspath(db_path)
         self.wait = wait
         self.poll = poll
+        self.stuck_after = stuck_after
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -59,16 +65,28 @@ class ArchiveLock:
                     os.close(fd)
                     raise
                 if time.monotonic() >= deadline:
-                    holder = self._holder(fd)
+                    message = self._locked_message(fd)
                     os.close(fd)
-                    who = f" (pid {holder})" if holder else ""
-                    raise ArchiveLockedError(
-                        f"another crawl holds the archive{who}: {self.path}"
-                    ) from None
+                    raise ArchiveLockedError(message) from None
                 time.sleep(self.poll)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+
+    def _locked_message(self, fd: int) -> str:
+        holder = self._holder(fd)
+        who = f" (pid {holder})" if holder else ""
+        try:
+            held = time.time() - os.fstat(fd).st_mtime
+        except OSError:
+            held = 0.0
+        if self.stuck_after is not None and held > self.stuck_after:
+            # The one line cron mails, and a monitor of exit 75 must not take for "busy".
+            return (f"warning: another crawl{who} has held the archive for "
+                    f"{_duration(held)}, longer than a run's time budget "
+                    f"({_duration(self.stuck_after)}): unless it is a long import or "
+                    f"backfill, it is stuck; check that process and end it: {self.path}")
+        return f"another crawl holds the archive{who}: {self.path}"
 
     @staticmethod
     def _holder(fd: int) -> str:
@@ -91,3 +109,11 @@ class ArchiveLock:
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` in the largest whole unit that fits: 45s, 12m, 5h, 3d."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"

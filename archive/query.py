@@ -104,7 +104,7 @@ class PageView:
 
 
 _SNAPSHOT_FIELDS = ("id", "run_id", "captured_at", "outcome", "http_status", "suspect",
-                    "error", "version_id")
+                    "error", "version_id", "truncated")
 
 
 def _snap(row: sqlite3.Row | None) -> dict[str, Any] | None:

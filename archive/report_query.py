@@ -61,6 +61,8 @@ def render_page_view(view: PageView, *, text: bool = True, outside: bool = False
     out.append(f"as of {view.at}: snapshot {snap.get('id')} ({snap.get('captured_at')}, "
                f"{snap.get('outcome')}), version {view.version_id} "
                f"(seen {span.first_seen} .. {span.last_seen}, {span.snapshots} snapshot(s))")
+    if snap.get("truncated"):
+        out.append(f"TRUNCATED: {snap['truncated']}; the text below is not the whole document")
     out.append(f"title:   {page.title}")
     out.append(f"updated: {page.updated_on or '-'}")
     by_section: dict[int | None, list[Any]] = {}

@@ -201,6 +201,8 @@ def history_text(rows: Iterable[sqlite3.Row], *, as_json: bool = False) -> str:
         version = r["version_id"] if r["version_id"] is not None else "-"
         mark = "*" if r["changed"] else " "
         flags = " suspect" if r["suspect"] else ""
+        if r["truncated"]:
+            flags += " truncated (" + r["truncated"].replace("\n", " ") + ")"
         # a new line inside an error would break the one-line-per-snapshot layout
         err = "  " + r["error"].replace("\n", " ") if r["error"] else ""
         out.append(f"{r['id']:>6} {r['captured_at']} {status!s:>4} v{version!s:<6}{mark} "

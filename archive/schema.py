@@ -422,6 +422,12 @@ SELECT s.id AS snapshot_id, s.page_id, s.captured_at,
   FROM snapshots s JOIN outside_texts o ON o.id = s.outside_text_id;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
+# Migration 6: a parse budget that cut a document short is recorded on its snapshot (issue 16):
+# the text kept is what the budget let through, and the snapshot says so and why (NULL: whole).
+V6 = """
+ALTER TABLE snapshots ADD COLUMN truncated TEXT;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -17,6 +18,13 @@ from typing import Any
 from archive.errors import ArchiveCorruptError, UsageError
 from archive.model import norm_text
 from archive.query import version_spans, visible_versions
+from archive.reader_limits import (
+    DEFAULT_READER_LIMITS,
+    QueryLimitError,
+    ReaderLimits,
+    limited,
+    stop_reason,
+)
 from archive.store import Archive
 from archive.timeline import pages_at, resolve_when
 from archive.vocab import CONTENT_OUTCOMES, sql_list
@@ -116,9 +124,28 @@ def _literal_if_needed(conn: sqlite3.Connection, query: str) -> str:
 
 
 
+#: The longest search query, in characters and in terms: a query is a person's question, and
+#: FTS5's cost grows with every term (5,000 terms took 42 s, 50,000 more than 11 minutes).
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_TERMS = 64
+
+
+def check_query(query: str) -> None:
+    """Refuse (QueryLimitError) a query longer than :data:`MAX_QUERY_CHARS` or with more than
+    :data:`MAX_QUERY_TERMS` terms (words, phrases and operators, as split on white space)."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryLimitError(f"search query too long: {len(query)} characters (at most "
+                              f"{MAX_QUERY_CHARS})")
+    terms = len(query.split())
+    if terms > MAX_QUERY_TERMS:
+        raise QueryLimitError(f"search query has too many terms: {terms} (at most "
+                              f"{MAX_QUERY_TERMS})")
+
+
 def search(archive: Archive, query: str, *, as_of: str | None = None, limit: int = 20,
            kinds: Sequence[str] = KINDS, mark: tuple[str, str] = ("[", "]"),
-           snippet_tokens: int = 16) -> list[SearchHit]:
+           snippet_tokens: int = 16, limits: ReaderLimits = DEFAULT_READER_LIMITS,
+           stop: threading.Event | None = None) -> list[SearchHit]:
     """Ranked hits of the FTS5 ``query`` over page titles and text, section headings and
     text, item titles and summaries.
 
@@ -129,13 +156,36 @@ def search(archive: Archive, query: str, *, as_of: str | None = None, limit: int
 
     bm25 ranks come from three indexes with their own statistics: comparable enough to merge,
     not to compare closely across kinds.
+
+    The query is refused past :func:`check_query`'s limits; ``limits.seconds`` bounds the
+    search (QueryLimitError) and ``stop`` ends it (QueryStopped): :mod:`archive.reader_limits`.
     """
     if not query.strip():
         raise UsageError("empty search query")
+    check_query(query)
     unknown = set(kinds) - set(ALL_KINDS)
     if unknown:
         raise UsageError(f"unknown kind(s) {sorted(unknown)}; use {', '.join(ALL_KINDS)}")
     conn = archive.conn
+    watch = None
+    try:
+        with limited(conn, limits, stop) as watch:
+            return _search(conn, query, as_of, limit, kinds, mark, snippet_tokens)
+    except sqlite3.Error as e:
+        limit_hit = stop_reason(watch, e, limits) if watch is not None else None
+        if limit_hit is None:
+            raise
+        raise limit_hit from None
+    except UsageError:
+        # An FTS5 error raised while the watch aborted the statement is the watch's doing.
+        if watch is not None and watch.why:
+            raise watch.error() from None
+        raise
+
+
+def _search(conn: sqlite3.Connection, query: str, as_of: str | None, limit: int,
+            kinds: Sequence[str], mark: tuple[str, str],
+            snippet_tokens: int) -> list[SearchHit]:
     allowed = visible_versions(conn, resolve_when(conn, as_of)) if as_of is not None else None
     query = _literal_if_needed(conn, query)
 

@@ -1,19 +1,28 @@
 """Read-only SQL on the archive: ``coop-archive sql``.
 
-Three guards: the connection is ``mode=ro``; a statement starting with a writing keyword is
-refused unread; and an authorizer denies anything but reading. The rows are rendered for a
-terminal by :func:`archive.report_query.render_table`.
+Three guards against writing: the connection is ``mode=ro``; a statement starting with a
+writing keyword is refused unread; and an authorizer denies anything but reading. The rows
+are rendered for a terminal by :func:`archive.report_query.render_table`. A query is bounded
+in time and size, and stops on Ctrl-C (:mod:`archive.reader_limits`).
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from archive.errors import UsageError
+from archive.reader_limits import (
+    DEFAULT_READER_LIMITS,
+    ReaderLimits,
+    fetch_bounded,
+    limited,
+    stop_reason,
+)
 from archive.store import Archive
 
 # Statements that write or manage transactions. The authorizer below is the real guard; this
@@ -109,13 +118,17 @@ def _first_keyword(sql: str) -> str:
 
 
 def run_sql(archive: Archive, sql: str, params: Sequence[Any] | dict[str, Any] = (), *,
-            max_rows: int | None = None) -> QueryResult:
+            limits: ReaderLimits = DEFAULT_READER_LIMITS,
+            stop: threading.Event | None = None) -> QueryResult:
     """Run one read-only SQL statement on an archive opened with ``readonly=True``.
 
     Three guards: the connection is ``mode=ro``; a statement starting with a writing keyword
     (INSERT, DELETE, VACUUM, ATTACH, BEGIN...) is refused unread; and an authorizer denies
     anything but reading (ATTACH, temp tables, PRAGMA setters, load_extension). A refusal or an
-    SQL error raises UsageError with one line. ``max_rows`` stops reading after that many rows.
+    SQL error raises UsageError with one line.
+
+    ``limits`` bound the query's time, its rows and its size (QueryLimitError); ``stop``, when
+    set (SIGINT, SIGTERM), ends it at once (QueryStopped). See :mod:`archive.reader_limits`.
     """
     if not archive.readonly:
         raise UsageError("run_sql needs an archive opened with readonly=True")
@@ -128,13 +141,18 @@ def run_sql(archive: Archive, sql: str, params: Sequence[Any] | dict[str, Any] =
     guard = _ReadOnlyAuthorizer()
     conn = archive.conn
     conn.set_authorizer(guard)
+    watch = None
     try:
-        cur = conn.execute(sql, params)
-        columns = [d[0] for d in cur.description or ()]
-        rows = [tuple(r) for r in (cur.fetchmany(max_rows) if max_rows else cur.fetchall())]
+        with limited(conn, limits, stop) as watch:
+            cur = conn.execute(sql, params)
+            columns = [d[0] for d in cur.description or ()]
+            rows = fetch_bounded(cur, limits)
     except sqlite3.Warning as e:  # e.g. "You can only execute one statement at a time."
         raise UsageError(f"SQL: {e}") from None
     except sqlite3.Error as e:
+        limit = stop_reason(watch, e, limits) if watch is not None else None
+        if limit is not None:
+            raise limit from None
         if guard.denied:
             raise UsageError(f"refused: {guard.denied} (coop-archive sql only reads; "
                              "the archive is opened read-only)") from None

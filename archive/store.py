@@ -495,6 +495,8 @@ class Archive:
         - ``result`` 404/410: outcome ``gone`` (the body is kept, no version).
         - no ``result``: outcome ``failed`` (or ``blocked``) with ``error``; nothing else changes.
 
+        ``page.truncated`` (a parse budget cut the text short) is recorded on the snapshot.
+
         ``changed`` is true when the page shows something else than at its last non-failed
         observation (another version, or gone / back).
         """
@@ -540,8 +542,9 @@ class Archive:
                      http_status, final_url, content_type, body_sha256, version_id, changed,
                      suspect, error, etag, last_modified, http_version, reason,
                      response_headers_id, request_headers_id, response_date, redirects,
-                     bytes_received, origin_uri)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                     bytes_received, origin_uri, truncated)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                           ?)""",
                 (
                     run_id, page_id, captured_at, str(source), str(outcome),
                     result.status if result else None,
@@ -556,6 +559,8 @@ class Archive:
                     json.dumps(result.redirects) if result and result.redirects else None,
                     result.bytes_received if result else None,
                     origin_uri,
+                    # Only a stored version's text can be cut short by a parse budget.
+                    page.truncated if page is not None and version_id is not None else None,
                 ),
             )
             snapshot_id = int(cur.lastrowid or 0)
@@ -594,7 +599,7 @@ class Archive:
         sql = """SELECT s.id, p.url, s.run_id, s.captured_at, s.source, s.outcome, s.http_status,
                         CASE WHEN s.http_status IS NOT NULL THEN coalesce(s.final_url, p.url)
                         END AS final_url, s.version_id, s.changed,
-                        s.suspect, s.error
+                        s.suspect, s.error, s.truncated
                    FROM snapshots s JOIN pages p ON p.id = s.page_id"""
         if url is None:
             return self.conn.execute(sql + " ORDER BY s.captured_at, s.id").fetchall()

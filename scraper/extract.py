@@ -706,4 +706,9 @@ def walk(main: Element, *, base_url: str, page_url: str,
         w.newline()
     if f & _WATCH:
         w.end(tag)
-    return w.finish()
+    found = w.finish()
+    # The walker's dispatch tables hold its own bound methods, a reference cycle: break it, so
+    # its text buffers (as large as the page) go now, not at the next cyclic collection.
+    w.starts.clear()
+    w.ends.clear()
+    return found

@@ -24,6 +24,7 @@ always printed.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
@@ -68,14 +69,17 @@ def is_suspect(page: Page, result: Capture, previous: PreviousCapture | None) ->
     return False
 
 
-def parse_capture(capture: Capture, *, main: str | None = None,
-                  ignore: Sequence[str] = ()) -> Page | None:
+def parse_capture(capture: Capture, *, main: str | None = None, ignore: Sequence[str] = (),
+                  stop: threading.Event | None = None) -> Page | None:
     """The records of a 2xx capture (parsed at the URL it landed on); None for any other.
-    ``main`` / ``ignore``: a watch's CSS selectors (:func:`scraper.parse.parse`)."""
+
+    ``main`` / ``ignore``: a watch's CSS selectors (:func:`scraper.parse.parse`). ``stop``,
+    when set, ends a PDF extraction at once (the page then has no text, and
+    :meth:`RunContext.ingest` records a failure)."""
     if not 200 <= capture.status < 300:
         return None
     return parse(capture.body, url=capture.final_url, content_type=capture.content_type,
-                 http_charset=capture.charset, main=main, ignore=ignore)
+                 http_charset=capture.charset, main=main, ignore=ignore, stop=stop)
 
 
 def _without_url(error: str, url: str) -> str:
@@ -88,13 +92,16 @@ class RunContext:
 
     ``reconcile``: the captures may arrive older than what the archive holds (an import, a
     backfill), so the pages touched are reconciled (:func:`archive.reconcile.reconcile_pages`)
-    when the run closes. ``on_page`` is called with each page's report.
+    when the run closes. ``on_page`` is called with each page's report. ``stop`` (the job's
+    stop event) ends a PDF extraction in :meth:`ingest` at once.
     """
 
     def __init__(self, archive: Archive, report: RunReport, *,
                  clock: Callable[[], str] = utcnow_iso, reconcile: bool = False,
-                 on_page: Callable[[PageReport], None] | None = None) -> None:
+                 on_page: Callable[[PageReport], None] | None = None,
+                 stop: threading.Event | None = None) -> None:
         self.archive, self.report, self.clock = archive, report, clock
+        self.stop = stop
         self.reconcile, self.on_page = reconcile, on_page
         self.touched: set[int] = set()
         self._floors: dict[int, tuple[str | None, str | None]] = {}
@@ -134,7 +141,11 @@ class RunContext:
         """Parse (unless ``page`` is given), judge against ``baseline`` and record one capture
         of ``url`` (None, with ``error``: a failed or ``blocked`` one); report it."""
         if capture is not None and error is None and page is None:
-            page = parse_capture(capture)
+            page = parse_capture(capture, stop=self.stop)
+        if page is not None and page.truncated and not page.text and error is None:
+            # Nothing could be read within a budget of time or memory: that is a failure with
+            # its reason, never a new (empty) version of the document.
+            error, page = f"{url}: {page.truncated}", None
         suspect = bool(capture is not None and page is not None
                        and is_suspect(page, capture, baseline))
         rec = self.archive.record_snapshot(

@@ -78,6 +78,9 @@ class CrawlSettings:
                                        "old, so a server that wrongly answers 304 cannot hide "
                                        "a change for ever; 0: never send validators.",
                                   lo=0, hi=36500)
+    max_run_seconds: float = _opt(3600.0, "Wall-clock budget of the whole run, in seconds: "
+                                          "then it stops (status interrupted, exit 1) and "
+                                          "frees the archive.", lo=1, hi=7 * 86400)
     allow_hosts: tuple[str, ...] = _opt((), "Allow this host even if it resolves to a private "
                                             "or loopback address.")
 
@@ -110,7 +113,8 @@ class CrawlSettings:
         """What a crawl records of its settings in ``runs.options``."""
         return {"depth": self.depth, "delay": self.delay, "timeout": self.timeout,
                 "retries": self.retries, "backoff": self.backoff, "max_bytes": self.max_bytes,
-                "ignore_robots": self.ignore_robots, "allow_hosts": list(self.allow_hosts)}
+                "ignore_robots": self.ignore_robots, "allow_hosts": list(self.allow_hosts),
+                "max_run_seconds": self.max_run_seconds}
 
 
 #: The Wayback Machine (its CDX API and id_ captures) that ``backfill`` asks by default.

@@ -64,3 +64,29 @@ def db_rows(db: str | Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def run_cli_signalled(*args: str, after: float, sig: int | None = None, timeout: float = 60,
+                      ) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run ``coop-archive ARGS``; ``after`` seconds in (it must still be running then), send
+    ``sig`` (None: send nothing, just wait). Returns the finished process with its output, and
+    the seconds it took to end after the signal (after the start when there was none). A
+    command still running ``timeout`` seconds after that is killed and fails the test."""
+    import time
+
+    proc = subprocess.Popen(cli_command(*args), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    started = time.monotonic()
+    try:
+        if sig is not None:
+            time.sleep(after)
+            assert proc.poll() is None, f"ended before the signal: {proc.communicate()[1]}"
+            started = time.monotonic()
+            proc.send_signal(sig)
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    took = time.monotonic() - started
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), took

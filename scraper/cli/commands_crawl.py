@@ -44,7 +44,8 @@ if TYPE_CHECKING:  # imported when a command runs: `import scraper.cli` stays ch
 
 #: The crawl settings the ``crawl`` command takes as options (all of them).
 CRAWL_OPTIONS = ("depth", "delay", "timeout", "retries", "backoff", "max_retry_after",
-                 "max_bytes", "user_agent", "ignore_robots", "revalidate_days", "allow_hosts")
+                 "max_bytes", "user_agent", "ignore_robots", "revalidate_days", "allow_hosts",
+                 "max_run_seconds")
 
 
 def _progress(report: PageReport) -> None:
@@ -123,6 +124,16 @@ def crawl(ctx: click.Context, seed_url: str | None, config_path: str | None, db:
     _crawl_watchlist(watchlist, watchlist.select(names=watch_names, tags=tags), path,
                      overrides=overrides, extra=extra, wait=wait, quiet=quiet, as_json=as_json)
 
+def _overrun() -> None:
+    """The run did not stop after its time budget ran out: stuck where a stop cannot reach.
+    End the process, so the lock cannot outlive the budget. SQLite rolls back the unfinished
+    transaction; the next crawl marks the run interrupted."""
+    sys.stderr.write("coop-archive: the run did not stop after its time budget ran out; "
+                     "ending the process\n")
+    sys.stderr.flush()
+    os._exit(EXIT_PARTIAL)
+
+
 
 def _check_target(url: str) -> None:
     from scraper.notify import redact, target_problem
@@ -148,7 +159,8 @@ def _crawl_seed(seed_url: str, db: str, settings: CrawlSettings, *, wait: float,
     progress = _progress if (sys.stderr.isatty() and not quiet and not as_json) else None
     with stop_on_signals() as (stop, received):
         report, changes = crawl_into(db, seed_url, settings, wait=wait, stop=stop,
-                                     on_page=progress, on_note=_note(quiet, as_json))
+                                     on_page=progress, on_note=_note(quiet, as_json),
+                                     on_overrun=_overrun)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -156,6 +168,9 @@ def _crawl_seed(seed_url: str, db: str, settings: CrawlSettings, *, wait: float,
     if received:
         click.echo(f"coop-archive: interrupted by signal {received[0]}; captured pages kept",
                    err=True)
+    elif report.status == RunStatus.INTERRUPTED:  # nothing but the budget stops it otherwise
+        click.echo(f"coop-archive: the run's time budget (--max-run-seconds "
+                   f"{settings.max_run_seconds:g}) ran out; captured pages kept", err=True)
     seed = report.pages[0] if report.pages else None
     why = seed.error if seed and seed.error else "nothing could be archived"
     conclude(report.status, received, failure=f"crawl failed: {why}")
@@ -164,11 +179,15 @@ def _crawl_seed(seed_url: str, db: str, settings: CrawlSettings, *, wait: float,
 def _crawl_watchlist(watchlist: WatchList, watches: list[Watch], db: str, *,
                      overrides: dict[str, Any], extra: tuple[str, ...], wait: float,
                      quiet: bool, as_json: bool) -> NoReturn:
-    """``crawl`` over a watch list: every watch its own run, then notifications and feed."""
+    """``crawl`` over a watch list: every watch its own run, then notifications and feed.
+    The whole job has the archive's run budget (``max-run-seconds``, as for one seed)."""
+    from scraper.run_budget import RunBudget
     from scraper.sources.watchlist import crawl_watches
 
     progress = _progress if (sys.stderr.isatty() and not quiet and not as_json) else None
-    with stop_on_signals() as (stop, received):
+    budget = watchlist.settings.replace(**overrides).max_run_seconds
+    with stop_on_signals() as (stop, received), \
+            RunBudget(budget, stop, on_overrun=_overrun):
         job = crawl_watches(db, watchlist, watches, overrides=overrides, extra_targets=extra,
                             wait=wait, stop=stop, on_page=progress,
                             on_note=_note(quiet, as_json))

@@ -7,11 +7,38 @@ from __future__ import annotations
 
 import io
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import click
 
-from scraper.cli import EXIT_USAGE, Exit, db_option, handle_errors
+from archive.reader_limits import DEFAULT_READER_LIMITS, QueryStopped
+from archive.vocab import RunStatus
+from scraper.cli import EXIT_USAGE, Exit, db_option, exit_code, handle_errors, stop_on_signals
 from scraper.cli.commands_config import watch_option, watch_target
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def timeout_option(func: F) -> F:
+    """``--timeout SECONDS``: the reader's time limit."""
+    return click.option(
+        "--timeout", default=DEFAULT_READER_LIMITS.seconds, show_default=True,
+        type=click.FloatRange(0.1, 86400),
+        help="Seconds the query may run; it is stopped after that (exit 2).",
+    )(func)
+
+
+@contextmanager
+def stoppable_reader() -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM stop the query in progress (exit 130/143), whatever SQLite is doing."""
+    with stop_on_signals() as (stop, received):
+        try:
+            yield stop
+        except QueryStopped:
+            sys.exit(exit_code(RunStatus.INTERRUPTED, received))
 
 
 @click.command()
@@ -60,17 +87,22 @@ def show(url: str | None, db: str, watch_name: str | None, config_path: str | No
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(0, 100_000),
               help="Most hits to show (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@timeout_option
 @handle_errors
 def search(query: str, db: str, watch_name: str | None, config_path: str | None,
-           as_of: str | None, kinds: tuple[str, ...], limit: int, as_json: bool) -> None:
+           as_of: str | None, kinds: tuple[str, ...], limit: int, as_json: bool,
+           timeout: float) -> None:
     """Full-text search (SQLite FTS5 syntax: words, "a phrase", OR, NOT, prefix*) over page
     titles and text, section headings and text, item titles and summaries; with --kind
     outside, also the text around each page's main content.
 
     Each hit: the page, the section, a snippet with [matches] marked, and the versions and
     dates (UTC) during which that text was in the archive. --watch NAME: only the pages
-    that watch covers (its seed and the documents its runs captured).
+    that watch covers (its seed and the documents its runs captured). A query has at most 64
+    terms and 1000 characters.
     """
+    from dataclasses import replace
+
     from archive.changes import watch_pages
     from archive.report_query import render_hits, to_json
     from archive.search import KINDS
@@ -78,13 +110,16 @@ def search(query: str, db: str, watch_name: str | None, config_path: str | None,
     from archive.store import Archive
 
     seed, db = watch_target(None, watch_name, config_path, db)
-    with Archive.open(db, readonly=True) as archive:
+    limits = replace(DEFAULT_READER_LIMITS, seconds=timeout)
+    with stoppable_reader() as stop, Archive.open(db, readonly=True) as archive:
         if seed is None:
-            hits = do_search(archive, query, as_of=as_of, limit=limit, kinds=kinds or KINDS)
+            hits = do_search(archive, query, as_of=as_of, limit=limit, kinds=kinds or KINDS,
+                             limits=limits, stop=stop)
         else:
             pages = watch_pages(archive, seed)
             hits = [h for h in do_search(archive, query, as_of=as_of, limit=0,
-                                         kinds=kinds or KINDS) if h.page_url in pages]
+                                         kinds=kinds or KINDS, limits=limits, stop=stop)
+                    if h.page_url in pages]
             hits = hits[:limit] if limit else hits
     if as_json:
         click.echo(to_json([h.to_dict() for h in hits]))
@@ -103,21 +138,31 @@ def search(query: str, db: str, watch_name: str | None, config_path: str | None,
 @click.option("--csv", "fmt", flag_value="csv", help="CSV with a header row.")
 @click.option("--max-width", default=60, show_default=True, type=click.IntRange(8, 10_000),
               help="Truncate cells to this width in the table output.")
+@timeout_option
+@click.option("--max-rows", default=DEFAULT_READER_LIMITS.max_rows, show_default=True,
+              type=click.IntRange(1, 100_000_000),
+              help="Refuse a result of more rows than this (exit 2).")
 @handle_errors
 def sql(query: str, db: str, params: tuple[tuple[str, str], ...], fmt: str | None,
-        max_width: int) -> None:
+        max_width: int, timeout: float, max_rows: int) -> None:
     """Run one read-only SQL query on the archive and print the rows.
 
     The archive is opened read-only (mode=ro) and anything but reading (INSERT, UPDATE,
-    DELETE, ATTACH, CREATE, PRAGMA setters, VACUUM) is refused with exit code 2.
+    DELETE, ATTACH, CREATE, PRAGMA setters, VACUUM) is refused with exit code 2. The query
+    is bounded: --timeout, --max-rows, and 20 MB per value, 100 MB per result (exit 2);
+    Ctrl-C stops it.
     """
+    from dataclasses import replace
+
     from archive.report_query import render_rows_csv, render_rows_json, render_table
     from archive.sql_readonly import run_sql
     from archive.store import Archive
 
-    with Archive.open(db, readonly=True) as archive:
+    limits = replace(DEFAULT_READER_LIMITS, seconds=timeout, max_rows=max_rows)
+    with stoppable_reader() as stop, Archive.open(db, readonly=True) as archive:
         # Positional ? placeholders with a dict are deprecated in Python 3.12: pass () then.
-        result = run_sql(archive, query, dict(params) if params else ())
+        result = run_sql(archive, query, dict(params) if params else (), limits=limits,
+                         stop=stop)
     if fmt == "json":
         click.echo(render_rows_json(result), nl=False)
     elif fmt == "csv":

@@ -16,7 +16,7 @@ from scraper.cli import (
     stop_on_signals,
     wait_option,
 )
-from scraper.settings import DEFAULT_WAYBACK, BackfillSettings
+from scraper.settings import DEFAULT_WAYBACK, BackfillSettings, CrawlSettings
 
 #: The settings the ``backfill`` command takes as options.
 BACKFILL_OPTIONS = ("delay", "depth", "timeout", "retries", "max_retry_after")
@@ -29,13 +29,16 @@ BACKFILL_OPTIONS = ("delay", "depth", "timeout", "retries", "max_retry_after")
 @wait_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 @click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@settings_options(CrawlSettings, "max_bytes")
 @handle_errors
-def import_(files: tuple[str, ...], db: str, wait: float, quiet: bool, as_json: bool) -> None:
+def import_(files: tuple[str, ...], db: str, wait: float, quiet: bool, as_json: bool,
+            max_bytes: int) -> None:
     """Import the HTML and PDF captures of WARC files (.warc or .warc.gz) as snapshots.
 
     Each response becomes a snapshot at its WARC-Date; revisits take their original's body;
     captures already in the archive are skipped, so importing twice changes nothing. A
-    damaged file imports what is whole and each problem is named on stderr.
+    damaged file imports what is whole and each problem is named on stderr, as is a record
+    whose payload exceeds --max-bytes once decompressed (skipped).
 
     Exit codes: 0 imported (or nothing new), 1 some records damaged, 2 usage,
     3 no capture found, 75 archive locked.
@@ -44,7 +47,7 @@ def import_(files: tuple[str, ...], db: str, wait: float, quiet: bool, as_json: 
 
     setup_logging("INFO", None, quiet=quiet or as_json)
     with stop_on_signals() as (stop, received):
-        report = import_into(db, list(files), wait=wait, stop=stop)
+        report = import_into(db, list(files), wait=wait, stop=stop, max_bytes=max_bytes)
     if received:
         click.echo(f"coop-archive: import interrupted by signal {received[0]}; what was "
                    "imported is kept", err=True)

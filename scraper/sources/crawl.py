@@ -32,6 +32,7 @@ from scraper.ingest import PageReport, RunContext, RunReport, parse_capture
 from scraper.network import Network, open_network
 from scraper.parse import parse
 from scraper.robots import RobotsCache
+from scraper.run_budget import RunBudget
 from scraper.settings import DEFAULTS, CrawlSettings
 from scraper.throttle import Throttle
 
@@ -207,21 +208,25 @@ class _Crawl:
     def level(self, urls: list[str], level: int, seen: set[str]) -> list[str]:
         """Fetch one level's URLs (one worker per host), record them; the next level's."""
         by_host: dict[str, list[_Task]] = {}
-        out: queue.Queue[_Done] = queue.Queue()
-        invalid = 0
+        refused: list[_Done] = []
         for url in urls:
             problem = url_problem(url)
             if problem is not None:
                 # A broken link on the page is recorded and refused; it never stops the crawl.
-                out.put(_Done(_Task(url, level, None), self.clock(), error=problem,
-                              blocked=True))
-                invalid += 1
+                refused.append(_Done(_Task(url, level, None), self.clock(), error=problem,
+                                     blocked=True))
                 continue
             by_host.setdefault(host_key(url), []).append(
                 _Task(url, level, *self.previous(url, self.clock())))
+        invalid = len(refused)
+        # Bounded: a worker waits while its last page is still unrecorded, so the bodies held
+        # at once are at most about two per host, however slow the writing.
+        out: queue.Queue[_Done] = queue.Queue(maxsize=invalid + len(by_host))
+        for done in refused:
+            out.put(done)
         net = self.network
         main, ignore = self.selectors
-        page_of = functools.partial(parse_capture, main=main, ignore=ignore)
+        page_of = functools.partial(parse_capture, main=main, ignore=ignore, stop=self.stop)
         workers = [
             _HostWorker(key, tasks, out, fetcher=net.fetcher, robots=net.robots,
                         delay=self.settings.delay, throttle=net.throttle, stop=self.stop,
@@ -308,11 +313,17 @@ class _Crawl:
 def crawl_into(db: str, seed: str, settings: CrawlSettings = DEFAULTS, *, wait: float = 0.0,
                stop: threading.Event | None = None,
                on_page: Callable[[PageReport], None] | None = None,
-               on_note: Callable[[str], None] | None = None) -> tuple[RunReport, str]:
+               on_note: Callable[[str], None] | None = None,
+               on_overrun: Callable[[], None] | None = None) -> tuple[RunReport, str]:
     """The ``crawl`` command's job: lock the archive file ``db`` (waiting up to ``wait``
     seconds), open it, mark runs a dead process left ``running`` interrupted, crawl ``seed``
     with ``settings``; return the report and the run's change summary ("" when nothing
     changed). ``on_note`` hears what is worth telling a person (stale runs, a new seed).
+
+    The run has ``settings.max_run_seconds`` (:class:`scraper.run_budget.RunBudget`): then
+    ``stop`` is set and the run ends ``interrupted``; ``on_overrun`` is called if it is still
+    going a grace period later. A lock held longer than that budget is named in the
+    ArchiveLockedError (the holder's pid, how long): that run is stuck.
 
     Raises UsageError for a seed that is not an absolute http(s) URL or an archive in a
     directory that does not exist, before anything is opened.
@@ -327,7 +338,10 @@ def crawl_into(db: str, seed: str, settings: CrawlSettings = DEFAULTS, *, wait: 
     if not os.path.isdir(parent):
         raise UsageError(f"directory does not exist: {parent}")
     note = on_note or (lambda text: None)
-    with ArchiveLock(db, wait=wait), Archive.open(db) as archive:
+    stop = stop or threading.Event()
+    with ArchiveLock(db, wait=wait, stuck_after=settings.max_run_seconds), \
+            Archive.open(db) as archive, \
+            RunBudget(settings.max_run_seconds, stop, on_overrun=on_overrun):
         stale = archive.mark_stale_runs_interrupted()
         if stale:
             # Worth knowing once, not worth a cron mail: the log keeps it in any case.

@@ -33,6 +33,7 @@ from archive.urls import normalize_url
 from archive.vocab import BAD_OUTCOMES, FINISHED_STATUSES, RunStatus
 from archive.warc_export import _media, archive_time
 from scraper.ingest import RunContext, RunReport
+from scraper.settings import DEFAULTS
 from scraper.sources.warc_read import WarcEntry, WarcReading, read_warcs
 
 __all__ = ["import_warc", "our_run", "read_warcs"]
@@ -98,8 +99,12 @@ def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
     """
     if reading is None:
         reading = read_warcs(paths)
+        try:
+            return import_warc(archive, paths, clock=clock, stop=stop, reading=reading)
+        finally:
+            reading.close()
     report = reading.report
-    with RunContext(archive, report, clock=clock, reconcile=True) as run:
+    with RunContext(archive, report, clock=clock, reconcile=True, stop=stop) as run:
         importer = _Importer(archive, run, reading)
         interrupted = False
         for entry in reading.entries:
@@ -152,8 +157,9 @@ class _Importer:
         self.archive, self.run, self.report = archive, run, run.report
         self.redirects, self.requests = reading.redirects, reading.requests
         self.infos = reading.infos
-        self.by_digest: dict[str, bytes] = {}
-        self.by_ref: dict[tuple[str, str], bytes] = {}
+        # The responses a revisit may stand for; their bodies are read back when needed.
+        self.by_digest: dict[str, WarcEntry] = {}
+        self.by_ref: dict[tuple[str, str], WarcEntry] = {}
         self.runs: dict[tuple[int, str], int] = {}
 
     def run_for(self, entry: WarcEntry, url: str) -> int:
@@ -215,22 +221,24 @@ class _Importer:
                         origin_uri=entry.record_id or None)
 
 
-def _resolve(archive: Archive, entry: WarcEntry, by_digest: dict[str, bytes],
-             by_ref: dict[tuple[str, str], bytes], report: RunReport) -> bytes | None:
+def _resolve(archive: Archive, entry: WarcEntry, by_digest: dict[str, WarcEntry],
+             by_ref: dict[tuple[str, str], WarcEntry], report: RunReport) -> bytes | None:
     """The decoded body of a response, or the original body a revisit stands for."""
     if entry.kind == "response":
-        assert entry.body is not None
         if entry.digest:
-            by_digest.setdefault(entry.digest.upper(), entry.body)
-        by_ref.setdefault((entry.uri, entry.date), entry.body)
-        return entry.body
-    body = by_digest.get(entry.digest.upper()) if entry.digest else None
+            by_digest.setdefault(entry.digest.upper(), entry)
+        by_ref.setdefault((entry.uri, entry.date), entry)
+        body = entry.payload()
+        assert body is not None
+        return body
+    original = by_digest.get(entry.digest.upper()) if entry.digest else None
+    if original is None and entry.refers_to is not None:
+        original = by_ref.get(entry.refers_to)
+    body = original.payload() if original is not None else None
     if body is None and entry.refers_to is not None:
-        body = by_ref.get(entry.refers_to)
-        if body is None:
-            sha = body_captured_at(archive, normalize_url(entry.refers_to[0]),
-                                   entry.refers_to[0], entry.refers_to[1])
-            body = archive.blob(sha) if sha else None
+        sha = body_captured_at(archive, normalize_url(entry.refers_to[0]),
+                               entry.refers_to[0], entry.refers_to[1])
+        body = archive.blob(sha) if sha else None
     if body is None:
         report.problems.append(f"{entry.where}: revisit {entry.uri}: its original is in "
                                "neither these files nor the archive; skipped")
@@ -265,16 +273,21 @@ def _as_not_modified(archive: Archive, url: str, entry: WarcEntry, result: Captu
 
 
 def import_into(db: str, paths: Iterable[str | os.PathLike[str]], *, wait: float = 0.0,
-                stop: threading.Event | None = None) -> RunReport:
+                stop: threading.Event | None = None,
+                max_bytes: int = DEFAULTS.max_bytes) -> RunReport:
     """The ``import`` command's job: read the files first, so files holding no WARC record
     (a typo, /etc/passwd) never create, lock or open the archive ``db``; then lock it
     (waiting up to ``wait`` seconds), open it and import. ``stop`` set while reading ends
-    the job before the archive is touched."""
+    the job before the archive is touched. A payload over ``max_bytes`` once decompressed is
+    skipped (a problem), never inflated whole."""
     from archive.lock import ArchiveLock
 
     paths = list(paths)
-    reading = read_warcs(paths)
-    if not reading.found or (stop is not None and stop.is_set()):
-        return reading.report
-    with ArchiveLock(db, wait=wait), Archive.open(db) as archive:
-        return import_warc(archive, paths, stop=stop, reading=reading)
+    reading = read_warcs(paths, max_bytes=max_bytes, stop=stop)
+    try:
+        if not reading.found or (stop is not None and stop.is_set()):
+            return reading.report
+        with ArchiveLock(db, wait=wait), Archive.open(db) as archive:
+            return import_warc(archive, paths, stop=stop, reading=reading)
+    finally:
+        reading.close()

@@ -14,6 +14,8 @@ from __future__ import annotations
 import io
 import mmap
 import os
+import tempfile
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -24,9 +26,47 @@ from warcio.recordloader import ArcWarcRecord
 from archive.vocab import BAD_OUTCOMES, RunStatus, Source
 from archive.warc_export import archive_time, payload_digest
 from scraper.ingest import RunReport
+from scraper.settings import DEFAULTS
+
+# What a record's block may hold beyond its payload budget: HTTP headers, chunk framing.
+_FRAMING = 1 << 20
 
 # Fields every WARC record must have (WARC 1.1, section 5); a header without them was cut.
 _MANDATORY = ("WARC-Type", "WARC-Record-ID", "WARC-Date", "Content-Length")
+
+
+class Spill:
+    """Bodies read ahead of the import: the import sorts every record of its files by date
+    before it writes, and holding every body would cost the sum of them. The first
+    ``in_memory`` bytes of bodies stay in memory (a small import makes no file); the rest wait
+    in one anonymous temporary file and are read back one at a time."""
+
+    def __init__(self, in_memory: int = 64 << 20) -> None:
+        self.in_memory, self.held = in_memory, 0
+        self._file: BinaryIO | None = None
+
+    def keep(self, entry: WarcEntry, body: bytes) -> None:
+        """Keep ``entry``'s body, in memory or in the file (``entry.payload()`` gives it)."""
+        if self.held + len(body) <= self.in_memory:
+            self.held += len(body)
+            entry.body = body
+            return
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115  (closed by close())
+        offset = self._file.seek(0, os.SEEK_END)
+        self._file.write(body)
+        entry.spilled = (self, (offset, len(body)))
+
+    def get(self, where: tuple[int, int]) -> bytes:
+        """The body kept at ``where`` in the file."""
+        assert self._file is not None
+        self._file.seek(where[0])
+        return self._file.read(where[1])
+
+    def close(self) -> None:
+        """Delete the file, if one was made."""
+        if self._file is not None:
+            self._file.close()
 
 
 @dataclass
@@ -41,7 +81,8 @@ class WarcEntry:
     reason: str
     protocol: str
     headers: list[tuple[str, str]]
-    body: bytes | None = None  # decoded (chunking and Content-Encoding undone)
+    body: bytes | None = None  # decoded (chunking and Content-Encoding undone), or spilled:
+    spilled: tuple[Spill, tuple[int, int]] | None = None
     wire_size: int = 0
     digest: str | None = None
     refers_to: tuple[str, str] | None = None  # (uri, archive time) for revisits
@@ -51,6 +92,13 @@ class WarcEntry:
     group: tuple[int, str] = (0, "")  # (file index, warcinfo record id): one run per group
     concurrent: str = ""  # WARC-Concurrent-To (wget: the request record)
     error: str | None = None
+
+    def payload(self) -> bytes | None:
+        """The decoded body (read back from the spill file where it was kept), or None."""
+        if self.body is None and self.spilled is not None:
+            spill, where = self.spilled
+            return spill.get(where)
+        return self.body
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -66,6 +114,9 @@ class _FileRead:
     last_info: str = ""
     records: int = 0
     skipped: int = 0
+    max_bytes: int = DEFAULTS.max_bytes  # a payload's budget, once decompressed
+    stop: threading.Event | None = None  # set: stop reading (SIGINT, SIGTERM)
+    spill: Spill | None = None  # where bodies are kept until the import (else in memory)
 
 
 def _sync_points(path: str, start: int, gz: bool) -> int | None:
@@ -87,9 +138,10 @@ def _is_gzip(path: str) -> bool:
         return fh.read(2) == b"\x1f\x8b"
 
 
-def _read_file(path: str, index: int, problems: list[str]) -> _FileRead:
+def _read_file(path: str, index: int, problems: list[str], *, max_bytes: int,
+               stop: threading.Event | None, spill: Spill | None) -> _FileRead:
     """Every usable record of one file; damage is named in ``problems`` and stepped over."""
-    out = _FileRead()
+    out = _FileRead(max_bytes=max_bytes, stop=stop, spill=spill)
     gz = _is_gzip(path)
     name = os.path.basename(path)
     offset = 0
@@ -107,6 +159,10 @@ def _read_file(path: str, index: int, problems: list[str]) -> _FileRead:
     return out
 
 
+class _Oversized(Exception):
+    """A record over the budget: the reader steps over it without reading it through."""
+
+
 class _QuietIterator(ArchiveIterator):
     """warcio's iterator, minus the warning it writes to stderr itself (we count them)."""
 
@@ -121,6 +177,8 @@ def _read_from(fh: BinaryIO, path: str, index: int, out: _FileRead,
     at = fh.tell()
     records = iter(it)
     while True:
+        if out.stop is not None and out.stop.is_set():
+            return None
         errors = it.err_count
         try:
             record = next(records)
@@ -139,6 +197,10 @@ def _read_from(fh: BinaryIO, path: str, index: int, out: _FileRead,
         out.records += 1
         try:
             _take(record, f"{name}: offset {at}", (index, at), out, problems)
+        except _Oversized:
+            # Reading on through the rest of the record would inflate it (a 20 KB .warc.gz
+            # may hold gigabytes): step over it to the next record instead.
+            return at
         except Exception as e:
             problems.append(f"{name}: offset {at}: damaged record: {_one_line(e)}")
             return at
@@ -178,7 +240,14 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
     """Read one record whole and keep what the import needs from it."""
     rec_type = record.rec_type
     uri = record.rec_headers.get_header("WARC-Target-URI") or ""
-    raw = record.raw_stream.read()
+    # Budgets enforced while streaming, never after inflating: a 20 KB .warc.gz may inflate
+    # to gigabytes. The block may exceed the payload budget by its headers and framing.
+    raw_budget = out.max_bytes + _FRAMING
+    raw = record.raw_stream.read(raw_budget + 1)
+    if len(raw) > raw_budget:
+        problems.append(f"{where}: {rec_type} {uri}: record larger than {raw_budget} bytes "
+                        f"(--max-bytes {out.max_bytes}); skipped")
+        raise _Oversized
     missing = [f for f in _MANDATORY if not record.rec_headers.get_header(f)]
     if missing:
         problems.append(f"{where}: {rec_type or 'record'} {uri}: header lacks "
@@ -257,7 +326,15 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
         return
     # Decode the payload exactly as warcio would (chunked framing, Content-Encoding).
     record.raw_stream = io.BytesIO(raw)
-    entry.body = record.content_stream().read()
+    body = record.content_stream().read(out.max_bytes + 1)
+    if len(body) > out.max_bytes:
+        problems.append(f"{where}: {rec_type} {uri}: payload exceeds {out.max_bytes} bytes "
+                        "(once decompressed; --max-bytes); skipped")
+        return
+    if out.spill is not None:
+        out.spill.keep(entry, body)
+    else:
+        entry.body = body
     if entry.digest is None:
         entry.digest = payload_digest(raw)
     out.entries.append(entry)
@@ -304,6 +381,12 @@ class WarcReading:
     redirects: list[WarcEntry] = field(default_factory=list)
     requests: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     infos: dict[tuple[int, str], dict[str, str]] = field(default_factory=dict)
+    spill: Spill | None = None
+
+    def close(self) -> None:
+        """Delete the temporary file of bodies, if one was made."""
+        if self.spill is not None:
+            self.spill.close()
 
     @property
     def found(self) -> bool:
@@ -312,19 +395,31 @@ class WarcReading:
         return bool(self.entries)
 
 
-def read_warcs(paths: Iterable[str | os.PathLike[str]]) -> WarcReading:
+def read_warcs(paths: Iterable[str | os.PathLike[str]], *, max_bytes: int = DEFAULTS.max_bytes,
+               stop: threading.Event | None = None) -> WarcReading:
     """Read the files (no archive needed): records sorted by WARC-Date, problems named.
+
+    A record whose payload exceeds ``max_bytes`` once decompressed (the crawl's
+    ``--max-bytes``) is skipped and named in the problems; the limit is enforced while the
+    payload streams, so a small file that inflates to gigabytes never does. ``stop``, when
+    set, ends the reading between records (what was read is returned). Past ``max_bytes``
+    of them (the largest one body), the bodies wait in a temporary file (:class:`Spill`,
+    ``WarcEntry.payload()``), not in memory: call ``reading.close()`` when done.
 
     The ``import`` command reads first, so a file that holds no WARC record never creates
     the archive it was to be imported into.
     """
-    reading = WarcReading(RunReport(Source.IMPORT, "", files=[os.fspath(p) for p in paths]))
+    reading = WarcReading(RunReport(Source.IMPORT, "", files=[os.fspath(p) for p in paths]),
+                          spill=Spill(in_memory=max_bytes))
     report = reading.report
     for index, path in enumerate(report.files):
         if not os.path.isfile(path):
             report.problems.append(f"{path}: no such file")
             continue
-        read = _read_file(path, index, report.problems)
+        if stop is not None and stop.is_set():
+            break
+        read = _read_file(path, index, report.problems, max_bytes=max_bytes, stop=stop,
+                          spill=reading.spill)
         report.records += read.records
         report.skipped += read.skipped
         reading.entries += read.entries

@@ -21,6 +21,7 @@ from archive import datasette_meta, export
 from archive import query as q
 from archive import search as fulltext
 from archive.errors import UsageError
+from archive.reader_limits import QueryLimitError, ReaderLimits
 from archive.schema import MIGRATIONS
 from archive.sql_readonly import run_sql
 from archive.store import Archive
@@ -341,7 +342,10 @@ def test_run_sql_reads(ro: Archive) -> None:
     fts = run_sql(ro, "SELECT highlight(items_fts, 0, '<', '>') FROM items_fts"
                         " WHERE items_fts MATCH 'ecopartnerships' LIMIT 1")
     assert fts.rows == [("<EcoPartnerships> Program",)]
-    assert len(run_sql(ro, "SELECT * FROM snapshots", max_rows=2).rows) == 2
+    assert len(run_sql(ro, "SELECT * FROM snapshots LIMIT 2",
+                       limits=ReaderLimits(max_rows=2)).rows) == 2
+    with pytest.raises(QueryLimitError, match="more than 2 rows"):
+        run_sql(ro, "SELECT * FROM snapshots", limits=ReaderLimits(max_rows=2))
     assert run_sql(ro, "EXPLAIN QUERY PLAN SELECT * FROM pages").columns
 
 
