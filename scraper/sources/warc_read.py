@@ -21,6 +21,7 @@ from typing import BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
+from archive.timeutil import capture_date_problem
 from archive.vocab import BAD_OUTCOMES, RunStatus, Source
 from archive.warc_export import archive_time, payload_digest
 from scraper.ingest import RunReport
@@ -227,9 +228,18 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
         return
     try:
         status = int(http_headers.get_statuscode()) if http_headers else 200
-        date = archive_time(date_text)
     except ValueError as e:
         problems.append(f"{where}: {rec_type} {uri}: {_one_line(e)}; skipped")
+        return
+    try:
+        date = archive_time(date_text)
+    except ValueError as e:
+        problems.append(f"{where}: {rec_type} {uri}: WARC-Date {date_text!r} is not a real "
+                        f"date and time ({_one_line(e)}); skipped")
+        return
+    bad_date = capture_date_problem(date)
+    if bad_date is not None:
+        problems.append(f"{where}: {rec_type} {uri}: {bad_date}; skipped")
         return
     entry = WarcEntry(
         kind=rec_type, uri=uri, date=date, order=order, status=status,
@@ -286,6 +296,9 @@ def _take_failure(record: ArcWarcRecord, raw: bytes, uri: str, where: str,
     try:
         date = archive_time(date_text)
     except ValueError:
+        out.skipped += 1
+        return
+    if capture_date_problem(date) is not None:
         out.skipped += 1
         return
     out.entries.append(WarcEntry(
