@@ -199,6 +199,13 @@ def db_option(func: F) -> F:
     )(func)
 
 
+def _ours_or_error(record: logging.LogRecord) -> bool:
+    """Whether a log record belongs on stderr: ours, or a library's error. A library's
+    warnings (warcio replacing a space in a URL, ...) are for the log file, not the person."""
+    return record.name.split(".", 1)[0] in ("scraper", "archive") \
+        or record.levelno >= logging.ERROR
+
+
 def setup_logging(level: str, log_file: str | None, *, quiet: bool) -> None:
     """Configure logging for a command: stderr (warnings and up, or nothing but errors when
     quiet) and optionally a permanent log file at ``level``."""
@@ -209,7 +216,11 @@ def setup_logging(level: str, log_file: str | None, *, quiet: bool) -> None:
     err = logging.StreamHandler(sys.stderr)
     err.setLevel(logging.ERROR if quiet else max(numeric, logging.WARNING))
     err.setFormatter(logging.Formatter("coop-archive: %(message)s"))
+    err.addFilter(_ours_or_error)
     root.addHandler(err)
+    # Python warnings of the libraries (DeprecationWarning and the like) become log records,
+    # kept out of stderr by the filter above but written to the log file.
+    logging.captureWarnings(True)
     if log_file:
         try:
             fh = logging.FileHandler(log_file, encoding="utf-8")
