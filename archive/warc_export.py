@@ -92,9 +92,9 @@ def archive_time(value: str) -> str:
 
 
 def _bound(conn: sqlite3.Connection, when: str | None, *, end: bool) -> str | None:
-    """A --from/--to value as an instant: a snapshot id (``#123``, ``id:123``, a bare number
-    but for four digits) is that snapshot's capture time (:func:`archive.timeline.
-    resolve_when`); a bare date starts (from) or ends (to) its day; a datetime is itself."""
+    """A --from/--to value as an instant: a snapshot id (``#123``, ``id:123``) is that
+    snapshot's capture time (:func:`archive.timeline.resolve_when`); a bare date starts
+    (from) or ends (to) its day; a datetime is itself."""
     if when is None:
         return None
     text = when.strip()

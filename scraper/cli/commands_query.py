@@ -18,7 +18,7 @@ from scraper.cli import EXIT_USAGE, Exit, db_option, handle_errors
 @db_option
 @click.option("--as-of", "as_of", metavar="WHEN",
               help="ISO date/time (UTC unless it says otherwise), or a snapshot id written "
-                   "#123 or id:123 (a bare 4-digit number is refused as ambiguous with a "
+                   "#123 or id:123 (a bare number is refused: 2017 could be a "
                    "year); default: the latest snapshot of the last whole run.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--text/--no-text", default=True, show_default=True,
