@@ -495,8 +495,8 @@ def test_when_as_a_snapshot_id(archive):
         assert (r.from_at, r.to_at) == (at("2016-10-21"), at("2016-11-15"))
         assert [p.change for p in r.pages] == ["changed"]
     # a bare number is not taken for an id (the docs name only #N and id:N)
-    with pytest.raises(UsageError, match=f"write #{first_hub} \\(or id:{first_hub}\\)"):
-        diff_between(archive, str(first_hub), str(second_hub), url=HUB)
+    with pytest.raises(UsageError, match=f"write #{second_hub} \\(or id:{second_hub}\\)"):
+        diff_between(archive, f"#{first_hub}", str(second_hub), url=HUB)
 
 
 def test_snapshot_id_for_the_whole_archive_means_the_end_of_its_run(archive):
