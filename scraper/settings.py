@@ -80,6 +80,10 @@ class CrawlSettings:
                                   lo=0, hi=36500)
     allow_hosts: tuple[str, ...] = _opt((), "Allow this host even if it resolves to a private "
                                             "or loopback address.")
+    same_network: bool = _opt(False, "Stay on the seed's network class: from a loopback seed "
+                                     "only loopback addresses, from a private-network seed "
+                                     "only private ones (a public seed never reaches "
+                                     "private addresses anyway).")
 
     @property
     def connect_timeout(self) -> float:
@@ -110,7 +114,8 @@ class CrawlSettings:
         """What a crawl records of its settings in ``runs.options``."""
         return {"depth": self.depth, "delay": self.delay, "timeout": self.timeout,
                 "retries": self.retries, "backoff": self.backoff, "max_bytes": self.max_bytes,
-                "ignore_robots": self.ignore_robots, "allow_hosts": list(self.allow_hosts)}
+                "ignore_robots": self.ignore_robots, "allow_hosts": list(self.allow_hosts),
+                "same_network": self.same_network}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from scraper.settings import CrawlSettings
 
 #: The crawl settings the ``crawl`` command takes as options (all of them).
 CRAWL_OPTIONS = ("depth", "delay", "timeout", "retries", "backoff", "max_retry_after",
-                 "max_bytes", "user_agent", "ignore_robots", "revalidate_days", "allow_hosts")
+                 "max_bytes", "user_agent", "ignore_robots", "revalidate_days", "allow_hosts",
+                 "same_network")
 
 
 def _progress(report: PageReport) -> None:
