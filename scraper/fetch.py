@@ -20,6 +20,10 @@
   :class:`~archive.errors.TruncatedBodyError`, never a short page stored as if complete.
   (Without Content-Length, and with chunked encoding, a clean close is the only end marker we
   have; a dropped chunked stream is detected, a dropped close-delimited one cannot be.)
+* **Polite per hop.** ``fetch(..., hop=...)`` enters ``hop(url)`` around each request of the
+  chain, so a politeness gate (:mod:`scraper.politeness`) can make every hop wait its own
+  host's turn and obey its robots.txt; the time waited there does not count against
+  ``total_timeout``.
 * **Polite retries.** Connection trouble, timeouts, truncation, 5xx and 429 are retried
   ``retries`` times with exponential backoff and jitter, or after the server's Retry-After
   (capped at ``max_retry_after``) when it sent one. Waiting goes through the injected

@@ -1,8 +1,10 @@
 """Reading WARC files written by anyone (wget, Heritrix, Browsertrix, us), damage and all.
 
-:func:`read_warcs` reads every record of some files before anything is written: each HTTP
-``response`` and ``revisit`` (and our own ``metadata`` records of failed captures) becomes an
-:class:`WarcEntry`, sorted by ``WARC-Date``; requests, redirects and ``warcinfo`` fields are kept
+:func:`read_warcs` reads every record of some files (ARC files too, through warcio's
+``arc2warc``) before anything is written: each HTTP ``response`` and ``revisit``, each
+``resource`` record (as a 200 of its block), and our own ``metadata`` records of failed
+captures become a :class:`WarcEntry`, sorted by ``WARC-Date`` (a date that cannot be a
+capture's is named and skipped); requests, redirects and ``warcinfo`` fields are kept
 beside them for the import (:mod:`scraper.sources.warc_import`). A damaged file yields what is
 whole: a record whose digest is wrong or whose payload is cut short is named in the report's
 ``problems`` and skipped, and after unreadable bytes the reader resynchronises on the next
