@@ -10,21 +10,17 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from archive import blobs
 from archive.errors import ArchiveCorruptError
 from archive.model import PARSER_VERSION
 from archive.rederive import older_parsers
 from archive.store import Archive
-from archive.timeutil import from_iso, to_iso, utcnow_iso
+from archive.timeutil import future_horizon
 from archive.vocab import BAD_OUTCOMES, CONTENT_OUTCOMES, RunStatus, sql_list
 
 # Writes keep chains to blobs.MAX_DEPTH deltas; anything near this is a cycle or damage.
 CHAIN_LIMIT = 1000
-# A capture dated later than now plus this is an error (a forged or mistyped date): clocks of
-# the machines that wrote an archive may disagree by a few minutes, not by more.
-CLOCK_SKEW = timedelta(minutes=10)
 FTS_INDEXES = ("versions_fts", "sections_fts", "items_fts", "text_lines_fts")
 # Our time format: fixed width, UTC, microseconds (archive.timeutil). A GLOB for its shape, and
 # the same day coming back from a round trip rules out 2020-02-30 and friends.
@@ -116,10 +112,10 @@ def check(conn: sqlite3.Connection, *, deep: bool = False, limit: int = 5) -> Ch
 
     Also: every full-text index agrees with its table (FTS5 'integrity-check'), every
     version's content hash matches its stored records, no capture is dated in the future
-    (beyond :data:`CLOCK_SKEW`), and the body of the latest good capture of each page decodes
-    to its sha256. ``deep`` also decompresses every blob and verifies its sha256 (reads the
-    whole archive). Each problem is one line naming the invariant and up to ``limit``
-    offending ids.
+    (beyond :data:`archive.timeutil.CLOCK_SKEW`), and the body of the latest good capture of
+    each page decodes to its sha256. ``deep`` also decompresses every blob and verifies its
+    sha256 (reads the whole archive). Each problem is one line naming the invariant and up to
+    ``limit`` offending ids.
     """
     # The archive's own readers (load_version, blob) read columns by name: any connection will
     # do, the caller's row factory is put back afterwards.
@@ -180,7 +176,7 @@ def _listed(name: str, meaning: str, bad: list[str], limit: int) -> list[str]:
 def _check_future(conn: sqlite3.Connection, limit: int) -> list[str]:
     """Captures dated after now (plus the clock-skew allowance): forged or mistyped dates,
     which would otherwise become what "the latest" means for ever."""
-    horizon = to_iso(from_iso(utcnow_iso()) + CLOCK_SKEW)
+    horizon = future_horizon()
     bad = [f"{r[0]} ({r[1]})" for r in conn.execute(
         f"SELECT id, captured_at FROM snapshots WHERE captured_at > ? AND NOT"
         f" {_bad_time('captured_at')} ORDER BY id LIMIT {limit + 1}", (horizon,))]

@@ -13,9 +13,9 @@ import json
 import os
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
+from archive.atomic import atomic_output, created_directory
 from archive.errors import UsageError
 from archive.query import visible_versions
 from archive.store import Archive
@@ -107,6 +107,8 @@ def check_export_target(db_path: str, out: str, *, directory: bool, force: bool)
     """Refuse an export target that would destroy something: the archive itself (or its WAL
     and shared-memory files), an existing file unless ``force``, a file where a directory is
     wanted and the other way round. Raises UsageError with one line."""
+    if not out.strip():
+        raise UsageError("the output name is empty; give a file name (or - for stdout)")
     archive_files = [db_path, db_path + "-wal", db_path + "-shm", db_path + ".lock"]
     for f in archive_files:
         if os.path.exists(f) and os.path.exists(out) and os.path.samefile(f, out):
@@ -159,29 +161,27 @@ def export(archive: Archive, out: str | os.PathLike[str], fmt: str, *,
     tables = export_tables(archive, as_of=as_of, pages=pages)
     rows: dict[str, int] = {}
     if fmt == "csv":
-        Path(out).mkdir(parents=True, exist_ok=True)
         files = []
-        for name, columns, data in tables:
-            path = os.path.join(out, f"{name}.csv")
-            with open(path, "w", encoding="utf-8", newline="") as f:
-                w = csv.writer(f)
-                w.writerow(columns)
-                n = 0
-                for r in data:
-                    w.writerow(r)
-                    n += 1
-            rows[name] = n
-            files.append(path)
+        with created_directory(out):
+            for name, columns, data in tables:
+                path = os.path.join(out, f"{name}.csv")
+                with atomic_output(path, "w", encoding="utf-8", newline="") as f:
+                    w = csv.writer(f)
+                    w.writerow(columns)
+                    n = 0
+                    for r in data:
+                        w.writerow(r)
+                        n += 1
+                rows[name] = n
+                files.append(path)
         return ExportStats("csv", rows, files)
     _parent_exists(out)
-    tmp = out + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
+    with atomic_output(out, "w", encoding="utf-8") as f:
         rows = write_export(archive, f, fmt, as_of=as_of, table=table, pages=pages)
-    os.replace(tmp, out)
     return ExportStats(fmt, rows, [out])
 
 
-def write_export(archive: Archive, f: TextIO, fmt: str, *, as_of: str | None = None,
+def write_export(archive: Archive, f: IO[str], fmt: str, *, as_of: str | None = None,
                  table: str = "items", pages: Collection[str] | None = None
                  ) -> dict[str, int]:
     """Write ``json`` (every table, one document) or ``jsonl`` (one row of ``table`` per line)

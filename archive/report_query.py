@@ -18,15 +18,17 @@ from archive.check import CheckReport
 from archive.query import PageView
 from archive.search import SearchHit
 from archive.sql_readonly import QueryResult
-from archive.text import printable
+from archive.text import BIDI_CONTROLS, printable
 
 # Columns of the human forms: summaries and section texts are wrapped at this width.
 WRAP = 96
+_JSON_BIDI = {c: f"\\u{c:04x}" for c in BIDI_CONTROLS}
 
 
 def to_json(obj: Any) -> str:
-    """The JSON the reader commands print: two-space indent, UTF-8 kept as is."""
-    return json.dumps(obj, indent=2, ensure_ascii=False)
+    """The JSON the reader commands print: two-space indent, UTF-8 kept as is but for the
+    bidirectional controls, written as ``\\u`` escapes (json escapes the C0 ones itself)."""
+    return json.dumps(obj, indent=2, ensure_ascii=False).translate(_JSON_BIDI)
 
 
 def _lines(lines: Sequence[str]) -> str:
@@ -69,11 +71,15 @@ def render_page_view(view: PageView, *, text: bool = True, outside: bool = False
     for item in page.items:
         by_section.setdefault(item.section, []).append(item)
 
+    # The main text holds every section's prose: printed below, it is not printed here too,
+    # and a summary that only repeats its item's title is left out (one paragraph, once).
+    main_text = bool(text and page.text)
+
     def items(of: int | None, indent: str) -> None:
         for item in by_section.get(of, []):
             link = f" <{item.url}>" if item.url else ""
             out.append(f"{indent}- {item.title}{link}")
-            if item.summary:
+            if item.summary and item.summary.strip() != (item.title or "").strip():
                 out.append(textwrap.fill(item.summary, width=WRAP,
                                          initial_indent=indent + "    ",
                                          subsequent_indent=indent + "    "))
@@ -81,13 +87,13 @@ def render_page_view(view: PageView, *, text: bool = True, outside: bool = False
     for n, sec in enumerate(page.sections):
         out.append("")
         out.append(f"{'#' * max(sec.level, 1)} {sec.heading}")
-        if sec.text:
+        if sec.text and not main_text:
             out.append(textwrap.fill(sec.text, width=WRAP))
         items(n, "  ")
     if by_section.get(None):
         out += ["", "(items outside any section)"]
         items(None, "  ")
-    if text and page.text:
+    if main_text:
         out += ["", "-- text --", page.text]
     if outside and view.outside_text:
         out += ["", "-- around the main content --", view.outside_text]
@@ -151,12 +157,18 @@ def render_rows_json(result: QueryResult) -> str:
     return to_json([{k: plain(v) for k, v in row.items()} for row in result.dicts()]) + "\n"
 
 
+def _csv_cell(value: Any) -> Any:
+    return printable(value) if isinstance(value, str) else value
+
+
 def render_rows_csv(result: QueryResult) -> str:
-    """Rows as CSV with a header row (BLOBs as hex, NULL as an empty field)."""
+    """Rows as CSV with a header row (BLOBs as hex, NULL as an empty field). Text cells go
+    through :func:`archive.text.printable`: a scraped title must not retitle the terminal
+    the CSV is printed on (new lines and tabs stay, quoted as CSV quotes them)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(result.columns)
-    w.writerows([plain(v) for v in r] for r in result.rows)
+    w.writerow([printable(c) for c in result.columns])
+    w.writerows([_csv_cell(plain(v)) for v in r] for r in result.rows)
     return buf.getvalue()
 
 

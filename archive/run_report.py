@@ -190,12 +190,13 @@ def cron_summary(report: RunReport, changes: str, *, quiet: bool) -> RunText:
 
 
 def history_text(rows: Iterable[sqlite3.Row], *, as_json: bool = False) -> str:
-    """The ``history`` listing of snapshot rows (:meth:`archive.store.Archive.history`): one
-    line per snapshot (time, status, version, changed mark, outcome, URL, flags, error), or
-    one JSON object per line. "" for no rows."""
+    """The ``history`` listing of snapshot rows (:meth:`archive.store.Archive.history`): a
+    header, then one line per snapshot (time, status, version, changed mark, outcome, URL,
+    flags, error), or one JSON object per line. "" for no rows."""
     if as_json:
         return "\n".join(json.dumps(dict(r), ensure_ascii=False) for r in rows)
-    out = []
+    out = [f"{'id':>6} {'captured at (UTC)':<27} {'http':>4} {'version':<7}  {'outcome':<12} "
+           "url  (* changed)"]
     for r in rows:
         status = r["http_status"] if r["http_status"] is not None else "-"
         version = r["version_id"] if r["version_id"] is not None else "-"
@@ -207,4 +208,6 @@ def history_text(rows: Iterable[sqlite3.Row], *, as_json: bool = False) -> str:
         err = "  " + r["error"].replace("\n", " ") if r["error"] else ""
         out.append(f"{r['id']:>6} {r['captured_at']} {status!s:>4} v{version!s:<6}{mark} "
                    f"{r['outcome']:<12} {r['url']}{flags}{err}")
+    if len(out) == 1:
+        return ""
     return printable("\n".join(out))  # JSON is escaped already

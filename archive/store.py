@@ -221,12 +221,15 @@ class Archive:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk does): a second ROLLBACK would
+            # fail with "cannot rollback" and hide the real error.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             self._plain.clear()
             self._plain_bytes = 0
             raise
-        self.conn.execute("COMMIT")
 
     # -- runs ------------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 Scraped strings must not reach a terminal or a cron mail raw: ESC (or the C1 CSI, U+009B)
 starts an escape sequence that can recolour, retitle or rewrite the screen, a CR overwrites
 the line, a BEL rings. :func:`printable` shows the white-space control characters (CR, form
-feed, NEL...) as a space and the others as U+FFFD; new line and tab stay.
+feed, NEL...) as a space and the others as U+FFFD; new line and tab stay. Bidirectional
+override and isolate characters, which reorder what follows them on screen, are U+FFFD too.
 
 >>> printable("a\\x1b[31mb\\rc")
 'a\ufffd[31mb c'
@@ -13,7 +14,10 @@ from __future__ import annotations
 
 #: C0 and C1 control characters and DEL, except new line and tab.
 CONTROL_CHARS = (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0))
-_VISIBLE = {c: " " if chr(c).isspace() else "\ufffd" for c in CONTROL_CHARS}
+#: Bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069): a right-to-left
+#: override in a scraped title would show the rest of a line, a URL too, reversed.
+BIDI_CONTROLS = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_VISIBLE = {c: " " if chr(c).isspace() else "\ufffd" for c in (*CONTROL_CHARS, *BIDI_CONTROLS)}
 
 
 def printable(s: object) -> str:
@@ -22,6 +26,8 @@ def printable(s: object) -> str:
 
     >>> printable("red \\x1b[31malert\\x07\\r\\u009b2J\\tok\\x0cpage\\n")
     'red \ufffd[31malert\ufffd \ufffd2J\\tok page\\n'
+    >>> printable("evil\u202etxt.exe")
+    'evil\ufffdtxt.exe'
     >>> printable(None)
     ''
     """

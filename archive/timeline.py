@@ -32,6 +32,7 @@ GOOD = GOOD_OUTCOMES  # a 404 is a good observation: the page was gone then
 WHOLE_RUN_SOURCES = (Source.CRAWL, Source.DEMO)
 # A snapshot id written so it cannot be read as a year: "#123" or "id:123".
 _SNAPSHOT_ID_RE = re.compile(r"^(?:#|id:)\s*(\d+)$", re.IGNORECASE)
+_MAX_ID = 2**63 - 1  # SQLite's largest INTEGER
 
 
 @dataclass(frozen=True)
@@ -100,25 +101,33 @@ def live_runs(conn: sqlite3.Connection) -> list[int]:
 def parse_snapshot_id(text: str) -> int | None:
     """The snapshot id a WHEN names, or None if it names an instant (a date or time).
 
-    ``#123`` and ``id:123`` are snapshot ids. A bare number is one too, except four digits:
-    ``2017`` could be a year, so it is refused (UsageError) rather than guessed.
+    ``#123`` and ``id:123`` are snapshot ids. A bare number is refused (UsageError, with
+    both readings spelled out): ``12`` is not a date, and ``2017`` could be a year.
 
-    >>> parse_snapshot_id("#2017"), parse_snapshot_id("id:12"), parse_snapshot_id("123")
-    (2017, 12, 123)
+    >>> parse_snapshot_id("#2017"), parse_snapshot_id("id:12")
+    (2017, 12)
     >>> parse_snapshot_id("2016-10-21") is None
     True
+    >>> parse_snapshot_id("12")
+    Traceback (most recent call last):
+    ...
+    archive.errors.UsageError: '12' is not a date: write #12 (or id:12) for snapshot 12
     """
     text = text.strip()
     m = _SNAPSHOT_ID_RE.match(text)
     if m:
-        return int(m.group(1))
+        number = int(m.group(1))
+        if number > _MAX_ID:  # SQLite could not even look it up
+            raise UsageError(f"no snapshot with id {m.group(1)} (ids are at most {_MAX_ID})")
+        return number
     if text[:1] == "#" or text[:3].lower() == "id:":
         raise UsageError(f"not a snapshot id: {text!r} (write #123 or id:123)")
     if text.isdigit():
         if len(text) == 4:
             raise UsageError(f"{text!r} is ambiguous: write {text}-12-31 for a date, "
                              f"or #{text} for snapshot {text}")
-        return int(text)
+        raise UsageError(f"{text!r} is not a date: write #{text} (or id:{text}) for "
+                         f"snapshot {text}")
     return None
 
 

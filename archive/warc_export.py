@@ -36,6 +36,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive import __version__
+from archive.atomic import atomic_output
 from archive.errors import UsageError
 from archive.store import Archive
 from archive.timeline import parse_snapshot_id, resolve_when
@@ -79,9 +80,9 @@ def archive_time(value: str) -> str:
 
 
 def _bound(conn: sqlite3.Connection, when: str | None, *, end: bool) -> str | None:
-    """A --from/--to value as an instant: a snapshot id (``#123``, ``id:123``, a bare number
-    but for four digits) is that snapshot's capture time (:func:`archive.timeline.
-    resolve_when`); a bare date starts (from) or ends (to) its day; a datetime is itself."""
+    """A --from/--to value as an instant: a snapshot id (``#123``, ``id:123``) is that
+    snapshot's capture time (:func:`archive.timeline.resolve_when`); a bare date starts
+    (from) or ends (to) its day; a datetime is itself."""
     if when is None:
         return None
     text = when.strip()
@@ -284,17 +285,10 @@ def export_warc(archive: Archive, out: str | os.PathLike[str] | BinaryIO, *,
         stats["bytes"] = counting.bytes
         return stats
     path = os.fspath(out)
-    tmp = path + ".part"
-    try:
-        with open(tmp, "wb") as fh:
-            stats = _write_warc(archive, fh, name=os.path.basename(path),
-                                gzip=path.endswith(".gz") if gzip is None else gzip,
-                                from_at=from_at, to_at=to_at)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_output(path) as fh:
+        stats = _write_warc(archive, fh, name=os.path.basename(path),
+                            gzip=path.endswith(".gz") if gzip is None else gzip,
+                            from_at=from_at, to_at=to_at)
     stats["bytes"] = os.path.getsize(path)
     logger.info("exported %d captures to %s", stats["captures"], path)
     return stats

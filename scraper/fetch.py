@@ -20,6 +20,10 @@
   :class:`~archive.errors.TruncatedBodyError`, never a short page stored as if complete.
   (Without Content-Length, and with chunked encoding, a clean close is the only end marker we
   have; a dropped chunked stream is detected, a dropped close-delimited one cannot be.)
+* **Polite per hop.** ``fetch(..., hop=...)`` enters ``hop(url)`` around each request of the
+  chain, so a politeness gate (:mod:`scraper.politeness`) can make every hop wait its own
+  host's turn and obey its robots.txt; the time waited there does not count against
+  ``total_timeout``.
 * **Polite retries.** Connection trouble, timeouts, truncation, 5xx and 429 are retried
   ``retries`` times with exponential backoff and jitter, or after the server's Retry-After
   (capped at ``max_retry_after``) when it sent one. Waiting goes through the injected
@@ -38,9 +42,11 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import timezone
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -75,6 +81,8 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RESULT_STATUSES = frozenset({304, 404, 410})
 CHUNK_SIZE = 64 * 1024
 MAX_BACKOFF = 60.0  # seconds; the exponential backoff never waits longer than this
+#: A per-hop hook: entered around each request with that request's URL (see Fetcher.fetch).
+Hop = Callable[[str], AbstractContextManager[None]]
 _HTTP_VERSIONS = {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2", 30: "HTTP/3"}
 
 
@@ -249,7 +257,8 @@ class Fetcher:
     # -- fetching --------------------------------------------------------------------------
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-              max_bytes: int | None = None, truncate: bool = False) -> Capture:
+              max_bytes: int | None = None, truncate: bool = False,
+              hop: Hop | None = None) -> Capture:
         """GET ``url`` (following redirects) and return the final response as a Capture.
 
         ``etag`` / ``last_modified`` (from a previous capture) make the request conditional;
@@ -257,7 +266,11 @@ class Fetcher:
         410 are returned; 5xx and 429 are retried, then raised as TransientFetchError; other
         statuses raise PermanentFetchError. ``max_bytes`` overrides the fetcher's limit for
         this call; with ``truncate=True`` a longer body is cut at the limit instead of raising
-        TooLargeError (robots.txt is read that way).
+        TooLargeError (robots.txt is read that way). ``hop(url)``, when given, is entered
+        around each request of the redirect chain (and of each retry) with that hop's URL: a
+        politeness gate (:class:`scraper.politeness.HostGate`) waits there for the hop's host
+        and may refuse it by raising a FetchError. Time spent entering it is not counted
+        against ``total_timeout``.
         """
         limit = self.max_bytes if max_bytes is None else max_bytes
         extra: dict[str, str] = {}
@@ -273,16 +286,18 @@ class Fetcher:
             before_sleep=_log_retry,
             reraise=True,  # callers see our TransientFetchError, not tenacity.RetryError
         )
-        return retrying(self._attempt, url, extra, limit, truncate)
+        return retrying(self._attempt, url, extra, limit, truncate, hop)
 
     def _attempt(self, url: str, extra: dict[str, str], limit: int,
-                 truncate: bool) -> Capture:
+                 truncate: bool, hop: Hop | None) -> Capture:
         """One attempt under the watchdog: a cut-off becomes a total timeout or a stop."""
         if self.stop.is_set():
             raise FetchStoppedError("not fetched: stopping", url=url)
         attempt = self._watchdog.begin(self.total_timeout)
         try:
-            return self._hops(url, extra, limit, truncate, attempt)
+            return self._hops(url, extra, limit, truncate, attempt, hop)
+        except FetchStoppedError:
+            raise  # already says so (a hop refused while waiting for its turn)
         except (FetchError, urllib3.exceptions.HTTPError, OSError) as exc:
             # Whatever the closed socket looked like (a reset, a short read), say why it closed.
             if attempt.cut == "stopped":
@@ -295,39 +310,41 @@ class Fetcher:
             self._watchdog.end(attempt)
 
     def _hops(self, url: str, extra: dict[str, str], limit: int, truncate: bool,
-              attempt: Attempt) -> Capture:
+              attempt: Attempt, hop: Hop | None) -> Capture:
         """Follow the redirect chain and read the final body."""
-        deadline = attempt.deadline
         session = self._session()
         current = _strip_fragment(url)
         seen = {current}
         redirects: list[tuple[int, str]] = []
         while True:
             self.policy.check(current)
-            if time.monotonic() > deadline:
-                raise TotalTimeoutError(
-                    f"gave up after {self.total_timeout:g}s (total timeout)", url=url)
-            resp = self._send(session, current, extra, url)
-            try:
-                self._check_peer(resp, current)
-                status = resp.status_code
-                location = resp.headers.get("Location")
-                if status in REDIRECT_STATUSES and location:
-                    if len(redirects) >= self.max_redirects:
-                        raise TooManyRedirectsError(
-                            f"more than {self.max_redirects} redirects", url=url, status=status)
-                    redirects.append((status, current))
-                    target = _strip_fragment(urljoin(current, location.strip()))
-                    if target in seen:
-                        raise TooManyRedirectsError(
-                            f"redirect loop: {current} -> {target}", url=url, status=status)
-                    seen.add(target)
-                    logger.debug("%s: %d redirect to %s", url, status, target)
-                    current = target
-                    continue
-                return self._finish(resp, url, current, redirects, limit, truncate, deadline)
-            finally:
-                resp.close()
+            with _turn(hop, current, attempt):
+                if time.monotonic() > attempt.deadline:
+                    raise TotalTimeoutError(
+                        f"gave up after {self.total_timeout:g}s (total timeout)", url=url)
+                resp = self._send(session, current, extra, url)
+                try:
+                    self._check_peer(resp, current)
+                    status = resp.status_code
+                    location = resp.headers.get("Location")
+                    if status in REDIRECT_STATUSES and location:
+                        if len(redirects) >= self.max_redirects:
+                            raise TooManyRedirectsError(f"more than {self.max_redirects} "
+                                                        "redirects", url=url, status=status)
+                        redirects.append((status, current))
+                        target = _strip_fragment(urljoin(current, location.strip()))
+                        if target in seen:
+                            raise TooManyRedirectsError(
+                                f"redirect loop: {current} -> {target}", url=url,
+                                status=status)
+                        seen.add(target)
+                        logger.debug("%s: %d redirect to %s", url, status, target)
+                        current = target
+                        continue
+                    return self._finish(resp, url, current, redirects, limit, truncate,
+                                        attempt.deadline)
+                finally:
+                    resp.close()
 
     def _send(self, session: requests.Session, current: str, extra: dict[str, str],
               url: str) -> requests.Response:
@@ -440,6 +457,23 @@ class Fetcher:
                     url=url)
             buf += chunk
         return bytes(buf), raw.tell()
+
+
+@contextmanager
+def _turn(hop: Hop | None, url: str, attempt: Attempt) -> Iterator[None]:
+    """Enter ``hop(url)`` around one request; waiting there does not use up the attempt's
+    total timeout (a Crawl-delay is the host's wish, not the server being slow)."""
+    if hop is None:
+        yield
+        return
+    with ExitStack() as stack:
+        saved, entered = attempt.deadline, time.monotonic()
+        attempt.deadline = math.inf  # the watchdog must not cut an attempt that only waits
+        try:
+            stack.enter_context(hop(url))
+        finally:
+            attempt.deadline = saved + (time.monotonic() - entered)
+        yield
 
 
 def _root_cause(exc: BaseException) -> str:

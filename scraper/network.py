@@ -50,7 +50,8 @@ def open_network(settings: CrawlSettings, seed: str, *, clock: Callable[[], str]
     faster than its delay allows; ``backoff`` overrides the settings' retry backoff; setting
     ``stop`` (the job's stop event) also ends the requests in flight and the retry waits.
     """
-    policy = AddressPolicy(seed, allow_hosts=settings.allow_hosts)
+    policy = AddressPolicy(seed, allow_hosts=settings.allow_hosts,
+                           same_network=settings.same_network)
     fetcher = Fetcher(
         user_agent=settings.user_agent, timeout=(settings.connect_timeout, settings.timeout),
         max_bytes=settings.max_bytes, retries=settings.retries,

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from protego import Protego
@@ -89,6 +91,8 @@ class RobotsCache:
         self._rules: dict[str, _Rules] = {}
         self._origin_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+        # How a robots.txt request takes its host's turn (set by scraper.politeness.HostGate).
+        self.hop: Callable[[str], AbstractContextManager[None]] | None = None
 
     def allowed(self, url: str) -> bool:
         """True if robots.txt lets us fetch ``url``. Non-http(s) URLs are never allowed."""
@@ -152,7 +156,8 @@ class RobotsCache:
     def _load(self, origin: str) -> _Rules:
         url = f"{origin}/robots.txt"
         try:
-            result = self.fetcher.fetch(url, max_bytes=MAX_ROBOTS_BYTES, truncate=True)
+            result = self.fetcher.fetch(url, max_bytes=MAX_ROBOTS_BYTES, truncate=True,
+                                        hop=self.hop)
         except TransientFetchError as exc:
             logger.info("robots.txt unreachable, not crawling %s this run: %s", origin, exc)
             return _Rules(None, allow_all=False, reason=f"robots.txt unreachable: {exc}",

@@ -10,7 +10,10 @@ redirect hop included) the fetcher asks :meth:`AddressPolicy.check`, which refus
   multicast and unspecified addresses, unless the host was named in ``allow_hosts``.
 
 When the seed itself is not public (a test server on ``127.0.0.2``, an intranet mirror), the
-operator is plainly crawling a local site, so loopback and private targets are allowed.
+operator is plainly crawling a local site, so loopback and private targets are allowed, and so
+are public ones: links and redirects from such a seed may reach any address but link-local.
+``same_network`` narrows that to the seed's own network class (:func:`network_class`: a
+loopback seed reaches only loopback addresses, a private one only private addresses).
 
 Every address a name resolves to is checked, so a name with one public and one private
 address is refused. IPv6 forms that embed an IPv4 address (IPv4-mapped ``::ffff:a.b.c.d``,
@@ -68,6 +71,19 @@ def is_public(ip: IPAddress) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def network_class(ip: IPAddress) -> str:
+    """``public``, ``loopback`` or ``private`` (every other non-public address: RFC 1918,
+    shared CGNAT space, unique-local IPv6, reserved), after unwrapping embedded IPv4.
+
+    >>> [network_class(ipaddress.ip_address(a)) for a in ("8.8.8.8", "127.0.0.2", "10.1.2.3")]
+    ['public', 'loopback', 'private']
+    """
+    ip = _effective(ip)
+    if is_public(ip):
+        return "public"
+    return "loopback" if ip.is_loopback else "private"
+
+
 def resolve(host: str, port: int, *, url: str) -> list[IPAddress]:
     """Every address ``host`` resolves to (an IP literal resolves to itself).
 
@@ -99,15 +115,19 @@ class AddressPolicy:
     """Decides whether a URL may be fetched, given the seed the crawl started from.
 
     ``allow_hosts`` names hosts (case-insensitive, without port) that may be private or
-    loopback even when the seed is public; link-local stays refused for them too.
-    The seed is resolved lazily, on the first check, so constructing a policy does no I/O.
-    Thread-safe.
+    loopback even when the seed is public; link-local stays refused for them too. With
+    ``same_network`` every other host must be in a network class of the seed's addresses
+    (:func:`network_class`). The seed is resolved lazily, on the first check, so
+    constructing a policy does no I/O. Thread-safe.
     """
 
-    def __init__(self, seed_url: str, *, allow_hosts: Iterable[str] = ()) -> None:
+    def __init__(self, seed_url: str, *, allow_hosts: Iterable[str] = (),
+                 same_network: bool = False) -> None:
         self.seed_url = seed_url
         self.allow_hosts = frozenset(h.strip().lower().rstrip(".") for h in allow_hosts)
+        self.same_network = same_network
         self._seed_public: bool | None = None
+        self._seed_classes: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
     @classmethod
@@ -131,6 +151,7 @@ class AddressPolicy:
                 addrs = resolve(host, _port(parts, scheme), url=self.seed_url)
                 # Any public address makes the seed public: the stricter reading.
                 self._seed_public = any(is_public(ip) for ip in addrs)
+                self._seed_classes = frozenset(network_class(ip) for ip in addrs)
             return self._seed_public
 
     def check(self, url: str) -> None:
@@ -166,7 +187,15 @@ class AddressPolicy:
         eff = _effective(ip)
         if is_link_local(eff):
             raise BlockedURLError(f"{host} resolves to link-local address {ip}", url=url)
-        if is_public(eff) or host in self.allow_hosts:
+        if host in self.allow_hosts:
+            return
+        if self.same_network and not self.seed_is_public():
+            kind = network_class(eff)
+            if kind not in self._seed_classes:
+                raise BlockedURLError(
+                    f"{host} resolves to {kind} address {ip}, outside the seed's network "
+                    f"({', '.join(sorted(self._seed_classes))}; --same-network)", url=url)
+        if is_public(eff):
             return
         if eff.is_multicast or eff.is_unspecified:
             raise BlockedURLError(f"{host} resolves to unusable address {ip}", url=url)

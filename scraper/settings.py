@@ -83,6 +83,10 @@ class CrawlSettings:
                                           "frees the archive.", lo=1, hi=7 * 86400)
     allow_hosts: tuple[str, ...] = _opt((), "Allow this host even if it resolves to a private "
                                             "or loopback address.")
+    same_network: bool = _opt(False, "Stay on the seed's network class: from a loopback seed "
+                                     "only loopback addresses, from a private-network seed "
+                                     "only private ones (a public seed never reaches "
+                                     "private addresses anyway).")
 
     @property
     def connect_timeout(self) -> float:
@@ -114,7 +118,8 @@ class CrawlSettings:
         return {"depth": self.depth, "delay": self.delay, "timeout": self.timeout,
                 "retries": self.retries, "backoff": self.backoff, "max_bytes": self.max_bytes,
                 "ignore_robots": self.ignore_robots, "allow_hosts": list(self.allow_hosts),
-                "max_run_seconds": self.max_run_seconds}
+                "max_run_seconds": self.max_run_seconds,
+                "same_network": self.same_network}
 
 
 #: The Wayback Machine (its CDX API and id_ captures) that ``backfill`` asks by default.

@@ -29,15 +29,22 @@ class Throttle:
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._sleep = sleep
         self._monotonic = monotonic
-        # One writer per key (that host's worker), so plain dict writes are enough.
+        # Writers of one key hold its lock (HostGate), so plain dict writes are enough.
         self._last: dict[str, float] = {}
         self._floor: dict[str, float] = {}
+        self._locks: dict[str, threading.RLock] = {}
+        self._locks_lock = threading.Lock()
 
     def require(self, key: str, interval: float) -> None:
         """``key`` asks for at least ``interval`` seconds between requests (its robots.txt
         Crawl-delay): every later wait for it honours that, whichever job waits, so the
         next crawl sharing this throttle keeps the delay before it has read robots.txt."""
         self._floor[key] = max(self._floor.get(key, 0.0), interval)
+
+    def lock(self, key: str) -> threading.RLock:
+        """The lock held while a request to ``key`` is in flight (one at a time per host)."""
+        with self._locks_lock:
+            return self._locks.setdefault(key, threading.RLock())
 
     def remaining(self, key: str, interval: float) -> float:
         """Seconds until a request to ``key`` may start."""

@@ -16,6 +16,7 @@ one-line messages and exit codes. Exit codes (README, "Exit codes"):
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
@@ -159,6 +160,14 @@ def exit_code_for(error: CoopError) -> int:
     return EXIT_FAILED
 
 
+def _disk_full(error: BaseException) -> bool:
+    """SQLITE_FULL ("database or disk is full"), or ENOSPC / EFBIG from a write."""
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return code == sqlite3.SQLITE_FULL or "disk is full" in str(error)
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG)
+
+
 def handle_errors(func: F) -> F:
     """Turn CoopError (and a broken pipe) into one line on stderr and the mapped exit code."""
 
@@ -168,9 +177,6 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except CoopError as e:
             raise Exit(str(e), exit_code_for(e)) from None
-        except sqlite3.DatabaseError as e:
-            # A damaged file can surface anywhere a query runs; it is never worth a traceback.
-            raise Exit(f"the archive is unusable: {e}", EXIT_FAILED) from None
         except BrokenPipeError:
             # `coop-archive history | head`: not an error worth a traceback.
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -179,16 +185,30 @@ def handle_errors(func: F) -> F:
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit,
                 KeyboardInterrupt):
             raise
+        except (sqlite3.DatabaseError, OSError) as e:
+            if _disk_full(e):
+                # SQLite rolled the transaction back: what was committed before is whole.
+                raise Exit("disk full (or file size limit reached): the last change could not "
+                           "be written and was rolled back; the archive is intact. Free some "
+                           "space and run the command again", EXIT_FAILED) from None
+            if isinstance(e, sqlite3.DatabaseError):
+                # A damaged file can surface anywhere a query runs; never worth a traceback.
+                raise Exit(f"the archive is unusable: {e}", EXIT_FAILED) from None
+            _internal_error(e)
         except Exception as e:
-            # A bug: one line for cron's mail, the traceback in the log file (--log-file),
-            # and on stderr too with COOP_ARCHIVE_DEBUG=1.
-            logging.getLogger("scraper.cli").debug("internal error", exc_info=True)
-            if os.environ.get("COOP_ARCHIVE_DEBUG") == "1":
-                raise
-            raise Exit(f"internal error: {type(e).__name__}: {e} (a bug: please report it; "
-                       "COOP_ARCHIVE_DEBUG=1 shows the traceback)", EXIT_FAILED) from None
+            _internal_error(e)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal_error(e: Exception) -> NoReturn:
+    """A bug: one line for cron's mail, the traceback in the log file (--log-file), and on
+    stderr too with COOP_ARCHIVE_DEBUG=1."""
+    logging.getLogger("scraper.cli").debug("internal error", exc_info=True)
+    if os.environ.get("COOP_ARCHIVE_DEBUG") == "1":
+        raise e
+    raise Exit(f"internal error: {type(e).__name__}: {e} (a bug: please report it; "
+               "COOP_ARCHIVE_DEBUG=1 shows the traceback)", EXIT_FAILED) from None
 
 
 def db_option(func: F) -> F:
@@ -197,6 +217,13 @@ def db_option(func: F) -> F:
         "--db", "db", envvar=DB_ENV, default=DEFAULT_DB, show_default=True,
         type=click.Path(dir_okay=False), help=f"The archive (SQLite file); also ${DB_ENV}.",
     )(func)
+
+
+def _ours_or_error(record: logging.LogRecord) -> bool:
+    """Whether a log record belongs on stderr: ours, or a library's error. A library's
+    warnings (warcio replacing a space in a URL, ...) are for the log file, not the person."""
+    return record.name.split(".", 1)[0] in ("scraper", "archive") \
+        or record.levelno >= logging.ERROR
 
 
 def setup_logging(level: str, log_file: str | None, *, quiet: bool) -> None:
@@ -209,7 +236,11 @@ def setup_logging(level: str, log_file: str | None, *, quiet: bool) -> None:
     err = logging.StreamHandler(sys.stderr)
     err.setLevel(logging.ERROR if quiet else max(numeric, logging.WARNING))
     err.setFormatter(logging.Formatter("coop-archive: %(message)s"))
+    err.addFilter(_ours_or_error)
     root.addHandler(err)
+    # Python warnings of the libraries (DeprecationWarning and the like) become log records,
+    # kept out of stderr by the filter above but written to the log file.
+    logging.captureWarnings(True)
     if log_file:
         try:
             fh = logging.FileHandler(log_file, encoding="utf-8")

@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # imported when a command runs: `import scraper.cli` stays ch
 #: The crawl settings the ``crawl`` command takes as options (all of them).
 CRAWL_OPTIONS = ("depth", "delay", "timeout", "retries", "backoff", "max_retry_after",
                  "max_bytes", "user_agent", "ignore_robots", "revalidate_days", "allow_hosts",
-                 "max_run_seconds")
+                 "max_run_seconds", "same_network")
 
 
 def _progress(report: PageReport) -> None:

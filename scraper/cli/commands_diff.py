@@ -27,8 +27,8 @@ def use_color(choice: str, *, fmt: str) -> bool:
 @watch_option
 @click.option("--from", "from_when", metavar="WHEN",
               help="Start: ISO date or datetime (latest snapshot at or before it, UTC), or a "
-                   "snapshot id as #123 or id:123 (a bare 4-digit number is refused as "
-                   "ambiguous with a year). For the whole archive, a snapshot id or an instant "
+                   "snapshot id as #123 or id:123 (a bare number is refused: 2017 could "
+                   "be a year). For the whole archive, a snapshot id or an instant "
                    "inside a crawl run means the end of that run; for URL, that snapshot. "
                    "Default: the capture before --to's (the previous run; for URL, that "
                    "page's previous capture). Must not be later than --to.")

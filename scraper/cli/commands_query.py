@@ -47,7 +47,7 @@ def stoppable_reader() -> Iterator[threading.Event]:
 @watch_option
 @click.option("--as-of", "as_of", metavar="WHEN",
               help="ISO date/time (UTC unless it says otherwise), or a snapshot id written "
-                   "#123 or id:123 (a bare 4-digit number is refused as ambiguous with a "
+                   "#123 or id:123 (a bare number is refused: 2017 could be a "
                    "year); default: the latest snapshot of the last whole run.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--text/--no-text", default=True, show_default=True,
@@ -259,9 +259,25 @@ def serve(db: str, host: str, port: int, immutable: bool) -> None:
     ds = Datasette(files=[] if immutable else [db], immutables=[db] if immutable else [],
                    metadata=datasette_metadata(db))
     asyncio.run(ds.invoke_startup())
+    _check_port_free(host, port)  # a busy port is said before "serving", not after it
     click.echo(f"serving {db} read-only at http://{host}:{port}/ (Ctrl-C to stop); "
                f"timeline at http://{host}:{port}{PREFIX}", err=True)
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Exit (usage, one line) when ``host:port`` cannot be listened on (busy, not ours)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            # As uvicorn will: a port in TIME_WAIT is free, one with a listener is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as e:
+        raise Exit(f"cannot serve on {host}:{port}: {e.strerror or e}", EXIT_USAGE) from None
 
 
 @click.command("rebuild-fts")

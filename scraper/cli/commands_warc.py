@@ -35,13 +35,16 @@ def import_(files: tuple[str, ...], db: str, wait: float, quiet: bool, as_json: 
             max_bytes: int) -> None:
     """Import the HTML and PDF captures of WARC files (.warc or .warc.gz) as snapshots.
 
-    Each response becomes a snapshot at its WARC-Date; revisits take their original's body;
+    ARC files (.arc, .arc.gz) are read too. Each response (and each resource record holding
+    HTML or PDF) becomes a snapshot at its WARC-Date; revisits take their original's body;
     captures already in the archive are skipped, so importing twice changes nothing. A
     damaged file imports what is whole and each problem is named on stderr, as is a record
-    whose payload exceeds --max-bytes once decompressed (skipped).
+    whose payload exceeds --max-bytes once decompressed (skipped); records that are not pages
+    (images, stylesheets, revisits of them) are counted, not reported.
 
-    Exit codes: 0 imported (or nothing new), 1 some records damaged, 2 usage,
-    3 no capture found, 75 archive locked.
+    Exit codes: 0 imported (or nothing new, or no page captures in the files), 1 some
+    records damaged or unusable, 2 usage, 3 nothing readable (damage, or not a WARC file),
+    75 archive locked.
     """
     from scraper.sources.warc_import import import_into
 
@@ -56,6 +59,9 @@ def import_(files: tuple[str, ...], db: str, wait: float, quiet: bool, as_json: 
         click.echo(f"coop-archive: {problem}", err=True)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    elif not quiet and report.captures == 0 and not report.problems:
+        click.echo(f"no page captures in {', '.join(files)}: {report.records} record(s), "
+                   "none an HTML or PDF page; nothing imported")
     elif not quiet:
         ids = ", ".join(map(str, report.run_ids))
         run = f"run(s) {ids}" if ids else "no new run"

@@ -1,8 +1,10 @@
 """The crawl: the seed page, then the documents its main content links to.
 
-Politeness and speed together: one worker thread per host, so at most one request is in flight
-per host and each host waits ``max(delay, robots Crawl-delay)`` between its requests, while
-different hosts are fetched at the same time. The whole crawl takes about as long as its
+Politeness and speed together: one worker thread per linked host, while every request (each
+hop of a redirect chain too) takes its own host's turn through
+:class:`~scraper.politeness.HostGate`: at most one request in flight per host,
+``max(delay, robots Crawl-delay)`` between its requests, robots.txt obeyed on every hop.
+Different hosts are fetched at the same time; the whole crawl takes about as long as its
 busiest host. Workers fetch and parse; only the calling thread writes to the archive, one
 transaction per page, so an interruption at any moment keeps every page already written.
 """
@@ -31,7 +33,12 @@ from scraper.fetch import Fetcher
 from scraper.ingest import PageReport, RunContext, RunReport, parse_capture
 from scraper.network import Network, open_network
 from scraper.parse import parse
-from scraper.robots import RobotsCache
+from scraper.politeness import (
+    HostGate,
+    RobotsRefusalError,
+    RobotsUnreachableError,
+    StoppedWaitingError,
+)
 from scraper.run_budget import RunBudget
 from scraper.settings import DEFAULTS, CrawlSettings
 from scraper.throttle import Throttle
@@ -62,16 +69,19 @@ class _Done:
 
 
 class _HostWorker(threading.Thread):
-    """Fetches one host's URLs in order, waiting between requests; parses what it fetched."""
+    """Fetches the URLs linked on one host in order; parses what it fetched.
+
+    The waiting is done per request by the fetcher's hop hook (:class:`HostGate`), keyed by
+    the host each request goes to, so a redirect to another host waits that host's turn.
+    """
 
     def __init__(self, key: str, tasks: list[_Task], out: queue.Queue[_Done], *,
-                 fetcher: Fetcher, robots: RobotsCache, delay: float, throttle: Throttle,
-                 stop: threading.Event, clock: Callable[[], str],
+                 fetcher: Fetcher, gate: HostGate, stop: threading.Event,
+                 clock: Callable[[], str],
                  page_of: Callable[[Capture], Page | None] = parse_capture) -> None:
         super().__init__(name=f"crawl-{key}", daemon=True)
         self.key, self.tasks, self.out, self.page_of = key, tasks, out, page_of
-        self.fetcher, self.robots, self.delay = fetcher, robots, delay
-        self.throttle, self.stop, self.clock = throttle, stop, clock
+        self.fetcher, self.gate, self.stop, self.clock = fetcher, gate, stop, clock
 
     def run(self) -> None:
         for task in self.tasks:
@@ -81,36 +91,22 @@ class _HostWorker(threading.Thread):
 
     def _one(self, task: _Task) -> _Done:
         try:
-            self.throttle.wait(self.key, self.delay, self.stop)
-            if self.stop.is_set():
-                return _Done(task, self.clock(), skipped=True)
-            fetches_robots = not self.robots.known(task.url)
-            refusal = self.robots.refusal(task.url)
-            if fetches_robots:
-                # robots.txt was a request to this host too: Crawl-delay counts from it.
-                self.throttle.done(self.key)
-            crawl_delay = self.robots.crawl_delay(task.url) or 0.0
-            if crawl_delay:
-                self.throttle.require(self.key, crawl_delay)
-            delay = max(self.delay, crawl_delay)
-            if refusal is not None:
-                # An unreachable robots.txt is the host failing, not a rule: a failure.
-                return _Done(task, self.clock(), error=refusal,
-                             blocked=self.robots.reachable(task.url))
-            self.throttle.wait(self.key, delay, self.stop)
-            if self.stop.is_set():
-                return _Done(task, self.clock(), skipped=True)
             prev = task.previous if task.conditional else None
-            try:
-                result = self.fetcher.fetch(
-                    task.url,
-                    etag=prev.etag if prev else None,
-                    last_modified=prev.last_modified if prev else None,
-                )
-            finally:
-                self.throttle.done(self.key)
+            result = self.fetcher.fetch(
+                task.url,
+                etag=prev.etag if prev else None,
+                last_modified=prev.last_modified if prev else None,
+                hop=self.gate.hop,
+            )
             return _Done(task, result.fetched_at or self.clock(), result=result,
                          page=self.page_of(result))
+        except StoppedWaitingError:
+            return _Done(task, self.clock(), skipped=True)
+        except RobotsRefusalError as e:
+            return _Done(task, self.clock(), error=_reason(e, task), blocked=True)
+        except RobotsUnreachableError as e:
+            # An unreachable robots.txt is the host failing, not a rule: a failure.
+            return _Done(task, self.clock(), error=_reason(e, task))
         except BlockedURLError as e:
             return _Done(task, self.clock(), error=str(e), blocked=True)
         except FetchError as e:
@@ -118,6 +114,12 @@ class _HostWorker(threading.Thread):
         except Exception as e:  # a bug must cost one page, not the run
             logger.exception("unexpected error on %s", task.url)
             return _Done(task, self.clock(), error=f"internal error: {type(e).__name__}: {e}")
+
+
+def _reason(error: FetchError, task: _Task) -> str:
+    """A robots.txt refusal as recorded: the rule alone for the page's own URL, with the URL
+    for a redirect hop (the page was refused because of where it redirects)."""
+    return str(error.args[0]) if error.url == task.url else f"redirect to {error}"
 
 
 def crawl(
@@ -202,6 +204,8 @@ class _Crawl:
         self.archive, self.run, self.run_id = archive, run, run_id
         self.settings, self.network, self.stop, self.clock = settings, network, stop, clock
         self.selectors = selectors  # a watch's main and ignore CSS selectors
+        self.gate = HostGate(network.throttle, network.robots, delay=settings.delay,
+                             stop=stop)
         days = settings.revalidate_days
         self.revalidate_after = days * 86400 if days else 0.0
 
@@ -228,8 +232,7 @@ class _Crawl:
         main, ignore = self.selectors
         page_of = functools.partial(parse_capture, main=main, ignore=ignore, stop=self.stop)
         workers = [
-            _HostWorker(key, tasks, out, fetcher=net.fetcher, robots=net.robots,
-                        delay=self.settings.delay, throttle=net.throttle, stop=self.stop,
+            _HostWorker(key, tasks, out, fetcher=net.fetcher, gate=self.gate, stop=self.stop,
                         clock=self.clock, page_of=page_of)
             for key, tasks in by_host.items()
         ]

@@ -18,6 +18,7 @@ touched, walking its snapshots in capture order.
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -90,10 +91,11 @@ def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
     created when it has something new to write, so importing twice adds nothing at all.
     Our own ``metadata`` records of failed captures come back as failed snapshots.
 
-    Status: ``complete`` (no problems), ``partial`` (problems, but some captures found),
-    ``failed`` (no capture found at all) or ``interrupted``. Setting ``stop`` ends the import
-    after the snapshot being written; what was written is kept, reconciled and its runs
-    marked ``interrupted`` (``failed`` on an unexpected exception).
+    Status: ``complete`` (no problems, whether or not the files held any page),
+    ``partial`` (problems: records skipped, each named), ``failed`` (nothing readable) or
+    ``interrupted``. Setting ``stop`` ends the import after the snapshot being written; what
+    was written is kept, reconciled and its runs marked ``interrupted`` (``failed`` on an
+    unexpected exception).
 
     ``reading`` is what :func:`read_warcs` read of ``paths`` already (else they are read now).
     """
@@ -114,9 +116,11 @@ def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
             importer.entry(entry)
         if interrupted:
             status = RunStatus.INTERRUPTED
-        elif report.captures == 0:
-            status = RunStatus.FAILED
+        elif not reading.found and report.problems:
+            status = RunStatus.FAILED  # nothing readable: damage, or not a WARC file at all
         else:
+            # No page among records read whole is not a failure: a file of images or POSTs,
+            # or of revisits we cannot resolve (each of those named).
             status = RunStatus.PARTIAL if report.problems else RunStatus.COMPLETE
         run.close(status)
     return report
@@ -240,9 +244,23 @@ def _resolve(archive: Archive, entry: WarcEntry, by_digest: dict[str, WarcEntry]
                                entry.refers_to[0], entry.refers_to[1])
         body = archive.blob(sha) if sha else None
     if body is None:
-        report.problems.append(f"{entry.where}: revisit {entry.uri}: its original is in "
-                               "neither these files nor the archive; skipped")
+        if not _may_be_document(entry):
+            # A revisit of a stylesheet, script or image: we would not have kept its original
+            # either, so nothing is lost. Counted with the other skipped records.
+            report.skipped += 1
+        else:
+            report.problems.append(f"{entry.where}: revisit {entry.uri}: its original is in "
+                                   "neither these files nor the archive; skipped")
     return body
+
+
+def _may_be_document(entry: WarcEntry) -> bool:
+    """Whether a revisit may stand for an HTML or PDF capture: by its declared type, else by
+    its URL's extension; unknown means maybe."""
+    media = _media(entry.header("Content-Type"))
+    if not media:
+        media = mimetypes.guess_type(urlsplit(entry.uri).path)[0] or ""
+    return not media or _is_document(media, b"")
 
 
 def _previous(archive: Archive, url: str, at: str) -> PreviousCapture | None:

@@ -1,8 +1,10 @@
 """Reading WARC files written by anyone (wget, Heritrix, Browsertrix, us), damage and all.
 
-:func:`read_warcs` reads every record of some files before anything is written: each HTTP
-``response`` and ``revisit`` (and our own ``metadata`` records of failed captures) becomes an
-:class:`WarcEntry`, sorted by ``WARC-Date``; requests, redirects and ``warcinfo`` fields are kept
+:func:`read_warcs` reads every record of some files (ARC files too, through warcio's
+``arc2warc``) before anything is written: each HTTP ``response`` and ``revisit``, each
+``resource`` record (as a 200 of its block), and our own ``metadata`` records of failed
+captures become a :class:`WarcEntry`, sorted by ``WARC-Date`` (a date that cannot be a
+capture's is named and skipped); requests, redirects and ``warcinfo`` fields are kept
 beside them for the import (:mod:`scraper.sources.warc_import`). A damaged file yields what is
 whole: a record whose digest is wrong or whose payload is cut short is named in the report's
 ``problems`` and skipped, and after unreadable bytes the reader resynchronises on the next
@@ -11,6 +13,8 @@ record it can find.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import mmap
 import os
@@ -21,8 +25,10 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecord
 
+from archive.timeutil import capture_date_problem
 from archive.vocab import BAD_OUTCOMES, RunStatus, Source
 from archive.warc_export import archive_time, payload_digest
 from scraper.ingest import RunReport
@@ -173,7 +179,8 @@ def _read_from(fh: BinaryIO, path: str, index: int, out: _FileRead,
                problems: list[str]) -> int | None:
     """Read records from ``fh``'s position; return the offset where reading broke, or None."""
     name = os.path.basename(path)
-    it = _QuietIterator(fh, check_digests=True)
+    # arc2warc: ARC files (the Internet Archive's format before WARC) read as WARC records.
+    it = _QuietIterator(fh, check_digests=True, arc2warc=True)
     at = fh.tell()
     records = iter(it)
     while True:
@@ -258,7 +265,8 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
         problems.append(f"{where}: {rec_type} {uri}: truncated ({len(raw)} of {expected} "
                         "bytes); skipped")
         return
-    if record.digest_checker is not None and record.digest_checker.passed is False:
+    if record.digest_checker is not None and record.digest_checker.passed is False \
+            and not _chunked_digest_ok(record, raw):
         why = "; ".join(record.digest_checker.problems) or "digest mismatch"
         problems.append(f"{where}: {rec_type} {uri}: {why}; skipped")
         return
@@ -283,20 +291,22 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
             for key in filter(None, keys):
                 out.requests[key] = headers
         return
-    if rec_type not in ("response", "revisit") or not uri.startswith(("http:", "https:")):
+    if rec_type not in ("response", "revisit", "resource") \
+            or not uri.startswith(("http:", "https:")):
         out.skipped += 1
         return
     http_headers = record.http_headers
-    date_text = record.rec_headers.get_header("WARC-Date")
-    if not date_text:
-        problems.append(f"{where}: {rec_type} {uri}: no WARC-Date; skipped")
+    date = _capture_date(record, f"{where}: {rec_type} {uri}", problems)
+    if date is None:
+        return
+    if rec_type == "resource":
+        out.entries.append(_resource(record, raw, uri, date, where, order, (index, info_id)))
         return
     if http_headers is None and rec_type == "response":
         out.skipped += 1
         return
     try:
         status = int(http_headers.get_statuscode()) if http_headers else 200
-        date = archive_time(date_text)
     except ValueError as e:
         problems.append(f"{where}: {rec_type} {uri}: {_one_line(e)}; skipped")
         return
@@ -340,6 +350,61 @@ def _take(record: ArcWarcRecord, where: str, order: tuple[int, int], out: _FileR
     out.entries.append(entry)
 
 
+def _chunked_digest_ok(record: ArcWarcRecord, raw: bytes) -> bool:
+    """True when only the payload digest failed, the payload is chunked, and the digest is
+    that of the payload without its chunked framing: warcprox and Webrecorder write it so,
+    while warcio checks the framed bytes. Not damage, then."""
+    problems = record.digest_checker.problems
+    header = record.rec_headers.get_header("WARC-Payload-Digest") or ""
+    coding = record.http_headers.get_header("Transfer-Encoding") if record.http_headers else ""
+    if not problems or not all(p.startswith("payload digest failed") for p in problems) \
+            or "chunked" not in (coding or "").lower() or ":" not in header:
+        return False
+    algo, _, value = header.partition(":")
+    try:
+        digest = hashlib.new(algo.strip().lower().replace("-", ""))
+    except ValueError:
+        return False
+    digest.update(ChunkedDataReader(io.BytesIO(raw)).read())
+    return value.strip().lower() in (digest.hexdigest(),
+                                     base64.b32encode(digest.digest()).decode().lower())
+
+
+def _capture_date(record: ArcWarcRecord, what: str, problems: list[str]) -> str | None:
+    """The record's WARC-Date as archive time, or None (and why, in ``problems``) when it is
+    missing, not a real date, or not a possible capture date (see capture_date_problem)."""
+    date_text = record.rec_headers.get_header("WARC-Date")
+    if not date_text:
+        problems.append(f"{what}: no WARC-Date; skipped")
+        return None
+    try:
+        date = archive_time(date_text)
+    except ValueError as e:
+        problems.append(f"{what}: WARC-Date {date_text!r} is not a real date and time "
+                        f"({_one_line(e)}); skipped")
+        return None
+    bad_date = capture_date_problem(date)
+    if bad_date is not None:
+        problems.append(f"{what}: {bad_date}; skipped")
+        return None
+    return date
+
+
+def _resource(record: ArcWarcRecord, raw: bytes, uri: str, date: str, where: str,
+              order: tuple[int, int], group: tuple[int, str]) -> WarcEntry:
+    """A ``resource`` record (Webrecorder, browser-based crawlers): the block is the document
+    itself, its WARC Content-Type the document's; kept as a 200 response of it."""
+    headers = record.rec_headers
+    media = headers.get_header("Content-Type")
+    return WarcEntry(
+        kind="response", uri=uri, date=date, order=order, status=200, reason="OK",
+        protocol="HTTP/1.1", headers=[("Content-Type", media)] if media else [], body=raw,
+        wire_size=len(raw), record_id=headers.get_header("WARC-Record-ID") or "",
+        digest=headers.get_header("WARC-Payload-Digest")
+        or headers.get_header("WARC-Block-Digest") or payload_digest(raw),
+        where=where, group=group)
+
+
 def _parse_fields(raw: bytes) -> dict[str, str]:
     """A warc-fields block as a dict (later duplicates win)."""
     out = {}
@@ -363,6 +428,9 @@ def _take_failure(record: ArcWarcRecord, raw: bytes, uri: str, where: str,
     try:
         date = archive_time(date_text)
     except ValueError:
+        out.skipped += 1
+        return
+    if capture_date_problem(date) is not None:
         out.skipped += 1
         return
     out.entries.append(WarcEntry(
@@ -413,8 +481,11 @@ def read_warcs(paths: Iterable[str | os.PathLike[str]], *, max_bytes: int = DEFA
                           spill=Spill(in_memory=max_bytes))
     report = reading.report
     for index, path in enumerate(report.files):
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             report.problems.append(f"{path}: no such file")
+            continue
+        if not os.path.isfile(path):
+            report.problems.append(f"{path}: not a regular file (a directory, device or pipe)")
             continue
         if stop is not None and stop.is_set():
             break
@@ -428,5 +499,7 @@ def read_warcs(paths: Iterable[str | os.PathLike[str]], *, max_bytes: int = DEFA
         reading.infos.update(read.infos)
     reading.entries.sort(key=lambda e: (e.date, e.order))
     if not reading.found:
-        report.status = RunStatus.FAILED  # no capture found: nothing to import
+        # Nothing to import: a failure when damage (or a file that is no WARC) is why, not
+        # when the files simply hold no page (warcinfo only, images, POST responses).
+        report.status = RunStatus.FAILED if report.problems else RunStatus.COMPLETE
     return reading

@@ -42,7 +42,7 @@ from archive.capture import Capture
 from archive.errors import FetchError, TransientFetchError, UsageError
 from archive.lookup import has_origin, versions_from
 from archive.store import Archive
-from archive.timeutil import utcnow_iso
+from archive.timeutil import capture_date_problem, utcnow_iso
 from archive.urls import normalize_url
 from archive.vocab import RunStatus, Source
 from scraper.fetch import Fetcher
@@ -91,6 +91,20 @@ def capture_time(timestamp: str) -> str:
     """
     ts = timestamp.ljust(14, "0")
     return f"{ts[0:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}.000000Z"
+
+
+def timestamp_problem(timestamp: str) -> str | None:
+    """Why a CDX timestamp cannot be a capture date (not 14 digits of a real, past time), or
+    None.
+
+    >>> timestamp_problem("20161021140307") is None
+    True
+    >>> timestamp_problem("20200230000000")
+    "capture timestamp '20200230000000' is not a real date and time"
+    """
+    if not re.fullmatch(r"\d{14}", timestamp) or not _real_time(timestamp):
+        return f"capture timestamp {timestamp!r} is not a real date and time"
+    return capture_date_problem(capture_time(timestamp))
 
 
 def cdx_date(value: str | None) -> str | None:
@@ -237,7 +251,15 @@ class _Backfill:
             self.fail(f"CDX query for {url}: {e}", e)
             return []
         self.consecutive = 0
-        return caps
+        good = []
+        for cap in caps:
+            problem = timestamp_problem(cap.timestamp)
+            if problem is None:
+                good.append(cap)
+            else:
+                # A listing is not trusted blindly: a forged date would become "the latest".
+                self.report.problems.append(f"CDX listing for {url}: {problem}; skipped")
+        return good
 
     def fail(self, message: str, error: FetchError) -> None:
         # Info, not warning: the failure is in the report, and the CLI names it once.
@@ -274,6 +296,11 @@ class _Backfill:
             return
         self.consecutive = 0
         moved = _ID_URL_RE.search(fetched.final_url)
+        if moved and moved.group(1) != cap.timestamp and timestamp_problem(moved.group(1)):
+            self.fail(f"{origin}: Wayback redirected to a capture dated "
+                      f"{moved.group(1)!r}: {timestamp_problem(moved.group(1))}",
+                      FetchError("bad capture date", url=origin))
+            return
         if moved and moved.group(1) != cap.timestamp:
             # Wayback redirected to another capture: store that one, under its own time.
             cap = CdxCapture(moved.group(1), cap.original, cap.statuscode, cap.digest,

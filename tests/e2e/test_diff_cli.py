@@ -86,7 +86,9 @@ def test_exit_code_1_when_changed_0_when_not(db):
     (["--to", "2015-01-01"], "is before the first snapshot"),
     (["--from", "last tuesday"], "not a date or time: 'last tuesday'"),
     (["--from", "2016-13-45"], "not a date or time"),
-    (["--to", "987654"], "no snapshot with id 987654"),
+    (["--to", "#987654"], "no snapshot with id 987654"),
+    (["--to", "987654"], "write #987654 (or id:987654) for snapshot 987654"),
+    (["--to", "#99999999999999999999999"], "no snapshot with id 99999999999999999999999"),
     (["https://nowhere.example/x"], "no page https://nowhere.example/x"),
 ])
 def test_bad_when_or_url_is_exit_2_with_one_line(db, args, message):

@@ -175,7 +175,7 @@ def test_export_range_by_snapshot_id(built: Archive, tmp_path: Path) -> None:
     first, last = (built.conn.execute(
         f"SELECT {f}(id) FROM snapshots WHERE captured_at LIKE '2016-10-22%'").fetchone()[0]
         for f in ("min", "max"))
-    for lo, hi in ((f"#{first}", f"id:{last}"), (str(first), f"#{last}")):
+    for lo, hi in ((f"#{first}", f"id:{last}"), (f"ID:{first}", f"#{last}")):
         out = tmp_path / "ids.warc"
         stats = export_warc(built, out, from_at=lo, to_at=hi)
         assert stats["captures"] == 2
@@ -185,6 +185,8 @@ def test_export_range_by_snapshot_id(built: Archive, tmp_path: Path) -> None:
         export_warc(built, tmp_path / "none.warc", from_at="#999")
     with pytest.raises(UsageError, match="ambiguous"):
         export_warc(built, tmp_path / "none.warc", to_at="2017")
+    with pytest.raises(UsageError, match=f"write #{first} "):  # a bare number is no id
+        export_warc(built, tmp_path / "none.warc", from_at=str(first))
     result = cli("export", str(tmp_path / "cli.warc"), "--format", "warc", "--db", built.path,
                  "--from", f"#{first}", "--to", f"#{last}")
     assert result.exit_code == 0, result.output

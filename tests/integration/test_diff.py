@@ -480,6 +480,8 @@ def test_when_before_the_first_snapshot_or_malformed_is_a_usage_error(archive):
     with pytest.raises(UsageError, match="not a date or time"):
         diff_between(archive, "yesterday", None)
     with pytest.raises(UsageError, match="no snapshot with id 999999"):
+        diff_between(archive, None, "#999999")
+    with pytest.raises(UsageError, match="is not a date: write #999999"):
         diff_between(archive, None, "999999")
     with pytest.raises(UsageError, match="no page"):
         diff_between(archive, url="https://nowhere.example/")
@@ -488,11 +490,13 @@ def test_when_before_the_first_snapshot_or_malformed_is_a_usage_error(archive):
 def test_when_as_a_snapshot_id(archive):
     first_hub = archive.history(HUB)[0]["id"]
     second_hub = archive.history(HUB)[1]["id"]
-    for a, b in ((f"#{first_hub}", f"#{second_hub}"), (f"id:{first_hub}", f" ID:{second_hub}"),
-                 (str(first_hub), str(second_hub))):
+    for a, b in ((f"#{first_hub}", f"#{second_hub}"), (f"id:{first_hub}", f" ID:{second_hub}")):
         r = diff_between(archive, a, b, url=HUB)  # one URL: that snapshot
         assert (r.from_at, r.to_at) == (at("2016-10-21"), at("2016-11-15"))
         assert [p.change for p in r.pages] == ["changed"]
+    # a bare number is not taken for an id (the docs name only #N and id:N)
+    with pytest.raises(UsageError, match=f"write #{second_hub} \\(or id:{second_hub}\\)"):
+        diff_between(archive, f"#{first_hub}", str(second_hub), url=HUB)
 
 
 def test_snapshot_id_for_the_whole_archive_means_the_end_of_its_run(archive):
