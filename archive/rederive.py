@@ -103,14 +103,16 @@ def pages_of_seed(archive: Archive, seeds: tuple[str, ...]) -> list[int]:
 
 def snapshots_of(archive: Archive, page_id: int) -> list[sqlite3.Row]:
     """The page's snapshots that show a version, oldest first, with what re-deriving needs:
-    the stored body's sha256, status, final URL, redirects and response headers (JSON)."""
+    the stored body's sha256, status, final URL, redirects and response headers (JSON), and
+    the options of the run that captured it (a watch's selectors are among them)."""
     return archive.conn.execute(
         f"""SELECT s.id, s.captured_at, s.outcome, s.http_status, s.final_url, s.redirects,
                    s.body_sha256, s.version_id, s.suspect, h.response_headers,
-                   v.content_hash, v.parser_version
+                   v.content_hash, v.parser_version, r.options AS run_options
               FROM snapshots s
               JOIN snapshot_headers h ON h.snapshot_id = s.id
               JOIN versions v ON v.id = s.version_id
+              JOIN runs r ON r.id = s.run_id
              WHERE s.page_id = ? AND s.outcome IN {_CONTENT} AND s.body_sha256 IS NOT NULL
              ORDER BY s.captured_at, s.id""", (page_id,)).fetchall()
 

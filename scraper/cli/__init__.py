@@ -211,6 +211,11 @@ def _internal_error(e: Exception) -> NoReturn:
                "COOP_ARCHIVE_DEBUG=1 shows the traceback)", EXIT_FAILED) from None
 
 
+#: How every WHEN may be written (``--as-of``, ``--from``, ``--to``).
+WHEN_FORMS = ("an ISO date or datetime (UTC unless it says otherwise), or a snapshot id written "
+              "#123 or id:123 (a bare number is refused: 2017 could be a year)")
+
+
 def db_option(func: F) -> F:
     """``--db PATH``, else $COOP_ARCHIVE_DB, else ./coop-archive.db."""
     return click.option(

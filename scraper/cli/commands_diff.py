@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from scraper.cli import EXIT_OK, EXIT_PARTIAL, db_option, handle_errors
+from scraper.cli import EXIT_OK, EXIT_PARTIAL, WHEN_FORMS, db_option, handle_errors
 from scraper.cli.commands_config import watch_option, watch_target
 
 
@@ -26,9 +26,8 @@ def use_color(choice: str, *, fmt: str) -> bool:
 @db_option
 @watch_option
 @click.option("--from", "from_when", metavar="WHEN",
-              help="Start: ISO date or datetime (latest snapshot at or before it, UTC), or a "
-                   "snapshot id as #123 or id:123 (a bare number is refused: 2017 could "
-                   "be a year). For the whole archive, a snapshot id or an instant "
+              help=f"Start: {WHEN_FORMS} (a date means the latest snapshot at or before "
+                   "it). For the whole archive, a snapshot id or an instant "
                    "inside a crawl run means the end of that run; for URL, that snapshot. "
                    "Default: the capture before --to's (the previous run; for URL, that "
                    "page's previous capture). Must not be later than --to.")

@@ -16,7 +16,15 @@ import click
 
 from archive.reader_limits import DEFAULT_READER_LIMITS, QueryStopped
 from archive.vocab import RunStatus
-from scraper.cli import EXIT_USAGE, Exit, db_option, exit_code, handle_errors, stop_on_signals
+from scraper.cli import (
+    EXIT_USAGE,
+    WHEN_FORMS,
+    Exit,
+    db_option,
+    exit_code,
+    handle_errors,
+    stop_on_signals,
+)
 from scraper.cli.commands_config import watch_option, watch_target
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,9 +54,8 @@ def stoppable_reader() -> Iterator[threading.Event]:
 @db_option
 @watch_option
 @click.option("--as-of", "as_of", metavar="WHEN",
-              help="ISO date/time (UTC unless it says otherwise), or a snapshot id written "
-                   "#123 or id:123 (a bare number is refused: 2017 could be a "
-                   "year); default: the latest snapshot of the last whole run.")
+              help=f"{WHEN_FORMS[0].upper()}{WHEN_FORMS[1:]}; default: the latest snapshot "
+                   "of the last whole run.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--text/--no-text", default=True, show_default=True,
               help="Also print the page's main text.")

@@ -90,6 +90,27 @@ def _capture_of(row: Any, url: str, body: bytes) -> Capture:
                    fetched_at=row["captured_at"])
 
 
+def selectors_of(run_options: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """The watch selectors (``main``, ``ignore``) a run was crawled with, from its recorded
+    options: a page is re-derived the way it was derived.
+
+    >>> selectors_of('{"watch": "w", "main": "#story", "ignore": [".ad"]}')
+    ('#story', ('.ad',))
+    >>> selectors_of(None)
+    (None, ())
+    """
+    try:
+        options = json.loads(run_options or "{}")
+    except ValueError:
+        return None, ()
+    if not isinstance(options, dict):
+        return None, ()
+    main = options.get("main")
+    ignore = options.get("ignore") or ()
+    return (main if isinstance(main, str) else None,
+            tuple(str(x) for x in ignore) if isinstance(ignore, list) else ())
+
+
 def derive_page(archive: Archive, page_id: int, url: str) -> tuple[list[Derived], list[str]]:
     """The current parser's records (and suspect judgement) of each snapshot of a page that
     shows a version, oldest first; and the problems (a body missing from the archive).
@@ -99,7 +120,7 @@ def derive_page(archive: Archive, page_id: int, url: str) -> tuple[list[Derived]
     """
     derived: list[Derived] = []
     problems: list[str] = []
-    parsed: dict[tuple[str, str, str], Page | None] = {}
+    parsed: dict[tuple[str, str, str, str | None, tuple[str, ...]], Page | None] = {}
     by_body: dict[str, Page] = {}
     previous: PreviousCapture | None = None
     for row in snapshots_of(archive, page_id):
@@ -114,9 +135,10 @@ def derive_page(archive: Archive, page_id: int, url: str) -> tuple[list[Derived]
         if row["outcome"] == Outcome.NOT_MODIFIED and sha in by_body:
             page = by_body[sha]  # a 304 shows the body it confirmed, as derived before
         else:
-            key = (sha, capture.final_url, row["response_headers"] or "")
+            main, ignore = selectors_of(row["run_options"])
+            key = (sha, capture.final_url, row["response_headers"] or "", main, ignore)
             if key not in parsed:
-                parsed[key] = parse_capture(capture)
+                parsed[key] = parse_capture(capture, main=main, ignore=ignore)
             page = parsed[key]
         if page is None:
             problems.append(f"{url}: snapshot {row['id']} (HTTP {row['http_status']}) "

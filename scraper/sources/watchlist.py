@@ -133,6 +133,9 @@ def _crawl_one(archive: Archive, watch: Watch, settings: CrawlSettings, *,
                summarize: Callable[..., str]) -> WatchRun:
     """One watch's run; a failure costs this watch only."""
     options = {**settings.run_options(), "watch": watch.name}
+    if watch.main is not None or watch.ignore:
+        # Recorded with the run: `reparse` must re-derive these pages with the same selectors.
+        options.update(main=watch.main, ignore=list(watch.ignore))
     try:
         report = crawl(archive, watch.url, settings=settings, throttle=throttle, stop=stop,
                        on_page=on_page, options=options, main=watch.main, ignore=watch.ignore)

@@ -322,3 +322,23 @@ def test_each_watchs_summary_tells_its_own_changes_only(tmp_path, http_server):
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [f"== b ({srv.url('/b')})",
                                      "hub: 1 item edited; 1 section edited"]
+
+
+def test_reparse_derives_a_watchs_pages_with_its_selectors(tmp_path, http_server):
+    # The visit counter the watch ignores changes on every request; a reparse that forgot the
+    # watch's selectors would count it again and split the page's one version in two.
+    srv = http_server(OTHER)
+    site = Climate()
+    srv.route("/climate", Dynamic(lambda req: Static(body=site.body())))
+    config = write_config(tmp_path, watch("climate", srv.url("/climate"),
+                                          extra='ignore = [".visit-counter"]'))
+    db = tmp_path / "archive.db"
+    for _ in range(2):
+        r = run_cli("crawl", "--config", str(config), cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+    assert q(db, "SELECT COUNT(DISTINCT version_id) FROM snapshots")[0][0] == 1
+    r = run_cli("reparse", "--all", "--json", "--db", str(db), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["pages_reparsed"] == 1 and out["pages_changed"] == 0 and out["new_versions"] == 0
+    assert q(db, "SELECT COUNT(DISTINCT version_id) FROM snapshots")[0][0] == 1
