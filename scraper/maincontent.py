@@ -32,17 +32,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from scraper.extract import (
-    BLOCK_TAGS,
-    Element,
-    Extracted,
-    collapse,
-    in_chrome,
-    is_excluded,
-    is_hidden,
-    text_of,
-    walk,
-)
+from scraper.extract import Extracted, walk
+from scraper.markup import BLOCK_TAGS, Element, collapse, in_chrome, is_excluded, is_hidden, text_of
 
 logger = logging.getLogger(__name__)
 

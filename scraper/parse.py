@@ -33,8 +33,9 @@ from archive import capture
 from archive.model import Page
 from archive.urls import normalize_url
 from scraper.encoding import decode_html_exact
-from scraper.extract import Element, clean, in_chrome, is_excluded, text_of, walk
+from scraper.extract import walk
 from scraper.maincontent import choose_main, outside_text
+from scraper.markup import Element, clean, in_chrome, is_excluded, text_of
 from scraper.pdf import DEFAULT_LIMITS, PdfLimits, extract_pdf
 
 logger = logging.getLogger(__name__)

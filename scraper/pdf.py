@@ -148,7 +148,7 @@ def read_pdf(body: bytes, *, max_pages: int, max_chars: int,
     """
     from pypdf import PdfReader
 
-    from scraper.extract import clean
+    from scraper.markup import clean
 
     deadline = time.monotonic() + max_seconds
     texts: list[str] = []

@@ -7,8 +7,8 @@ import re
 
 from lxml import etree
 
-from scraper.extract import collapse, in_chrome, origin_of, resolve_link
 from scraper.maincontent import _body_fields, _content_id, _in_chrome_memo, _role_main
+from scraper.markup import collapse, in_chrome, origin_of, resolve_link
 
 BASES = ["https://example.gov/page", "http://Ex.GOV:80/a/b?x=1", "https://h.gov:8443/a/",
          "https://u:p@h.gov/x", "https://[::1]/a", "ftp://h/x", "https:///x", "not a url",
@@ -59,7 +59,7 @@ def test_main_candidates_as_element_loops() -> None:
 
 def test_new_item_is_the_dataclass_item() -> None:
     from archive.model import Item
-    from scraper.extract import new_item
+    from scraper.markup import new_item
 
     for args in (("t", None, "", None), ("t", "https://x/", "s\nt", 3)):
         made, plain = new_item(*args), Item(*args)

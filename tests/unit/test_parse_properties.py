@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.urls import normalize_url
-from scraper.extract import _PLAIN_URL_RE
+from scraper.markup import _PLAIN_URL_RE
 from scraper.parse import parse
 
 TAGS = ["div", "p", "span", "a", "ul", "ol", "li", "h1", "h2", "h3", "h6", "strong", "b", "em",

@@ -1,0 +1,191 @@
+"""What markup means, before any walk: which elements are chrome or invisible, how a link
+resolves, how text is cleaned. Shared by the main-content choice (:mod:`scraper.maincontent`)
+and the walk (:mod:`scraper.extract`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from archive.model import Item
+from archive.urls import normalize_url
+
+Element = Any  # lxml.html.HtmlElement; lxml ships no usable stubs
+
+
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body center dd details dialog dir div dl dt fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html legend li main menu nav ol "
+    "p pre section summary table tbody td tfoot th thead tr ul caption".split()
+)
+HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+# Never content, wherever they stand. Forms go too (search boxes, feedback forms, the hidden
+# form_build_id/form_token inputs Drupal puts in them); a page wrapped whole in a form (ASP.NET)
+# is still read, because the walk starts inside it.
+SKIP_TAGS = frozenset(
+    "script style noscript template head title meta link base input select option optgroup "
+    "textarea button iframe frame frameset object embed applet svg math canvas audio video "
+    "form nav aside footer dialog datalist map".split()
+)
+CHROME_ROLES = frozenset(
+    "navigation banner contentinfo complementary search menu menubar dialog alertdialog "
+    "tooltip".split()
+)
+# Class tokens of chrome and of text meant for screen readers only (Drupal 7's
+# element-invisible "You are here", Drupal 8's visually-hidden, Bootstrap's sr-only ...).
+CHROME_CLASSES = frozenset(
+    "element-invisible element-hidden visually-hidden visuallyhidden sr-only screen-reader-text "
+    "hidden invisible d-none breadcrumb breadcrumbs skip-link skip-links region-header "
+    "region-footer region-navigation region-sidebar-first region-sidebar-second menu navbar "
+    "nav site-header site-footer sidebar share print-share social-share addthis".split()
+)
+CHROME_IDS = frozenset(
+    "header footer navigation nav sidebar breadcrumb breadcrumbs skip-link site-header "
+    "site-footer top-nav left-nav main-menu mega-menu footer-links".split()
+)
+_HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_WS_RE = re.compile(r"[ \t\n\r\f\v]+")
+_WS_CONTROLS = ("\n", "\t", "\r", "\f", "\v")
+
+
+def is_excluded(el: Element) -> bool:
+    """True when ``el`` and everything in it is not content (chrome, hidden, script, form)."""
+    tag = el.tag
+    if not isinstance(tag, str):  # comment or processing instruction that survived the parser
+        return True
+    if tag in SKIP_TAGS:
+        return True
+    attrib = el.attrib
+    if tag == "header" and (attrib.get("role") == "banner" or el.find(".//nav") is not None
+                            or el.find(".//ul") is not None):
+        return True
+    if not attrib:
+        return False
+    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+        return True
+    if attrib.get("role") in CHROME_ROLES:
+        return True
+    style = attrib.get("style")
+    if style and _HIDDEN_STYLE_RE.search(style):
+        return True
+    cls = attrib.get("class")
+    if cls and not CHROME_CLASSES.isdisjoint(cls.split()):
+        return True
+    ident = attrib.get("id")
+    return bool(ident and ident.lower() in CHROME_IDS)
+
+
+# Tags skipped even when they hold text: never what a reader reads as the page's content.
+HARD_SKIP_TAGS = SKIP_TAGS - {"form"}
+
+
+def is_hidden(el: Element) -> bool:
+    """True when ``el`` is never read whatever it holds: a never-content tag (script, nav,
+    aside, footer ..., but not form), or hidden by an attribute or its style."""
+    tag = el.tag
+    if not isinstance(tag, str) or tag in HARD_SKIP_TAGS:
+        return True
+    attrib = el.attrib
+    if not attrib:
+        return False
+    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+        return True
+    style = attrib.get("style")
+    return bool(style and _HIDDEN_STYLE_RE.search(style))
+
+
+def in_chrome(el: Element) -> bool:
+    """True when ``el`` or an ancestor is chrome or hidden (candidate filter for main content).
+
+    A form ancestor is not chrome here: ASP.NET pages (treasury.gov) wrap the whole page in one.
+    """
+    node = el
+    while node is not None:
+        if node.tag != "form" and is_excluded(node):
+            return True
+        node = node.getparent()
+    return False
+
+
+# An absolute URL that normalize_url leaves as it is: lower-case scheme and host, no port, no
+# query, fragment, ";" parameters or white space, a path. Most links on these sites look like
+# this, and skipping urlsplit/urljoin for them is a measurable part of the parse.
+_PLAIN_URL_RE = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*/[^?#;\s\\]*\Z")
+
+
+# A path-absolute href ("/doc/x.htm") without query, fragment, parameters, dot segments or
+# empty segments: normalize_url(href, base) is the base's origin followed by it.
+_ABS_PATH_RE = re.compile(r"/(?!/)[^?#;\s\\]*\Z")
+_ORIGIN_RE = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]+)?\Z")
+
+
+def origin_of(base: str) -> str | None:
+    """``scheme://host[:port]`` of ``base`` as normalize_url spells it, when plain; else None."""
+    try:
+        root = normalize_url("/", base)
+    except ValueError:
+        return None
+    origin = root[:-1]
+    return origin if root.endswith("/") and _ORIGIN_RE.match(origin) else None
+
+
+def resolve_link(href: str | None, base: str, origin: str | None = None) -> str | None:
+    """Absolute normalised http(s) URL for ``href``; None for fragments, mailto:, javascript: ..."""
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return None
+    if (origin is not None and href[0] == "/" and _ABS_PATH_RE.match(href)
+            and "/." not in href and "//" not in href):
+        return origin + href  # what normalize_url(href, base) returns, without urllib
+    if _PLAIN_URL_RE.match(href):
+        return href  # already in normal form: normalize_url would return it unchanged
+    try:
+        url = normalize_url(href, base)
+    except ValueError:  # malformed IPv6 literal, bad port ...
+        return None
+    return url if url.startswith(("http://", "https://")) else None
+
+
+_new = object.__new__
+
+
+def new_item(title: str, url: str | None, summary: str, section: int | None) -> Item:
+    """``Item(title, url, summary, section)`` without the frozen dataclass's four
+    ``object.__setattr__`` calls (a list entry or linked paragraph each makes one)."""
+    item = _new(Item)
+    d = item.__dict__
+    d["title"] = title
+    d["url"] = url
+    d["summary"] = summary
+    d["section"] = section
+    return item
+
+
+def text_of(el: Element) -> str:
+    """All text in ``el``, as ``lxml.html``'s text_content() (the tree here is plain etree)."""
+    return "".join(el.itertext())
+
+
+def collapse(s: str) -> str:
+    """Collapse runs of HTML white space (not no-break spaces) to one space, as a browser shows.
+
+    Plain ``in`` tests first: most strings need nothing, and a regex per string was the walk's
+    largest cost.
+    """
+    for ch in _WS_CONTROLS:  # str.replace is C-fast; str.translate with a table is not
+        if ch in s:
+            s = s.replace(ch, " ")
+    while "  " in s:  # a few C passes halve every run; the regex went per character
+        s = s.replace("  ", " ")
+    return s
+
+
+def clean(s: str) -> str:
+    """:func:`collapse`, then strip all white space at the ends (nbsp too).
+
+    No-break spaces inside the text stay: a browser shows them, so they are part of the text.
+    """
+    return collapse(s).strip()
