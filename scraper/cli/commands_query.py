@@ -110,7 +110,6 @@ def search(query: str, db: str, watch_name: str | None, config_path: str | None,
     """
     from dataclasses import replace
 
-    from archive.changes import watch_pages
     from archive.report_query import render_hits, to_json
     from archive.search import KINDS
     from archive.search import search as do_search
@@ -123,6 +122,8 @@ def search(query: str, db: str, watch_name: str | None, config_path: str | None,
             hits = do_search(archive, query, as_of=as_of, limit=limit, kinds=kinds or KINDS,
                              limits=limits, stop=stop)
         else:
+            from archive.changes import watch_pages  # only here: it loads the diff
+
             pages = watch_pages(archive, seed)
             hits = [h for h in do_search(archive, query, as_of=as_of, limit=0,
                                          kinds=kinds or KINDS, limits=limits, stop=stop)
@@ -200,14 +201,17 @@ def export(out: str, db: str, watch_name: str | None, config_path: str | None, f
     """Write tidy tables (one row per item per version, with page URL, section and dates;
     plus versions, sections, pages and snapshots) that load straight into pandas or R.
     --watch NAME: only the rows of the pages that watch covers."""
-    from archive.changes import watch_pages
     from archive.export import export as do_export
     from archive.export import write_export
     from archive.store import Archive
 
     seed, db = watch_target(None, watch_name, config_path, db)
     with Archive.open(db, readonly=True) as archive:
-        pages = watch_pages(archive, seed) if seed is not None else None
+        pages = None
+        if seed is not None:
+            from archive.changes import watch_pages  # only here: it loads the diff
+
+            pages = watch_pages(archive, seed)
         if from_when is not None and fmt != "warc":
             raise Exit("--from goes with --format warc (tables are as of one moment)",
                        EXIT_USAGE)
