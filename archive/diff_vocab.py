@@ -12,17 +12,10 @@ True
 
 from __future__ import annotations
 
-from enum import Enum
+from archive.vocab import TextEnum
 
 
-class _Text(str, Enum):
-    """A ``str`` enum whose ``str()`` is its value (``enum.StrEnum`` from 3.11 on)."""
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-
-class PageChangeKind(_Text):
+class PageChangeKind(TextEnum):
     """What happened to a page between two moments (``pages[].change``), in report order."""
 
     ADDED = "added"
@@ -34,7 +27,7 @@ class PageChangeKind(_Text):
     UNCHANGED = "unchanged"
 
 
-class ItemChangeKind(_Text):
+class ItemChangeKind(TextEnum):
     """What happened to one item of a page (``pages[].items[].change``)."""
 
     ADDED = "added"
@@ -43,7 +36,7 @@ class ItemChangeKind(_Text):
     MOVED = "moved"
 
 
-class SectionChangeKind(_Text):
+class SectionChangeKind(TextEnum):
     """What happened to one section of a page (``pages[].sections[].change``)."""
 
     ADDED = "added"
@@ -52,7 +45,7 @@ class SectionChangeKind(_Text):
     CHANGED = "changed"
 
 
-class Flag(_Text):
+class Flag(TextEnum):
     """A note on a page's change (``pages[].flags``)."""
 
     SILENT_EDIT = "silent_edit"  # content changed, the page's Updated date did not

@@ -16,14 +16,14 @@ from collections.abc import Iterable
 from enum import Enum
 
 
-class _Text(str, Enum):
+class TextEnum(str, Enum):
     """A ``str`` enum whose ``str()`` is its value (``enum.StrEnum`` from 3.11 on)."""
 
     def __str__(self) -> str:
         return str(self.value)
 
 
-class Outcome(_Text):
+class Outcome(TextEnum):
     """What one snapshot observed (``snapshots.outcome``)."""
 
     NEW = "new"  # a 200 whose records made a version not seen before on this page
@@ -34,7 +34,7 @@ class Outcome(_Text):
     BLOCKED = "blocked"  # refused by robots.txt or the address policy; never requested
 
 
-class RunStatus(_Text):
+class RunStatus(TextEnum):
     """How a run ended (``runs.status``), best to worst after ``running``."""
 
     RUNNING = "running"
@@ -44,7 +44,7 @@ class RunStatus(_Text):
     FAILED = "failed"
 
 
-class Source(_Text):
+class Source(TextEnum):
     """Where a run's captures came from (``runs.source``, ``snapshots.source``)."""
 
     CRAWL = "crawl"
