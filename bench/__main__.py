@@ -17,6 +17,7 @@ from bench import (
     content,
     crawl_time,
     cron_year,
+    heldout,
     ingest,
     memory,
     parse_cost,
@@ -37,6 +38,7 @@ MEASURES: dict[str, Callable[..., Result]] = {
     "ingest": ingest.run,
     "startup": startup.run,
     "content": content.run,
+    "heldout": heldout.run,
 }
 
 
