@@ -136,6 +136,22 @@ def test_chrome_only_change_is_shown_on_request_and_is_no_change(tmp_path, site)
     # One page by URL: only its own chrome.
     one = json.loads(_diff(db, story, "--format", "json", "--outside").stdout)
     assert [o["url"] for o in one["outside"]] == [story]
+    # The same page named by its watch (the config names the archive).
+    config = tmp_path / "watches.toml"
+    config.write_text(f'[archive]\ndb = "a.db"\n[[watch]]\nname = "story"\nurl = "{story}"\n',
+                      encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("COOP_ARCHIVE_DB", "NO_COLOR")}
+    watched = run_cli("diff", "--config", str(config), "--watch", "story", "--outside",
+                      "--format", "json", env=env, timeout=60)
+    assert watched.returncode == 0, watched.stderr
+    assert json.loads(watched.stdout)["outside"] == one["outside"]
+
+
+def test_help_and_docs_name_the_option():
+    out = run_cli("diff", "--help", timeout=60)
+    assert "--outside" in out.stdout and "never a change" in " ".join(out.stdout.split())
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "diff.md").read_text(encoding="utf-8")
+    assert "## `--outside`" in doc
 
 
 def test_content_and_chrome_change_each_in_its_own_part(tmp_path, site):
