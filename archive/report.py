@@ -313,6 +313,7 @@ def render_text(result: ArchiveDiff, *, color: bool = False) -> str:
 # a change of the page.
 OUTSIDE_HEADING = "Outside the main content"
 OUTSIDE_NOTE = "menus, asides, footers; shown on request, never a change of the page"
+OUTSIDE_REORDERED = "the same lines, in another order"
 
 
 def _side_label(side: OutsideSide) -> str:
@@ -342,7 +343,7 @@ def _outside_text(changes: Sequence[OutsideChange], *, color: bool) -> list[str]
                 text = f"{mark} {_one_line(line)}"
                 lines.append(f"    {colour}{text}{_RESET}" if color else f"    {text}")
         if o.reordered and not (o.added or o.removed):
-            lines.append("    the same lines, in another order")
+            lines.append(f"    {OUTSIDE_REORDERED}")
     return lines
 
 
@@ -515,7 +516,7 @@ def _outside_html(changes: Sequence[OutsideChange]) -> str:
                    + "".join(f"<del>- {_e(x)}</del>\n" for x in o.removed)
                    + "".join(f"<ins>+ {_e(x)}</ins>\n" for x in o.added) + "</div>")
         if o.reordered and not (o.added or o.removed):
-            out.append('<p class="meta">The same lines, in another order.</p>')
+            out.append(f'<p class="meta">{OUTSIDE_REORDERED}</p>')
     out.append("</section>")
     return "\n".join(out)
 

@@ -18,6 +18,7 @@ import pytest
 
 from tests.cli import db_rows as q
 from tests.cli import run_cli
+from tests.e2e.test_outside_text import _page as _story  # the article page, chrome on both sides
 from tests.servers import LoopbackServer, Static
 
 HOST = "127.0.0.8"
@@ -34,26 +35,12 @@ def _hub(trending: str, generated: str) -> bytes:
 </body></html>""".encode()
 
 
-def _story(trending: str, generated: str,
-           lead: str = "The council approved the new budget on Tuesday") -> bytes:
-    return f"""<html><head><title>Story | Site</title></head><body>
-<div class="masthead"><a href="/">Home</a> <a href="/world">World</a></div>
-<div class="layout">
- <article><h1>Budget approved</h1>
-  <p>{lead}, after a debate that lasted most of the night and ended in a clear vote.</p>
-  <p>The budget raises spending on schools and roads, and it lowers a tax on small firms
-     that had been in place since the crisis years.</p>
- </article>
- <div class="rail"><h3>Most read</h3><p>{trending}</p></div>
-</div>
-<div>Page generated {generated}</div>
-</body></html>""".encode()
-
-
 def _serve(srv: LoopbackServer, trending: str, generated: str, **story: str) -> None:
+    """The hub (its chrome: ``trending`` and a ``generated`` time) and the story it links
+    to (its rail and footer both say ``trending``)."""
     srv.route("/robots.txt", Static(body=b"User-agent: *\n", content_type="text/plain"))
     srv.route("/", Static(body=_hub(trending, generated)))
-    srv.route("/story", Static(body=_story(trending, generated, **story)))
+    srv.route("/story", Static(body=_story(trending, **story)))
 
 
 def _crawl(db: Path, srv: LoopbackServer) -> None:
@@ -117,8 +104,10 @@ def test_chrome_only_change_is_shown_on_request_and_is_no_change(tmp_path, site)
     by_url = {o["url"]: o for o in data["outside"]}
     assert list(by_url) == [hub, story]  # the hub first, then by URL
     assert by_url[story]["removed"] == ["Ferry strike enters third day",
-                                        "Page generated 10:00"]
-    assert by_url[story]["added"] == ["Storm warning for the coast", "Page generated 11:00"]
+                                        "Page generated Ferry strike enters third day"]
+    assert by_url[story]["added"] == ["Storm warning for the coast",
+                                      "Page generated Storm warning for the coast"]
+    assert by_url[hub]["added"] == ["Storm warning for the coast", "Page generated 11:00"]
     assert by_url[story]["missing"] is None and by_url[story]["from"]["recorded"] is True
     snaps = q(db, "SELECT s.id FROM snapshots s JOIN pages p ON p.id = s.page_id"
                   " WHERE p.url = ? ORDER BY s.id", story)
