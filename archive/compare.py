@@ -17,6 +17,7 @@ from typing import Any
 
 from archive import queries
 from archive.diff import PageDiff, diff_pages
+from archive.diff_outside import OutsideChange, outside_changes
 from archive.diff_vocab import FAILURE_FLAGS, PAGE_CHANGES, Flag, PageChangeKind
 from archive.errors import UsageError
 from archive.model import Page
@@ -62,6 +63,8 @@ class ArchiveDiff:
     """The archive (or one page, ``url``) between instants ``from_at`` and ``to_at``.
 
     ``from_at`` is None when there was nothing before (the first capture): every page is added.
+    ``outside`` is None unless asked for (``diff --outside``): then the pages whose text
+    around the main content changed (:mod:`archive.diff_outside`), never a change of content.
     """
 
     from_at: str | None
@@ -69,10 +72,12 @@ class ArchiveDiff:
     hub: str | None
     url: str | None
     pages: list[PageChange]
+    outside: list[OutsideChange] | None = None
 
     @property
     def changed(self) -> bool:
-        """True when any page is anything but unchanged (what ``--exit-code`` reports)."""
+        """True when any page is anything but unchanged (what ``--exit-code`` reports). The
+        text around the main content (``outside``) never counts."""
         return any(p.change != PageChangeKind.UNCHANGED for p in self.pages)
 
     def counts(self) -> dict[str, int]:
@@ -94,10 +99,14 @@ class ArchiveDiff:
                 "pages": len(crossing)}
 
     def to_dict(self) -> dict[str, Any]:
-        """The documented JSON shape (docs/diff.md)."""
-        return {"from": self.from_at, "to": self.to_at, "hub": self.hub, "url": self.url,
-                "changed": self.changed, "counts": self.counts(), "parsers": self.parsers,
-                "pages": [p.to_dict() for p in self.pages]}
+        """The documented JSON shape (docs/diff.md); ``outside`` only when asked for, so the
+        shape without it is the same as before it existed."""
+        out = {"from": self.from_at, "to": self.to_at, "hub": self.hub, "url": self.url,
+               "changed": self.changed, "counts": self.counts(), "parsers": self.parsers,
+               "pages": [p.to_dict() for p in self.pages]}
+        if self.outside is not None:
+            out["outside"] = [o.to_dict() for o in self.outside]
+        return out
 
 
 def default_from(archive: Archive, to_at: str, *,
@@ -331,10 +340,17 @@ def _page_change(archive: Archive, pid: int, before: PageState | None, after: Pa
 
 
 def diff_between(archive: Archive, from_when: str | None = None, to_when: str | None = None,
-                 *, url: str | None = None) -> ArchiveDiff:
-    """Resolve the user's WHENs (:func:`resolve_range`) and diff (:func:`diff_archive`)."""
+                 *, url: str | None = None, outside: bool = False) -> ArchiveDiff:
+    """Resolve the user's WHENs (:func:`resolve_range`) and diff (:func:`diff_archive`).
+
+    ``outside``: also list the text around each page's main content that changed
+    (:func:`archive.diff_outside.outside_changes`); it changes nothing else in the result.
+    """
     from_at, to_at, page_id = resolve_range(archive, from_when, to_when, url=url)
-    return diff_archive(archive, from_at, to_at, page_id=page_id)
+    result = diff_archive(archive, from_at, to_at, page_id=page_id)
+    if outside:
+        result.outside = outside_changes(archive, result)
+    return result
 
 
 def run_range(archive: Archive, run_id: int) -> tuple[str | None, str] | None:

@@ -51,11 +51,54 @@ _EXPORT_SQL: dict[str, str] = {
     "snapshots": """
         SELECT s.id AS snapshot_id, s.run_id, p.url AS page_url, s.captured_at, s.source,
                s.outcome, s.http_status, s.final_url, s.content_type, s.version_id,
-               s.changed, s.suspect, s.error
+               s.changed, s.suspect, s.error, s.outside_text_id
           FROM snapshots s JOIN pages p ON p.id = s.page_id
           {where} ORDER BY s.captured_at, s.id""",
+    # The text around each capture's main content, as stored: each distinct text once as its
+    # lines in order (snapshots.outside_text_id -> outside_texts), each distinct line once.
+    "outside_texts": """
+        SELECT o.id AS outside_text_id, CAST(j.key AS INTEGER) AS position,
+               j.value AS line_id
+          FROM outside_texts o, json_each(o.lines) j {where} ORDER BY o.id, j.key""",
+    "text_lines": """
+        SELECT l.id AS line_id, l.text FROM text_lines l {where} ORDER BY l.id""",
+    # What reparse replaced: the old derivations whole (sections and items as JSON, as
+    # stored), and which snapshot showed which version before and after.
+    "superseded_versions": """
+        SELECT sv.id AS superseded_id, p.url AS page_url, sv.version_id, sv.content_hash,
+               sv.kind, sv.title, sv.updated_on, sv.first_seen, sv.parser_version,
+               sv.superseded_at, sv.superseded_by_parser, sv.text, sv.sections, sv.items
+          FROM superseded_versions sv JOIN pages p ON p.id = sv.page_id
+          {where} ORDER BY p.url, sv.id""",
+    "reparsed_snapshots": """
+        SELECT rs.id AS reparse_id, rs.snapshot_id, p.url AS page_url, s.captured_at,
+               rs.reparsed_at, rs.old_version_id, rs.old_parser_version, rs.superseded_id,
+               rs.new_version_id, rs.new_parser_version
+          FROM reparsed_snapshots rs JOIN snapshots s ON s.id = rs.snapshot_id
+          JOIN pages p ON p.id = s.page_id {where} ORDER BY rs.id""",
+    # The notifications, one per run and target, as sent (the target without its password).
+    "outbox": """
+        SELECT o.id AS outbox_id, o.run_id, r.seed_url, o.watch, o.target, o.subject,
+               o.created_at, o.attempts, o.last_attempt_at, o.last_error, o.delivered_at,
+               o.body_text, o.body_html
+          FROM outbox o JOIN runs r ON r.id = o.run_id {where} ORDER BY o.id""",
 }
 EXPORT_TABLES = tuple(_EXPORT_SQL)
+# The column that names a row's page, for the page filter (a watch's pages); a notification
+# belongs to its run's seed. Tables without one are filtered in SQL (see _outside_scope).
+_PAGE_COLUMN = {"pages": "url", "outbox": "seed_url", "outside_texts": None,
+                "text_lines": None}
+
+
+def _outside_scope(as_of: bool, pages: bool) -> str:
+    """SQL for the ids of the outside texts the snapshots in scope show (captured by the
+    as-of instant, of the pages given as a JSON array): the stored text has no page of its
+    own, so it is exported when a snapshot exported shows it."""
+    cond = " AND s.captured_at <= ?" if as_of else ""
+    if pages:
+        cond += " AND p.url IN (SELECT value FROM json_each(?))"
+    return ("SELECT s.outside_text_id FROM snapshots s JOIN pages p ON p.id = s.page_id"
+            f" WHERE s.outside_text_id IS NOT NULL{cond}")
 
 
 def export_tables(archive: Archive, *, as_of: str | None = None,
@@ -64,9 +107,12 @@ def export_tables(archive: Archive, *, as_of: str | None = None,
     """(name, columns, rows) of each tidy table, optionally as of WHEN.
 
     As of WHEN: ``items``, ``versions`` and ``sections`` hold only the version each page showed
-    then; ``snapshots`` only those captured at or before it; ``pages`` the pages captured by
-    then. Dates in the versions/items rows still span the whole archive. ``pages`` (URLs):
-    only the rows of those pages (a watch's, :func:`archive.changes.watch_pages`).
+    then; ``snapshots`` and ``reparsed_snapshots`` only those captured at or before it;
+    ``pages`` the pages captured by then; ``outside_texts`` and ``text_lines`` the texts those
+    snapshots show; ``superseded_versions`` those first seen by then; ``outbox`` the
+    notifications created by then. Dates in the versions/items rows still span the whole
+    archive. ``pages`` (URLs): only the rows of those pages (a watch's,
+    :func:`archive.changes.watch_pages`); a notification is its run's seed's.
     """
     conn = archive.conn
     wheres = dict.fromkeys(_EXPORT_SQL, "")
@@ -84,12 +130,27 @@ def export_tables(archive: Archive, *, as_of: str | None = None,
         snap_cond = "AND s.captured_at <= ?"
         args["pages"] = (instant, instant)
         args["snapshots"] = (instant,)
+        wheres["reparsed_snapshots"] = "WHERE s.captured_at <= ?"
+        args["reparsed_snapshots"] = (instant,)
+        wheres["superseded_versions"] = "WHERE sv.first_seen <= ?"
+        args["superseded_versions"] = (instant,)
+        wheres["outbox"] = "WHERE o.created_at <= ?"
+        args["outbox"] = (instant,)
+    if as_of is not None or pages is not None:
+        scope = _outside_scope(as_of is not None, pages is not None)
+        scope_args = (*((instant,) if as_of is not None else ()),
+                      *((json.dumps(sorted(pages)),) if pages is not None else ()))
+        wheres["outside_texts"] = f"WHERE o.id IN ({scope})"
+        wheres["text_lines"] = ("WHERE l.id IN (SELECT j.value FROM outside_texts o,"
+                                f" json_each(o.lines) j WHERE o.id IN ({scope}))")
+        args["outside_texts"] = args["text_lines"] = scope_args
     for name, sql in _EXPORT_SQL.items():
         cur = conn.execute(sql.format(where=wheres[name], snap_cond=snap_cond), args[name])
         columns = [d[0] for d in cur.description]
         rows = (tuple(r) for r in cur)
-        if pages is not None:
-            at = columns.index("page_url" if "page_url" in columns else "url")
+        column = _PAGE_COLUMN.get(name, "page_url")
+        if pages is not None and column is not None:
+            at = columns.index(column)
             rows = (r for r in rows if r[at] in pages)
         yield name, columns, rows
 

@@ -30,6 +30,7 @@ import json
 import sqlite3
 
 from archive.model import Page
+from archive.vocab import CONTENT_OUTCOMES, GOOD_OUTCOMES, sql_list
 
 
 def _hash64(text: str) -> int:
@@ -97,3 +98,26 @@ def note_snapshot(conn: sqlite3.Connection, snapshot_id: int, outcome: str, page
         return
     if tid is not None:
         conn.execute("UPDATE snapshots SET outside_text_id = ? WHERE id = ?", (tid, snapshot_id))
+
+
+def lines(conn: sqlite3.Connection, outside_text_id: int) -> list[str]:
+    """The lines of the text stored as ``outside_text_id``, in the order shown."""
+    text = load(conn, outside_text_id)
+    return text.split("\n") if text else []
+
+
+def capture_at(conn: sqlite3.Connection, page_id: int, at: str, *,
+               content: bool) -> sqlite3.Row | None:
+    """The page's last trustworthy capture at or before ``at`` (not failed, blocked or
+    suspect): ``id``, ``captured_at``, ``outcome``, ``outside_text_id`` and the ``kind`` of its
+    version (None for a 404). ``content`` leaves out 404s (``gone``): the last capture that
+    showed the page. What ``diff --outside`` compares (archive/diff_outside.py)."""
+    outcomes = CONTENT_OUTCOMES if content else GOOD_OUTCOMES
+    row: sqlite3.Row | None = conn.execute(
+        f"""SELECT s.id, s.captured_at, s.outcome, s.outside_text_id, v.kind
+              FROM snapshots s LEFT JOIN versions v ON v.id = s.version_id
+             WHERE s.page_id = ? AND s.captured_at <= ? AND s.suspect = 0
+               AND s.outcome IN {sql_list(outcomes)}
+             ORDER BY s.captured_at DESC, s.id DESC LIMIT 1""",
+        (page_id, at)).fetchone()
+    return row

@@ -21,6 +21,7 @@ from typing import Any
 
 from archive.compare import ArchiveDiff, PageChange
 from archive.diff import ItemChange, SectionChange, Segment, word_diff
+from archive.diff_outside import OutsideChange, OutsideSide, not_recorded_reason
 from archive.diff_vocab import FAILURE_FLAGS, Flag
 from archive.diff_vocab import ItemChangeKind as Item
 from archive.diff_vocab import PageChangeKind as Page
@@ -299,11 +300,51 @@ def render_text(result: ArchiveDiff, *, color: bool = False) -> str:
         lines += _page_text(p, color=color)
     if not result.changed:
         lines += ["", "no changes"]
+    if result.outside is not None:
+        lines += ["", *_outside_text(result.outside, color=color)]
     # Every scraped string was made printable on its way in; this last pass makes sure of it
     # while keeping the report's own colour codes.
     out = "\n".join(lines) + "\n"
     return "".join(part if n % 2 else printable(part)
                    for n, part in enumerate(_OUR_CODES_RE.split(out)))
+
+
+# The heading of the part ``--outside`` adds, in every format: what it is, and that it is not
+# a change of the page.
+OUTSIDE_HEADING = "Outside the main content"
+OUTSIDE_NOTE = "menus, asides, footers; shown on request, never a change of the page"
+OUTSIDE_REORDERED = "the same lines, in another order"
+
+
+def _side_label(side: OutsideSide) -> str:
+    return f"#{side.snapshot} ({side.captured_at})"
+
+
+def _missing_line(o: OutsideChange) -> str:
+    side, name = (o.old, "earlier") if o.missing == "from" else (o.new, "later")
+    return (f"not compared: the {name} capture {_side_label(side)} has no text around its "
+            f"main content ({not_recorded_reason(side)})")
+
+
+def _outside_text(changes: Sequence[OutsideChange], *, color: bool) -> list[str]:
+    """The text report's part for ``--outside``: per page, the lines added and removed."""
+    head = f"{OUTSIDE_HEADING} ({OUTSIDE_NOTE}):"
+    lines = [f"{_BOLD}{head}{_RESET}" if color else head]
+    if not changes:
+        return [*lines, "  no change"]
+    for o in changes:
+        lines.append(f"  {printable(o.url)}{'  [hub]' if o.hub else ''}  "
+                     f"#{o.old.snapshot} → #{o.new.snapshot}")
+        if o.missing:
+            lines.append(f"    {_missing_line(o)}")
+            continue
+        for mark, colour, group in (("-", _RED, o.removed), ("+", _GREEN, o.added)):
+            for line in group:
+                text = f"{mark} {_one_line(line)}"
+                lines.append(f"    {colour}{text}{_RESET}" if color else f"    {text}")
+        if o.reordered and not (o.added or o.removed):
+            lines.append(f"    {OUTSIDE_REORDERED}")
+    return lines
 
 
 # -- html ---------------------------------------------------------------------------------------
@@ -457,6 +498,29 @@ def _page_html(p: PageChange, n: int) -> str:
     return "\n".join(out)
 
 
+def _outside_html(changes: Sequence[OutsideChange]) -> str:
+    """The HTML report's part for ``--outside``: a section of its own after the pages."""
+    # Existing classes only: the page's style sheet is the same with or without --outside.
+    out = [f'<section class="page outside" id="outside"><h2>{_e(OUTSIDE_HEADING)}</h2>',
+           '<p class="meta">The text around each page\'s main content, lines added and '
+           f"removed: {_e(OUTSIDE_NOTE)}.</p>"]
+    if not changes:
+        out.append("<p>No change.</p>")
+    for o in changes:
+        out.append(f"<h3>{_link(o.url)}{' <small>(hub)</small>' if o.hub else ''} "
+                   f'<span class="meta">#{o.old.snapshot} → #{o.new.snapshot}</span></h3>')
+        if o.missing:
+            out.append(f'<p class="meta">{_e(_missing_line(o))}</p>')
+            continue
+        out.append('<div class="text">'
+                   + "".join(f"<del>- {_e(x)}</del>\n" for x in o.removed)
+                   + "".join(f"<ins>+ {_e(x)}</ins>\n" for x in o.added) + "</div>")
+        if o.reordered and not (o.added or o.removed):
+            out.append(f'<p class="meta">{OUTSIDE_REORDERED}</p>')
+    out.append("</section>")
+    return "\n".join(out)
+
+
 def render_html(result: ArchiveDiff) -> str:
     """One self-contained HTML page: inline CSS, no script, every scraped string escaped."""
     span = f"{_e(result.from_at or 'the beginning')} → {_e(result.to_at)}"
@@ -474,6 +538,8 @@ def render_html(result: ArchiveDiff) -> str:
     if same:
         body.append("<h3>Unchanged</h3><ul>" + "".join(
             f"<li>{_link(p.url, p.title or p.url)}</li>" for p in same) + "</ul>")
+    if result.outside is not None:
+        body.append(_outside_html(result.outside))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             # Defence in depth: escaping is what keeps scraped markup inert; this policy would
             # still stop a script or a remote fetch if an escape were ever missed.

@@ -39,21 +39,27 @@ def use_color(choice: str, *, fmt: str) -> bool:
                                       "for people (one self-contained page).")
 @click.option("--exit-code", is_flag=True,
               help="Exit 1 when anything changed, 0 when nothing did (like git diff).")
+@click.option("--outside", is_flag=True,
+              help="Also list, in a part of its own, the lines of text around each page's "
+                   "main content (menus, asides, footers) added and removed. Never a change: "
+                   "--exit-code and the notifications stay the main content's.")
 @click.option("--color", "color", type=click.Choice(["auto", "always", "never"]),
               default="auto", show_default=True,
               help="Colour the text format: auto means only on a terminal.")
 @handle_errors
 def diff(url: str | None, db: str, watch_name: str | None, config_path: str | None,
          from_when: str | None, to_when: str | None, fmt: str, exit_code: bool,
-         color: str) -> None:
+         outside: bool, color: str) -> None:
     """What changed between two moments, for the whole archive or one page (URL, or the
     page of --watch NAME).
 
     Pages added, removed, gone, failed or changed; per page the title and Updated date, items
     (added, removed, edited, moved), sections and a word-level diff of the text, with the
     silent-edit and date-only flags. A link blocked by robots.txt or the address policy is
-    never a change. Exit codes: 0 (or, with --exit-code, 0 no change / 1 changed), 2 usage
-    (bad or ambiguous WHEN, --from later than --to, unknown URL), 3 unusable archive.
+    never a change. --outside adds, apart, the text around the main content that changed
+    (it never changes the exit code). Exit codes: 0 (or, with --exit-code, 0 no change /
+    1 changed, by the main content only), 2 usage (bad or ambiguous WHEN, --from later than
+    --to, unknown URL), 3 unusable archive.
     """
     from archive.compare import diff_between
     from archive.report import render
@@ -61,7 +67,7 @@ def diff(url: str | None, db: str, watch_name: str | None, config_path: str | No
 
     url, db = watch_target(url, watch_name, config_path, db)
     with Archive.open(db, readonly=True) as archive:
-        result = diff_between(archive, from_when, to_when, url=url)
+        result = diff_between(archive, from_when, to_when, url=url, outside=outside)
     click.echo(render(result, fmt, color=use_color(color, fmt=fmt)), nl=False,
                color=True)  # ANSI only when use_color() said so
     if exit_code and result.changed:

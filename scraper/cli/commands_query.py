@@ -192,14 +192,18 @@ def sql(query: str, db: str, params: tuple[tuple[str, str], ...], fmt: str | Non
 @click.option("--from", "from_when", metavar="WHEN",
               help="warc only: captures from WHEN on.")
 @click.option("--table", default="items", show_default=True,
-              type=click.Choice(["items", "versions", "sections", "pages", "snapshots"]),
+              type=click.Choice(["items", "versions", "sections", "pages", "snapshots",
+                                 "outside_texts", "text_lines", "superseded_versions",
+                                 "reparsed_snapshots", "outbox"]),
               help="The table --format jsonl writes.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file or directory.")
 @handle_errors
 def export(out: str, db: str, watch_name: str | None, config_path: str | None, fmt: str,
            as_of: str | None, from_when: str | None, table: str, force: bool) -> None:
     """Write tidy tables (one row per item per version, with page URL, section and dates;
-    plus versions, sections, pages and snapshots) that load straight into pandas or R.
+    plus versions, sections, pages, snapshots, the text around the main content as stored
+    (outside_texts, text_lines), what reparse replaced (superseded_versions,
+    reparsed_snapshots) and the notifications (outbox)) that load straight into pandas or R.
     --watch NAME: only the rows of the pages that watch covers."""
     from archive.export import export as do_export
     from archive.export import write_export

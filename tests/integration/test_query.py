@@ -366,7 +366,8 @@ def test_run_sql_needs_a_readonly_archive(tmp_path: Path) -> None:
 def test_export_csv_tidy_tables(ro: Archive, tmp_path: Path) -> None:
     stats = export.export(ro, tmp_path / "out", "csv")
     assert stats.rows == {"items": 29, "versions": 9, "sections": 18, "pages": 3,
-                          "snapshots": 18}
+                          "snapshots": 18, "outside_texts": 0, "text_lines": 0,
+                          "superseded_versions": 0, "reparsed_snapshots": 0, "outbox": 0}
     with open(tmp_path / "out" / "items.csv", encoding="utf-8", newline="") as f:
         items = list(csv.DictReader(f))
     assert len(items) == 29
@@ -378,7 +379,9 @@ def test_export_csv_tidy_tables(ro: Archive, tmp_path: Path) -> None:
         (fx.HUB, "Fact Sheets", at("2016-10-21"), at("2016-11-15")),
     ]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "items.csv", "pages.csv", "sections.csv", "snapshots.csv", "versions.csv"]
+        "items.csv", "outbox.csv", "outside_texts.csv", "pages.csv", "reparsed_snapshots.csv",
+        "sections.csv", "snapshots.csv", "superseded_versions.csv", "text_lines.csv",
+        "versions.csv"]
 
 
 def test_export_json_and_jsonl_as_of(ro: Archive, tmp_path: Path) -> None:
