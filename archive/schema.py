@@ -527,7 +527,8 @@ CREATE INDEX snapshots_version_good ON snapshots(version_id, captured_at)
 -- The blobs table as it was before schema 8: hashes as lowercase hex.
 CREATE VIEW blobs_hex AS
 SELECT b.id, lower(hex(b.sha256)) AS sha256, b.size, b.codec,
-       lower(hex(k.sha256)) AS base_sha256, b.stored_size, b.data
+       CASE WHEN k.id IS NOT NULL THEN lower(hex(k.sha256)) END AS base_sha256,
+       b.stored_size, b.data
   FROM blobs b LEFT JOIN blobs k ON k.id = b.base_id;
 
 -- The body of each snapshot that has one, by its hex sha256 (snapshots.body_sha256 before

@@ -168,30 +168,30 @@ def run(*, quick: bool) -> Result:
                 " (SELECT count(*) FROM versions), (SELECT count(*) FROM snapshots)").fetchone()
             codecs = archive.conn.execute(
                 "SELECT codec, count(*), sum(stored_size), avg(stored_size),"
-                " avg(length(sha256) + coalesce(length(base_sha256), 0))"
+                " avg(length(sha256))"
                 " FROM blobs GROUP BY codec ORDER BY codec").fetchall()
             indexes = archive.conn.execute(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                 " AND tbl_name = 'snapshots'").fetchone()[0]
             per_kind = {
                 kind: archive.conn.execute(
-                    "SELECT sum(b.stored_size), count(*) FROM blobs b WHERE b.sha256 IN"
-                    " (SELECT s.body_sha256 FROM snapshots s JOIN pages p ON p.id = s.page_id"
+                    "SELECT sum(b.stored_size), count(*) FROM blobs b WHERE b.id IN"
+                    " (SELECT s.body_id FROM snapshots s JOIN pages p ON p.id = s.page_id"
                     f" WHERE p.url {op} ?)", (site.hub_url,)).fetchone()
                 for kind, op in (("hub", "="), ("documents", "!="))
             }
             hub_sizes = [r[0] for r in archive.conn.execute(
                 "SELECT b.stored_size FROM snapshots s JOIN pages p ON p.id = s.page_id"
-                " JOIN blobs b ON b.sha256 = s.body_sha256 WHERE p.url = ?"
+                " JOIN blobs b ON b.id = s.body_id WHERE p.url = ?"
                 " AND b.codec = 'zstd-dict' ORDER BY s.captured_at", (site.hub_url,))]
             hub_keyframes = archive.conn.execute(
-                "SELECT count(DISTINCT b.sha256) FROM snapshots s JOIN pages p ON p.id = s.page_id"
-                " JOIN blobs b ON b.sha256 = s.body_sha256 WHERE p.url = ? AND b.codec = 'zstd'",
+                "SELECT count(DISTINCT b.id) FROM snapshots s JOIN pages p ON p.id = s.page_id"
+                " JOIN blobs b ON b.id = s.body_id WHERE p.url = ? AND b.codec = 'zstd'",
                 (site.hub_url,)).fetchone()[0]
             snap_row = archive.conn.execute(
                 "SELECT avg(coalesce(length(response_headers_id), 0)"
                 " + coalesce(length(request_headers_id), 0) + coalesce(length(response_date), 0)"
-                " + length(body_sha256)) FROM snapshots").fetchone()[0] or 0.0
+                " + coalesce(length(body_id), 0)) FROM snapshots").fetchone()[0] or 0.0
         elapsed = time.perf_counter() - t
         raw = db_size(db)
         parts = _breakdown(db)
