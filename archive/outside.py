@@ -8,11 +8,10 @@ list of its lines' ids (``outside_texts``, each distinct list once). A rotating 
 footer costs one new line and one new list.
 
 >>> import sqlite3
->>> from archive.schema import MIGRATIONS
->>> conn = sqlite3.connect(":memory:")
->>> for script in MIGRATIONS:
-...     conn.executescript(script)  # doctest: +ELLIPSIS
-<...>
+>>> from archive.migrate import migrate
+>>> conn = sqlite3.connect(":memory:", isolation_level=None)
+>>> migrate(conn, ":memory:")
+0
 >>> a = store(conn, "Home\\nTrending now\\nPage generated 10:00")
 >>> b = store(conn, "Home\\nTrending now\\nPage generated 11:00")
 >>> store(conn, "Home\\nTrending now\\nPage generated 10:00") == a, a != b

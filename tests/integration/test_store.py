@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 
@@ -332,3 +333,28 @@ def test_an_obvious_delta_costs_one_compression_not_two(monkeypatch):
     unrelated = random.Random(2).randbytes(50_000)  # nothing in common with the base
     assert blobs.encode(unrelated, (7, base)).codec == "zstd"
     assert calls == [len(unrelated)]  # a delta that is not obviously small is weighed
+
+
+class _NoBlobIO:
+    """A connection as Python 3.10 has it: no ``blobopen``."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, *args):  # noqa: ANN002, ANN201 - a pass-through
+        return self._conn.execute(*args)
+
+
+def test_a_large_body_is_written_in_parts_or_whole_to_the_same_row(archive):
+    import random
+
+    body = random.Random(3).randbytes(3 * blobs.STREAM_FROM + 123)  # parts, and a short last
+    enc = blobs.Encoded("identity", None, body)
+    c = archive.conn
+    for conn in (c, _NoBlobIO(c)):  # incremental blob I/O, then one bound value
+        blob_id = blobs.insert(conn, blobs.sha256(body), len(body), enc)  # type: ignore[arg-type]
+        row = c.execute("SELECT data, stored_size, size, sha256 FROM blobs WHERE id = ?",
+                        (blob_id,)).fetchone()
+        assert (row["data"], row["stored_size"], row["size"]) == (body, len(body), len(body))
+        assert row["sha256"] == hashlib.sha256(body).digest()
+        c.execute("DELETE FROM blobs WHERE id = ?", (blob_id,))
