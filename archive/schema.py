@@ -428,6 +428,21 @@ V6 = """
 ALTER TABLE snapshots ADD COLUMN truncated TEXT;
 """
 
+def _snapshots_v8() -> str:
+    """The snapshots table of schema 8 as ``snapshots_v8``: V1's definition with the body
+    referred to by blob id, and the columns V5 and V6 added, in the same order."""
+    start = V1.index("CREATE TABLE snapshots (")
+    v1 = V1[start:V1.index("\n);", start)]
+    old = "body_sha256 TEXT REFERENCES blobs(sha256),"
+    assert old in v1
+    return (v1.replace("CREATE TABLE snapshots (", "CREATE TABLE snapshots_v8 (")
+            .replace(old, "body_id INTEGER REFERENCES blobs(id),")
+            + ",\n    outside_text_id INTEGER REFERENCES outside_texts(id),"
+              "\n    truncated TEXT\n);")
+
+
+_SNAPSHOTS_V8 = _snapshots_v8()
+
 # Migration 8 (7 is left to the full-text change being made beside this one; this migration
 # does not depend on it): compact storage (issue 12). Blobs become a rowid table: an integer id
 # (what a snapshot and a delta's base refer to, a byte or three instead of 64 hex characters),
@@ -466,35 +481,7 @@ SELECT i.id, unhex(b.sha256), b.size, b.codec, k.id, b.stored_size, b.data
   LEFT JOIN blob_ids k ON k.sha256 = b.base_sha256
  ORDER BY i.id;
 
-CREATE TABLE snapshots_v8 (
-    id INTEGER PRIMARY KEY,
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    page_id INTEGER NOT NULL REFERENCES pages(id),
-    captured_at TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT '{Source.CRAWL}' CHECK (source IN {_SOURCES}),
-    outcome TEXT NOT NULL CHECK (outcome IN
-        {_OUTCOMES}),
-    http_status INTEGER,
-    final_url TEXT,
-    content_type TEXT,
-    body_id INTEGER REFERENCES blobs(id),
-    version_id INTEGER REFERENCES versions(id),
-    changed INTEGER NOT NULL DEFAULT 0 CHECK (changed IN (0, 1)),
-    suspect INTEGER NOT NULL DEFAULT 0 CHECK (suspect IN (0, 1)),
-    error TEXT,
-    etag TEXT,
-    last_modified TEXT,
-    http_version TEXT,
-    reason TEXT,
-    response_headers_id INTEGER REFERENCES header_sets(id),
-    request_headers_id INTEGER REFERENCES header_sets(id),
-    response_date,
-    redirects TEXT,
-    bytes_received INTEGER,
-    origin_uri TEXT,
-    outside_text_id INTEGER REFERENCES outside_texts(id),
-    truncated TEXT
-);
+{_SNAPSHOTS_V8}
 INSERT INTO snapshots_v8 (id, run_id, page_id, captured_at, source, outcome, http_status,
     final_url, content_type, body_id, version_id, changed, suspect, error, etag,
     last_modified, http_version, reason, response_headers_id, request_headers_id,
