@@ -151,5 +151,6 @@ def run(*, quick: bool) -> Result:
             f"above its baseline (goal {BINARY_GOAL:.0f}x). It is stored as it is (an "
             "incompressible body is not compressed to no avail) and written into its row in "
             "parts with SQLite's incremental blob I/O (schema 8), so SQLite holds a page of it "
-            "at a time; what is left is the fetch's own copies of the body as it arrives.")
+            "at a time; the fetch reads the body into one buffer and hands that over "
+            "without a copy (scraper/fetch.py). What is left is the body itself.")
     return res
