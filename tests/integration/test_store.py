@@ -14,6 +14,7 @@ from archive.errors import ArchiveError, SchemaTooNewError
 from archive.model import Item, Page, Section
 from archive.schema import SCHEMA_VERSION
 from archive.store import Archive
+from archive.vocab import BODY_OUTCOMES, sql_list
 
 URL = "http://127.0.0.1:9/hub"
 
@@ -358,3 +359,17 @@ def test_a_large_body_is_written_in_parts_or_whole_to_the_same_row(archive):
         assert (row["data"], row["stored_size"], row["size"]) == (body, len(body), len(body))
         assert row["sha256"] == hashlib.sha256(body).digest()
         c.execute("DELETE FROM blobs WHERE id = ?", (blob_id,))
+
+
+@pytest.mark.parametrize("sql, index", [
+    # a body found by its hash (every write), and the first capture of a body (WARC export)
+    ("SELECT id FROM blobs WHERE sha256 = ?", "sqlite_autoindex_blobs_1"),
+    ("SELECT s.id FROM snapshots s WHERE s.body_id = ? AND s.outcome IN"
+     f" {sql_list(BODY_OUTCOMES)} ORDER BY s.captured_at, s.id LIMIT 1", "snapshots_body"),
+    # the page's previous body, the base of its next delta
+    ("SELECT body_id FROM snapshots WHERE page_id = ? AND body_id IS NOT NULL"
+     " ORDER BY captured_at DESC, id DESC LIMIT 1", "snapshots_page_time"),
+])
+def test_body_lookups_use_their_index(archive, sql, index):
+    plan = " ".join(r[3] for r in archive.conn.execute("EXPLAIN QUERY PLAN " + sql, (1,)))
+    assert f"INDEX {index}" in plan, plan
