@@ -15,17 +15,22 @@ so a body costs at most ``MAX_DEPTH + 1`` decompressions, each of a small delta 
 Codecs (``blobs.codec``):
 - ``zstd``: ``data`` is a standard zstandard frame of the body alone (a *keyframe*, the root of
   a chain; ``zstd -d`` reads it).
-- ``zstd-dict``: ``data`` is a zstandard frame made with the plain body of ``base_sha256`` as
+- ``zstd-dict``: ``data`` is a zstandard frame made with the plain body of ``base_id`` as
   raw-content dictionary, written *magicless* and without content size or checksum (the
   blob's own sha256 and size check it) to save the fixed bytes of a tiny frame. By hand:
   ``(printf '\\x28\\xb5\\x2f\\xfd'; cat delta) | zstd -d -D base_body``.
 - ``identity``: ``data`` is the body: a large body that does not compress (a PDF of scans,
   an archive file), kept as it is rather than held twice in memory for nothing.
+
+Blobs are found by their sha256 (32 raw bytes, unique) and referred to by their integer id
+(snapshots.body_id, blobs.base_id). A large encoded body is written into the row in parts
+(:func:`insert`), so SQLite never holds a copy of it whole.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from dataclasses import dataclass
 
 import zstandard
@@ -52,19 +57,29 @@ _OBVIOUS_DELTA = 64
 # Decompression does not depend on the level: archives written at any level stay readable.
 KEYFRAME_LEVEL = 3
 DELTA_LEVEL = 9
+# Encoded bodies of at least this many bytes are written with incremental blob I/O, in parts
+# of _PART bytes: binding them whole, SQLite would copy the bytes, then build the row's record
+# from the copy (two more copies of a 200 MB body in memory; docs/benchmarks.md, Memory).
+STREAM_FROM = 1 << 20
+_PART = 1 << 20
 
 
 def sha256_hex(data: bytes) -> str:
-    """The hex sha256 of ``data``: a blob's address."""
+    """The hex sha256 of ``data``: how researchers and WARC records name a body."""
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256(data: bytes) -> bytes:
+    """The sha256 of ``data`` (32 bytes): a blob's key (blobs.sha256)."""
+    return hashlib.sha256(data).digest()
 
 
 @dataclass(frozen=True)
 class Encoded:
-    """A body ready to store: its codec, its base (for ``zstd-dict``) and the bytes."""
+    """A body ready to store: its codec, its base's id (for ``zstd-dict``) and the bytes."""
 
     codec: str
-    base_sha256: str | None
+    base: int | None
     data: bytes
 
 
@@ -101,9 +116,10 @@ def encode_delta(body: bytes, base_plain: bytes) -> bytes:
                                     compression_params=params).compress(body)
 
 
-def encode(body: bytes, base: tuple[str, bytes] | None = None,
+def encode(body: bytes, base: tuple[int, bytes] | None = None,
            alone: Encoded | None = None) -> Encoded:
-    """Compress ``body``, against ``base`` = (sha256, plain bytes of an earlier body) when given.
+    """Compress ``body``, against ``base`` = (blob id, plain bytes of an earlier body) when
+    given.
 
     Returns the standalone form when there is no base or the delta is not small enough.
     ``alone`` is the standalone form if the caller already made it.
@@ -153,3 +169,26 @@ def decode_chain(chain: list[tuple[str, bytes]], base_plain: bytes | None = None
     if plain is None:
         raise ValueError("empty blob chain")
     return plain
+
+
+def insert(conn: sqlite3.Connection, sha: bytes, size: int, enc: Encoded) -> int:
+    """Store an encoded body as a new row of blobs and return its id.
+
+    ``sha`` is the plain body's :func:`sha256`, ``size`` its length. A large ``enc.data`` is
+    written into a zeroblob of its length with incremental blob I/O (Python 3.11+), part by
+    part from a view of the caller's bytes: SQLite holds a page at a time, not the body.
+    """
+    n = len(enc.data)
+    stream = n >= STREAM_FROM and hasattr(conn, "blobopen")
+    cur = conn.execute(
+        "INSERT INTO blobs (sha256, size, codec, base_id, stored_size, data)"
+        f" VALUES (?, ?, ?, ?, ?, {'zeroblob(?)' if stream else '?'})",
+        (sha, size, enc.codec, enc.base, n, n if stream else enc.data),
+    )
+    blob_id = int(cur.lastrowid or 0)
+    if stream:
+        view = memoryview(enc.data)
+        with conn.blobopen("blobs", "data", blob_id) as out:
+            for start in range(0, n, _PART):
+                out.write(view[start:start + _PART])
+    return blob_id

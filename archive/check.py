@@ -38,11 +38,11 @@ def _bad_time(column: str) -> str:
 INVARIANTS: list[tuple[str, str, str]] = [
     ("good snapshot without version",
      f"SELECT id FROM snapshots WHERE outcome IN {sql_list(CONTENT_OUTCOMES)}"
-     " AND (version_id IS NULL OR body_sha256 IS NULL)",
+     " AND (version_id IS NULL OR body_id IS NULL)",
      "a successful capture must point at its version and body"),
     ("snapshot points at a missing blob",
-     "SELECT s.id FROM snapshots s LEFT JOIN blobs b ON b.sha256 = s.body_sha256"
-     " WHERE s.body_sha256 IS NOT NULL AND b.sha256 IS NULL",
+     "SELECT s.id FROM snapshots s LEFT JOIN blobs b ON b.id = s.body_id"
+     " WHERE s.body_id IS NOT NULL AND b.id IS NULL",
      "raw body missing"),
     ("snapshot points at a missing version",
      "SELECT s.id FROM snapshots s LEFT JOIN versions v ON v.id = s.version_id"
@@ -54,7 +54,7 @@ INVARIANTS: list[tuple[str, str, str]] = [
      "a snapshot must show a version of its own page"),
     ("failed snapshot with content",
      f"SELECT id FROM snapshots WHERE outcome IN {sql_list(BAD_OUTCOMES)}"
-     " AND (version_id IS NOT NULL OR body_sha256 IS NOT NULL)",
+     " AND (version_id IS NOT NULL OR body_id IS NOT NULL)",
      "a failure is never a version"),
     ("version never captured",
      "SELECT v.id FROM versions v WHERE NOT EXISTS"
@@ -65,18 +65,19 @@ INVARIANTS: list[tuple[str, str, str]] = [
      " WHERE s.version_id != i.version_id",
      "items and sections of one version belong together"),
     ("delta blob with a bad base",
-     "SELECT b.sha256 FROM blobs b LEFT JOIN blobs k ON k.sha256 = b.base_sha256"
-     " WHERE (b.codec = 'zstd-dict') != (b.base_sha256 IS NOT NULL) OR"
-     " (b.base_sha256 IS NOT NULL AND k.sha256 IS NULL)",
+     "SELECT lower(hex(b.sha256)) FROM blobs b LEFT JOIN blobs k ON k.id = b.base_id"
+     " WHERE (b.codec = 'zstd-dict') != (b.base_id IS NOT NULL) OR"
+     " (b.base_id IS NOT NULL AND k.id IS NULL)",
      "a delta's base must be a stored blob, and only a delta has one"),
     ("delta chain cyclic or too long",
      f"""WITH RECURSIVE walk(start, cur, n) AS (
-           SELECT sha256, base_sha256, 1 FROM blobs WHERE base_sha256 IS NOT NULL
+           SELECT id, base_id, 1 FROM blobs WHERE base_id IS NOT NULL
            UNION ALL
-           SELECT w.start, b.base_sha256, w.n + 1 FROM walk w JOIN blobs b ON b.sha256 = w.cur
+           SELECT w.start, b.base_id, w.n + 1 FROM walk w JOIN blobs b ON b.id = w.cur
             WHERE w.cur IS NOT NULL AND w.n <= {CHAIN_LIMIT})
-         SELECT DISTINCT start FROM walk WHERE n > {CHAIN_LIMIT}""",
-     f"following base_sha256 must reach a keyframe within {CHAIN_LIMIT} steps"),
+         SELECT lower(hex(b.sha256)) FROM blobs b
+          WHERE b.id IN (SELECT start FROM walk WHERE n > {CHAIN_LIMIT})""",
+     f"following base_id must reach a keyframe within {CHAIN_LIMIT} steps"),
     ("snapshot of a missing run",
      "SELECT s.id FROM snapshots s LEFT JOIN runs r ON r.id = s.run_id WHERE r.id IS NULL",
      "run missing"),
@@ -222,18 +223,19 @@ def _check_latest_bodies(conn: sqlite3.Connection, limit: int) -> list[str]:
     """The body of each page's latest good capture decodes to its sha256 (cheap: one body per
     page, not the whole archive as --deep does)."""
     reader = Archive(conn, "", readonly=True)
-    shas = [r[0] for r in conn.execute(
-        """SELECT DISTINCT (SELECT s.body_sha256 FROM snapshots s
-                             WHERE s.page_id = p.id AND s.body_sha256 IS NOT NULL
+    ids = [r[0] for r in conn.execute(
+        """SELECT DISTINCT (SELECT s.body_id FROM snapshots s
+                             WHERE s.page_id = p.id AND s.body_id IS NOT NULL
                              ORDER BY s.captured_at DESC, s.id DESC LIMIT 1)
              FROM pages p""") if r[0] is not None]
-    present = {r[0] for r in conn.execute("SELECT sha256 FROM blobs")} if shas else set()
     bad = []
-    for sha in shas:
-        if sha not in present:
+    for blob_id in ids:
+        row = conn.execute("SELECT sha256 FROM blobs WHERE id = ?", (blob_id,)).fetchone()
+        if row is None:
             continue  # reported by the "missing blob" invariant
+        sha = bytes(row[0]).hex()
         try:
-            ok = hashlib.sha256(reader.blob(sha)).hexdigest() == sha
+            ok = hashlib.sha256(reader.body(blob_id)).hexdigest() == sha
         except Exception as e:  # a damaged chain is the finding
             bad.append(f"{sha[:12]}: {type(e).__name__}")
             continue
@@ -251,29 +253,34 @@ def _check_blobs(conn: sqlite3.Connection, limit: int) -> list[str]:
     A blob no keyframe leads to (missing base, cycle) is reported too.
     """
     bad: list[str] = []
-    children: dict[str | None, list[str]] = {}
-    for sha, base in conn.execute("SELECT sha256, base_sha256 FROM blobs"):
-        children.setdefault(base, []).append(sha)
-    stack: list[tuple[str, bytes | None]] = [(sha, None) for sha in children.get(None, [])]
+    children: dict[int | None, list[int]] = {}
+    for blob_id, base in conn.execute("SELECT id, base_id FROM blobs"):
+        children.setdefault(base, []).append(blob_id)
+
+    def name(blob_id: int) -> str:  # a blob as the findings name it: its sha256's start
+        row = conn.execute("SELECT sha256 FROM blobs WHERE id = ?", (blob_id,)).fetchone()
+        return bytes(row[0]).hex()[:12]
+
+    stack: list[tuple[int, bytes | None]] = [(b, None) for b in children.get(None, [])]
     reached = 0
     while stack:
-        sha, base_plain = stack.pop()
+        blob_id, base_plain = stack.pop()
         reached += 1
-        codec, data = conn.execute("SELECT codec, data FROM blobs WHERE sha256 = ?",
-                                   (sha,)).fetchone()
+        sha, codec, data = conn.execute("SELECT sha256, codec, data FROM blobs WHERE id = ?",
+                                        (blob_id,)).fetchone()
         try:
             body = blobs.decode(codec, data, base_plain)
         except Exception as e:  # any decoding failure is the finding, not a crash
-            bad.append(f"{sha[:12]}: {type(e).__name__}")
-            bad.extend(f"{k[:12]}: base damaged" for k in _descendants(children, sha))
+            bad.append(f"{name(blob_id)}: {type(e).__name__}")
+            bad.extend(f"{name(k)}: base damaged" for k in _descendants(children, blob_id))
             continue
-        if hashlib.sha256(body).hexdigest() != sha:
-            bad.append(f"{sha[:12]}: content does not match its hash")
-        stack.extend((k, body) for k in children.get(sha, []))
+        if hashlib.sha256(body).digest() != sha:
+            bad.append(f"{name(blob_id)}: content does not match its hash")
+        stack.extend((k, body) for k in children.get(blob_id, []))
     total = sum(len(v) for v in children.values())
     if reached < total:
         seen = {None, *_descendants(children, None)}
-        bad.extend(f"{s[:12]}: no keyframe leads to it" for b, ks in children.items()
+        bad.extend(f"{name(s)}: no keyframe leads to it" for b, ks in children.items()
                    if b not in seen for s in ks)
     if bad:
         more = " ..." if len(bad) > limit else ""
@@ -281,8 +288,8 @@ def _check_blobs(conn: sqlite3.Connection, limit: int) -> list[str]:
     return []
 
 
-def _descendants(children: dict[str | None, list[str]], root: str | None) -> list[str]:
-    out: list[str] = []
+def _descendants(children: dict[int | None, list[int]], root: int | None) -> list[int]:
+    out: list[int] = []
     todo = list(children.get(root, []))
     while todo:
         sha = todo.pop()

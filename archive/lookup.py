@@ -29,10 +29,10 @@ def has_capture(archive: Archive, url: str, at: str, *, body_sha256: str | None 
     """True when ``url`` has a snapshot captured at ``at`` (with this body, or this outcome)."""
     sql = """SELECT 1 FROM snapshots s JOIN pages p ON p.id = s.page_id
               WHERE p.url = ? AND s.captured_at = ?"""
-    params: list[str] = [url, at]
+    params: list[str | bytes] = [url, at]
     if body_sha256 is not None:
-        sql += " AND s.body_sha256 = ?"
-        params.append(body_sha256)
+        sql += " AND s.body_id = (SELECT id FROM blobs WHERE sha256 = ?)"
+        params.append(bytes.fromhex(body_sha256))
     if outcome is not None:
         sql += " AND s.outcome = ?"
         params.append(str(outcome))
@@ -49,9 +49,10 @@ def has_later_capture(archive: Archive, url: str, at: str) -> bool:
 def body_captured_at(archive: Archive, url: str, final_url: str, at: str) -> str | None:
     """The body hash of the capture of ``url`` (or one that landed on ``final_url``) at ``at``."""
     row = archive.conn.execute(
-        """SELECT s.body_sha256 FROM snapshots s JOIN pages p ON p.id = s.page_id
-            WHERE (p.url = ? OR s.final_url = ?) AND s.captured_at = ?
-              AND s.body_sha256 IS NOT NULL LIMIT 1""", (url, final_url, at)).fetchone()
+        """SELECT lower(hex(b.sha256)) FROM snapshots s JOIN pages p ON p.id = s.page_id
+             JOIN blobs b ON b.id = s.body_id
+            WHERE (p.url = ? OR s.final_url = ?) AND s.captured_at = ? LIMIT 1""",
+        (url, final_url, at)).fetchone()
     return row[0] if row else None
 
 

@@ -59,6 +59,14 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
         finally:
             dest.close()
         logger.info("backed up schema %d archive to %s", found, backup_path(path, found))
+    # A migration may rebuild a table (new table, copy, drop, rename: SQLite's own recipe),
+    # which foreign key enforcement would refuse half-way; the ids are copied as they are, so
+    # the references hold again when the transaction commits. The setting cannot change
+    # inside a transaction, hence here.
+    fks = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
+    if sqlite3.sqlite_version_info < (3, 41, 0):
+        conn.create_function("unhex", 1, _unhex, deterministic=True)
     conn.execute("BEGIN IMMEDIATE")
     try:
         for n in range(found, SCHEMA_VERSION):
@@ -69,7 +77,20 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute("PRAGMA legacy_alter_table = OFF")
+        conn.execute(f"PRAGMA foreign_keys = {int(fks)}")
     return found
+
+
+def _unhex(text: str | None) -> bytes | None:
+    """SQLite's unhex() (3.41+) for an older SQLite: the bytes a hex string spells."""
+    if text is None:
+        return None
+    try:
+        return bytes.fromhex(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def _statements(script: str) -> Iterator[str]:

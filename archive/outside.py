@@ -8,11 +8,10 @@ list of its lines' ids (``outside_texts``, each distinct list once). A rotating 
 footer costs one new line and one new list.
 
 >>> import sqlite3
->>> from archive.schema import MIGRATIONS
->>> conn = sqlite3.connect(":memory:")
->>> for script in MIGRATIONS:
-...     conn.executescript(script)  # doctest: +ELLIPSIS
-<...>
+>>> from archive.migrate import migrate
+>>> conn = sqlite3.connect(":memory:", isolation_level=None)
+>>> migrate(conn, ":memory:")
+0
 >>> a = store(conn, "Home\\nTrending now\\nPage generated 10:00")
 >>> b = store(conn, "Home\\nTrending now\\nPage generated 11:00")
 >>> store(conn, "Home\\nTrending now\\nPage generated 10:00") == a, a != b
@@ -78,7 +77,7 @@ def load(conn: sqlite3.Connection, outside_text_id: int) -> str:
 
 
 def note_snapshot(conn: sqlite3.Connection, snapshot_id: int, outcome: str, page: Page | None,
-                  body_sha: str | None) -> None:
+                  body_id: int | None) -> None:
     """Point a snapshot just written at its text outside the main content.
 
     A 2xx capture stores its page's ``outside_text``; a 304 confirms the body of an earlier
@@ -90,9 +89,9 @@ def note_snapshot(conn: sqlite3.Connection, snapshot_id: int, outcome: str, page
     elif outcome == "not_modified":
         row = conn.execute(
             "SELECT outside_text_id FROM snapshots WHERE page_id = (SELECT page_id FROM"
-            " snapshots WHERE id = ?) AND body_sha256 = ? AND id < ?"
+            " snapshots WHERE id = ?) AND body_id = ? AND id < ?"
             " ORDER BY captured_at DESC, id DESC LIMIT 1",
-            (snapshot_id, body_sha, snapshot_id)).fetchone()
+            (snapshot_id, body_id, snapshot_id)).fetchone()
         tid = row[0] if row else None
     else:
         return

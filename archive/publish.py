@@ -129,9 +129,9 @@ def publish_site(archive: Archive, out: str, *, force: bool = False) -> PublishS
         stats.files.append(name)
 
     for snapshot_id, name in sorted(links.raw_files.items()):
-        body = conn.execute("SELECT body_sha256 FROM snapshots WHERE id = ?",
+        body = conn.execute("SELECT body_id FROM snapshots WHERE id = ?",
                             (snapshot_id,)).fetchone()[0]
-        emit(name, archive.blob(str(body)))
+        emit(name, archive.body(int(body)))
         stats.raw += 1
     for page_id, a, b in sorted(links.pairs):
         emit(f"diff-{page_id}-{a}-{b}.html",

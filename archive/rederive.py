@@ -107,13 +107,15 @@ def snapshots_of(archive: Archive, page_id: int) -> list[sqlite3.Row]:
     the options of the run that captured it (a watch's selectors are among them)."""
     return archive.conn.execute(
         f"""SELECT s.id, s.captured_at, s.outcome, s.http_status, s.final_url, s.redirects,
-                   s.body_sha256, s.version_id, s.suspect, h.response_headers,
-                   v.content_hash, v.parser_version, r.options AS run_options
+                   s.body_id, lower(hex(b.sha256)) AS body_sha256, s.version_id, s.suspect,
+                   h.response_headers, v.content_hash, v.parser_version,
+                   r.options AS run_options
               FROM snapshots s
               JOIN snapshot_headers h ON h.snapshot_id = s.id
               JOIN versions v ON v.id = s.version_id
               JOIN runs r ON r.id = s.run_id
-             WHERE s.page_id = ? AND s.outcome IN {_CONTENT} AND s.body_sha256 IS NOT NULL
+              LEFT JOIN blobs b ON b.id = s.body_id
+             WHERE s.page_id = ? AND s.outcome IN {_CONTENT} AND s.body_id IS NOT NULL
              ORDER BY s.captured_at, s.id""", (page_id,)).fetchall()
 
 

@@ -353,11 +353,11 @@ def raw_capture(archive: Archive, snapshot_id: int) -> tuple[bytes, str]:
     """The stored body of snapshot ``snapshot_id`` and the charset its Content-Type named
     (else utf-8): what the raw capture link shows, as plain text. UsageError when the
     snapshot has no body."""
-    row = archive.conn.execute("SELECT body_sha256, content_type FROM snapshots WHERE id = ?",
+    row = archive.conn.execute("SELECT body_id, content_type FROM snapshots WHERE id = ?",
                                (snapshot_id,)).fetchone()
     if row is None or row[0] is None:
         raise UsageError(f"snapshot {snapshot_id} has no stored body")
-    return archive.blob(str(row[0])), charset_of(row[1])
+    return archive.body(int(row[0])), charset_of(row[1])
 
 
 def charset_of(content_type: str | None) -> str:

@@ -53,9 +53,10 @@ class PreviousCapture:
     snapshot_id: int
     etag: str | None
     last_modified: str | None
-    body_sha256: str | None
+    body_sha256: str | None  # hex, as researchers and WARC records spell it
     version_id: int | None
     text_length: int
+    body_id: int | None = None  # blobs.id
 
 
 @dataclass(frozen=True)
@@ -144,10 +145,11 @@ class Archive:
         self.conn = conn
         self.path = path
         self.readonly = readonly
-        # sha256 -> (plain body, depth in its delta chain, the chain's keyframe): the bodies
-        # decoded or written last, so a page's next delta or a run of reads of one chain does
-        # not decode the chain again. Content-addressed, so never stale; dropped on rollback.
-        self._plain: dict[str, tuple[bytes, int, str]] = {}
+        # blob id -> (plain body, depth in its delta chain, the chain's keyframe id): the
+        # bodies decoded or written last, so a page's next delta or a run of reads of one
+        # chain does not decode the chain again. A blob never changes, so never stale;
+        # dropped on rollback (an id may then be given again).
+        self._plain: dict[int, tuple[bytes, int, int]] = {}
         self._plain_bytes = 0
 
     # -- opening ---------------------------------------------------------------------------
@@ -291,10 +293,10 @@ class Archive:
         can show.
         """
         row = self.conn.execute(
-            f"""SELECT s.id, s.etag, s.last_modified, s.body_sha256, s.version_id,
-                      length(v.text) AS text_length
+            f"""SELECT s.id, s.etag, s.last_modified, lower(hex(b.sha256)) AS body_sha256,
+                      s.body_id, s.version_id, length(v.text) AS text_length
                  FROM snapshots s JOIN pages p ON p.id = s.page_id
-                 JOIN blobs b ON b.sha256 = s.body_sha256
+                 JOIN blobs b ON b.id = s.body_id
                  LEFT JOIN versions v ON v.id = s.version_id
                 WHERE p.url = ? AND s.outcome IN {_CONTENT}
                   AND s.suspect = 0
@@ -304,13 +306,32 @@ class Archive:
         if row is None:
             return None
         return PreviousCapture(row["id"], row["etag"], row["last_modified"], row["body_sha256"],
-                               row["version_id"], row["text_length"] or 0)
+                               row["version_id"], row["text_length"] or 0, row["body_id"])
 
     def blob(self, sha256: str) -> bytes:
-        """The plain bytes of a stored body. Raises ArchiveCorruptError if it is missing."""
-        return self._resolve(sha256)[0]
+        """The plain bytes of the stored body whose sha256 is ``sha256`` (hex). Raises
+        ArchiveCorruptError if it is missing."""
+        try:
+            key = bytes.fromhex(sha256)
+        except ValueError:
+            raise ArchiveCorruptError(f"blob {sha256} is missing") from None
+        row = self.conn.execute("SELECT id FROM blobs WHERE sha256 = ?", (key,)).fetchone()
+        if row is None:
+            raise ArchiveCorruptError(f"blob {sha256} is missing")
+        return self._resolve(int(row[0]))[0]
 
-    def _remember(self, sha: str, entry: tuple[bytes, int, str]) -> None:
+    def body(self, blob_id: int) -> bytes:
+        """The plain bytes of the stored body ``blob_id`` (snapshots.body_id). Raises
+        ArchiveCorruptError if it is missing or cannot be decoded."""
+        return self._resolve(blob_id)[0]
+
+    def blob_sha256(self, blob_id: int) -> str | None:
+        """The hex sha256 of blob ``blob_id``, or None when there is no such blob."""
+        row = self.conn.execute("SELECT lower(hex(sha256)) FROM blobs WHERE id = ?",
+                                (blob_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _remember(self, sha: int, entry: tuple[bytes, int, int]) -> None:
         if len(entry[0]) > _CACHE_BYTES // 4:
             return
         old = self._plain.pop(sha, None)
@@ -319,40 +340,45 @@ class Archive:
         while len(self._plain) > _CACHE_ENTRIES or self._plain_bytes > _CACHE_BYTES:
             self._plain_bytes -= len(self._plain.pop(next(iter(self._plain)))[0])
 
-    def _resolve(self, sha256: str) -> tuple[bytes, int, str]:
-        """(plain body, depth, keyframe sha) of a blob, decoding its delta chain iteratively."""
-        hit = self._plain.get(sha256)
+    def _resolve(self, blob_id: int) -> tuple[bytes, int, int]:
+        """(plain body, depth, keyframe id) of a blob, decoding its delta chain iteratively."""
+        hit = self._plain.get(blob_id)
         if hit is not None:
             return hit
         chain: list[sqlite3.Row] = []
-        shas: list[str] = []
-        cur: str | None = sha256
-        base: tuple[bytes, int, str] | None = None
+        ids: list[int] = []
+        cur: int | None = blob_id
+        base: tuple[bytes, int, int] | None = None
         while cur is not None:
             if chain and cur in self._plain:
                 base = self._plain[cur]
                 break
-            if cur in shas or len(chain) > _CHAIN_LIMIT:
-                raise ArchiveCorruptError(f"blob {sha256}: delta chain is cyclic or too long")
+            if cur in ids or len(chain) > _CHAIN_LIMIT:
+                raise ArchiveCorruptError(f"blob {self._name(blob_id)}: delta chain is cyclic"
+                                          " or too long")
             row = self.conn.execute(
-                "SELECT codec, base_sha256, data FROM blobs WHERE sha256 = ?", (cur,)
+                "SELECT codec, base_id, data FROM blobs WHERE id = ?", (cur,)
             ).fetchone()
             if row is None:
-                what = "is missing" if cur == sha256 else f"needs missing base {cur}"
-                raise ArchiveCorruptError(f"blob {sha256} {what}")
+                what = "is missing" if cur == blob_id else f"needs missing base {cur}"
+                raise ArchiveCorruptError(f"blob {self._name(blob_id)} {what}")
             chain.append(row)
-            shas.append(cur)
-            cur = row["base_sha256"]
-        plain, depth, root = base if base is not None else (None, -1, shas[-1])
-        for sha, row in zip(reversed(shas), reversed(chain), strict=True):
+            ids.append(cur)
+            cur = row["base_id"]
+        plain, depth, root = base if base is not None else (None, -1, ids[-1])
+        for bid, row in zip(reversed(ids), reversed(chain), strict=True):
             plain = blobs.decode(row["codec"], row["data"], plain)
             depth += 1
-            if row["base_sha256"] is None:
-                depth, root = 0, sha
+            if row["base_id"] is None:
+                depth, root = 0, bid
         assert plain is not None
         entry = (plain, depth, root)
-        self._remember(sha256, entry)
+        self._remember(blob_id, entry)
         return entry
+
+    def _name(self, blob_id: int) -> str:
+        """A blob as errors name it: its hex sha256 when it is stored, else its id."""
+        return self.blob_sha256(blob_id) or f"#{blob_id}"
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -368,15 +394,15 @@ class Archive:
         return int(cur.lastrowid or 0)
 
     def _base_for(self, c: sqlite3.Connection,
-                  page_id: int) -> tuple[str, bytes, int, str] | None:
-        """(sha, plain body, depth, keyframe sha) the page's next body is compressed against.
+                  page_id: int) -> tuple[int, bytes, int, int] | None:
+        """(id, plain body, depth, keyframe id) the page's next body is compressed against.
 
         Its previous stored body (of its last capture that was neither gone nor suspect), or,
         when that one is already MAX_DEPTH deltas from its keyframe, that keyframe.
         """
         row = c.execute(
-            f"""SELECT body_sha256 FROM snapshots
-                WHERE page_id = ? AND body_sha256 IS NOT NULL AND suspect = 0
+            f"""SELECT body_id FROM snapshots
+                WHERE page_id = ? AND body_id IS NOT NULL AND suspect = 0
                   AND outcome IN {_CONTENT}
                 ORDER BY captured_at DESC, id DESC LIMIT 1""",
             (page_id,),
@@ -391,22 +417,21 @@ class Archive:
             return row[0], plain, depth, root
         return root, self._resolve(root)[0], 0, root
 
-    def _store_blob(self, c: sqlite3.Connection, page_id: int, body: bytes) -> str:
-        sha = blobs.sha256_hex(body)
-        if c.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,)).fetchone():
-            return sha
+    def _store_blob(self, c: sqlite3.Connection, page_id: int, body: bytes) -> int:
+        """The id of ``body`` in blobs, storing it (as a delta against the page's previous
+        body when that pays) if it is new."""
+        sha = blobs.sha256(body)
+        row = c.execute("SELECT id FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+        if row:
+            return int(row[0])
         base = self._base_for(c, page_id)
         enc = blobs.encode(body, (base[0], base[1]) if base else None)
-        c.execute(
-            "INSERT INTO blobs (sha256, size, codec, base_sha256, stored_size, data)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (sha, len(body), enc.codec, enc.base_sha256, len(enc.data), enc.data),
-        )
-        if enc.base_sha256 is None:
-            self._remember(sha, (body, 0, sha))
+        blob_id = blobs.insert(c, sha, len(body), enc)
+        if enc.base is None:
+            self._remember(blob_id, (body, 0, blob_id))
         elif base is not None:
-            self._remember(sha, (body, base[2] + 1, base[3]))
-        return sha
+            self._remember(blob_id, (body, base[2] + 1, base[3]))
+        return blob_id
 
     def _header_set(self, c: sqlite3.Connection, headers: list[tuple[str, str]] | None, *,
                     take_date: bool = True) -> tuple[int | None, str | None]:
@@ -506,7 +531,7 @@ class Archive:
         with self.transaction() as c:
             ok = result is not None and error is None and not blocked
             page_id = self._page_row(c, url, captured_at, seen=ok)
-            body_sha = version_id = None
+            body_id = version_id = None
             new_version = False
             outcome: Outcome
             if not ok:
@@ -518,14 +543,14 @@ class Archive:
                     if prev is None:
                         raise ArchiveError(f"{url}: 304 without a stored capture to confirm")
                     outcome = Outcome.NOT_MODIFIED
-                    body_sha, version_id = prev.body_sha256, prev.version_id
+                    body_id, version_id = prev.body_id, prev.version_id
                 elif result.gone:
                     outcome = Outcome.GONE
-                    body_sha = self._store_blob(c, page_id, result.body)
+                    body_id = self._store_blob(c, page_id, result.body)
                 else:
                     if page is None:
                         raise ValueError("a 2xx capture needs its parsed page")
-                    body_sha = self._store_blob(c, page_id, result.body)
+                    body_id = self._store_blob(c, page_id, result.body)
                     version_id, new_version = self._store_version(c, page_id, page, captured_at)
                     outcome = Outcome.NEW if new_version else Outcome.UNCHANGED
             changed = first = False
@@ -542,7 +567,7 @@ class Archive:
                                          take_date=False)
             cur = c.execute(
                 """INSERT INTO snapshots (run_id, page_id, captured_at, source, outcome,
-                     http_status, final_url, content_type, body_sha256, version_id, changed,
+                     http_status, final_url, content_type, body_id, version_id, changed,
                      suspect, error, etag, last_modified, http_version, reason,
                      response_headers_id, request_headers_id, response_date, redirects,
                      bytes_received, origin_uri, truncated)
@@ -553,7 +578,7 @@ class Archive:
                     result.status if result else None,
                     result.final_url if result and result.final_url != url else None,
                     result.content_type if result else None,
-                    body_sha, version_id, int(changed), int(suspect), error,
+                    body_id, version_id, int(changed), int(suspect), error,
                     result.etag if result else None,
                     result.last_modified if result else None,
                     result.http_version if result else None,
@@ -567,7 +592,7 @@ class Archive:
                 ),
             )
             snapshot_id = int(cur.lastrowid or 0)
-            outside.note_snapshot(c, snapshot_id, outcome, page, body_sha)
+            outside.note_snapshot(c, snapshot_id, outcome, page, body_id)
             return Recorded(snapshot_id, page_id, str(outcome), version_id, changed,
                             new_version, suspect, first)
 

@@ -234,7 +234,7 @@ def page_timeline(archive: Archive, page_id: int) -> PageTimeline:
     settled, live = _settled(conn)
     rows = conn.execute(
         f"""SELECT s.id, s.captured_at, s.outcome, s.suspect, s.version_id, s.http_status,
-                  s.error, s.body_sha256, v.title, v.updated_on, v.kind
+                  s.error, s.body_id, v.title, v.updated_on, v.kind
              FROM snapshots s LEFT JOIN versions v ON v.id = s.version_id
             WHERE s.page_id = ? AND s.{settled} ORDER BY s.captured_at, s.id""",
         (page_id, *live)).fetchall()
@@ -256,7 +256,7 @@ def page_timeline(archive: Archive, page_id: int) -> PageTimeline:
             numbers.setdefault(vid, len(numbers) + 1)
             current = Stretch(vid, numbers[vid], int(r["id"]), r["captured_at"],
                               r["captured_at"], 1, r["title"] or "", r["updated_on"],
-                              r["kind"] or "html", r["body_sha256"] is not None)
+                              r["kind"] or "html", r["body_id"] is not None)
             _summarise(archive, previous, current, returned=after_gone)
             entries.append(current)
             previous, after_gone = current, False

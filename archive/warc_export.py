@@ -145,7 +145,7 @@ class _Exporter:
 
     def __init__(self, archive: Archive, writer: WARCWriter, stats: dict[str, Any]) -> None:
         self.archive, self.writer, self.stats = archive, writer, stats
-        self.written: dict[str, tuple[str, str, str]] = {}  # sha256 -> (uri, date, digest)
+        self.written: dict[int, tuple[str, str, str]] = {}  # blob id -> (uri, date, digest)
         self.run_infos: dict[int, str] = {}  # run id -> its warcinfo's WARC-Record-ID
 
     def headers(self, row: sqlite3.Row, date: str) -> dict[str, str]:
@@ -177,13 +177,13 @@ class _Exporter:
 
     def row(self, row: sqlite3.Row) -> None:
         date = warc_date(row["captured_at"])
-        if row["outcome"] not in GOOD_OUTCOMES or row["body_sha256"] is None:
+        if row["outcome"] not in GOOD_OUTCOMES or row["body_id"] is None:
             self.failure(row, date)
             return
         self.stats["captures"] += 1
         uri = row["final_url"] or row["url"]
         self.redirects(row, uri, date)
-        sha = row["body_sha256"]
+        sha = int(row["body_id"])  # the body, by its blobs.id
         version = row["http_version"] or "HTTP/1.1"
         status_line = _status_line(row["http_status"] or 200, row["reason"])
         if row["outcome"] == Outcome.NOT_MODIFIED or sha in self.written:
@@ -201,7 +201,7 @@ class _Exporter:
                 resp.rec_headers.replace_header("WARC-Profile", PROFILE_NOT_MODIFIED)
             self.stats["revisits"] += 1
         else:
-            body = self.archive.blob(sha)
+            body = self.archive.body(sha)
             sah = StatusAndHeaders(status_line, _export_headers(row, body), protocol=version)
             resp = self.writer.create_warc_record(uri, "response", payload=io.BytesIO(body),
                                                   length=len(body), http_headers=sah,
@@ -349,19 +349,20 @@ def _write_warc(archive: Archive, fh: Any, *, name: str, gzip: bool, from_at: st
     return stats
 
 
-def _blob_size(archive: Archive, sha: str) -> int:
-    row = archive.conn.execute("SELECT size FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+def _blob_size(archive: Archive, sha: int) -> int:
+    row = archive.conn.execute("SELECT size FROM blobs WHERE id = ?", (sha,)).fetchone()
     return int(row[0]) if row else 0
 
 
-def _original_of(archive: Archive, sha: str, row: sqlite3.Row) -> tuple[str, str, str]:
-    """(uri, WARC-Date, digest) of the first capture in the archive that delivered ``sha``."""
+def _original_of(archive: Archive, sha: int, row: sqlite3.Row) -> tuple[str, str, str]:
+    """(uri, WARC-Date, digest) of the first capture in the archive that delivered blob
+    ``sha`` (its blobs.id)."""
     first = archive.conn.execute(
         f"""SELECT coalesce(s.final_url, p.url) AS uri, s.captured_at FROM snapshots s
              JOIN pages p ON p.id = s.page_id
-            WHERE s.body_sha256 = ? AND s.outcome IN {sql_list(BODY_OUTCOMES)}
+            WHERE s.body_id = ? AND s.outcome IN {sql_list(BODY_OUTCOMES)}
             ORDER BY s.captured_at, s.id LIMIT 1""", (sha,)).fetchone()
-    digest = payload_digest(archive.blob(sha))
+    digest = payload_digest(archive.body(sha))
     if first is None:
         return row["final_url"] or row["url"], warc_date(row["captured_at"]), digest
     return first["uri"], warc_date(first["captured_at"]), digest

@@ -168,30 +168,30 @@ def run(*, quick: bool) -> Result:
                 " (SELECT count(*) FROM versions), (SELECT count(*) FROM snapshots)").fetchone()
             codecs = archive.conn.execute(
                 "SELECT codec, count(*), sum(stored_size), avg(stored_size),"
-                " avg(length(sha256) + coalesce(length(base_sha256), 0))"
+                " avg(length(sha256))"
                 " FROM blobs GROUP BY codec ORDER BY codec").fetchall()
             indexes = archive.conn.execute(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                 " AND tbl_name = 'snapshots'").fetchone()[0]
             per_kind = {
                 kind: archive.conn.execute(
-                    "SELECT sum(b.stored_size), count(*) FROM blobs b WHERE b.sha256 IN"
-                    " (SELECT s.body_sha256 FROM snapshots s JOIN pages p ON p.id = s.page_id"
+                    "SELECT sum(b.stored_size), count(*) FROM blobs b WHERE b.id IN"
+                    " (SELECT s.body_id FROM snapshots s JOIN pages p ON p.id = s.page_id"
                     f" WHERE p.url {op} ?)", (site.hub_url,)).fetchone()
                 for kind, op in (("hub", "="), ("documents", "!="))
             }
             hub_sizes = [r[0] for r in archive.conn.execute(
                 "SELECT b.stored_size FROM snapshots s JOIN pages p ON p.id = s.page_id"
-                " JOIN blobs b ON b.sha256 = s.body_sha256 WHERE p.url = ?"
+                " JOIN blobs b ON b.id = s.body_id WHERE p.url = ?"
                 " AND b.codec = 'zstd-dict' ORDER BY s.captured_at", (site.hub_url,))]
             hub_keyframes = archive.conn.execute(
-                "SELECT count(DISTINCT b.sha256) FROM snapshots s JOIN pages p ON p.id = s.page_id"
-                " JOIN blobs b ON b.sha256 = s.body_sha256 WHERE p.url = ? AND b.codec = 'zstd'",
+                "SELECT count(DISTINCT b.id) FROM snapshots s JOIN pages p ON p.id = s.page_id"
+                " JOIN blobs b ON b.id = s.body_id WHERE p.url = ? AND b.codec = 'zstd'",
                 (site.hub_url,)).fetchone()[0]
             snap_row = archive.conn.execute(
                 "SELECT avg(coalesce(length(response_headers_id), 0)"
                 " + coalesce(length(request_headers_id), 0) + coalesce(length(response_date), 0)"
-                " + length(body_sha256)) FROM snapshots").fetchone()[0] or 0.0
+                " + coalesce(length(body_id), 0)) FROM snapshots").fetchone()[0] or 0.0
         elapsed = time.perf_counter() - t
         raw = db_size(db)
         parts = _breakdown(db)
@@ -225,9 +225,9 @@ def run(*, quick: bool) -> Result:
         "Where the archive's bytes go (dbstat, before VACUUM): "
         + ", ".join(f"{k} {kb(v)}" for k, v in parts.items()) + ". Blobs by codec: "
         + "; ".join(f"{c}: {n} blobs, {kb(total)}, {avg:.0f} B each on average (plus "
-                    f"{keys:.0f} B of hex sha256 keys per row)"
+                    f"{keys:.0f} B of sha256 key per row, again in its unique index)"
                     for c, n, total, avg, keys in codecs)
-        + f". A snapshot row carries {snap_row:.0f} B of header references, Date and body hash"
+        + f". A snapshot row carries {snap_row:.0f} B of header references, Date and body id"
         " on average (header lists themselves are stored once each in header_sets).",
         "Blob bytes per body against xz per body, by page kind: " + "; ".join(
             f"{k}: {per_kind[k][0] / per_kind[k][1]:.0f} B stored vs "
@@ -244,10 +244,11 @@ def run(*, quick: bool) -> Result:
             f"After {days} days the archive file ({kb(raw)}) is larger than the git peer "
             f"({kb(git_size)}): of it, snapshots take {kb(parts['snapshots'])} (a row per page "
             f"per day: its 27-byte capture time, validators, {snap_row:.0f} B of header "
-            f"references and hex body hash, plus {indexes} indexes, several repeating the "
-            f"time), blobs {kb(parts['blobs'])} for {kb(stored)} of compressed "
-            "data (each row is keyed by a 64-character hex sha256, its delta base by another, "
-            f"and the primary key's index repeats the key), records {kb(parts['records'])}, FTS "
+            f"references and body id, plus {indexes} indexes, three of them repeating the "
+            f"time: the time range, as-of and version-span lookups read them), blobs "
+            f"{kb(parts['blobs'])} for {kb(stored)} of compressed data (each row has its "
+            "32-byte sha256, kept again in the unique index that finds a body, its codec, "
+            f"sizes and base id), records {kb(parts['records'])}, FTS "
             f"{kb(parts['fts'])}. Git stores a day's unchanged tree once and packs every "
             "object into one delta chain; the archive pays a fixed price per snapshot (the "
             "issue's schema asks for one row per page per run, failures included) and keeps "

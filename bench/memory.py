@@ -148,10 +148,9 @@ def run(*, quick: bool) -> Result:
     if bover > BINARY_GOAL:
         res.shortfalls.append(
             f"A crawl that meets a {bsize / 1e6:.0f} MB binary peaks {bover:.1f}x its size "
-            f"above its baseline (goal {BINARY_GOAL:.0f}x). It is held once as the body and is "
-            "no longer compressed to no avail (an incompressible body is stored as it is), but "
-            "SQLite copies a bound blob, then builds the row's record from it: two more copies "
-            "while the body is alive. The blobs table is WITHOUT ROWID, which rules out "
-            "SQLite's incremental blob I/O; writing large bodies in parts (or a rowid table "
-            "written with `blobopen`) would need a schema change.")
+            f"above its baseline (goal {BINARY_GOAL:.0f}x). It is stored as it is (an "
+            "incompressible body is not compressed to no avail) and written into its row in "
+            "parts with SQLite's incremental blob I/O (schema 8), so SQLite holds a page of it "
+            "at a time; the fetch reads the body into one buffer and hands that over "
+            "without a copy (scraper/fetch.py). What is left is the body itself.")
     return res

@@ -124,12 +124,12 @@ def derive_page(archive: Archive, page_id: int, url: str) -> tuple[list[Derived]
     by_body: dict[str, Page] = {}
     previous: PreviousCapture | None = None
     for row in snapshots_of(archive, page_id):
-        sha = str(row["body_sha256"])
         try:
-            body = archive.blob(sha)
+            body = archive.body(int(row["body_id"]))
         except ArchiveCorruptError as e:  # a finding for this snapshot, not the end of the job
             problems.append(f"{url}: snapshot {row['id']}: {e}")
             continue
+        sha = str(row["body_sha256"])
         capture = _capture_of(row, url, body)
         page: Page | None
         if row["outcome"] == Outcome.NOT_MODIFIED and sha in by_body:

@@ -41,15 +41,15 @@ def test_healthy_archive_passes_deep_check(db):
 
 
 @pytest.mark.parametrize("sabotage, finding", [
-    ("DELETE FROM blobs WHERE sha256 = (SELECT body_sha256 FROM snapshots WHERE id = 1)",
+    ("DELETE FROM blobs WHERE id = (SELECT body_id FROM snapshots WHERE id = 1)",
      "snapshot points at a missing blob"),
     ("UPDATE snapshots SET version_id = NULL WHERE id = 2", "good snapshot without version"),
     ("UPDATE snapshots SET version_id = 1 WHERE id = 3", "failed snapshot with content"),
     ("DELETE FROM snapshots WHERE id = 1", "version never captured"),
     ("UPDATE blobs SET data = X'28b52ffd0000' WHERE codec = 'zstd'", "blob damaged"),
-    ("UPDATE blobs SET codec = 'zstd-dict', base_sha256 = sha256 WHERE codec = 'zstd'",
+    ("UPDATE blobs SET codec = 'zstd-dict', base_id = id WHERE codec = 'zstd'",
      "delta chain cyclic or too long"),
-    ("UPDATE blobs SET base_sha256 = 'f00d' WHERE codec = 'zstd-dict'",
+    ("UPDATE blobs SET base_id = 999999 WHERE codec = 'zstd-dict'",
      "delta blob with a bad base"),
 ])
 def test_sabotage_is_found(db, sabotage, finding):
@@ -96,7 +96,7 @@ def test_missing_archive_is_exit_3(tmp_path):
     ("UPDATE snapshots SET captured_at = '2099-01-01T00:00:00.000000Z' WHERE id = 3",
      "snapshot dated in the future"),
     ("UPDATE blobs SET data = X'28b52ffd0000'"
-     " WHERE sha256 = (SELECT body_sha256 FROM snapshots WHERE id = 2)",
+     " WHERE id = (SELECT body_id FROM snapshots WHERE id = 2)",
      "latest body damaged"),
 ])
 def test_plain_check_finds_damage_without_deep(db, sabotage, finding):

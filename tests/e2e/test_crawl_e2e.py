@@ -213,7 +213,7 @@ def test_noise_only_differences_make_no_new_version(tmp_path, site_copy):
             s.switch("2016-10-21")  # reload the edited file
             r = crawl(db, s.seed, "--quiet")
             assert (r.returncode, r.stdout) == (0, ""), r.stderr
-    hub_rows = q(db, "SELECT s.outcome, s.version_id, s.body_sha256 FROM snapshots s"
+    hub_rows = q(db, "SELECT s.outcome, s.version_id, s.body_id FROM snapshots s"
                      " JOIN pages p ON p.id = s.page_id WHERE p.url LIKE '%Cooperation'"
                      " ORDER BY s.id")
     assert [r[0] for r in hub_rows] == ["new", "unchanged", "unchanged"]

@@ -71,11 +71,11 @@ def site(http_server: Callable[..., LoopbackServer]) -> tuple[LoopbackServer, Lo
 def _healthy_baseline(db: Path, hub: LoopbackServer) -> list[tuple]:
     r = crawl(db, hub.url("/hub"))
     assert r.returncode == 0, r.stderr
-    return rows(db, "SELECT id, version_id, body_sha256 FROM snapshots ORDER BY id")
+    return rows(db, "SELECT id, version_id, body_id FROM snapshots ORDER BY id")
 
 
 def _assert_nothing_lost(db: Path, before: list[tuple]) -> None:
-    after = rows(db, "SELECT id, version_id, body_sha256 FROM snapshots ORDER BY id")
+    after = rows(db, "SELECT id, version_id, body_id FROM snapshots ORDER BY id")
     assert after[: len(before)] == before
     conn = sqlite3.connect(db)
     try:

@@ -344,7 +344,7 @@ def test_a_damaged_stored_body_is_refetched_not_a_crash(tmp_path, http_server, d
     assert subprocess.run(crawl_args(db, srv.url("/hub")), timeout=60).returncode == 0
     conn = sqlite3.connect(db)
     # a valid empty zstd frame (decodes, but not to the body), or plain garbage
-    conn.execute(f"UPDATE blobs SET data = X'{damage}' WHERE sha256 = (SELECT body_sha256"
+    conn.execute(f"UPDATE blobs SET data = X'{damage}' WHERE id = (SELECT body_id"
                  " FROM snapshots WHERE id = 1)")
     conn.commit()
     conn.close()

@@ -228,8 +228,9 @@ def timeline(a: Archive) -> dict[str, Any]:
     for (url,) in a.conn.execute("SELECT url FROM pages ORDER BY url"):
         snaps = a.conn.execute(
             """SELECT s.captured_at, s.outcome, s.http_status, s.changed, s.suspect,
-                      s.final_url, s.error, s.body_sha256, v.content_hash, s.redirects
+                      s.final_url, s.error, b.body_sha256, v.content_hash, s.redirects
                  FROM snapshots s JOIN pages p ON p.id = s.page_id
+                 LEFT JOIN snapshot_bodies b ON b.snapshot_id = s.id
                  LEFT JOIN versions v ON v.id = s.version_id
                 WHERE p.url = ? ORDER BY s.captured_at, s.id""", (url,)).fetchall()
         versions = a.conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 
@@ -13,6 +14,7 @@ from archive.errors import ArchiveError, SchemaTooNewError
 from archive.model import Item, Page, Section
 from archive.schema import SCHEMA_VERSION
 from archive.store import Archive
+from archive.vocab import BODY_OUTCOMES, sql_list
 
 URL = "http://127.0.0.1:9/hub"
 
@@ -58,7 +60,8 @@ def test_unchanged_content_with_noisy_bytes_reuses_the_version(archive):
     assert c.execute("SELECT count(*) FROM versions").fetchone()[0] == 1
     assert c.execute("SELECT count(*) FROM items").fetchone()[0] == 2
     # both raw bodies are kept, byte for byte
-    shas = [r[0] for r in c.execute("SELECT body_sha256 FROM snapshots ORDER BY id")]
+    shas = [r[0] for r in c.execute("SELECT body_sha256 FROM snapshot_bodies"
+                                    " ORDER BY snapshot_id")]
     assert [archive.blob(s) for s in shas] == [b"<html>token=1</html>", b"<html>token=2</html>"]
 
 
@@ -98,7 +101,7 @@ def test_not_modified_points_at_the_confirmed_body_and_version(archive):
     r = archive.record_snapshot(run, URL, captured_at="2016-10-22T00:00:00.000000Z",
                                 result=ok(b"", status=304))
     assert (r.outcome, r.version_id, r.changed) == ("not_modified", first.version_id, False)
-    sha = archive.conn.execute("SELECT body_sha256 FROM snapshots WHERE id=?",
+    sha = archive.conn.execute("SELECT body_sha256 FROM snapshot_bodies WHERE snapshot_id=?",
                                (r.snapshot_id,)).fetchone()[0]
     assert archive.blob(sha) == b"body"
 
@@ -152,10 +155,10 @@ def test_near_identical_bodies_are_stored_as_small_deltas(archive):
         body = base.replace("Paragraph 7 ", f"Paragraph 7 token={n} ").encode()
         r = archive.record_snapshot(run, URL, captured_at=f"2016-10-2{n}T00:00:00.000000Z",
                                     result=ok(body), page=page())
-        shas.append(archive.conn.execute("SELECT body_sha256 FROM snapshots WHERE id=?",
-                                         (r.snapshot_id,)).fetchone()[0])
+        shas.append(archive.conn.execute("SELECT body_sha256 FROM snapshot_bodies"
+                                         " WHERE snapshot_id=?", (r.snapshot_id,)).fetchone()[0])
     rows = [archive.conn.execute("SELECT sha256, codec, base_sha256, stored_size, size"
-                                 " FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+                                 " FROM blobs_hex WHERE sha256 = ?", (sha,)).fetchone()
             for sha in shas]
     assert rows[0]["codec"] == "zstd"
     # each body is a delta against its predecessor, not against the first
@@ -170,7 +173,7 @@ def test_near_identical_bodies_are_stored_as_small_deltas(archive):
 def test_blob_codec_round_trip_and_keyframe_fallback():
     a = bytes(range(256)) * 40
     unrelated = b"".join(n.to_bytes(4, "big") for n in range(5000, 9000))
-    enc = blobs.encode(unrelated, ("x" * 64, a))
+    enc = blobs.encode(unrelated, (7, a))
     assert enc.codec == "zstd"  # a delta against an unrelated base is no saving
     assert blobs.decode(enc.codec, enc.data) == unrelated
 
@@ -264,11 +267,11 @@ def test_delta_chains_stay_bounded_and_decode_from_a_cold_cache(tmp_path):
             a.record_snapshot(run, URL, captured_at=when, result=ok(body), page=page())
     with Archive.open(path, readonly=True) as a:  # a fresh connection: nothing cached
         depth = {}
-        for sha, base_sha in a.conn.execute("SELECT sha256, base_sha256 FROM blobs"):
-            n, cur = 0, base_sha
+        for sha, base_id in a.conn.execute("SELECT sha256, base_id FROM blobs"):
+            n, cur = 0, base_id
             while cur is not None:
                 n += 1
-                cur = a.conn.execute("SELECT base_sha256 FROM blobs WHERE sha256 = ?",
+                cur = a.conn.execute("SELECT base_id FROM blobs WHERE id = ?",
                                      (cur,)).fetchone()[0]
             depth[sha] = n
         assert max(depth.values()) <= blobs.MAX_DEPTH
@@ -309,7 +312,7 @@ def test_a_large_body_that_does_not_compress_is_stored_as_it_is(archive):
         archive.record_snapshot(run, url, captured_at="2016-10-21T00:00:00.000000Z",
                                 result=ok(body), page=Page(url=url, kind="other"))
     rows = {r["sha256"]: r for r in archive.conn.execute(
-        "SELECT sha256, codec, stored_size, size FROM blobs")}
+        "SELECT sha256, codec, stored_size, size FROM blobs_hex")}
     raw, packed = rows[blobs.sha256_hex(noise)], rows[blobs.sha256_hex(text)]
     assert (raw["codec"], raw["stored_size"]) == ("identity", len(noise))
     assert packed["codec"] == "zstd" and packed["stored_size"] < len(text) // 10
@@ -325,9 +328,48 @@ def test_an_obvious_delta_costs_one_compression_not_two(monkeypatch):
     calls = []
     real = blobs.encode_alone
     monkeypatch.setattr(blobs, "encode_alone", lambda b: calls.append(len(b)) or real(b))
-    enc = blobs.encode(body, ("x" * 64, base))
+    enc = blobs.encode(body, (7, base))
     assert enc.codec == "zstd-dict" and calls == []  # the keyframe was never tried
     assert blobs.decode(enc.codec, enc.data, base) == body
     unrelated = random.Random(2).randbytes(50_000)  # nothing in common with the base
-    assert blobs.encode(unrelated, ("x" * 64, base)).codec == "zstd"
+    assert blobs.encode(unrelated, (7, base)).codec == "zstd"
     assert calls == [len(unrelated)]  # a delta that is not obviously small is weighed
+
+
+class _NoBlobIO:
+    """A connection as Python 3.10 has it: no ``blobopen``."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, *args):  # noqa: ANN002, ANN201 - a pass-through
+        return self._conn.execute(*args)
+
+
+def test_a_large_body_is_written_in_parts_or_whole_to_the_same_row(archive):
+    import random
+
+    body = random.Random(3).randbytes(3 * blobs.STREAM_FROM + 123)  # parts, and a short last
+    enc = blobs.Encoded("identity", None, body)
+    c = archive.conn
+    for conn in (c, _NoBlobIO(c)):  # incremental blob I/O, then one bound value
+        blob_id = blobs.insert(conn, blobs.sha256(body), len(body), enc)  # type: ignore[arg-type]
+        row = c.execute("SELECT data, stored_size, size, sha256 FROM blobs WHERE id = ?",
+                        (blob_id,)).fetchone()
+        assert (row["data"], row["stored_size"], row["size"]) == (body, len(body), len(body))
+        assert row["sha256"] == hashlib.sha256(body).digest()
+        c.execute("DELETE FROM blobs WHERE id = ?", (blob_id,))
+
+
+@pytest.mark.parametrize("sql, index", [
+    # a body found by its hash (every write), and the first capture of a body (WARC export)
+    ("SELECT id FROM blobs WHERE sha256 = ?", "sqlite_autoindex_blobs_1"),
+    ("SELECT s.id FROM snapshots s WHERE s.body_id = ? AND s.outcome IN"
+     f" {sql_list(BODY_OUTCOMES)} ORDER BY s.captured_at, s.id LIMIT 1", "snapshots_body"),
+    # the page's previous body, the base of its next delta
+    ("SELECT body_id FROM snapshots WHERE page_id = ? AND body_id IS NOT NULL"
+     " ORDER BY captured_at DESC, id DESC LIMIT 1", "snapshots_page_time"),
+])
+def test_body_lookups_use_their_index(archive, sql, index):
+    plan = " ".join(r[3] for r in archive.conn.execute("EXPLAIN QUERY PLAN " + sql, (1,)))
+    assert f"INDEX {index}" in plan, plan
