@@ -302,7 +302,35 @@ class _Weigher:
 
     def link_dense(self, el: Element) -> bool:
         text, links = self.both(el)
-        return links >= _MIN_LINK_BLOCK and links >= LINK_DENSITY * (links + text)
+        if text >= PARAGRAPH and _dense(text, links):
+            # A block holding a paragraph's worth of text is a menu by the links the walk
+            # reads, not by those of the chrome in it (a site header's mega menu inside the
+            # page wrapper), which the walk skips anyway.
+            skipped_text, skipped_links = self._chrome_in(el)
+            text, links = text - skipped_text, links - skipped_links
+        return _dense(text, links)
+
+    def _chrome_in(self, el: Element) -> tuple[int, int]:
+        """Non-link and link text of the outermost chrome elements in ``el`` (rare: asked
+        only about dense blocks with a paragraph's worth of text)."""
+        text = links = 0
+        stack = [el]
+        while stack:
+            for child in stack.pop():
+                if not isinstance(child.tag, str):
+                    continue
+                if is_excluded(child):
+                    # As both() counted it in el's total: hidden text included.
+                    got = nonspace("".join(_LINK_TEXT_XPATH(child)))
+                    text += max(0, nonspace(_text(child)) - got)
+                    links += got
+                else:
+                    stack.append(child)
+        return text, links
+
+
+def _dense(text: int, links: int) -> bool:
+    return links >= _MIN_LINK_BLOCK and links >= LINK_DENSITY * (links + text)
 
 
 def _link_blocks(chosen: Element) -> set[Element]:

@@ -95,3 +95,21 @@ def test_what_a_fallback_on_the_whole_body_skips_is_kept_outside() -> None:
     assert P1 in page.text and "Story number" not in page.text
     assert "Story number 5 of the day" in page.outside_text
     assert P1 not in page.outside_text
+
+
+def test_a_wrapper_is_not_a_block_of_links_for_its_chrome_menus_links() -> None:
+    # A site header's mega menu inside the page wrapper holds most of the wrapper's links; the
+    # walk skips the header anyway, so its links must not make the wrapper (and the article in
+    # it) look like a menu to drop. The first <article> is a tiny one, so the fallback decides.
+    menu = "".join(f'<li><a href="/topic/{n}">Topic number {n} of the site menu</a></li>'
+                   for n in range(60))
+    html = f"""<body><div class="wrap"><header><ul>{menu}</ul></header>
+      <section><div class="trail"><a href="/">Start page</a></div>
+        <article><p>Printed on Monday</p></article>
+        <article><h1>Harbour plan</h1><p>{P1}</p><p>{P2}</p><p>{P3}</p></article></section>
+      </div>
+      <div><p>This page was printed from the site of the harbour committee, whose address and
+      opening hours are on the contact page: Harbour Street 1, Monday to Friday.</p></div></body>"""
+    page = parse(html.encode(), url=URL, content_type="text/html")
+    assert P1 in page.text and P3 in page.text
+    assert "Topic number" not in page.text
