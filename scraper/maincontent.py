@@ -214,6 +214,8 @@ class MainContent:
     element: Element
     found: Extracted
     fallback: bool = False
+    # Elements inside ``element`` the walk did not read (:func:`_up_to_h1`): outside text.
+    skipped: tuple[Element, ...] = ()
 
 
 def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
@@ -222,18 +224,20 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
     if body is None:
         body = root
     main = find_hinted(root)
+    skipped: tuple[Element, ...] = ()
     if main is None:
         main = _densest(root)
         if main is not None:
             # Picked by paragraph density: widen it while a sibling holds a paragraph's worth
             # (the intro above a table, the lead next to the h1), which the vote of its
             # paragraphs could not see.
-            main = _widened(main, body)
+            main, skipped = _up_to_h1(_widened(main, body), root, body)
     if main is None or main is body:
         # Nothing looked like content: decide by text mass, so a page picks the same
         # element with or without a stray paragraph of chrome.
         return _fallback(body, base_url=base_url, page_url=page_url)
-    found = walk(main, base_url=base_url, page_url=page_url, keep=_keeper(main))
+    found = walk(main, base_url=base_url, page_url=page_url, keep=_keeper(main),
+                 drop=frozenset(skipped))
     held = nonspace(found.text) - found.link_chars
     # The body's whole text bounds its non-link text from above, in one C call (its length
     # bounds it again, without counting the white space): most picks pass on those alone, and
@@ -241,7 +245,7 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
     whole = _text(body)
     if (held >= DOUBT_SHARE * len(whole) or held >= DOUBT_SHARE * nonspace(whole)
             or held >= DOUBT_SHARE * _text_weight(body)):
-        return MainContent(main, found)
+        return MainContent(main, found, skipped=skipped)
     return _fallback(body, base_url=base_url, page_url=page_url)
 
 
@@ -380,6 +384,55 @@ def _widened(main: Element, body: Element) -> Element:
     return widest
 
 
+def _up_to_h1(main: Element, root: Element, body: Element) -> tuple[Element, tuple[Element, ...]]:
+    """A widened density pick below the page's h1, the two up to WIDEN_LEVELS apart with a
+    paragraph's worth of text between them (a product's price and facts between its name and
+    its description tabs), gives way to the block holding both, read from the h1's branch to
+    the end of the pick's: the content runs from the title through the pick. Returns that
+    block and the elements in it the walk skips: those before the h1's branch and after the
+    pick's (a "customers also bought" slider), which stay outside text. Else ``main``."""
+    h1 = next((h for h in root.iter("h1") if _has_text(h) and not in_chrome(h)), None)
+    if h1 is None:
+        return main, ()
+    h1_path = {h1, *h1.iterancestors()}
+    if main in h1_path:
+        return main, ()
+    path = [main]  # main and its ancestors, up to the block holding the h1
+    for _ in range(WIDEN_LEVELS):
+        parent = path[-1].getparent()
+        if parent is None or parent is body:
+            return main, ()
+        path.append(parent)
+        if parent in h1_path:
+            break
+    else:
+        return main, ()
+    holder = path[-1]
+    kids = list(holder)
+    h1_at = next(n for n, c in enumerate(kids) if c in h1_path)
+    main_at = kids.index(path[-2])
+    if h1_at > main_at:
+        return main, ()
+    between = kids[h1_at:main_at] + [c for level, child in zip(path[1:-1], path[:-2], strict=True)
+                                     for c in _before(level, child)]
+    if not any(_sibling_paragraph(c) for c in between):
+        return main, ()
+    skipped = kids[:h1_at] + kids[main_at + 1:]
+    for level, child in zip(path[1:-1], path[:-2], strict=True):
+        skipped += _after(level, child)
+    return holder, tuple(c for c in skipped if isinstance(c.tag, str))
+
+
+def _before(parent: Element, child: Element) -> list[Element]:
+    kids = list(parent)
+    return kids[:kids.index(child)]
+
+
+def _after(parent: Element, child: Element) -> list[Element]:
+    kids = list(parent)
+    return kids[kids.index(child) + 1:]
+
+
 def _sibling_paragraph(el: Element) -> bool:
     """True when ``el`` holds a paragraph's worth of non-link text and is neither chrome nor
     a block of links."""
@@ -410,7 +463,8 @@ _WIDGETS = ("select", "datalist", "textarea", "svg", "math")
 _LINE_TAGS = frozenset(BLOCK_TAGS | {"br", "li", "td", "th"})
 
 
-def outside_text(root: Element, main: Element, main_text: str = "") -> str:
+def outside_text(root: Element, main: Element, main_text: str = "",
+                 skipped: tuple[Element, ...] = ()) -> str:
     """The text of the page outside ``main``, one line per block, white space folded.
 
     Takes ``main`` out of the tree and marks block ends with line breaks, so call it last: the
@@ -428,6 +482,8 @@ def outside_text(root: Element, main: Element, main_text: str = "") -> str:
     hole = etree.Element("br")
     hole.tail = main.tail
     parent.replace(main, hole)
+    for el in skipped:  # in main, not read by its walk: outside text
+        hole.addprevious(el)
     return _lines(body)
 
 

@@ -139,11 +139,12 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     etree.strip_elements(root, *_NEVER_TEXT, with_tail=False)
     base = _base_url(root, url)
     picked = _select(root, main_css, ignore)  # an lxml element's truth is its child count
+    skipped: tuple[Element, ...] = ()
     if picked is not None:
         main, found = picked, walk(picked, base_url=base, page_url=_self_url(url))
     else:
         chosen = choose_main(root, base_url=base, page_url=_self_url(url))
-        main, found = chosen.element, chosen.found
+        main, found, skipped = chosen.element, chosen.found, chosen.skipped
     h1 = _title_h1(root, main)
     title = clean(text_of(h1)) if h1 is not None else ""
     if not title:
@@ -163,7 +164,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     if not found.pre:
         _note_clean_lines(page)
     try:  # last: it takes the tree apart
-        page.outside_text = outside_text(root, main, found.text)
+        page.outside_text = outside_text(root, main, found.text, skipped)
     except Exception:  # the records are what matters: never lose them to the rest
         logger.exception("reading the text outside the main content of %s failed", url)
     return page
