@@ -7,14 +7,17 @@ The pick (:func:`choose_main`), in the spirit of the extractors with published e
    ``role=main``, an id ``content`` (:func:`find_hinted`).
 2. Else the densest cluster of paragraphs (readability's vote, :func:`find_main`), widened to
    take in a sibling that holds a paragraph's worth of text (the intro above a table, a lead
-   beside the h1), which the vote could not see.
+   beside the h1), which the vote could not see; and, when the page's h1 is a few levels up
+   with such a paragraph between them (a product's price and facts between its name and its
+   description), read from the h1 through the pick (:func:`_up_to_h1`).
 3. Either is checked: when the text it holds, links left out, is under :data:`DOUBT_SHARE` of
    the page's non-link text (a teaser, a table row, a pop-up, a "Page generated" line), or when
    nothing was found, the page's text mass decides: from ``<body>`` down into the child
    holding :data:`MASS_SHARE` of its parent's text, never leaving a paragraph behind. That
    walk reads chrome-looking blocks (a form, a ``<header>``, a "header" id) that hold a large
-   part of the text, and skips blocks of links and the short lines after the last paragraph
-   (jusText's context rule).
+   part of the text, and skips blocks of links (counting the links the walk reads: a site
+   header's menu inside the page wrapper does not make the wrapper a menu) and the short lines
+   after the last paragraph (jusText's context rule).
 
 A silent miss (an edit in text the pick left out) is the worst failure an archive can have, so
 every rule errs towards taking more. The check is a few C serialisations per page; the
