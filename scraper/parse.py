@@ -133,10 +133,10 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     truncated = _resource_limit(parser)
     if root is None:
         return Page(url=url, truncated=truncated)
-    _rehome_head(root)
     # Never read, wherever they stand: gone at once (in C), so measuring how much text the page
     # holds (scraper.maincontent) is one serialisation. Their tails are text and stay.
     etree.strip_elements(root, *_NEVER_TEXT, with_tail=False)
+    _rehome_head(root)
     base = _base_url(root, url)
     picked = _select(root, main_css, ignore)  # an lxml element's truth is its child count
     skipped: tuple[Element, ...] = ()
@@ -186,6 +186,12 @@ def _rehome_head(root: Element) -> None:
     """
     head = root.find("head")
     if head is None:
+        return
+    # Scripts and styles are gone: a head whose text is its title's (nearly every page) is
+    # told in C, without a Python object for each of its (sometimes 150) elements.
+    title = head.find("title")
+    if len("".join(etree.tostring(head, method="text", encoding=str).split())) <= len(
+            "".join((title.text or "").split()) if title is not None else ""):
         return
     kids = list(head)
     first = next((n for n, el in enumerate(kids)
