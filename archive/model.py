@@ -27,7 +27,9 @@ from typing import Any
 # researcher can tell which versions came from which parser.
 # 2: the main content is checked against the page's whole text (scraper/maincontent.py); on
 #    pages where the first pick was doubtful the content, and so the version, can differ.
-PARSER_VERSION = 2
+# 3: a body libxml2 left in an unclosed <head> is read; a fallback keeps a page wrapper that
+#    holds a chrome header's menu; a density pick below the h1 reaches up to it (issue 15).
+PARSER_VERSION = 3
 
 # Zero-width characters that never show but often differ between renderings of one page.
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"

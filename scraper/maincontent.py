@@ -7,14 +7,17 @@ The pick (:func:`choose_main`), in the spirit of the extractors with published e
    ``role=main``, an id ``content`` (:func:`find_hinted`).
 2. Else the densest cluster of paragraphs (readability's vote, :func:`find_main`), widened to
    take in a sibling that holds a paragraph's worth of text (the intro above a table, a lead
-   beside the h1), which the vote could not see.
+   beside the h1), which the vote could not see; and, when the page's h1 is a few levels up
+   with such a paragraph between them (a product's price and facts between its name and its
+   description), read from the h1 through the pick (:func:`_up_to_h1`).
 3. Either is checked: when the text it holds, links left out, is under :data:`DOUBT_SHARE` of
    the page's non-link text (a teaser, a table row, a pop-up, a "Page generated" line), or when
    nothing was found, the page's text mass decides: from ``<body>`` down into the child
    holding :data:`MASS_SHARE` of its parent's text, never leaving a paragraph behind. That
    walk reads chrome-looking blocks (a form, a ``<header>``, a "header" id) that hold a large
-   part of the text, and skips blocks of links and the short lines after the last paragraph
-   (jusText's context rule).
+   part of the text, and skips blocks of links (counting the links the walk reads: a site
+   header's menu inside the page wrapper does not make the wrapper a menu) and the short lines
+   after the last paragraph (jusText's context rule).
 
 A silent miss (an edit in text the pick left out) is the worst failure an archive can have, so
 every rule errs towards taking more. The check is a few C serialisations per page; the
@@ -214,6 +217,8 @@ class MainContent:
     element: Element
     found: Extracted
     fallback: bool = False
+    # Elements inside ``element`` the walk did not read (:func:`_up_to_h1`): outside text.
+    skipped: tuple[Element, ...] = ()
 
 
 def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
@@ -222,18 +227,20 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
     if body is None:
         body = root
     main = find_hinted(root)
+    skipped: tuple[Element, ...] = ()
     if main is None:
         main = _densest(root)
         if main is not None:
             # Picked by paragraph density: widen it while a sibling holds a paragraph's worth
             # (the intro above a table, the lead next to the h1), which the vote of its
             # paragraphs could not see.
-            main = _widened(main, body)
+            main, skipped = _up_to_h1(_widened(main, body), root, body)
     if main is None or main is body:
         # Nothing looked like content: decide by text mass, so a page picks the same
         # element with or without a stray paragraph of chrome.
         return _fallback(body, base_url=base_url, page_url=page_url)
-    found = walk(main, base_url=base_url, page_url=page_url, keep=_keeper(main))
+    found = walk(main, base_url=base_url, page_url=page_url, keep=_keeper(main),
+                 drop=frozenset(skipped))
     held = nonspace(found.text) - found.link_chars
     # The body's whole text bounds its non-link text from above, in one C call (its length
     # bounds it again, without counting the white space): most picks pass on those alone, and
@@ -241,7 +248,7 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
     whole = _text(body)
     if (held >= DOUBT_SHARE * len(whole) or held >= DOUBT_SHARE * nonspace(whole)
             or held >= DOUBT_SHARE * _text_weight(body)):
-        return MainContent(main, found)
+        return MainContent(main, found, skipped=skipped)
     return _fallback(body, base_url=base_url, page_url=page_url)
 
 
@@ -302,7 +309,35 @@ class _Weigher:
 
     def link_dense(self, el: Element) -> bool:
         text, links = self.both(el)
-        return links >= _MIN_LINK_BLOCK and links >= LINK_DENSITY * (links + text)
+        if text >= PARAGRAPH and _dense(text, links):
+            # A block holding a paragraph's worth of text is a menu by the links the walk
+            # reads, not by those of the chrome in it (a site header's mega menu inside the
+            # page wrapper), which the walk skips anyway.
+            skipped_text, skipped_links = self._chrome_in(el)
+            text, links = text - skipped_text, links - skipped_links
+        return _dense(text, links)
+
+    def _chrome_in(self, el: Element) -> tuple[int, int]:
+        """Non-link and link text of the outermost chrome elements in ``el`` (rare: asked
+        only about dense blocks with a paragraph's worth of text)."""
+        text = links = 0
+        stack = [el]
+        while stack:
+            for child in stack.pop():
+                if not isinstance(child.tag, str):
+                    continue
+                if is_excluded(child):
+                    # As both() counted it in el's total: hidden text included.
+                    got = nonspace("".join(_LINK_TEXT_XPATH(child)))
+                    text += max(0, nonspace(_text(child)) - got)
+                    links += got
+                else:
+                    stack.append(child)
+        return text, links
+
+
+def _dense(text: int, links: int) -> bool:
+    return links >= _MIN_LINK_BLOCK and links >= LINK_DENSITY * (links + text)
 
 
 def _link_blocks(chosen: Element) -> set[Element]:
@@ -352,6 +387,55 @@ def _widened(main: Element, body: Element) -> Element:
     return widest
 
 
+def _up_to_h1(main: Element, root: Element, body: Element) -> tuple[Element, tuple[Element, ...]]:
+    """A widened density pick below the page's h1, the two up to WIDEN_LEVELS apart with a
+    paragraph's worth of text between them (a product's price and facts between its name and
+    its description tabs), gives way to the block holding both, read from the h1's branch to
+    the end of the pick's: the content runs from the title through the pick. Returns that
+    block and the elements in it the walk skips: those before the h1's branch and after the
+    pick's (a "customers also bought" slider), which stay outside text. Else ``main``."""
+    h1 = next((h for h in root.iter("h1") if _has_text(h) and not in_chrome(h)), None)
+    if h1 is None:
+        return main, ()
+    h1_path = {h1, *h1.iterancestors()}
+    if main in h1_path:
+        return main, ()
+    path = [main]  # main and its ancestors, up to the block holding the h1
+    for _ in range(WIDEN_LEVELS):
+        parent = path[-1].getparent()
+        if parent is None or parent is body:
+            return main, ()
+        path.append(parent)
+        if parent in h1_path:
+            break
+    else:
+        return main, ()
+    holder = path[-1]
+    kids = list(holder)
+    h1_at = next(n for n, c in enumerate(kids) if c in h1_path)
+    main_at = kids.index(path[-2])
+    if h1_at > main_at:
+        return main, ()
+    between = kids[h1_at:main_at] + [c for level, child in zip(path[1:-1], path[:-2], strict=True)
+                                     for c in _before(level, child)]
+    if not any(_sibling_paragraph(c) for c in between):
+        return main, ()
+    skipped = kids[:h1_at] + kids[main_at + 1:]
+    for level, child in zip(path[1:-1], path[:-2], strict=True):
+        skipped += _after(level, child)
+    return holder, tuple(c for c in skipped if isinstance(c.tag, str))
+
+
+def _before(parent: Element, child: Element) -> list[Element]:
+    kids = list(parent)
+    return kids[:kids.index(child)]
+
+
+def _after(parent: Element, child: Element) -> list[Element]:
+    kids = list(parent)
+    return kids[kids.index(child) + 1:]
+
+
 def _sibling_paragraph(el: Element) -> bool:
     """True when ``el`` holds a paragraph's worth of non-link text and is neither chrome nor
     a block of links."""
@@ -382,7 +466,8 @@ _WIDGETS = ("select", "datalist", "textarea", "svg", "math")
 _LINE_TAGS = frozenset(BLOCK_TAGS | {"br", "li", "td", "th"})
 
 
-def outside_text(root: Element, main: Element, main_text: str = "") -> str:
+def outside_text(root: Element, main: Element, main_text: str = "",
+                 skipped: tuple[Element, ...] = ()) -> str:
     """The text of the page outside ``main``, one line per block, white space folded.
 
     Takes ``main`` out of the tree and marks block ends with line breaks, so call it last: the
@@ -400,6 +485,8 @@ def outside_text(root: Element, main: Element, main_text: str = "") -> str:
     hole = etree.Element("br")
     hole.tail = main.tail
     parent.replace(main, hole)
+    for el in skipped:  # in main, not read by its walk: outside text
+        hole.addprevious(el)
     return _lines(body)
 
 

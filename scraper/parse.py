@@ -136,13 +136,15 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     # Never read, wherever they stand: gone at once (in C), so measuring how much text the page
     # holds (scraper.maincontent) is one serialisation. Their tails are text and stay.
     etree.strip_elements(root, *_NEVER_TEXT, with_tail=False)
+    _rehome_head(root)
     base = _base_url(root, url)
     picked = _select(root, main_css, ignore)  # an lxml element's truth is its child count
+    skipped: tuple[Element, ...] = ()
     if picked is not None:
         main, found = picked, walk(picked, base_url=base, page_url=_self_url(url))
     else:
         chosen = choose_main(root, base_url=base, page_url=_self_url(url))
-        main, found = chosen.element, chosen.found
+        main, found, skipped = chosen.element, chosen.found, chosen.skipped
     h1 = _title_h1(root, main)
     title = clean(text_of(h1)) if h1 is not None else ""
     if not title:
@@ -162,10 +164,52 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     if not found.pre:
         _note_clean_lines(page)
     try:  # last: it takes the tree apart
-        page.outside_text = outside_text(root, main, found.text)
+        page.outside_text = outside_text(root, main, found.text, skipped)
     except Exception:  # the records are what matters: never lose them to the rest
         logger.exception("reading the text outside the main content of %s failed", url)
     return page
+
+
+# What a browser keeps in <head> (HTML's metadata content); any other element ends the head.
+_HEAD_TAGS = frozenset("title base link meta style script noscript template".split())
+
+
+def _rehome_head(root: Element) -> None:
+    """Move what libxml2 left in ``<head>`` that a browser shows to the start of ``<body>``.
+
+    libxml2 keeps an element it does not know (a custom or XML tag) in the head, and with it
+    everything after it, ``<body>`` included, when the head was opened by a script or a link
+    before ``<html>`` and never closed: the page then has no body and we would store nothing.
+    HTML5 tree building (what a browser does) ends the head at the first element that is not
+    metadata and puts it and what follows in the body. Elements holding no text stay where
+    they are, so a page's records change only where text was lost.
+    """
+    head = root.find("head")
+    if head is None:
+        return
+    # Scripts and styles are gone: a head whose text is its title's (nearly every page) is
+    # told in C, without a Python object for each of its (sometimes 150) elements.
+    title = head.find("title")
+    if len("".join(etree.tostring(head, method="text", encoding=str).split())) <= len(
+            "".join((title.text or "").split()) if title is not None else ""):
+        return
+    kids = list(head)
+    first = next((n for n, el in enumerate(kids)
+                  if isinstance(el.tag, str) and el.tag not in _HEAD_TAGS), None)
+    if first is None:
+        return
+    moved = kids[first:]
+    if not any(text_of(el).strip() for el in moved):
+        return
+    body = root.find("body")
+    if body is None:
+        body = etree.SubElement(root, "body")
+    for n, el in enumerate(moved):
+        body.insert(n, el)  # moves it, its tail with it
+    if body.text:  # what the body held first comes after what the head held
+        moved[-1].tail = (moved[-1].tail or "") + body.text
+        body.text = None
+    etree.strip_tags(body, "body")  # a <body> tag inside: a browser merges it into the body
 
 
 def _resource_limit(parser: etree.HTMLParser) -> str | None:

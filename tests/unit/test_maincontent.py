@@ -95,3 +95,60 @@ def test_what_a_fallback_on_the_whole_body_skips_is_kept_outside() -> None:
     assert P1 in page.text and "Story number" not in page.text
     assert "Story number 5 of the day" in page.outside_text
     assert P1 not in page.outside_text
+
+
+def test_a_wrapper_is_not_a_block_of_links_for_its_chrome_menus_links() -> None:
+    # A site header's mega menu inside the page wrapper holds most of the wrapper's links; the
+    # walk skips the header anyway, so its links must not make the wrapper (and the article in
+    # it) look like a menu to drop. The first <article> is a tiny one, so the fallback decides.
+    menu = "".join(f'<li><a href="/topic/{n}">Topic number {n} of the site menu</a></li>'
+                   for n in range(60))
+    html = f"""<body><div class="wrap"><header><ul>{menu}</ul></header>
+      <section><div class="trail"><a href="/">Start page</a></div>
+        <article><p>Printed on Monday</p></article>
+        <article><h1>Harbour plan</h1><p>{P1}</p><p>{P2}</p><p>{P3}</p></article></section>
+      </div>
+      <div><p>This page was printed from the site of the harbour committee, whose address and
+      opening hours are on the contact page: Harbour Street 1, Monday to Friday.</p></div></body>"""
+    page = parse(html.encode(), url=URL, content_type="text/html")
+    assert P1 in page.text and P3 in page.text
+    assert "Topic number" not in page.text
+
+
+def _product_page(between: str) -> str:
+    details = "".join(f"<tr><th>Property {n}</th><td>value number {n} of the wine</td></tr>"
+                      for n in range(8))
+    others = "".join(f'<li><a href="/wine/{n}">Other wine number {n}</a> {n + 4}.99 euro</li>'
+                     for n in range(6))
+    return f"""<body><nav><a href="/">Shop</a></nav><div class="product">
+      <div class="head"><h1>Harbour Rosé 2015</h1></div>{between}
+      <div class="tabs"><div class="tab-list">
+        <div class="tab"><div class="pane"><div class="desc"><p>{P1}</p><p>{P2}</p><p>{P3}</p>
+        </div></div></div>
+        <div class="tab"><div class="pane"><table>{details}</table></div></div></div></div>
+      <div class="also"><h3>Customers also bought</h3><ul>{others}</ul></div></div>
+      <div>© 2024 The Wine Shop</div></body>"""
+
+
+def test_a_density_pick_reaches_up_to_the_h1_over_a_paragraph_between_them() -> None:
+    # A product page: the paragraph vote finds the description tabs; the price and the facts
+    # between the product's name and the tabs are its content too. What follows the tabs
+    # (other products) is not read, but kept as outside text.
+    buy = """<div class="buy"><p>Now 7.49 euro instead of 8.99 euro, VAT included, plus
+      shipping costs.</p><ul><li>Contents: 0.75 litre (9.99 euro per litre)</li>
+      <li>Article number 009345, ready to ship, delivery in one to three working days</li>
+      </ul></div>"""
+    page = parse(_product_page(buy).encode(), url=URL, content_type="text/html")
+    assert "Harbour Rosé 2015" in page.text and "Now 7.49 euro" in page.text
+    assert "Contents: 0.75 litre" in page.text and P1 in page.text and "Property 7" in page.text
+    assert "Other wine number" not in page.text and "Customers also bought" not in page.text
+    assert "Other wine number 5" in page.outside_text and "The Wine Shop" in page.outside_text
+    assert "Now 7.49 euro" not in page.outside_text
+
+
+def test_a_density_pick_stays_below_an_h1_with_only_links_between() -> None:
+    share = """<ul class="tools"><li><a href="/s/1">Share on the first network</a></li>
+      <li><a href="/s/2">Share on the second network</a></li></ul>"""
+    page = parse(_product_page(share).encode(), url=URL, content_type="text/html")
+    assert P1 in page.text and "Property 7" in page.text
+    assert "Share on the" not in page.text and "Harbour Rosé 2015" not in page.text
