@@ -51,7 +51,7 @@ _EXPORT_SQL: dict[str, str] = {
     "snapshots": """
         SELECT s.id AS snapshot_id, s.run_id, p.url AS page_url, s.captured_at, s.source,
                s.outcome, s.http_status, s.final_url, s.content_type, s.version_id,
-               s.changed, s.suspect, s.error, s.outside_text_id
+               s.changed, s.suspect, s.error, s.outside_text_id, s.truncated
           FROM snapshots s JOIN pages p ON p.id = s.page_id
           {where} ORDER BY s.captured_at, s.id""",
     # The text around each capture's main content, as stored: each distinct text once as its

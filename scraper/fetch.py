@@ -296,7 +296,12 @@ class Fetcher:
             raise FetchStoppedError("not fetched: stopping", url=url)
         attempt = self._watchdog.begin(self.total_timeout)
         try:
-            return self._hops(url, extra, limit, truncate, attempt, hop)
+            result = self._hops(url, extra, limit, truncate, attempt, hop)
+            if attempt.cut is not None:
+                # A socket closed inside the headers reads as their end, and as the end of a
+                # body without a length: a made-up response, never a capture.
+                raise FetchError("the connection was cut", url=url)
+            return result
         except FetchStoppedError:
             raise  # already says so (a hop refused while waiting for its turn)
         except (FetchError, urllib3.exceptions.HTTPError, OSError) as exc:

@@ -91,6 +91,16 @@ def conclude(status: str, signals: list[int], *, failure: str | None = None) -> 
     sys.exit(exit_code(status, signals))
 
 
+def end_overrun() -> NoReturn:
+    """A run did not stop after its time budget ran out (``RunBudget``'s ``on_overrun``):
+    stuck where a stop cannot reach. End the process, so the lock cannot outlive the budget.
+    SQLite rolls back the unfinished transaction; the next crawl marks the run interrupted."""
+    sys.stderr.write("coop-archive: the run did not stop after its time budget ran out; "
+                     "ending the process\n")
+    sys.stderr.flush()
+    os._exit(EXIT_PARTIAL)
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[tuple[threading.Event, list[int]]]:
     """SIGINT/SIGTERM set an event instead of killing a job mid-write; restored after."""

@@ -21,6 +21,7 @@ from scraper.cli import (
     Exit,
     conclude,
     db_option,
+    end_overrun,
     exit_code,
     handle_errors,
     printable,
@@ -124,16 +125,6 @@ def crawl(ctx: click.Context, seed_url: str | None, config_path: str | None, db:
     _crawl_watchlist(watchlist, watchlist.select(names=watch_names, tags=tags), path,
                      overrides=overrides, extra=extra, wait=wait, quiet=quiet, as_json=as_json)
 
-def _overrun() -> None:
-    """The run did not stop after its time budget ran out: stuck where a stop cannot reach.
-    End the process, so the lock cannot outlive the budget. SQLite rolls back the unfinished
-    transaction; the next crawl marks the run interrupted."""
-    sys.stderr.write("coop-archive: the run did not stop after its time budget ran out; "
-                     "ending the process\n")
-    sys.stderr.flush()
-    os._exit(EXIT_PARTIAL)
-
-
 
 def _check_target(url: str) -> None:
     from scraper.notify import redact, target_problem
@@ -160,7 +151,7 @@ def _crawl_seed(seed_url: str, db: str, settings: CrawlSettings, *, wait: float,
     with stop_on_signals() as (stop, received):
         report, changes = crawl_into(db, seed_url, settings, wait=wait, stop=stop,
                                      on_page=progress, on_note=_note(quiet, as_json),
-                                     on_overrun=_overrun)
+                                     on_overrun=end_overrun)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -187,7 +178,7 @@ def _crawl_watchlist(watchlist: WatchList, watches: list[Watch], db: str, *,
     progress = _progress if (sys.stderr.isatty() and not quiet and not as_json) else None
     budget = watchlist.settings.replace(**overrides).max_run_seconds
     with stop_on_signals() as (stop, received), \
-            RunBudget(budget, stop, on_overrun=_overrun):
+            RunBudget(budget, stop, on_overrun=end_overrun):
         job = crawl_watches(db, watchlist, watches, overrides=overrides, extra_targets=extra,
                             wait=wait, stop=stop, on_page=progress,
                             on_note=_note(quiet, as_json))

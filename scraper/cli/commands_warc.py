@@ -10,6 +10,7 @@ from scraper import DEFAULT_SEED
 from scraper.cli import (
     conclude,
     db_option,
+    end_overrun,
     handle_errors,
     settings_options,
     setup_logging,
@@ -19,7 +20,8 @@ from scraper.cli import (
 from scraper.settings import DEFAULT_WAYBACK, BackfillSettings, CrawlSettings
 
 #: The settings the ``backfill`` command takes as options.
-BACKFILL_OPTIONS = ("delay", "depth", "timeout", "retries", "max_retry_after")
+BACKFILL_OPTIONS = ("delay", "depth", "timeout", "retries", "max_retry_after",
+                    "max_run_seconds")
 
 
 @click.command(name="import")
@@ -93,10 +95,12 @@ def backfill(url: str, db: str, from_date: str | None, to_date: str | None, wayb
     capture's original bytes (its id_ URL) and stores it at the capture time; with --depth 1
     the documents each historical page lists are backfilled as they were at that time.
     Polite (--delay between requests, Retry-After honoured, stops on a lasting 429) and
-    resumable: rerun to continue, captures already stored are not fetched again.
+    resumable: rerun to continue, captures already stored are not fetched again. A backfill
+    that outlasts --max-run-seconds stops there, keeps what it stored and frees the archive.
 
-    Exit codes: 0 complete, 1 some captures failed, 2 usage, 3 nothing could be listed,
-    75 archive locked, 130/143 interrupted (rerun to resume).
+    Exit codes: 0 complete, 1 some captures failed, or stopped (a lasting 429, failures in a
+    row, the time budget; rerun to resume), 2 usage, 3 nothing could be listed, 75 archive
+    locked, 130/143 interrupted (rerun to resume).
     """
     from scraper.sources.wayback import backfill_into
 
@@ -110,7 +114,8 @@ def backfill(url: str, db: str, from_date: str | None, to_date: str | None, wayb
 
     with stop_on_signals() as (stop, received):
         report = backfill_into(db, url, settings, cdx_base=wayback_url, from_date=from_date,
-                               to_date=to_date, wait=wait, stop=stop, on_capture=progress)
+                               to_date=to_date, wait=wait, stop=stop, on_capture=progress,
+                               on_overrun=end_overrun)
     for failure in report.failures:
         click.echo(f"coop-archive: {failure}", err=True)
     if report.stopped:

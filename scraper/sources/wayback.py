@@ -23,6 +23,10 @@ failures in a row. Nothing failed is stored.
 Resuming. A capture whose ``origin_uri`` is already stored with source ``wayback`` is not
 fetched again, so rerunning an interrupted backfill picks up where it stopped and never stores
 a capture twice. Each capture is written in its own transaction.
+
+A time budget. :func:`backfill_into` gives the run ``settings.max_run_seconds``, as a crawl
+has: a backfill takes ``delay`` seconds a request, so a long past can outlast it; it then ends
+``interrupted`` and frees the archive for the next crawl, and a rerun resumes.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from archive.urls import normalize_url
 from archive.vocab import RunStatus, Source
 from scraper.fetch import Fetcher
 from scraper.ingest import RunContext, RunReport
+from scraper.run_budget import RunBudget
 from scraper.settings import DEFAULT_WAYBACK, BackfillSettings
 from scraper.throttle import Throttle
 
@@ -222,6 +227,11 @@ class _Abort(Exception):
     """Stop the backfill now (rate limited, Wayback down, or asked to stop)."""
 
 
+#: ``RunReport.stopped`` of a backfill ended by its stop event (a signal, or the run budget's
+#: own words when the budget ran out: :func:`backfill_into`).
+STOPPED = "interrupted"
+
+
 class _Backfill:
     def __init__(self, archive: Archive, run: RunContext, run_id: int, *, fetcher: Fetcher,
                  throttle: Throttle, interval: float, cdx_base: str,
@@ -242,12 +252,13 @@ class _Backfill:
     def query(self, url: str, from_date: str | None = None,
               to_date: str | None = None) -> list[CdxCapture]:
         if self.stop.is_set():
-            raise _Abort("interrupted")
+            raise _Abort(STOPPED)
         try:
             caps = cdx_query(self.fetcher, self.throttle, url, cdx_base=self.base,
                              from_date=from_date, to_date=to_date, interval=self.interval,
                              stop=self.wait_stop)
         except FetchError as e:
+            self._stopped_during(e)
             self.fail(f"CDX query for {url}: {e}", e)
             return []
         self.consecutive = 0
@@ -260,6 +271,12 @@ class _Backfill:
                 # A listing is not trusted blindly: a forged date would become "the latest".
                 self.report.problems.append(f"CDX listing for {url}: {problem}; skipped")
         return good
+
+    def _stopped_during(self, error: FetchError) -> None:
+        """A request cut short because the backfill was asked to stop is no failure of the
+        Wayback Machine's: the backfill ends ``interrupted``, even on its last request."""
+        if self.stop.is_set():
+            raise _Abort(STOPPED) from error
 
     def fail(self, message: str, error: FetchError) -> None:
         # Info, not warning: the failure is in the report, and the CLI names it once.
@@ -279,13 +296,14 @@ class _Backfill:
             self.report.already += 1
             return
         if self.stop.is_set():
-            raise _Abort("interrupted")
+            raise _Abort(STOPPED)
         self.throttle.wait(_KEY, self.interval, self.wait_stop)
         if self.stop.is_set():
-            raise _Abort("interrupted")
+            raise _Abort(STOPPED)
         try:
             fetched = self.fetcher.fetch(cap.raw_url(self.base))
         except FetchError as e:
+            self._stopped_during(e)
             self.fail(f"{origin}: {e}", e)
             return
         finally:
@@ -372,7 +390,7 @@ def backfill(
     with RunContext(archive, report, clock=clock, reconcile=True) as run:
         run_id = run.begin(page_url, options={
             "wayback": cdx_base, "from": lo, "to": hi, "depth": settings.depth,
-            "min_interval": settings.delay})
+            "min_interval": settings.delay, "max_run_seconds": settings.max_run_seconds})
         job = _Backfill(archive, run, run_id, fetcher=fetcher, throttle=throttle,
                         interval=settings.delay, cdx_base=cdx_base, stop=stop,
                         wait_stop=stop if sleep is time.sleep else None,
@@ -430,18 +448,34 @@ def backfill_into(db: str, url: str, settings: BackfillSettings | None = None, *
                   cdx_base: str = DEFAULT_WAYBACK, from_date: str | None = None,
                   to_date: str | None = None, wait: float = 0.0,
                   stop: threading.Event | None = None,
-                  on_capture: Callable[[str, str, str], None] | None = None) -> RunReport:
+                  on_capture: Callable[[str, str, str], None] | None = None,
+                  on_overrun: Callable[[], None] | None = None) -> RunReport:
     """The ``backfill`` command's job: check the dates and the Wayback base (UsageError
     before the archive is opened, created or locked), lock ``db`` (waiting up to ``wait``
-    seconds), open it and :func:`backfill` ``url`` with a fetcher built from ``settings``."""
+    seconds), open it and :func:`backfill` ``url`` with a fetcher built from ``settings``.
+
+    The run has ``settings.max_run_seconds``, as a crawl has
+    (:class:`scraper.run_budget.RunBudget`): then ``stop`` is set, the request in flight ends,
+    and the backfill ends ``interrupted`` with the captures it stored (each in its own
+    transaction; rerun to resume), ``stopped`` saying the budget ran out. ``on_overrun`` is
+    called if it is still going a grace period later. A lock held longer than that budget is
+    named in the ArchiveLockedError."""
     from archive.lock import ArchiveLock
     from scraper.network import open_network
 
     settings = settings or BackfillSettings()
     check_range(from_date, to_date)
     cdx_base = check_base(cdx_base)
-    with ArchiveLock(db, wait=wait), Archive.open(db) as archive, \
-            open_network(settings, cdx_base, backoff=settings.retry_backoff, stop=stop) as network:
-        return backfill(archive, url, fetcher=network.fetcher, settings=settings,
-                        cdx_base=cdx_base, from_date=from_date, to_date=to_date, stop=stop,
-                        on_capture=on_capture, throttle=network.throttle)
+    stop = stop or threading.Event()
+    with ArchiveLock(db, wait=wait, stuck_after=settings.max_run_seconds), \
+            Archive.open(db) as archive, \
+            open_network(settings, cdx_base, backoff=settings.retry_backoff,
+                         stop=stop) as network, \
+            RunBudget(settings.max_run_seconds, stop, on_overrun=on_overrun) as budget:
+        report = backfill(archive, url, fetcher=network.fetcher, settings=settings,
+                          cdx_base=cdx_base, from_date=from_date, to_date=to_date, stop=stop,
+                          on_capture=on_capture, throttle=network.throttle)
+    if budget.expired and report.stopped == STOPPED:
+        report.stopped = (f"the run's time budget of {settings.max_run_seconds:g}s ran out; "
+                          "rerun to resume")
+    return report

@@ -96,6 +96,24 @@ def test_stop_ends_a_fetch_waiting_on_the_network(server):
         fetcher.close()
 
 
+@pytest.mark.parametrize("cut", ["stopped", "deadline"])
+def test_a_response_cut_inside_its_headers_is_never_a_capture(server, make_fetcher, cut):
+    # The status line is in by 0.85 s, the headers would take minutes: cut in between, the
+    # closed socket reads as the end of the headers and of a body without a length, so a
+    # 200 with an empty body comes back unless the fetcher asks why the socket closed.
+    server.route("/slow-headers", TrickleHeaders(interval=0.05))
+    stop = threading.Event()
+    if cut == "stopped":
+        fetcher = make_fetcher(timeout=(5.0, 5.0), retries=0, stop=stop)
+        threading.Timer(1.5, stop.set).start()
+        expected: type[Exception] = FetchStoppedError
+    else:
+        fetcher = make_fetcher(timeout=(5.0, 5.0), total_timeout=1.5, retries=0)
+        expected = TotalTimeoutError
+    with pytest.raises(expected):
+        fetcher.fetch(server.url("/slow-headers"))
+
+
 def test_abort_ends_a_retry_wait_at_once(server):
     server.route("/down", Static(503, headers=[("Retry-After", "60")]))
     fetcher = Fetcher(timeout=(2.0, 2.0), retries=3, max_retry_after=60)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from archive.lock import ArchiveLock
 from archive.store import Archive
 from scraper.fetch import Fetcher
 from scraper.parse import parse
@@ -18,8 +20,9 @@ from scraper.settings import BackfillSettings
 from scraper.sources.wayback import backfill, capture_time
 from tests import builders
 from tests.builders import capture, doc_html
-from tests.cli import invoke, run_cli
-from tests.servers import LoopbackServer
+from tests.cli import invoke, run_cli, run_cli_signalled
+from tests.e2e.test_fetch_deadline import TrickleHeaders
+from tests.servers import LoopbackServer, Static
 from tests.wayback_server import FakeWayback
 
 HUB = "https://www.transportation.gov/r2ze/US-China-Cooperation"
@@ -248,3 +251,37 @@ def test_cli_backfill_names_each_failure_once(tmp_path: Path) -> None:
     assert proc.returncode == 3, proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and "CDX query for" in lines[0], lines
+
+
+def test_cli_backfill_stops_at_its_time_budget_and_keeps_what_it_stored(
+        tmp_path: Path, wayback: FakeWayback, server: LoopbackServer) -> None:
+    # Fact sheet two's capture, the last one, trickles its headers for ever the first time:
+    # only the run's budget ends the backfill (the request's own deadline is 4 x 600 s).
+    fs2 = wayback.captures[FS2][0]
+    server.route(f"/web/{fs2.timestamp}id_/{FS2}", TrickleHeaders(interval=0.2),
+                 Static(200, fs2.body))
+    db = tmp_path / "b.db"
+    args = ("backfill", HUB, "--db", str(db), "--wayback-url", wayback.base, "--delay", "0",
+            "--json")
+    proc, took = run_cli_signalled(*args, "--timeout", "600", "--max-run-seconds", "3",
+                                   after=0)
+    assert proc.returncode == 1, proc.stderr
+    assert took < 30, proc.stderr
+    data = json.loads(proc.stdout)
+    assert (data["status"], data["stored"], data["failures"]) == ("interrupted", 4, [])
+    assert data["stopped"] == "the run's time budget of 3s ran out; rerun to resume"
+    assert proc.stderr.splitlines() == [f"coop-archive: backfill stopped: {data['stopped']}"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+        assert conn.execute("SELECT count(*) FROM snapshots").fetchone() == (4,)
+    conn.close()
+    with ArchiveLock(db):
+        pass  # freed
+    # The captures stored before the budget ran out are kept: a rerun fetches only the last.
+    again = run_cli(*args, timeout=60)
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    assert (data["status"], data["stored"], data["already"]) == ("complete", 1, 4)
+    with Archive.open(db, readonly=True) as archive:
+        rows = wayback_rows(archive)
+    assert len(rows) == 5 == len({r["origin_uri"] for r in rows})

@@ -4,12 +4,15 @@ failure with the reason, never a new version. ``history`` and ``show`` say so.""
 
 from __future__ import annotations
 
+import csv
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from archive import export
 from archive.capture import Capture
 from archive.query import show_as_of
 from archive.report_query import render_page_view
@@ -75,3 +78,26 @@ def test_no_text_within_a_budget_is_a_failure_never_a_version(archive: Archive) 
     assert rows[1][1] is None and rows[1][2] is None
     assert archive.conn.execute("SELECT count(*) FROM versions").fetchone()[0] == 1
     assert "stopped" in history_text(archive.history(URL)).splitlines()[-1]
+
+
+def test_export_carries_the_mark(archive: Archive, tmp_path: Path) -> None:
+    """``snapshots.truncated`` (schema 6) is a column of the exported snapshots table: the
+    reason on the cut version, empty on a whole one and on the failure with no text."""
+    whole_at, cut_at, failed_at = at("2024-01-01"), at("2024-01-02"), at("2024-01-03")
+    body = pdf_bomb(pages=3, ops=3, run=5)
+    cut = parse(body, url=URL, content_type="application/pdf",
+                pdf_limits=PdfLimits(max_pages=2))
+    whole = parse(body, url=URL, content_type="application/pdf")
+    assert cut.truncated and whole.truncated is None and whole.text != cut.text
+    with RunContext(archive, RunReport(Source.CRAWL, URL)) as run:
+        run_id = run.begin(URL)
+        run.ingest(run_id, URL, pdf_capture(body, whole_at), captured_at=whole_at, page=whole)
+        run.ingest(run_id, URL, pdf_capture(body, cut_at), captured_at=cut_at, page=cut)
+        run.ingest(run_id, URL, None, captured_at=failed_at, error="fetch failed")
+    export.export(archive, tmp_path / "a.json", "json")
+    rows = json.loads((tmp_path / "a.json").read_text("utf-8"))["tables"]["snapshots"]
+    assert [(r["captured_at"], r["outcome"], r["truncated"]) for r in rows] == [
+        (whole_at, "new", None), (cut_at, "new", cut.truncated), (failed_at, "failed", None)]
+    export.export(archive, tmp_path / "csv", "csv")
+    with open(tmp_path / "csv" / "snapshots.csv", encoding="utf-8", newline="") as f:
+        assert [r["truncated"] for r in csv.DictReader(f)] == ["", cut.truncated, ""]
