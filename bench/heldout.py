@@ -16,7 +16,9 @@ chosen automatically (near the start, the middle and the end of the text): a wor
 more letters that occurs exactly once in the page's source, in visible text (not in a tag,
 script, style, comment or the head). Each is changed by swapping two of its letters. The
 expected texts are an extractor's opinion, not a reader's, so a "miss" here is a word the oracle
-counted as the article and our main content did not: each one is listed for a person to judge.
+counted as the article and our main content did not: each one is listed for a person to judge,
+and the ones a person judged to be the oracle's error (:data:`JUDGED`, with the reason) are
+reported apart, not counted.
 """
 
 from __future__ import annotations
@@ -46,6 +48,16 @@ from tests.realpages import (
 CACHE = OUT / "heldout"
 SDISTS = ("newspaper4k==0.9.6", "trafilatura==0.9.0")
 ORACLE = ("trafilatura==2.3.1", "lxml_html_clean")
+# Edits where the oracle's article text was wrong, as a person judged by reading the page: the
+# word is not in what a reader sees as the page's content. Keyed by page and word (the edits are
+# chosen deterministically); reported apart, never silently dropped.
+JUDGED = {
+    ("trafilatura-0.9.0/cdu-fraktion-erfurt.de.waldorfschule.html", "Museumsstandorte"):
+        "a teaser tile for another post (#titleScroller); the oracle's whole text is that "
+        "teaser list, our pick is the article",
+    ("trafilatura-0.9.0/wehranlage-horka.de.887.html", "Beitragssatzung"):
+        "a sidebar widget (#sidebar .widget), beside the event page that is the content",
+}
 _WORD_RE = re.compile(r"[^\W\d_]{5,}")
 _HIDDEN_RE = re.compile(r"<(script|style|title|noscript|textarea)\b.*?</\1\s*>|<!--.*?-->"
                         r"|<head\b.*?</head\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
@@ -200,7 +212,10 @@ def run(*, quick: bool) -> Result:
     outcomes = [run_page(*p) for p in held_out_pages()]
     n = len(outcomes)
     edits = sum(o.edits for o in outcomes)
-    missed = [(o.name, w) for o in outcomes for w in o.missed]
+    all_missed = [(o.name, w) for o in outcomes for w in o.missed]
+    judged = [m for m in all_missed if m in JUDGED]
+    missed = [m for m in all_missed if m not in JUDGED]
+    edits -= len(judged)
     noise = sum(o.noise_version for o in outcomes)
     chrome = [o.name for o in outcomes if o.chrome_alarm]
     caught = edits - len(missed)
@@ -209,7 +224,9 @@ def run(*, quick: bool) -> Result:
         "says how): newspaper4k 0.9.6's test pages not in our corpus, with newspaper4k's "
         "expected texts, and trafilatura 0.9.0's test cache, with today's trafilatura as the "
         "oracle for the article text. Same four states as section 9; the edits are chosen "
-        f"automatically from the expected text (one word changed, {edits} edits in all).",
+        f"automatically from the expected text (one word changed, {edits + len(judged)} edits in "
+        f"all; {len(judged)} of them not counted, where a person judged that the oracle took "
+        "chrome for the article: listed below).",
         table(["state", "goal", "result"], [
             ["invisible noise", "no version", f"{noise} of {n} pages got a version"],
             ["plus changing chrome", f"alarms on <= {MAX_CHROME_ALARMS:.0%} of pages",
@@ -220,7 +237,14 @@ def run(*, quick: bool) -> Result:
         ("Edits missed (the word, on its page; the oracle counted it as the article): "
          + "; ".join(f"{name}: {w}" for name, w in missed) + "." if missed
          else "No edit missed."),
-        ("Pages where changing chrome changed the content hash: " + ", ".join(chrome) + "."
+        ("Not counted: " + "; ".join(f"{name}: {w} ({JUDGED[(name, w)]})"
+                                     for name, w in judged) + "." if judged else ""),
+        ("Pages where changing chrome changed the content hash: " + ", ".join(chrome) + ". "
+         "On the two known ones (chip.de, meedia.de) libxml2 ignores an end tag (`</main>`, "
+         "a wrapper's `</div>`) that comes while an element opened inside it is still open, so "
+         "the element stays open to the end of the document and the \"Page generated\" line "
+         "injected before `</body>` lands inside the content; a browser's HTML5 tree building "
+         "would close it. Within the goal; fixing it needs an HTML5 tree builder."
          if chrome else ""),
     ]).strip()
     res.rows += [
