@@ -4,6 +4,7 @@ transaction (the migrations themselves are in :mod:`archive.schema`)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import sqlite3
@@ -57,7 +58,12 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
     if found > 0 or has_tables:
         if found == 0:
             raise ArchiveError(f"{path} is a SQLite database but not a coop-archive archive")
-        _backup(conn, backup_path(path, found))
+        try:
+            _backup(conn, backup_path(path, found))
+        except (sqlite3.Error, OSError) as e:
+            if _disk_full(e):
+                raise _no_room(conn, path, found, "backing up") from None
+            raise
         logger.info("backed up schema %d archive to %s", found, backup_path(path, found))
     # A migration may rebuild a table (new table, copy, drop, rename: SQLite's own recipe),
     # which foreign key enforcement would refuse half-way; the ids are copied as they are, so
@@ -86,6 +92,10 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+    except (sqlite3.Error, OSError) as e:
+        if _disk_full(e):
+            raise _no_room(conn, path, found, "migrating") from None
+        raise
     finally:
         try:
             conn.execute("PRAGMA legacy_alter_table = OFF")
@@ -110,6 +120,27 @@ def _backup(conn: sqlite3.Connection, dest_path: str) -> None:
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+
+
+def _disk_full(error: BaseException) -> bool:
+    """SQLITE_FULL ("database or disk is full"), or ENOSPC / EFBIG from a write."""
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return code == sqlite3.SQLITE_FULL or "disk is full" in str(error)
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG)
+
+
+def _no_room(conn: sqlite3.Connection, path: str, found: int, doing: str) -> ArchiveError:
+    """The one-line error for a disk that filled while the archive was being backed up or
+    migrated: nothing changed, and how much room a retry needs (a whole copy for the backup,
+    about as much again for the migration's work)."""
+    size = (conn.execute("PRAGMA page_count").fetchone()[0]
+            * conn.execute("PRAGMA page_size").fetchone()[0])
+    return ArchiveError(
+        f"disk full while {doing} {path} (schema {found} to {SCHEMA_VERSION}): nothing was "
+        f"changed, the archive is intact at schema {found}; the backup copy and the migration "
+        f"need about {2 * size / 1e6:.1f} MB free beside it. Free some space and run the "
+        "command again")
 
 
 def _unhex(text: str | None) -> bytes | None:

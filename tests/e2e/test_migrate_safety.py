@@ -21,6 +21,7 @@ from archive.schema import MIGRATIONS, SCHEMA_VERSION
 from archive.store import Archive
 from tests.builders import at, capture, doc_html
 from tests.cli import ROOT, cli_command, run_cli
+from tests.e2e.test_disk_full import in_small_disk
 from tests.v6_archive import V6, put_back_to_v6
 
 HUB = "http://127.0.0.1:9/hub"
@@ -184,3 +185,41 @@ def test_kill_9_during_the_migration_leaves_a_whole_archive(tmp_path: Path) -> N
         assert a.conn.execute("PRAGMA foreign_key_check").fetchall() == []
     r = run_cli("check", "--deep", "--db", str(old), cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("room", [1.5, 2.5], ids=["during-the-backup", "during-the-migration"])
+def test_a_full_disk_during_the_migration_is_one_line_and_leaves_schema_6(
+        tmp_path: Path, room: float) -> None:
+    """A disk with room for the archive and less than a backup copy, or for the archive and
+    its copy but not for the migration's work: disk full in one line, the archive whole at
+    schema 6, no partial backup."""
+    cur = tmp_path / "cur.db"
+    with Archive.open(cur) as a:  # bodies that do not compress make most of the archive
+        for day in range(1, 5):
+            capture(a, HUB, at(f"2016-10-{day:02d}"), Page(HUB, title="Hub", text=f"t{day}"),
+                    body=os.urandom(100_000))
+    old = tmp_path / "v6.db"
+    put_back_to_v6(cur, old)
+    expected = _dump(old)
+    after = tmp_path / "after.db"
+    size = f"{int(old.stat().st_size * room) // 1024}k"
+    copy, migrating, listing, saved = in_small_disk(tmp_path, [
+        ["cp", str(old), "{disk}/a.db"],
+        cli_command("check", "--db", "{disk}/a.db"),
+        ["ls", "-a", "{disk}"],
+        ["cp", "{disk}/a.db", str(after)],
+    ], size=size)
+    assert copy[0] == 0 and saved[0] == 0, (copy, saved)
+    code, _, stderr = migrating
+    assert code == 3, stderr
+    doing = "backing up" if room < 2 else "migrating"
+    assert stderr.startswith(f"coop-archive: disk full while {doing} "), stderr
+    assert "the archive is intact at schema 6" in stderr and " MB free" in stderr, stderr
+    assert len(stderr.splitlines()) == 1 and "Traceback" not in stderr, stderr
+    files = listing[1].split()
+    assert not [f for f in files if f.endswith(".tmp")], files
+    # a backup that did not fit leaves no file that would pass for one
+    assert ("a.db.v6.bak" in files) == (room > 2), files
+    assert not [f for f in files if f.endswith("-wal") or f.endswith("-journal")] \
+        or after.exists()
+    assert _dump(after) == expected
