@@ -223,3 +223,28 @@ def test_a_full_disk_during_the_migration_is_one_line_and_leaves_schema_6(
     assert not [f for f in files if f.endswith("-wal") or f.endswith("-journal")] \
         or after.exists()
     assert _dump(after) == expected
+
+
+def test_a_reader_while_a_writer_migrates_answers_or_refuses_with_the_hint(
+        tmp_path: Path) -> None:
+    old = _v6_archive(tmp_path, versions=40, pad=200_000)
+    proc = subprocess.Popen(cli_command("check", "--db", str(old)), cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen = []
+    try:
+        while True:
+            done = proc.poll() is not None
+            r = run_cli("history", "--db", str(old), cwd=ROOT)
+            seen.append(r)
+            if done:
+                break
+    finally:
+        proc.wait(timeout=120)
+    refused = [r for r in seen if r.returncode != 0]
+    answered = [r for r in seen if r.returncode == 0]
+    for r in refused:  # schema 6 until the migration commits: the hint, in one line
+        assert r.stderr == (f"coop-archive: {old} has schema version 6; run a crawl or "
+                            "'coop-archive check' once to migrate it\n"), r.stderr
+    assert answered, "no reader got an answer after the migration"
+    assert len(answered[-1].stdout.splitlines()) == 42  # header, 40 captures and the 304
+    assert all(r.stdout == answered[-1].stdout for r in answered)
