@@ -4,14 +4,13 @@ transaction (the migrations themselves are in :mod:`archive.schema`)."""
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import sqlite3
 from collections.abc import Iterator
 
 from archive import __version__
-from archive.errors import ArchiveError, SchemaTooNewError
+from archive.errors import ArchiveError, SchemaTooNewError, is_disk_full
 from archive.schema import MIGRATIONS, SCHEMA_VERSION
 
 logger = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
         try:
             _backup(conn, backup_path(path, found))
         except (sqlite3.Error, OSError) as e:
-            if _disk_full(e):
+            if is_disk_full(e):
                 raise _no_room(conn, path, found, "backing up") from None
             raise
         logger.info("backed up schema %d archive to %s", found, backup_path(path, found))
@@ -93,7 +92,7 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
                 conn.execute("ROLLBACK")
             raise
     except (sqlite3.Error, OSError) as e:
-        if _disk_full(e):
+        if is_disk_full(e):
             raise _no_room(conn, path, found, "migrating") from None
         raise
     finally:
@@ -120,14 +119,6 @@ def _backup(conn: sqlite3.Connection, dest_path: str) -> None:
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
-
-
-def _disk_full(error: BaseException) -> bool:
-    """SQLITE_FULL ("database or disk is full"), or ENOSPC / EFBIG from a write."""
-    if isinstance(error, sqlite3.Error):
-        code = getattr(error, "sqlite_errorcode", None)
-        return code == sqlite3.SQLITE_FULL or "disk is full" in str(error)
-    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG)
 
 
 def _no_room(conn: sqlite3.Connection, path: str, found: int, doing: str) -> ArchiveError:
