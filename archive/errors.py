@@ -22,6 +22,9 @@ The CLI maps these to exit codes (see README, "Exit codes").
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 
 class CoopError(Exception):
     """Root of every error coop-archive raises on purpose."""
@@ -93,3 +96,11 @@ class ArchiveCorruptError(ArchiveError):
 
 class UsageError(CoopError, ValueError):
     """A bad argument: a malformed or out-of-range WHEN, an unknown URL, ..."""
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """SQLITE_FULL ("database or disk is full"), or ENOSPC / EFBIG from a write."""
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return code == sqlite3.SQLITE_FULL or "disk is full" in str(error)
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG)

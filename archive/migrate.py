@@ -3,12 +3,14 @@ transaction (the migrations themselves are in :mod:`archive.schema`)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 
 from archive import __version__
-from archive.errors import ArchiveError, SchemaTooNewError
+from archive.errors import ArchiveError, SchemaTooNewError, is_disk_full
 from archive.schema import MIGRATIONS, SCHEMA_VERSION
 
 logger = logging.getLogger(__name__)
@@ -41,8 +43,10 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
     """Bring the schema up to :data:`SCHEMA_VERSION`; returns the version found.
 
     An empty database gets every migration. A populated older one is first copied with
-    SQLite's backup API to ``<path>.v<N>.bak``, then migrated in one transaction: a failure
-    rolls back and leaves the original as it was.
+    SQLite's backup API to ``<path>.v<N>.bak`` (written under a temporary name and renamed, so
+    a backup file is always whole; kept afterwards), then migrated in one transaction: a
+    failure, a kill or a full disk rolls back and leaves the original as it was. Foreign key
+    enforcement, off while tables are rebuilt, is on again however the migration ends.
     """
     found = conn.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
@@ -53,34 +57,81 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
     if found > 0 or has_tables:
         if found == 0:
             raise ArchiveError(f"{path} is a SQLite database but not a coop-archive archive")
-        dest = sqlite3.connect(backup_path(path, found))
         try:
-            conn.backup(dest)
-        finally:
-            dest.close()
+            _backup(conn, backup_path(path, found))
+        except (sqlite3.Error, OSError) as e:
+            if is_disk_full(e):
+                raise _no_room(conn, path, found, "backing up") from None
+            raise
         logger.info("backed up schema %d archive to %s", found, backup_path(path, found))
     # A migration may rebuild a table (new table, copy, drop, rename: SQLite's own recipe),
     # which foreign key enforcement would refuse half-way; the ids are copied as they are, so
     # the references hold again when the transaction commits. The setting cannot change
     # inside a transaction, hence here.
     fks = conn.execute("PRAGMA foreign_keys").fetchone()[0]
-    conn.execute("PRAGMA foreign_keys = OFF")
     if sqlite3.sqlite_version_info < (3, 41, 0):
         conn.create_function("unhex", 1, _unhex, deterministic=True)
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        for n in range(found, SCHEMA_VERSION):
-            for stmt in _statements(MIGRATIONS[n]):
-                conn.execute(stmt)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Read again under the write lock: another writer may have migrated the archive
+            # while this one waited for it (its migrations would then fail on the new tables).
+            found = conn.execute("PRAGMA user_version").fetchone()[0]
+            if found > SCHEMA_VERSION:
+                raise too_new(path, found)
+            for n in range(found, SCHEMA_VERSION):
+                for stmt in _statements(MIGRATIONS[n]):
+                    conn.execute(stmt)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            # SQLite has already rolled back after some errors (a full disk, an I/O error):
+            # a second ROLLBACK would fail and hide the error that matters.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except (sqlite3.Error, OSError) as e:
+        if is_disk_full(e):
+            raise _no_room(conn, path, found, "migrating") from None
         raise
     finally:
-        conn.execute("PRAGMA legacy_alter_table = OFF")
-        conn.execute(f"PRAGMA foreign_keys = {int(fks)}")
+        try:
+            conn.execute("PRAGMA legacy_alter_table = OFF")
+        finally:
+            conn.execute(f"PRAGMA foreign_keys = {int(fks)}")
     return found
+
+
+def _backup(conn: sqlite3.Connection, dest_path: str) -> None:
+    """Copy the archive to ``dest_path`` with SQLite's backup API, through a temporary file
+    renamed into place: a kill or a full disk during the copy leaves no partial backup that
+    looks whole (the temporary file is removed on an error)."""
+    tmp = f"{dest_path}.tmp"
+    try:
+        dest = sqlite3.connect(tmp)
+        try:
+            conn.backup(dest)
+        finally:
+            dest.close()
+        os.replace(tmp, dest_path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def _no_room(conn: sqlite3.Connection, path: str, found: int, doing: str) -> ArchiveError:
+    """The one-line error for a disk that filled while the archive was being backed up or
+    migrated: nothing changed, and how much room a retry needs (a whole copy for the backup,
+    about as much again for the migration's work)."""
+    size = (conn.execute("PRAGMA page_count").fetchone()[0]
+            * conn.execute("PRAGMA page_size").fetchone()[0])
+    return ArchiveError(
+        f"disk full while {doing} {path} (schema {found} to {SCHEMA_VERSION}): nothing was "
+        f"changed, the archive is intact at schema {found}; the backup copy and the migration "
+        f"need about {2 * size / 1e6:.1f} MB free beside it. Free some space and run the "
+        "command again")
 
 
 def _unhex(text: str | None) -> bytes | None:

@@ -27,7 +27,7 @@ from archive.diff_vocab import ItemChangeKind as Item
 from archive.diff_vocab import PageChangeKind as Page
 from archive.diff_vocab import SectionChangeKind as Sec
 from archive.report_cron import never_fetched, not_fetched
-from archive.text import BIDI_CONTROLS, CONTROL_CHARS, printable
+from archive.text import json_safe, printable
 
 FORMATS = ("text", "json", "html")
 # Words of unchanged text kept on each side of a change in the text report.
@@ -37,8 +37,7 @@ _RED, _GREEN, _YELLOW, _BOLD, _DIM, _RESET = (
     "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m")
 _WS_RE = re.compile(r"\s+")
 # Control characters in scraped text: the text and html reports show them as
-# archive.text.printable does; json writes them all as \\u escapes.
-_JSON_ESCAPED = {c: f"\\u{c:04x}" for c in (*CONTROL_CHARS, *BIDI_CONTROLS)}
+# archive.text.printable does; json writes them all as \\u escapes (archive.text.json_safe).
 # The escape sequences the text report itself writes (colour), kept by the last pass.
 _OUR_CODES_RE = re.compile("(" + "|".join(re.escape(c) for c in (
     "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m")) + ")")
@@ -74,8 +73,7 @@ def render_json(result: ArchiveDiff) -> str:
     """The documented JSON shape, keys sorted, indented, UTF-8 kept as is (control
     characters as ``\\u`` escapes: the same data, and nothing a terminal would act on)."""
     text = json.dumps(result.to_dict(), sort_keys=True, indent=2, ensure_ascii=False)
-    # json escapes C0 itself; DEL and C1 only occur inside strings, so this stays valid JSON.
-    return text.translate(_JSON_ESCAPED) + "\n"
+    return json_safe(text) + "\n"
 
 
 # -- text ---------------------------------------------------------------------------------------

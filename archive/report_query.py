@@ -18,17 +18,17 @@ from archive.check import CheckReport
 from archive.query import PageView
 from archive.search import SearchHit
 from archive.sql_readonly import QueryResult
-from archive.text import BIDI_CONTROLS, printable
+from archive.text import json_safe, printable
 
 # Columns of the human forms: summaries and section texts are wrapped at this width.
 WRAP = 96
-_JSON_BIDI = {c: f"\\u{c:04x}" for c in BIDI_CONTROLS}
 
 
 def to_json(obj: Any) -> str:
     """The JSON the reader commands print: two-space indent, UTF-8 kept as is but for the
-    bidirectional controls, written as ``\\u`` escapes (json escapes the C0 ones itself)."""
-    return json.dumps(obj, indent=2, ensure_ascii=False).translate(_JSON_BIDI)
+    control and bidirectional characters, written as ``\\u`` escapes
+    (:func:`archive.text.json_safe`)."""
+    return json_safe(json.dumps(obj, indent=2, ensure_ascii=False))
 
 
 def _lines(lines: Sequence[str]) -> str:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from archive.text import printable
+from archive.text import json_safe, printable
 from archive.vocab import BAD_OUTCOMES, Outcome, RunStatus, Source
 
 
@@ -201,7 +201,8 @@ def history_text(rows: Iterable[sqlite3.Row], *, as_json: bool = False) -> str:
     if as_json:
         # one encoder for every row: json.dumps with an option builds a new one per call
         encode = json.JSONEncoder(ensure_ascii=False).encode
-        return "\n".join(encode(dict(zip(keys, r, strict=True))) for r in rows)
+        # json escapes only C0: C1 (U+009B is CSI) and bidi controls would reach the terminal
+        return json_safe("\n".join(encode(dict(zip(keys, r, strict=True))) for r in rows))
     # Columns by position: a sqlite3.Row finds a name by comparing it with each column's,
     # which on the 38,233 rows of the ten-year bench archive cost more than the query.
     fields = itemgetter(*(keys.index(k) for k in _HISTORY_COLUMNS))
@@ -225,7 +226,7 @@ def history_text(rows: Iterable[sqlite3.Row], *, as_json: bool = False) -> str:
         if error:  # a new line inside it would break the one-line-per-snapshot layout
             line += "  " + error.replace("\n", " ")
         out.append(line)
-    return printable("\n".join(out))  # JSON is escaped already
+    return printable("\n".join(out))
 
 
 #: The columns of a snapshot row that :func:`history_text` lays out, in the order it reads them.

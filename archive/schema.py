@@ -494,6 +494,28 @@ SELECT s.id, s.run_id, s.page_id, s.captured_at, s.source, s.outcome, s.http_sta
   FROM snapshots s LEFT JOIN blob_ids i ON i.sha256 = s.body_sha256
  ORDER BY s.id;
 
+-- A reference schema 6 held to a body whose blob was already missing (no blob id can stand
+-- for it): its hex hash is kept here, so that nothing of the old rows is lost, the views give
+-- it back and check reports the snapshot's (or delta's) body as missing. Exactly one of
+-- snapshot_id (a snapshot's body) and blob_id (a delta blob's base) is set.
+CREATE TABLE missing_blobs (
+    id INTEGER PRIMARY KEY,
+    snapshot_id INTEGER REFERENCES snapshots(id),
+    blob_id INTEGER REFERENCES blobs(id),
+    sha256 TEXT NOT NULL,
+    CHECK ((snapshot_id IS NULL) != (blob_id IS NULL))
+);
+INSERT INTO missing_blobs (snapshot_id, sha256)
+SELECT s.id, s.body_sha256 FROM snapshots s
+ WHERE s.body_sha256 IS NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = s.body_sha256)
+ ORDER BY s.id;
+INSERT INTO missing_blobs (blob_id, sha256)
+SELECT i.id, b.base_sha256 FROM blobs b JOIN blob_ids i ON i.sha256 = b.sha256
+ WHERE b.base_sha256 IS NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM blobs k WHERE k.sha256 = b.base_sha256)
+ ORDER BY i.id;
+
 DROP TABLE snapshots;
 DROP TABLE blobs;
 DROP TABLE blob_ids;
@@ -511,18 +533,25 @@ CREATE INDEX snapshots_body ON snapshots(body_id)
 CREATE INDEX snapshots_version_good ON snapshots(version_id, captured_at)
   WHERE suspect = 0 AND outcome IN {_CONTENT};
 
--- The blobs table as it was before schema 8: hashes as lowercase hex.
+-- The blobs table as it was before schema 8: hashes as lowercase hex (a delta's base that was
+-- already missing before schema 8 by the hash missing_blobs kept).
 CREATE VIEW blobs_hex AS
 SELECT b.id, lower(hex(b.sha256)) AS sha256, b.size, b.codec,
-       CASE WHEN k.id IS NOT NULL THEN lower(hex(k.sha256)) END AS base_sha256,
+       CASE WHEN k.id IS NOT NULL THEN lower(hex(k.sha256))
+            ELSE (SELECT m.sha256 FROM missing_blobs m WHERE m.blob_id = b.id) END
+         AS base_sha256,
        b.stored_size, b.data
   FROM blobs b LEFT JOIN blobs k ON k.id = b.base_id;
 
 -- The body of each snapshot that has one, by its hex sha256 (snapshots.body_sha256 before
--- schema 8).
+-- schema 8); a body already missing before schema 8 by the hash missing_blobs kept, with
+-- body_id and size NULL.
 CREATE VIEW snapshot_bodies AS
 SELECT s.id AS snapshot_id, s.body_id, lower(hex(b.sha256)) AS body_sha256, b.size
-  FROM snapshots s JOIN blobs b ON b.id = s.body_id;
+  FROM snapshots s JOIN blobs b ON b.id = s.body_id
+UNION ALL
+SELECT m.snapshot_id, NULL, m.sha256, NULL
+  FROM missing_blobs m WHERE m.snapshot_id IS NOT NULL;
 """
 
 # Migration 7: reserved for the full-text change made beside migration 8 (empty here).

@@ -32,3 +32,18 @@ def printable(s: object) -> str:
     ''
     """
     return ("" if s is None else str(s)).translate(_VISIBLE)
+
+#: Every control and bidirectional character as a JSON ``\u`` escape.
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*CONTROL_CHARS, *BIDI_CONTROLS)}
+
+
+def json_safe(text: str) -> str:
+    """JSON written with ``ensure_ascii=False`` made safe for a terminal without changing its
+    data: DEL, the C1 controls (U+009B starts an escape sequence) and the bidirectional
+    controls written as ``\\u`` escapes. json escapes C0 itself, and the others can only occur
+    inside strings, so the result is the same JSON.
+
+    >>> json_safe('{"t": "evil\u202etxt \u009b2J"}')
+    '{"t": "evil\\\\u202etxt \\\\u009b2J"}'
+    """
+    return text.translate(_JSON_ESCAPES)

@@ -16,7 +16,6 @@ one-line messages and exit codes. Exit codes (README, "Exit codes"):
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import signal
@@ -37,6 +36,7 @@ from archive.errors import (
     CoopError,
     SchemaTooNewError,
     UsageError,
+    is_disk_full,
 )
 from archive.text import printable
 from archive.vocab import RunStatus
@@ -170,14 +170,6 @@ def exit_code_for(error: CoopError) -> int:
     return EXIT_FAILED
 
 
-def _disk_full(error: BaseException) -> bool:
-    """SQLITE_FULL ("database or disk is full"), or ENOSPC / EFBIG from a write."""
-    if isinstance(error, sqlite3.Error):
-        code = getattr(error, "sqlite_errorcode", None)
-        return code == sqlite3.SQLITE_FULL or "disk is full" in str(error)
-    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG)
-
-
 def handle_errors(func: F) -> F:
     """Turn CoopError (and a broken pipe) into one line on stderr and the mapped exit code."""
 
@@ -196,7 +188,7 @@ def handle_errors(func: F) -> F:
                 KeyboardInterrupt):
             raise
         except (sqlite3.DatabaseError, OSError) as e:
-            if _disk_full(e):
+            if is_disk_full(e):
                 # SQLite rolled the transaction back: what was committed before is whole.
                 raise Exit("disk full (or file size limit reached): the last change could not "
                            "be written and was rolled back; the archive is intact. Free some "

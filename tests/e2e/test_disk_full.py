@@ -28,15 +28,16 @@ def warc_of(path: Path, pages: list[tuple[str, bytes]]) -> Path:
     return path
 
 
-def in_small_disk(tmp_path: Path, steps: list[list[str]]) -> list[tuple[int, str, str]]:
+def in_small_disk(tmp_path: Path, steps: list[list[str]],
+                  size: str = SIZE) -> list[tuple[int, str, str]]:
     """Run each command (``{disk}`` in an argument is the tmpfs) in one private mount
-    namespace where ``tmp_path / "disk"`` is a fresh tmpfs of SIZE; (exit code, stdout,
+    namespace where ``tmp_path / "disk"`` is a fresh tmpfs of ``size``; (exit code, stdout,
     stderr) of each."""
     if shutil.which("unshare") is None:
         pytest.fail("util-linux's unshare is needed for the disk-full test")
     disk = tmp_path / "disk"
     disk.mkdir()
-    script = [f"mount -t tmpfs -o size={SIZE} tmpfs {shlex.quote(str(disk))} || exit 99"]
+    script = [f"mount -t tmpfs -o size={size} tmpfs {shlex.quote(str(disk))} || exit 99"]
     for i, step in enumerate(steps):
         cmd = " ".join(shlex.quote(a.replace("{disk}", str(disk))) for a in step)
         out, err = tmp_path / f"{i}.out", tmp_path / f"{i}.err"

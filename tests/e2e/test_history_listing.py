@@ -6,6 +6,7 @@ before the formatting was made cheap (docs/benchmarks.md section 5): it must not
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture(a, HUB, at("2016-10-22"), Page(HUB, title="Hub", text="one"))
         capture(a, HUB, at("2016-10-23"), status=304)
         capture(a, HUB, at("2016-10-24"), Page(HUB, title="Hub", text="two"), suspect=True)
-        capture(a, HUB, at("2016-10-25"), error="timed out\nafter 30 s \x1b[31m")
+        capture(a, HUB, at("2016-10-25"), error="timed out\nafter 30 s \x1b[31m \x9b2J")
         capture(a, HUB, at("2016-10-26"), status=404, body=b"gone")
         capture(a, ODD, at("2016-10-26", 13),
                 Page(ODD, title="Caf\u00e9", text="x", truncated="page budget\n(2 pages)"))
@@ -43,7 +44,7 @@ EXPECTED = "".join(line + "\n" for line in (
     "     3 2016-10-23T12:00:00.000000Z  304 v1       not_modified http://127.0.0.1:9/hub",
     "     4 2016-10-24T12:00:00.000000Z  200 v2       new          http://127.0.0.1:9/hub suspect",
     "     5 2016-10-25T12:00:00.000000Z    - v-       failed       "
-    "http://127.0.0.1:9/hub  timed out after 30 s \ufffd[31m",
+    "http://127.0.0.1:9/hub  timed out after 30 s \ufffd[31m \ufffd2J",
     "     6 2016-10-26T12:00:00.000000Z  404 v-     * gone         http://127.0.0.1:9/hub",
     "     7 2016-10-26T13:00:00.000000Z  200 v3     * new          "
     "http://127.0.0.1:9/caf\u00e9/\ufffdexe truncated (page budget (2 pages))",
@@ -72,7 +73,9 @@ def test_the_listing_of_one_page_is_its_rows_of_every_page(db: Path) -> None:
     assert r.stdout == lines[0] + lines[7]
 
 
-def test_json_lines_are_unchanged(db: Path) -> None:
+def test_json_lines_are_unchanged_but_for_control_characters_escaped(db: Path) -> None:
+    # json escapes C0 itself; the C1 CSI (U+009B) and the right-to-left override (U+202E)
+    # are escaped too, so that no scraped character reaches the terminal raw
     r = run_cli("history", "--db", str(db), "--json")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
@@ -81,10 +84,13 @@ def test_json_lines_are_unchanged(db: Path) -> None:
         '{"id": 5, "url": "http://127.0.0.1:9/hub", "run_id": 5, "captured_at": '
         '"2016-10-25T12:00:00.000000Z", "source": "crawl", "outcome": "failed", '
         '"http_status": null, "final_url": null, "version_id": null, "changed": 0, '
-        '"suspect": 0, "error": "timed out\\nafter 30 s \\u001b[31m", "truncated": null}')
+        '"suspect": 0, "error": "timed out\\nafter 30 s \\u001b[31m \\u009b2J", "truncated": null}')
     assert lines[6] == (
-        '{"id": 7, "url": "http://127.0.0.1:9/caf\u00e9/\u202eexe", "run_id": 7, "captured_at": '
+        '{"id": 7, "url": "http://127.0.0.1:9/caf\u00e9/\\u202eexe", "run_id": 7, "captured_at": '
         '"2016-10-26T13:00:00.000000Z", "source": "crawl", "outcome": "new", '
-        '"http_status": 200, "final_url": "http://127.0.0.1:9/caf\u00e9/\u202eexe", '
+        '"http_status": 200, "final_url": "http://127.0.0.1:9/caf\u00e9/\\u202eexe", '
         '"version_id": 3, "changed": 1, "suspect": 0, "error": null, '
         '"truncated": "page budget\\n(2 pages)"}')
+    # the same data: the escapes decode to the characters stored
+    assert json.loads(lines[6])["url"] == ODD
+    assert json.loads(lines[4])["error"].endswith("\x1b[31m \x9b2J")

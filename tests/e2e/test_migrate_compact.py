@@ -17,45 +17,12 @@ from typing import Any
 import pytest
 
 from archive.migrate import backup_path
-from archive.schema import MIGRATIONS, SCHEMA_VERSION
+from archive.schema import SCHEMA_VERSION
 from archive.store import Archive
 from archive.warc_export import iter_records
 from tests.builders import at, capture
 from tests.cli import ROOT, run_cli
-
-V6 = 6
-
-
-def _put_back_to_v6(src: Path, dest: Path) -> None:
-    """Write ``src`` (current schema) into a fresh archive built by migrations 1-6 alone."""
-    conn = sqlite3.connect(dest)
-    for script in MIGRATIONS[:V6]:
-        conn.executescript(script)
-    conn.execute(f"PRAGMA user_version = {V6}")
-    conn.execute("ATTACH DATABASE ? AS src", (str(src),))
-    tables = [r[0] for r in conn.execute(
-        "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%'"
-        " AND name NOT LIKE 'sqlite_%'")]
-    for table in tables:
-        cols = [r[1] for r in conn.execute(f"PRAGMA main.table_info({table})")]
-        picked = []
-        for c in cols:
-            if (table, c) == ("snapshots", "body_sha256"):
-                c = "(SELECT lower(hex(b.sha256)) FROM src.blobs b WHERE b.id = t.body_id)"
-            elif (table, c) == ("blobs", "sha256"):
-                c = "lower(hex(t.sha256))"
-            elif (table, c) == ("blobs", "base_sha256"):
-                c = "(SELECT lower(hex(k.sha256)) FROM src.blobs k WHERE k.id = t.base_id)"
-            else:
-                c = f"t.{c}"
-            picked.append(c)
-        # Rows go in in id order, as they were written; the FTS triggers index them.
-        order = "" if table == "blobs" else " ORDER BY t.rowid"
-        conn.execute(f"INSERT INTO main.{table} ({', '.join(cols)})"
-                     f" SELECT {', '.join(picked)} FROM src.{table} t{order}")
-    conn.commit()
-    conn.execute("DETACH DATABASE src")
-    conn.close()
+from tests.v6_archive import V6, put_back_to_v6
 
 
 def _answers(db: Path, url: str, tmp: Path) -> dict[str, Any]:
@@ -114,7 +81,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_schema_6_archive_migrates_in_place_with_every_answer_kept(demo: Path,
                                                                      tmp_path: Path) -> None:
     old = tmp_path / "old.db"
-    _put_back_to_v6(demo, old)
+    put_back_to_v6(demo, old)
     v6 = sqlite3.connect(old)
     hex_bodies = v6.execute("SELECT id, body_sha256 FROM snapshots"
                             " WHERE body_sha256 IS NOT NULL ORDER BY id").fetchall()
@@ -156,7 +123,7 @@ def test_a_migrated_archive_takes_new_captures(demo: Path, tmp_path: Path) -> No
     """After the migration a changed body is a delta against a migrated one, a 304 confirms a
     migrated body, and the deep check passes."""
     old = tmp_path / "old.db"
-    _put_back_to_v6(demo, old)
+    put_back_to_v6(demo, old)
     with Archive.open(old) as a:
         url = a.conn.execute("SELECT seed_url FROM runs ORDER BY id").fetchone()[0]
         prev = a.previous_capture(url)
