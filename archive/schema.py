@@ -428,6 +428,19 @@ V6 = """
 ALTER TABLE snapshots ADD COLUMN truncated TEXT;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6]
+# Migration 7: the store fills the full-text indexes itself (issue 12). A trigger per inserted row
+# cost about three times what one ``INSERT INTO <table>_fts ... SELECT`` per version costs for
+# the same text (archive/store.py ``_index_new_rows``), and ingest spent most of its store time
+# there. The delete and update triggers stay, so a reparse, a deletion or an edit by another
+# tool keeps the indexes in step; a row inserted by another tool is indexed by
+# ``coop-archive rebuild-fts`` (``coop-archive check`` finds it missing).
+V7 = """
+DROP TRIGGER versions_ai;
+DROP TRIGGER sections_ai;
+DROP TRIGGER items_ai;
+DROP TRIGGER text_lines_ai;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,8 +1,11 @@
 """The SQLite archive: open, migrate, and write one snapshot per page per run.
 
-Every snapshot is written in one ``BEGIN IMMEDIATE`` transaction together with its blob,
-version, sections and items, so a crash at any moment leaves either all of it or none of it.
-WAL mode lets readers (``history``, ``diff``, ``search``...) read while a crawl writes.
+Every snapshot is written as one unit together with its blob, version, sections and items,
+so a crash at any moment leaves either all of it or none of it: its own ``BEGIN IMMEDIATE``
+transaction, or, inside a batch (:meth:`Archive.begin_batch`, what a crawl and an import
+use), a savepoint of the batch's transaction, committed every few snapshots or fraction of a
+second. A kill then loses at most the snapshots of the batch not yet committed, never part of
+one. WAL mode lets readers (``history``, ``diff``, ``search``...) read while a crawl writes.
 
 A version is the parsed content of a page, identified by :meth:`archive.model.Page.content_hash`
 and stored once per page however many snapshots show it; a raw body is a blob stored once
@@ -18,6 +21,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +44,10 @@ logger = logging.getLogger(__name__)
 _CACHE_ENTRIES = 64  # plain bodies kept decoded (see Archive._plain)
 _CACHE_BYTES = 32_000_000  # at most this many bytes of them
 _CHAIN_LIMIT = 10_000  # a longer delta chain can only be a cycle (writes keep it to MAX_DEPTH)
+#: A batch is committed once it holds this many units (snapshots)...
+BATCH_UNITS = 64
+#: ... or once its first unit is this many seconds old, whichever comes first.
+BATCH_SECONDS = 1.0
 
 OUTCOMES = tuple(Outcome)  # every snapshot outcome (archive.vocab)
 _CONTENT = sql_list(vocab.CONTENT_OUTCOMES)
@@ -149,6 +157,10 @@ class Archive:
         # not decode the chain again. Content-addressed, so never stale; dropped on rollback.
         self._plain: dict[str, tuple[bytes, int, str]] = {}
         self._plain_bytes = 0
+        # Batch mode (begin_batch): (most units, most seconds) per commit, or None.
+        self._batch: tuple[int, float] | None = None
+        self._batch_units = 0  # units written in the open transaction, not yet committed
+        self._batch_since = 0.0  # time.monotonic() of its first unit
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -205,8 +217,12 @@ class Archive:
         return cls(conn, path, readonly=readonly)
 
     def close(self) -> None:
-        """Close the connection (a WAL checkpoint happens on the last close)."""
-        self.conn.close()
+        """Commit a pending batch, close the connection (a WAL checkpoint happens on the last
+        close)."""
+        try:
+            self.end_batch()
+        finally:
+            self.conn.close()
 
     def __enter__(self) -> Archive:
         return self
@@ -216,8 +232,18 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``; ROLLBACK on any exception, KeyboardInterrupt
-        included."""
+        """One unit of writing: all of it or none of it, ROLLBACK on any exception,
+        KeyboardInterrupt included.
+
+        Alone: ``BEGIN IMMEDIATE`` ... ``COMMIT``. In a batch (:meth:`begin_batch`): a
+        savepoint of the batch's transaction (begun by the batch's first unit), released at
+        the end and rolled back to on an exception, so the batch keeps its whole units only;
+        the batch commits when it is due (:data:`BATCH_UNITS`, :data:`BATCH_SECONDS`).
+        """
+        if self._batch is not None:
+            with self._batch_unit():
+                yield self.conn
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -227,9 +253,64 @@ class Archive:
             # fail with "cannot rollback" and hide the real error.
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-            self._plain.clear()
-            self._plain_bytes = 0
+            self._forget_plain()
             raise
+
+    def _forget_plain(self) -> None:
+        self._plain.clear()
+        self._plain_bytes = 0
+
+    @contextmanager
+    def _batch_unit(self) -> Iterator[None]:
+        assert self._batch is not None
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._batch_units, self._batch_since = 0, time.monotonic()
+        self.conn.execute("SAVEPOINT unit")
+        try:
+            yield
+            self.conn.execute("RELEASE unit")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK TO unit")
+                self.conn.execute("RELEASE unit")
+            elif self._batch_units:
+                # SQLite rolled back the whole transaction (a full disk, an I/O error): the
+                # batch's earlier units went with it. Logged (the CLI says the error, once).
+                logger.info("%s: the last %d snapshot(s) written were lost with the failed "
+                             "transaction", self.path, self._batch_units)
+                self._batch_units = 0
+            self._forget_plain()
+            raise
+        self._batch_units += 1
+        most, seconds = self._batch
+        if self._batch_units >= most or time.monotonic() - self._batch_since >= seconds:
+            self.commit_batch()
+
+    def begin_batch(self, *, units: int = BATCH_UNITS, seconds: float = BATCH_SECONDS) -> None:
+        """Group the next units of writing (:meth:`transaction`, so every snapshot) into
+        transactions of up to ``units`` units or ``seconds`` seconds, whichever comes first.
+
+        One commit then serves many snapshots (each commit writes the WAL and the full-text
+        indexes' pending segments), and a kill loses at most the units not yet committed.
+        Call :meth:`commit_batch` when there will be nothing to write for a while (a crawl
+        waiting for the network), :meth:`end_batch` at the end.
+        """
+        self._batch = (max(1, units), seconds)
+
+    def commit_batch(self) -> int:
+        """Commit the units written since the last commit; how many there were."""
+        done = self._batch_units
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+        self._batch_units = 0
+        return done
+
+    def end_batch(self) -> None:
+        """Commit what is pending and write one transaction per unit again."""
+        if self._batch is not None:
+            self._batch = None
+            self.commit_batch()
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -435,8 +516,13 @@ class Archive:
         return int(cur.lastrowid or 0), date
 
     def _store_version(self, c: sqlite3.Connection, page_id: int, page: Page,
-                       at: str) -> tuple[int, bool]:
-        h = page.content_hash()
+                       at: str, content_hash: str | None = None) -> tuple[int, bool]:
+        """(version id, whether it is new) of ``page``'s content on the page; stores the
+        version, its sections and items, and their full-text index entries when new.
+
+        ``content_hash`` is ``page.content_hash()`` when the caller computed it already (a
+        crawl's parse does, in another process)."""
+        h = content_hash or page.content_hash()
         row = c.execute("SELECT id FROM versions WHERE page_id = ? AND content_hash = ?",
                         (page_id, h)).fetchone()
         if row:
@@ -465,6 +551,14 @@ class Archive:
                 for pos, i in enumerate(page.items)
             ],
         )
+        # The full-text indexes (schema V7: no insert triggers), one statement per table: the
+        # rows as just stored, so the external-content indexes match their tables exactly.
+        c.execute("INSERT INTO versions_fts (rowid, title, text) VALUES (?, ?, ?)",
+                  (vid, page.title, page.text))
+        c.execute("INSERT INTO sections_fts (rowid, heading, text)"
+                  " SELECT id, heading, text FROM sections WHERE version_id = ?", (vid,))
+        c.execute("INSERT INTO items_fts (rowid, title, summary)"
+                  " SELECT id, title, summary FROM items WHERE version_id = ?", (vid,))
         return vid, True
 
     def _last_state(self, c: sqlite3.Connection, page_id: int) -> tuple[str, int | None] | None:
@@ -490,6 +584,7 @@ class Archive:
         suspect: bool = False,
         source: str = Source.CRAWL,
         origin_uri: str | None = None,
+        content_hash: str | None = None,
     ) -> Recorded:
         """Write one observation of ``url`` (its snapshot, and blob/version if new) atomically.
 
@@ -499,6 +594,7 @@ class Archive:
         - no ``result``: outcome ``failed`` (or ``blocked``) with ``error``; nothing else changes.
 
         ``page.truncated`` (a parse budget cut the text short) is recorded on the snapshot.
+        ``content_hash``: ``page.content_hash()``, when the caller has it already.
 
         ``changed`` is true when the page shows something else than at its last non-failed
         observation (another version, or gone / back).
@@ -526,7 +622,8 @@ class Archive:
                     if page is None:
                         raise ValueError("a 2xx capture needs its parsed page")
                     body_sha = self._store_blob(c, page_id, result.body)
-                    version_id, new_version = self._store_version(c, page_id, page, captured_at)
+                    version_id, new_version = self._store_version(c, page_id, page, captured_at,
+                                                                  content_hash)
                     outcome = Outcome.NEW if new_version else Outcome.UNCHANGED
             changed = first = False
             # A suspect capture (an error page served as 200) is kept but is not a change: the
