@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
@@ -77,13 +78,16 @@ class ParseProcess:
     def __init__(self, *, main: str | None = None, ignore: Sequence[str] = ()) -> None:
         self.main, self.ignore = main, tuple(ignore)
         self._lock = threading.Lock()  # the child, the pending parses, the flags
-        self._send = threading.Lock()  # one job written to the child at a time
+        # Jobs for the sender thread (None: no more): a pipe holds less than one page, so
+        # writing in the asking thread would wait for the child's previous parse.
+        self._jobs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
         self._child: subprocess.Popen[bytes] | None = None
         self._pending: dict[int, tuple[Future[Parsed], Capture]] = {}
         self._next = 0
         self._broken = False  # the child could not start or died: parse here from now on
         self._closed = False
         self._reader: threading.Thread | None = None
+        self._sender: threading.Thread | None = None
 
     def __enter__(self) -> ParseProcess:
         return self
@@ -98,7 +102,9 @@ class ParseProcess:
             self._ensure_child()
 
     def _ensure_child(self) -> subprocess.Popen[bytes] | None:
-        if self._child is not None or self._broken or self._closed:
+        if self._broken or self._closed:
+            return None
+        if self._child is not None:
             return self._child
         try:
             # -I: no PYTHON* variables, no user site; the package root goes on sys.path.
@@ -109,10 +115,13 @@ class ParseProcess:
             self._broken = True
             return None
         self._child = child
-        assert child.stdout is not None
+        assert child.stdout is not None and child.stdin is not None
         self._reader = threading.Thread(target=self._read, args=(child.stdout,),
                                         name="parse-process-reader", daemon=True)
         self._reader.start()
+        self._sender = threading.Thread(target=self._send, args=(child,),
+                                        name="parse-process-sender", daemon=True)
+        self._sender.start()
         return child
 
     def submit(self, capture: Capture) -> Future[Parsed]:
@@ -126,25 +135,31 @@ class ParseProcess:
             if child is not None:
                 self._pending[seq] = (fut, capture)
         if child is not None:
-            # Not under self._lock: the write may wait for the child, which may wait for the
-            # reader thread, which takes self._lock to hand over an answer.
-            job = (seq, capture.body, capture.final_url, capture.content_type,
-                   capture.charset, self.main, self.ignore)
-            try:
-                with self._send:
-                    assert child.stdin is not None
-                    pickle.dump(job, child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-                    child.stdin.flush()
-                return fut
-            except (OSError, ValueError):
-                # The child is gone (its reader fails the others); this one is parsed here.
-                with self._lock:
-                    self._pending.pop(seq, None)
-                    self._broken = True
-                if fut.done():
-                    return fut
+            self._jobs.put((seq, capture.body, capture.final_url, capture.content_type,
+                            capture.charset, self.main, self.ignore))
+            return fut
         fut.set_result(parse_here(capture, main=self.main, ignore=self.ignore))
         return fut
+
+    def _send(self, child: subprocess.Popen[bytes]) -> None:
+        """The sender thread: writes each job to the child, closes its input at the end."""
+        stdin = child.stdin
+        assert stdin is not None
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is None:
+                    break
+                pickle.dump(job, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                stdin.flush()
+        except (OSError, ValueError):
+            # The child is gone: its reader fails what is pending (parse() parses it here).
+            child.kill()
+        finally:
+            try:
+                stdin.close()
+            except OSError:  # what was left unwritten to a dead child
+                pass
 
     def parse(self, fut: Future[Parsed], capture: Capture) -> Parsed:
         """The result of ``fut`` (from :meth:`submit` of ``capture``); parsed here if the
@@ -177,25 +192,26 @@ class ParseProcess:
                 fut.set_exception(ChildGone())
 
     def close(self) -> None:
-        """End the child: EOF on its input, then kill it if it has not ended at once. The
-        parses still pending fail with :class:`ChildGone` (:meth:`parse` then parses here)."""
+        """End the child: the end of its input, or at once (killed) when parses are still
+        pending (a stopped run). Those fail with :class:`ChildGone` (:meth:`parse` then
+        parses here)."""
         with self._lock:
             self._closed = True
             child, self._child = self._child, None
+            busy = bool(self._pending)
         if child is None:
             return
+        if busy:
+            child.kill()
+        self._jobs.put(None)
         try:
-            assert child.stdin is not None
-            child.stdin.close()
-        except OSError:
-            pass
-        try:
-            child.wait(timeout=_CLOSE_WAIT if not self._pending else 0.0)
+            child.wait(timeout=_CLOSE_WAIT)
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-        if self._reader is not None:
-            self._reader.join()
+        for thread in (self._sender, self._reader):
+            if thread is not None:
+                thread.join()
         if child.stdout is not None:
             child.stdout.close()
 
