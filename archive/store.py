@@ -3,9 +3,9 @@
 Every snapshot is written as one unit together with its blob, version, sections and items,
 so a crash at any moment leaves either all of it or none of it: its own ``BEGIN IMMEDIATE``
 transaction, or, inside a batch (:meth:`Archive.begin_batch`, what a crawl and an import
-use), a savepoint of the batch's transaction, committed every few snapshots or fraction of a
-second. A kill then loses at most the snapshots of the batch not yet committed, never part of
-one. WAL mode lets readers (``history``, ``diff``, ``search``...) read while a crawl writes.
+use; :mod:`archive.batch`), a savepoint of the batch's transaction, committed every second
+or so. A kill then loses at most the snapshots not yet committed, never part of one. WAL
+mode lets readers (``history``, ``diff``, ``search``...) read while a crawl writes.
 
 A version is the parsed content of a page, identified by :meth:`archive.model.Page.content_hash`
 and stored once per page however many snapshots show it; a raw body is a blob stored once
@@ -21,7 +21,6 @@ import logging
 import os
 import shutil
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from archive import __version__, blobs, outside, vocab
+from archive.batch import SECONDS, UNITS, Batch
 from archive.capture import Capture
 from archive.errors import ArchiveCorruptError, ArchiveError, UsageError
 from archive.migrate import backup_path, migrate, refuse_foreign, too_new
@@ -44,10 +44,6 @@ logger = logging.getLogger(__name__)
 _CACHE_ENTRIES = 64  # plain bodies kept decoded (see Archive._plain)
 _CACHE_BYTES = 32_000_000  # at most this many bytes of them
 _CHAIN_LIMIT = 10_000  # a longer delta chain can only be a cycle (writes keep it to MAX_DEPTH)
-#: A batch is committed once it holds this many units (snapshots)...
-BATCH_UNITS = 64
-#: ... or once its first unit is this many seconds old, whichever comes first.
-BATCH_SECONDS = 1.0
 
 OUTCOMES = tuple(Outcome)  # every snapshot outcome (archive.vocab)
 _CONTENT = sql_list(vocab.CONTENT_OUTCOMES)
@@ -157,10 +153,7 @@ class Archive:
         # not decode the chain again. Content-addressed, so never stale; dropped on rollback.
         self._plain: dict[str, tuple[bytes, int, str]] = {}
         self._plain_bytes = 0
-        # Batch mode (begin_batch): (most units, most seconds) per commit, or None.
-        self._batch: tuple[int, float] | None = None
-        self._batch_units = 0  # units written in the open transaction, not yet committed
-        self._batch_since = 0.0  # time.monotonic() of its first unit
+        self._batch: Batch | None = None  # begin_batch ... end_batch
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -236,13 +229,16 @@ class Archive:
         KeyboardInterrupt included.
 
         Alone: ``BEGIN IMMEDIATE`` ... ``COMMIT``. In a batch (:meth:`begin_batch`): a
-        savepoint of the batch's transaction (begun by the batch's first unit), released at
-        the end and rolled back to on an exception, so the batch keeps its whole units only;
-        the batch commits when it is due (:data:`BATCH_UNITS`, :data:`BATCH_SECONDS`).
+        savepoint of the batch's transaction, committed when the batch is due
+        (:class:`archive.batch.Batch`).
         """
         if self._batch is not None:
-            with self._batch_unit():
-                yield self.conn
+            try:
+                with self._batch.unit():
+                    yield self.conn
+            except BaseException:
+                self._forget_plain()
+                raise
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -260,57 +256,23 @@ class Archive:
         self._plain.clear()
         self._plain_bytes = 0
 
-    @contextmanager
-    def _batch_unit(self) -> Iterator[None]:
-        assert self._batch is not None
-        if not self.conn.in_transaction:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self._batch_units, self._batch_since = 0, time.monotonic()
-        self.conn.execute("SAVEPOINT unit")
-        try:
-            yield
-            self.conn.execute("RELEASE unit")
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK TO unit")
-                self.conn.execute("RELEASE unit")
-            elif self._batch_units:
-                # SQLite rolled back the whole transaction (a full disk, an I/O error): the
-                # batch's earlier units went with it. Logged (the CLI says the error, once).
-                logger.info("%s: the last %d snapshot(s) written were lost with the failed "
-                             "transaction", self.path, self._batch_units)
-                self._batch_units = 0
-            self._forget_plain()
-            raise
-        self._batch_units += 1
-        most, seconds = self._batch
-        if self._batch_units >= most or time.monotonic() - self._batch_since >= seconds:
-            self.commit_batch()
-
-    def begin_batch(self, *, units: int = BATCH_UNITS, seconds: float = BATCH_SECONDS) -> None:
+    def begin_batch(self, *, units: int = UNITS, seconds: float = SECONDS) -> None:
         """Group the next units of writing (:meth:`transaction`, so every snapshot) into
-        transactions of up to ``units`` units or ``seconds`` seconds, whichever comes first.
-
-        One commit then serves many snapshots (each commit writes the WAL and the full-text
-        indexes' pending segments), and a kill loses at most the units not yet committed.
-        Call :meth:`commit_batch` when there will be nothing to write for a while (a crawl
-        waiting for the network), :meth:`end_batch` at the end.
-        """
-        self._batch = (max(1, units), seconds)
+        transactions of up to ``units`` units or ``seconds`` seconds, whichever comes first
+        (:mod:`archive.batch`). Call :meth:`commit_batch` when there will be nothing to write
+        for a while (a crawl waiting for the network), :meth:`end_batch` at the end."""
+        self.commit_batch()
+        self._batch = Batch(self.conn, name=self.path, units=units, seconds=seconds)
 
     def commit_batch(self) -> int:
         """Commit the units written since the last commit; how many there were."""
-        done = self._batch_units
-        if self.conn.in_transaction:
-            self.conn.execute("COMMIT")
-        self._batch_units = 0
-        return done
+        return self._batch.commit() if self._batch is not None else 0
 
     def end_batch(self) -> None:
         """Commit what is pending and write one transaction per unit again."""
-        if self._batch is not None:
-            self._batch = None
-            self.commit_batch()
+        batch, self._batch = self._batch, None
+        if batch is not None:
+            batch.commit()
 
     # -- runs ------------------------------------------------------------------------------
 
