@@ -3,9 +3,10 @@
 The parse (:func:`scraper.parse.parse`) is Python work over lxml's tree and holds the GIL: in
 a worker thread it takes turns with the thread that writes to the archive instead of running
 beside it. :class:`ParseProcess` hands HTML captures to one child interpreter
-(``python -m scraper.parse_process`` started by hand, like the PDF reader of
-:mod:`scraper.pdf`) and gives back each :class:`~archive.model.Page` with its content hash,
-as a :class:`concurrent.futures.Future`, in the order asked. The crawl and the WARC import
+(``python -I -c ...`` running :func:`_serve`, started by hand like the PDF reader of
+:mod:`scraper.pdf`; jobs and answers are pickled over its stdin and stdout) and gives back
+each :class:`~archive.model.Page` with its content hash, as a
+:class:`concurrent.futures.Future`. The crawl and the WARC import
 ask for the next pages' parses ahead, so fetching (or reading), parsing and writing overlap.
 
 The result is the same Page :func:`scraper.ingest.parse_capture` makes in this process (the
@@ -15,7 +16,9 @@ own bounded child by :mod:`scraper.pdf`, which a stop kills at once, and that st
 asking thread. If the child cannot be started or dies, every capture asked for from then on
 is parsed in the asking thread as before (:meth:`ParseProcess.parse` does that), so a broken
 child costs time, never a page. :meth:`ParseProcess.close` ends the child (it is killed when
-it does not end at once): a stopped run leaves no process behind.
+it does not end at once): a stopped run leaves no process behind. The child ignores SIGINT and
+SIGTERM (a Ctrl-C reaches the whole process group; the parent decides when it ends) and ends
+by itself when its input closes, so a kill -9 of the parent ends it too.
 """
 
 from __future__ import annotations
@@ -240,8 +243,14 @@ class _Collect(logging.Handler):
 
 def _serve() -> int:
     """The child's loop: read a job from stdin, answer on stdout, until EOF."""
+    import signal
+
     from scraper.parse import parse
 
+    # Ctrl-C reaches the whole process group: the parent stops its job between two pages and
+    # then ends this process (end of input, or kill); a traceback here would only be noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     collect = _Collect()
     root = logging.getLogger()
     root.addHandler(collect)

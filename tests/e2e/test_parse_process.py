@@ -4,6 +4,7 @@ input close and ends by itself)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -63,11 +64,14 @@ def snapshots(db: Path) -> int:
         return 0
 
 
-def started_crawl(db: Path, seed: str) -> tuple[subprocess.Popen[str], list[int]]:
-    """A crawl that has written its hub and has its parser process; (process, its children)."""
+def started_crawl(db: Path, seed: str, *, session: bool = False,
+                  ) -> tuple[subprocess.Popen[str], list[int]]:
+    """A crawl that has written its hub and has its parser process; (process, its children).
+    ``session``: in a process group of its own, as a terminal's foreground job."""
     proc = subprocess.Popen(cli_command("crawl", seed, "--db", str(db), "--delay", "0",
                                         "--ignore-robots", "--timeout", "5", "--retries", "0"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=session)
     deadline = time.monotonic() + 30
     kids: list[int] = []
     while time.monotonic() < deadline and proc.poll() is None:
@@ -95,6 +99,18 @@ def test_sigterm_mid_level_interrupts_the_run_and_ends_the_parser(
     assert conn.execute("SELECT pages_fetched FROM runs").fetchone()[0] == conn.execute(
         "SELECT count(*) FROM snapshots WHERE outcome NOT IN ('failed', 'blocked')").fetchone()[0]
     conn.close()
+
+
+def test_ctrl_c_reaching_the_whole_group_is_one_clean_stop(
+        slow_site: LoopbackServer, tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    proc, kids = started_crawl(db, slow_site.url("/hub"), session=True)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the crawl and its parser both
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "parser process" not in err, err
+    assert not [k for k in kids if alive(k)]
 
 
 def test_kill_9_leaves_no_parser_behind(slow_site: LoopbackServer, tmp_path: Path) -> None:
