@@ -36,13 +36,32 @@ def _hash64(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big", signed=True)
 
 
-def _line_id(conn: sqlite3.Connection, line: str) -> int:
-    h = _hash64(line)
-    for lid, text in conn.execute("SELECT id, text FROM text_lines WHERE hash = ?", (h,)):
-        if text == line:
-            return int(lid)
-    cur = conn.execute("INSERT INTO text_lines (hash, text) VALUES (?, ?)", (h, line))
-    return int(cur.lastrowid or 0)
+def _line_ids(conn: sqlite3.Connection, lines: list[str]) -> list[int]:
+    """The ``text_lines`` id of each line, storing (and indexing) the new ones.
+
+    One query finds the stored lines by hash, one statement inserts the new ones in order of
+    first appearance, and one fills their full-text index entries (schema V7: no insert
+    trigger): a page's chrome is hundreds of lines.
+    """
+    hashes = {line: _hash64(line) for line in lines}
+    known: dict[str, int] = {}
+    for lid, text in conn.execute(
+            "SELECT id, text FROM text_lines WHERE hash IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(hashes.values()))),)):
+        if text in hashes:
+            known.setdefault(text, int(lid))
+    new = [line for line in hashes if line not in known]
+    if new:
+        # New rows get ids above the largest one (INTEGER PRIMARY KEY, and we are the only
+        # writer inside this transaction): those are exactly the lines inserted here.
+        before = conn.execute("SELECT coalesce(max(id), 0) FROM text_lines").fetchone()[0]
+        conn.executemany("INSERT INTO text_lines (hash, text) VALUES (?, ?)",
+                         [(hashes[line], line) for line in new])
+        known.update((text, int(lid)) for lid, text in conn.execute(
+            "SELECT id, text FROM text_lines WHERE id > ?", (before,)))
+        conn.execute("INSERT INTO text_lines_fts (rowid, text)"
+                     " SELECT id, text FROM text_lines WHERE id > ?", (before,))
+    return [known[line] for line in lines]
 
 
 def store(conn: sqlite3.Connection, text: str) -> int:
@@ -55,7 +74,7 @@ def store(conn: sqlite3.Connection, text: str) -> int:
     for oid, _lines in conn.execute("SELECT id, lines FROM outside_texts WHERE hash = ?", (h,)):
         if load(conn, int(oid)) == text:
             return int(oid)
-    ids = [_line_id(conn, line) for line in text.split("\n")]
+    ids = _line_ids(conn, text.split("\n"))
     cur = conn.execute("INSERT INTO outside_texts (hash, lines) VALUES (?, ?)",
                        (h, json.dumps(ids, separators=(",", ":"))))
     return int(cur.lastrowid or 0)

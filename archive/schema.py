@@ -428,6 +428,20 @@ V6 = """
 ALTER TABLE snapshots ADD COLUMN truncated TEXT;
 """
 
+# Migration 7: the store fills the full-text indexes itself (issue 12). A trigger per inserted row
+# cost about three times what one ``INSERT INTO <table>_fts ... SELECT`` per version costs for
+# the same text (archive/store.py ``_index_new_rows``), and ingest spent most of its store time
+# there. The delete and update triggers stay, so a reparse, a deletion or an edit by another
+# tool keeps the indexes in step; a row inserted by another tool is indexed by
+# ``coop-archive rebuild-fts`` (``coop-archive check`` finds it missing).
+V7 = """
+DROP TRIGGER versions_ai;
+DROP TRIGGER sections_ai;
+DROP TRIGGER items_ai;
+DROP TRIGGER text_lines_ai;
+"""
+
+
 def _snapshots_v8() -> str:
     """The snapshots table of schema 8 as ``snapshots_v8``: V1's definition with the body
     referred to by blob id, and the columns V5 and V6 added, in the same order."""
@@ -443,13 +457,12 @@ def _snapshots_v8() -> str:
 
 _SNAPSHOTS_V8 = _snapshots_v8()
 
-# Migration 8 (7 is left to the full-text change being made beside this one; this migration
-# does not depend on it): compact storage (issue 12). Blobs become a rowid table: an integer id
-# (what a snapshot and a delta's base refer to, a byte or three instead of 64 hex characters),
-# the sha256 as its 32 raw bytes (unique, the lookup key), and rowids make SQLite's
-# incremental blob I/O possible, so a large body is written in parts into a zeroblob rather
-# than bound whole (SQLite would copy it, then build the row's record from the copy).
-# snapshots.body_sha256 becomes snapshots.body_id; the views blobs_hex and snapshot_bodies
+# Migration 8 (it does not depend on 7): compact storage (issue 12). Blobs become a rowid
+# table: an integer id (what a snapshot and a delta's base refer to, a byte or three instead
+# of 64 hex characters), the sha256 as its 32 raw bytes (unique, the lookup key), and rowids
+# make SQLite's incremental blob I/O possible, so a large body is written in parts into a
+# zeroblob rather than bound whole (SQLite would copy it, then build the row's record from the
+# copy). snapshots.body_sha256 becomes snapshots.body_id; the views blobs_hex and snapshot_bodies
 # give back the hex spellings. Both tables are rebuilt the way SQLite's documentation
 # describes (new table, copy, drop, rename) with foreign keys off (archive/migrate.py) and
 # legacy_alter_table on, so the views that name snapshots are left as they are and find the
@@ -553,9 +566,6 @@ UNION ALL
 SELECT m.snapshot_id, NULL, m.sha256, NULL
   FROM missing_blobs m WHERE m.snapshot_id IS NOT NULL;
 """
-
-# Migration 7: reserved for the full-text change made beside migration 8 (empty here).
-V7 = ""
 
 MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8]
 

@@ -1,8 +1,11 @@
 """The SQLite archive: open, migrate, and write one snapshot per page per run.
 
-Every snapshot is written in one ``BEGIN IMMEDIATE`` transaction together with its blob,
-version, sections and items, so a crash at any moment leaves either all of it or none of it.
-WAL mode lets readers (``history``, ``diff``, ``search``...) read while a crawl writes.
+Every snapshot is written as one unit together with its blob, version, sections and items,
+so a crash at any moment leaves either all of it or none of it: its own ``BEGIN IMMEDIATE``
+transaction, or, inside a batch (:meth:`Archive.begin_batch`, what a crawl and an import
+use; :mod:`archive.batch`), a savepoint of the batch's transaction, committed every second
+or so. A kill then loses at most the snapshots not yet committed, never part of one. WAL
+mode lets readers (``history``, ``diff``, ``search``...) read while a crawl writes.
 
 A version is the parsed content of a page, identified by :meth:`archive.model.Page.content_hash`
 and stored once per page however many snapshots show it; a raw body is a blob stored once
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from archive import __version__, blobs, outside, vocab
+from archive.batch import SECONDS, UNITS, Batch
 from archive.capture import Capture
 from archive.errors import ArchiveCorruptError, ArchiveError, UsageError
 from archive.migrate import backup_path, migrate, refuse_foreign, too_new
@@ -151,6 +155,7 @@ class Archive:
         # dropped on rollback (an id may then be given again).
         self._plain: dict[int, tuple[bytes, int, int]] = {}
         self._plain_bytes = 0
+        self._batch: Batch | None = None  # begin_batch ... end_batch
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -207,8 +212,12 @@ class Archive:
         return cls(conn, path, readonly=readonly)
 
     def close(self) -> None:
-        """Close the connection (a WAL checkpoint happens on the last close)."""
-        self.conn.close()
+        """Commit a pending batch, close the connection (a WAL checkpoint happens on the last
+        close)."""
+        try:
+            self.end_batch()
+        finally:
+            self.conn.close()
 
     def __enter__(self) -> Archive:
         return self
@@ -218,8 +227,21 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``; ROLLBACK on any exception, KeyboardInterrupt
-        included."""
+        """One unit of writing: all of it or none of it, ROLLBACK on any exception,
+        KeyboardInterrupt included.
+
+        Alone: ``BEGIN IMMEDIATE`` ... ``COMMIT``. In a batch (:meth:`begin_batch`): a
+        savepoint of the batch's transaction, committed when the batch is due
+        (:class:`archive.batch.Batch`).
+        """
+        if self._batch is not None:
+            try:
+                with self._batch.unit():
+                    yield self.conn
+            except BaseException:
+                self._forget_plain()
+                raise
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -229,9 +251,30 @@ class Archive:
             # fail with "cannot rollback" and hide the real error.
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-            self._plain.clear()
-            self._plain_bytes = 0
+            self._forget_plain()
             raise
+
+    def _forget_plain(self) -> None:
+        self._plain.clear()
+        self._plain_bytes = 0
+
+    def begin_batch(self, *, units: int = UNITS, seconds: float = SECONDS) -> None:
+        """Group the next units of writing (:meth:`transaction`, so every snapshot) into
+        transactions of up to ``units`` units or ``seconds`` seconds, whichever comes first
+        (:mod:`archive.batch`). Call :meth:`commit_batch` when there will be nothing to write
+        for a while (a crawl waiting for the network), :meth:`end_batch` at the end."""
+        self.commit_batch()
+        self._batch = Batch(self.conn, name=self.path, units=units, seconds=seconds)
+
+    def commit_batch(self) -> int:
+        """Commit the units written since the last commit; how many there were."""
+        return self._batch.commit() if self._batch is not None else 0
+
+    def end_batch(self) -> None:
+        """Commit what is pending and write one transaction per unit again."""
+        batch, self._batch = self._batch, None
+        if batch is not None:
+            batch.commit()
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -460,8 +503,13 @@ class Archive:
         return int(cur.lastrowid or 0), date
 
     def _store_version(self, c: sqlite3.Connection, page_id: int, page: Page,
-                       at: str) -> tuple[int, bool]:
-        h = page.content_hash()
+                       at: str, content_hash: str | None = None) -> tuple[int, bool]:
+        """(version id, whether it is new) of ``page``'s content on the page; stores the
+        version, its sections and items, and their full-text index entries when new.
+
+        ``content_hash`` is ``page.content_hash()`` when the caller computed it already (a
+        crawl's parse does, in another process)."""
+        h = content_hash or page.content_hash()
         row = c.execute("SELECT id FROM versions WHERE page_id = ? AND content_hash = ?",
                         (page_id, h)).fetchone()
         if row:
@@ -490,6 +538,14 @@ class Archive:
                 for pos, i in enumerate(page.items)
             ],
         )
+        # The full-text indexes (schema V7: no insert triggers), one statement per table: the
+        # rows as just stored, so the external-content indexes match their tables exactly.
+        c.execute("INSERT INTO versions_fts (rowid, title, text) VALUES (?, ?, ?)",
+                  (vid, page.title, page.text))
+        c.execute("INSERT INTO sections_fts (rowid, heading, text)"
+                  " SELECT id, heading, text FROM sections WHERE version_id = ?", (vid,))
+        c.execute("INSERT INTO items_fts (rowid, title, summary)"
+                  " SELECT id, title, summary FROM items WHERE version_id = ?", (vid,))
         return vid, True
 
     def _last_state(self, c: sqlite3.Connection, page_id: int) -> tuple[str, int | None] | None:
@@ -515,6 +571,7 @@ class Archive:
         suspect: bool = False,
         source: str = Source.CRAWL,
         origin_uri: str | None = None,
+        content_hash: str | None = None,
     ) -> Recorded:
         """Write one observation of ``url`` (its snapshot, and blob/version if new) atomically.
 
@@ -524,6 +581,7 @@ class Archive:
         - no ``result``: outcome ``failed`` (or ``blocked``) with ``error``; nothing else changes.
 
         ``page.truncated`` (a parse budget cut the text short) is recorded on the snapshot.
+        ``content_hash``: ``page.content_hash()``, when the caller has it already.
 
         ``changed`` is true when the page shows something else than at its last non-failed
         observation (another version, or gone / back).
@@ -551,7 +609,8 @@ class Archive:
                     if page is None:
                         raise ValueError("a 2xx capture needs its parsed page")
                     body_id = self._store_blob(c, page_id, result.body)
-                    version_id, new_version = self._store_version(c, page_id, page, captured_at)
+                    version_id, new_version = self._store_version(c, page_id, page, captured_at,
+                                                                  content_hash)
                     outcome = Outcome.NEW if new_version else Outcome.UNCHANGED
             changed = first = False
             # A suspect capture (an error page served as 200) is kept but is not a change: the

@@ -94,21 +94,36 @@ class RunContext:
     backfill), so the pages touched are reconciled (:func:`archive.reconcile.reconcile_pages`)
     when the run closes. ``on_page`` is called with each page's report. ``stop`` (the job's
     stop event) ends a PDF extraction in :meth:`ingest` at once.
+
+    ``batch``: the snapshots are committed a few at a time (:meth:`Archive.begin_batch
+    <archive.store.Archive.begin_batch>`: up to 64 or one second's worth) instead of one
+    transaction each; for a source that delivers captures quickly (a crawl without delay, an
+    import). A kill then loses at most the uncommitted snapshots, which the next run captures
+    again; the source calls :meth:`flush` when it is about to wait, and :meth:`close` commits
+    the rest before it finishes the runs, on an exception too.
     """
 
     def __init__(self, archive: Archive, report: RunReport, *,
                  clock: Callable[[], str] = utcnow_iso, reconcile: bool = False,
                  on_page: Callable[[PageReport], None] | None = None,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None, batch: bool = False) -> None:
         self.archive, self.report, self.clock = archive, report, clock
         self.stop = stop
         self.reconcile, self.on_page = reconcile, on_page
+        self.batch = batch
         self.touched: set[int] = set()
         self._floors: dict[int, tuple[str | None, str | None]] = {}
         self._closed = False
 
     def __enter__(self) -> RunContext:
+        if self.batch:
+            self.archive.begin_batch()
         return self
+
+    def flush(self) -> None:
+        """Commit the snapshots written so far (a batched source about to wait)."""
+        if self.batch:
+            self.archive.commit_batch()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -137,9 +152,10 @@ class RunContext:
     def ingest(self, run_id: int, url: str, capture: Capture | None, *, captured_at: str,
                page: Page | None = None, baseline: PreviousCapture | None = None,
                error: str | None = None, blocked: bool = False, depth: int = 0,
-               origin_uri: str | None = None) -> PageReport:
+               origin_uri: str | None = None, content_hash: str | None = None) -> PageReport:
         """Parse (unless ``page`` is given), judge against ``baseline`` and record one capture
-        of ``url`` (None, with ``error``: a failed or ``blocked`` one); report it."""
+        of ``url`` (None, with ``error``: a failed or ``blocked`` one); report it.
+        ``content_hash`` is the given ``page``'s, when the parse computed it already."""
         if capture is not None and error is None and page is None:
             page = parse_capture(capture, stop=self.stop)
         if page is not None and page.truncated and not page.text and error is None:
@@ -151,7 +167,8 @@ class RunContext:
         rec = self.archive.record_snapshot(
             run_id, url, captured_at=captured_at, result=capture if not error else None,
             page=page, error=error, blocked=blocked, suspect=suspect,
-            source=self.report.source, origin_uri=origin_uri)
+            source=self.report.source, origin_uri=origin_uri,
+            content_hash=content_hash if page is not None else None)
         self.touched.add(rec.page_id)
         # INFO, not WARNING: the CLI reports failures itself, once, on stderr; the log file
         # (--log-file) keeps one line per page, whatever happened.
@@ -177,6 +194,8 @@ class RunContext:
         if self._closed:
             return
         self._closed = True
+        if self.batch:
+            self.archive.end_batch()  # what the runs' counts and the reconciling read
         report = self.report
         report.status = RunStatus(status)
         report.finished_at = self.clock()

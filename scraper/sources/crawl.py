@@ -5,8 +5,16 @@ hop of a redirect chain too) takes its own host's turn through
 :class:`~scraper.politeness.HostGate`: at most one request in flight per host,
 ``max(delay, robots Crawl-delay)`` between its requests, robots.txt obeyed on every hop.
 Different hosts are fetched at the same time; the whole crawl takes about as long as its
-busiest host. Workers fetch and parse; only the calling thread writes to the archive, one
-transaction per page, so an interruption at any moment keeps every page already written.
+busiest host. Workers fetch and parse; only the calling thread writes to the archive, each
+page whole (a batch of pages per transaction, committed at least every second and whenever
+the writer has nothing to do, :meth:`scraper.ingest.RunContext.flush`), so an interruption
+keeps every page written, and a kill -9 at most the pages of the last second.
+
+A level of :data:`PARSE_PROCESS_MIN` pages or more is parsed in a child process
+(:class:`scraper.parse_process.ParseProcess`): the workers hand it each HTML page they
+fetched and go on fetching, and the parse, which holds the GIL, runs beside the writer
+instead of taking turns with it. A PDF is still extracted by its worker (in its own bounded
+child, :mod:`scraper.pdf`).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +42,7 @@ from scraper.fetch import Fetcher
 from scraper.ingest import PageReport, RunContext, RunReport, parse_capture
 from scraper.network import Network, open_network
 from scraper.parse import parse
+from scraper.parse_process import Parsed, ParseProcess, for_child
 from scraper.politeness import (
     HostGate,
     RobotsRefusalError,
@@ -47,6 +57,11 @@ logger = logging.getLogger(__name__)
 
 #: The most URLs one crawl fetches (the seed included); links past it are not followed.
 MAX_PAGES = 500
+#: A level of at least this many URLs is parsed in a child process (below it, starting the
+#: child costs more than it saves).
+PARSE_PROCESS_MIN = 8
+#: Seconds the writer waits for a page before it commits what it wrote (RunContext.flush).
+IDLE = 0.2
 
 
 @dataclass
@@ -66,6 +81,8 @@ class _Done:
     error: str | None = None
     blocked: bool = False
     skipped: bool = False  # never fetched (the crawl was stopped first): nothing to record
+    parsing: Future[Parsed] | None = None  # the page, being parsed in the child process
+    content_hash: str | None = None  # the page's, when the child computed it
 
 
 class _HostWorker(threading.Thread):
@@ -78,10 +95,12 @@ class _HostWorker(threading.Thread):
     def __init__(self, key: str, tasks: list[_Task], out: queue.Queue[_Done], *,
                  fetcher: Fetcher, gate: HostGate, stop: threading.Event,
                  clock: Callable[[], str],
-                 page_of: Callable[[Capture], Page | None] = parse_capture) -> None:
+                 page_of: Callable[[Capture], Page | None] = parse_capture,
+                 parser: ParseProcess | None = None) -> None:
         super().__init__(name=f"crawl-{key}", daemon=True)
         self.key, self.tasks, self.out, self.page_of = key, tasks, out, page_of
         self.fetcher, self.gate, self.stop, self.clock = fetcher, gate, stop, clock
+        self.parser = parser
 
     def run(self) -> None:
         for task in self.tasks:
@@ -98,8 +117,11 @@ class _HostWorker(threading.Thread):
                 last_modified=prev.last_modified if prev else None,
                 hop=self.gate.hop,
             )
-            return _Done(task, result.fetched_at or self.clock(), result=result,
-                         page=self.page_of(result))
+            at = result.fetched_at or self.clock()
+            if self.parser is not None and for_child(result):
+                # Parsed in the child while this thread fetches the next page.
+                return _Done(task, at, result=result, parsing=self.parser.submit(result))
+            return _Done(task, at, result=result, page=self.page_of(result))
         except StoppedWaitingError:
             return _Done(task, self.clock(), skipped=True)
         except RobotsRefusalError as e:
@@ -161,23 +183,26 @@ def crawl(
                          options=options, main=main, ignore=ignore)
     seed = normalize_url(seed)
     report = RunReport(str(Source(source)), seed)
-    with RunContext(archive, report, clock=clock, on_page=on_page) as run:
+    with RunContext(archive, report, clock=clock, on_page=on_page, batch=True) as run:
         run_id = run.begin(seed, options=settings.run_options() if options is None else options)
         job = _Crawl(archive, run, run_id, settings, network, stop, clock,
                      selectors=(main, tuple(ignore)))
-        seen = {seed}
-        frontier = [seed]
-        for level in range(settings.depth + 1):
-            if not frontier or stop.is_set():
-                break
-            next_frontier = job.level(frontier, level, seen)
-            room = max(0, max_pages - len(seen))
-            if len(next_frontier) > room:
-                logger.warning("link limit reached: %d links not followed",
-                               len(next_frontier) - room)
-                next_frontier = next_frontier[:room]
-            seen.update(next_frontier)
-            frontier = next_frontier
+        try:
+            seen = {seed}
+            frontier = [seed]
+            for level in range(settings.depth + 1):
+                if not frontier or stop.is_set():
+                    break
+                next_frontier = job.level(frontier, level, seen)
+                room = max(0, max_pages - len(seen))
+                if len(next_frontier) > room:
+                    logger.warning("link limit reached: %d links not followed",
+                                   len(next_frontier) - room)
+                    next_frontier = next_frontier[:room]
+                seen.update(next_frontier)
+                frontier = next_frontier
+        finally:
+            job.close()  # no parser process outlives the crawl, however it ends
         run.close(_status(report, stop))
     return report
 
@@ -208,6 +233,12 @@ class _Crawl:
                              stop=stop)
         days = settings.revalidate_days
         self.revalidate_after = days * 86400 if days else 0.0
+        self.parser: ParseProcess | None = None  # started for the first level large enough
+
+    def close(self) -> None:
+        """End the parser process, if one was started."""
+        if self.parser is not None:
+            self.parser.close()
 
     def level(self, urls: list[str], level: int, seen: set[str]) -> list[str]:
         """Fetch one level's URLs (one worker per host), record them; the next level's."""
@@ -231,9 +262,12 @@ class _Crawl:
         net = self.network
         main, ignore = self.selectors
         page_of = functools.partial(parse_capture, main=main, ignore=ignore, stop=self.stop)
+        if self.parser is None and len(urls) >= PARSE_PROCESS_MIN:
+            self.parser = ParseProcess(main=main, ignore=ignore)
+            self.parser.start()
         workers = [
             _HostWorker(key, tasks, out, fetcher=net.fetcher, gate=self.gate, stop=self.stop,
-                        clock=self.clock, page_of=page_of)
+                        clock=self.clock, page_of=page_of, parser=self.parser)
             for key, tasks in by_host.items()
         ]
         for w in workers:
@@ -243,14 +277,17 @@ class _Crawl:
         received = 0
         while received < expected:
             try:
-                done = out.get(timeout=0.2)
+                done = out.get(timeout=IDLE)
             except queue.Empty:
+                self.run.flush()  # nothing to write for now: commit what was written
                 if workers and not any(w.is_alive() for w in workers) and out.empty():
                     break  # stopped early: the workers that quit will not send the rest
                 continue
             received += 1
             if done.skipped:
                 continue
+            if done.parsing is not None:
+                self.parsed(done)
             report = self.record(done)
             if level < self.settings.depth and not report.suspect:
                 for link in self.links_of(done, report):
@@ -259,6 +296,7 @@ class _Crawl:
                         next_urls.append(link)
         for w in workers:
             w.join(timeout=0.1 if self.stop.is_set() else None)
+        self.run.flush()  # the level is written: the next one starts on the network
         return next_urls
 
     def previous(self, url: str, now: str) -> tuple[PreviousCapture | None, bool]:
@@ -302,6 +340,14 @@ class _Crawl:
             return page.links
         return []
 
+    def parsed(self, done: _Done) -> None:
+        """Wait for the child's parse of ``done`` (committing meanwhile if it is slow)."""
+        assert done.parsing is not None and done.result is not None and self.parser is not None
+        if not wait([done.parsing], timeout=IDLE).done:
+            self.run.flush()
+        done.page, done.content_hash = self.parser.parse(done.parsing, done.result)
+        done.parsing = None
+
     def record(self, done: _Done) -> PageReport:
         task, result = done.task, done.result
         if result is not None and result.not_modified and not task.conditional:
@@ -310,7 +356,8 @@ class _Crawl:
             result = None
         return self.run.ingest(
             self.run_id, task.url, result, captured_at=done.captured_at, page=done.page,
-            baseline=task.previous, error=done.error, blocked=done.blocked, depth=task.depth)
+            baseline=task.previous, error=done.error, blocked=done.blocked, depth=task.depth,
+            content_hash=done.content_hash)
 
 
 def crawl_into(db: str, seed: str, settings: CrawlSettings = DEFAULTS, *, wait: float = 0.0,

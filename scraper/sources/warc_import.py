@@ -13,6 +13,12 @@ into this year's archive), while :meth:`archive.store.Archive.record_snapshot` j
 ``changed`` against the page's latest observation. :func:`reconcile_pages` therefore recomputes
 ``changed``, the new/unchanged outcome and the first-seen times of every page an import
 touched, walking its snapshots in capture order.
+
+Snapshots are committed a batch at a time (:class:`scraper.ingest.RunContext` ``batch``): a
+kill loses at most the last second's, which importing the file again writes. An import of
+:data:`PARSE_PROCESS_MIN` records or more parses its HTML in a child process
+(:class:`scraper.parse_process.ParseProcess`) a few records ahead of the one being written, so
+reading, parsing and writing overlap.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import mimetypes
 import os
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -34,6 +41,7 @@ from archive.urls import normalize_url
 from archive.vocab import BAD_OUTCOMES, FINISHED_STATUSES, RunStatus
 from archive.warc_export import _media, archive_time
 from scraper.ingest import RunContext, RunReport
+from scraper.parse_process import Parsed, ParseProcess, for_child
 from scraper.settings import DEFAULTS
 from scraper.sources.warc_read import WarcEntry, WarcReading, read_warcs
 
@@ -42,6 +50,13 @@ __all__ = ["import_warc", "our_run", "read_warcs"]
 # A redirect record counts as a hop towards a response captured at most this long after it.
 REDIRECT_WINDOW = timedelta(seconds=60)
 MAX_HOPS = 10
+#: An import of at least this many records parses in a child process...
+PARSE_PROCESS_MIN = 8
+#: ... up to this many records ahead of the one it writes, ...
+AHEAD = 4
+#: ... as long as the bodies being parsed ahead add up to less than this (a few big bodies
+#: are parsed one at a time: the import holds one big body at a time, as it always has).
+AHEAD_BYTES = 4 << 20
 
 
 def _is_document(media: str, body: bytes) -> bool:
@@ -106,14 +121,22 @@ def import_warc(archive: Archive, paths: Iterable[str | os.PathLike[str]], *,
         finally:
             reading.close()
     report = reading.report
-    with RunContext(archive, report, clock=clock, reconcile=True, stop=stop) as run:
-        importer = _Importer(archive, run, reading)
+    entries = reading.entries
+    parser = ParseProcess() if len(entries) >= PARSE_PROCESS_MIN else None
+    with RunContext(archive, report, clock=clock, reconcile=True, stop=stop,
+                    batch=True) as run:
+        importer = _Importer(archive, run, reading, parser)
         interrupted = False
-        for entry in reading.entries:
-            if stop is not None and stop.is_set():
-                interrupted = True
-                break
-            importer.entry(entry)
+        try:
+            for n, entry in enumerate(entries):
+                if stop is not None and stop.is_set():
+                    interrupted = True
+                    break
+                importer.ahead(entries[n:n + AHEAD + 1])
+                importer.entry(entry)
+        finally:
+            if parser is not None:
+                parser.close()  # no parser process outlives the import, however it ends
         if interrupted:
             status = RunStatus.INTERRUPTED
         elif not reading.found and report.problems:
@@ -157,8 +180,13 @@ def our_run(info: dict[str, str]) -> dict[str, str]:
 class _Importer:
     """Turns sorted entries into snapshots (one run per warcinfo group, made on first use)."""
 
-    def __init__(self, archive: Archive, run: RunContext, reading: WarcReading) -> None:
+    def __init__(self, archive: Archive, run: RunContext, reading: WarcReading,
+                 parser: ParseProcess | None = None) -> None:
         self.archive, self.run, self.report = archive, run, run.report
+        self.parser = parser
+        # Parses asked for ahead, by the entry's identity (id() of an entry the list holds),
+        # with the size of the body each holds.
+        self.parsing: dict[int, tuple[Future[Parsed], int]] = {}
         self.redirects, self.requests = reading.redirects, reading.requests
         self.infos = reading.infos
         # The responses a revisit may stand for; their bodies are read back when needed.
@@ -182,7 +210,35 @@ class _Importer:
                 status_floor=ours.get("status"), finished_at=ours.get("finished"))
         return self.runs[entry.group]
 
+    def ahead(self, entries: list[WarcEntry]) -> None:
+        """Ask the parser process for the parses of these coming entries, where they are
+        responses that will likely be parsed (HTML, 2xx, not captured already). A guess: the
+        entry itself decides, in order (:meth:`entry`), and parses in this thread what was
+        not asked for."""
+        if self.parser is None:
+            return
+        for entry in entries:
+            if sum(size for _, size in self.parsing.values()) >= AHEAD_BYTES:
+                return
+            if id(entry) in self.parsing or entry.kind != "response" \
+                    or not 200 <= entry.status < 300 or urlsplit(entry.uri).path == "/robots.txt":
+                continue
+            body = entry.payload()
+            if body is None:
+                continue
+            capture = Capture(url=entry.uri, final_url=entry.uri, status=entry.status,
+                              headers=entry.headers, body=body)
+            if not for_child(capture) or not _is_document(
+                    _media(entry.header("Content-Type")), body):
+                continue
+            url = normalize_url(_requested(entry, self.redirects)[0])
+            if has_capture(self.archive, url, entry.date,
+                           body_sha256=hashlib.sha256(body).hexdigest()):
+                continue
+            self.parsing[id(entry)] = (self.parser.submit(capture), len(body))
+
     def entry(self, entry: WarcEntry) -> None:
+        parsing = self.parsing.pop(id(entry), (None, 0))[0]
         if entry.kind in BAD_OUTCOMES:
             self.failure(entry, normalize_url(entry.uri))
             return
@@ -212,8 +268,13 @@ class _Importer:
         result = _as_not_modified(self.archive, url, entry, result, sha, self.report)
         baseline = _previous(self.archive, url, entry.date) if 200 <= result.status < 300 \
             else None
+        page = content_hash = None
+        if parsing is not None and self.parser is not None and 200 <= result.status < 300:
+            # The same arguments parse_capture would give parse() (body, final URL, type).
+            page, content_hash = self.parser.parse(parsing, result)
         self.run.ingest(self.run_for(entry, url), url, result, captured_at=entry.date,
-                        baseline=baseline, origin_uri=entry.record_id or None)
+                        baseline=baseline, origin_uri=entry.record_id or None, page=page,
+                        content_hash=content_hash)
 
     def failure(self, entry: WarcEntry, url: str) -> None:
         self.report.captures += 1

@@ -1,0 +1,129 @@
+"""A crawl that parses in a child process leaves no process behind, however it ends: SIGTERM
+mid-level (the run is interrupted, what was written is kept) and kill -9 (the child sees its
+input close and ends by itself)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.builders import doc_html, hub_html
+from tests.cli import cli_command
+from tests.servers import LoopbackServer, Static
+
+N_DOCS = 12  # a level over scraper.sources.crawl.PARSE_PROCESS_MIN
+
+
+@pytest.fixture
+def slow_site(http_server: Callable[..., LoopbackServer]) -> LoopbackServer:
+    srv = http_server("127.0.0.2")
+    docs = [srv.url(f"/doc{n}") for n in range(N_DOCS)]
+    srv.route("/hub", Static(body=hub_html(*[(u, f"Doc {n}", "") for n, u in enumerate(docs)])))
+    for n in range(N_DOCS):
+        srv.route(f"/doc{n}", Static(body=doc_html(f"Doc {n}", f"Text {n}."), delay=0.4))
+    return srv
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (not gone, not a zombie waiting to be reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def snapshots(db: Path) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            return int(conn.execute("SELECT count(*) FROM snapshots").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def started_crawl(db: Path, seed: str, *, session: bool = False,
+                  ) -> tuple[subprocess.Popen[str], list[int]]:
+    """A crawl that has written its hub and has its parser process; (process, its children).
+    ``session``: in a process group of its own, as a terminal's foreground job."""
+    proc = subprocess.Popen(cli_command("crawl", seed, "--db", str(db), "--delay", "0",
+                                        "--ignore-robots", "--timeout", "5", "--retries", "0"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=session)
+    deadline = time.monotonic() + 30
+    kids: list[int] = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        kids = children(proc.pid)
+        if kids and snapshots(db) >= 2:
+            return proc, kids
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"the crawl never had a parser process: {proc.communicate()[1]}")
+
+
+def test_sigterm_mid_level_interrupts_the_run_and_ends_the_parser(
+        slow_site: LoopbackServer, tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    proc, kids = started_crawl(db, slow_site.url("/hub"))
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert not [k for k in kids if alive(k)]
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    written = conn.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+    assert 2 <= written < N_DOCS + 1
+    # the run's counts are those of the snapshots kept (a fetch the stop cut short: failed)
+    assert conn.execute("SELECT pages_fetched FROM runs").fetchone()[0] == conn.execute(
+        "SELECT count(*) FROM snapshots WHERE outcome NOT IN ('failed', 'blocked')").fetchone()[0]
+    conn.close()
+
+
+def test_ctrl_c_reaching_the_whole_group_is_one_clean_stop(
+        slow_site: LoopbackServer, tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    proc, kids = started_crawl(db, slow_site.url("/hub"), session=True)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the crawl and its parser both
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "parser process" not in err, err
+    assert not [k for k in kids if alive(k)]
+
+
+def test_kill_9_leaves_no_parser_behind(slow_site: LoopbackServer, tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    proc, kids = started_crawl(db, slow_site.url("/hub"))
+    proc.kill()
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 10
+    while [k for k in kids if alive(k)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [k for k in kids if alive(k)]
+    r = subprocess.run(cli_command("crawl", slow_site.url("/hub"), "--db", str(db), "--delay",
+                                   "0", "--ignore-robots"), capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "marked stale run(s) [1] interrupted" in r.stderr
