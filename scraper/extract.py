@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import islice
+from typing import Any
 
 from lxml import etree
 
@@ -408,7 +408,14 @@ for _tag in SKIP_TAGS:
     _FLAGS[_tag] = _FLAGS.get(_tag, 0) | _SKIP
 _FLAGS["br"] = _FLAGS.get("br", 0) | _BR
 _FLAGS["header"] |= _HEADER
-_COUNT_DESCENDANTS = etree.XPath("count(descendant::*)")
+
+
+def _pre_text(w: _Walker, s: str, line_start: int, nlines: int,
+              cur_pre: bool) -> tuple[int, int, bool]:
+    """``w.text(s)`` inside <pre> (rare), with the line state the walk keeps in locals."""
+    w.line_start, w.nlines, w.cur_pre = line_start, nlines, cur_pre
+    w.text(s)
+    return w.line_start, w.nlines, w.cur_pre
 
 
 def walk(main: Element, *, base_url: str, page_url: str,
@@ -416,12 +423,11 @@ def walk(main: Element, *, base_url: str, page_url: str,
          drop: frozenset[Element] | set[Element] = frozenset()) -> Extracted:
     """Read the main content: visible text (one block per line), sections, items, links.
 
-    lxml lists the main content's elements in document order in C (``list(main.iter())``, far
-    cheaper than iterwalk's events, and it keeps each element's proxy alive so parents compare
-    by identity); an element ends when the next one is not inside it, which a stack of open
-    elements and one ``getparent()`` per element tell. Excluded subtrees are stepped over
-    whole. The loop body keeps the common element (inline, no attributes that could hide it)
-    to a few lookups.
+    Depth first over lxml's child iterators, with an explicit stack (never recursion, so a
+    deep tree cannot overflow Python's stack). A leaf (most elements: a link, a cell, an
+    emphasis) starts and ends in one step and is never pushed; excluded subtrees are simply
+    not entered. The walker's line state lives in locals here: only ``w.newline`` (inside
+    <pre>, and at the end) reads it from the walker, so it is handed over around those calls.
 
     ``keep`` says which elements are read even though they look like chrome (a form, a
     ``<header>``, a "header" class or id): :mod:`scraper.maincontent` found the page's text in
@@ -436,110 +442,121 @@ def walk(main: Element, *, base_url: str, page_url: str,
     w = _Walker(base_url, page_url)
     flags_of = _FLAGS.get
     excluding_attrs = _EXCLUDING_ATTRS
+    starts, ends = w.starts, w.ends
     chunks = w.chunks
     add = chunks.append
     lines_append = w.lines.append
     open_ = w.open  # mutated in place only, so the alias stays true
-    elements = list(main.iter())
-    stack = [main]  # open elements, main at the bottom
-    tags: list[str | None] = [None]  # their tags when the end matters (block or watched)
-    push, push_tag = stack.append, tags.append
-    pop, pop_tag = stack.pop, tags.pop
+    # w.line_start, w.nlines, w.cur_pre, kept here (see the docstring).
+    line_start, nlines, cur_pre = 0, 0, False
     pre = False  # inside <pre>: text goes through w.text, which keeps its lines
     tag = main.tag
     f = flags_of(tag, 0)
     if f & _WATCH:
-        w.start(main, tag)
+        starts[tag](main)
         pre = bool(w.pre)
     s = main.text
     if s:
-        w.text(s) if pre else add(s)
-    it = iter(elements)
-    next(it)
-    for el in it:
-        parent = el.getparent()
-        while stack[-1] is not parent:  # the open elements that end before el starts
-            done = pop()
-            t = pop_tag()
-            if t is not None:
-                g = flags_of(t, 0)
-                if g & _BLOCK:
+        if pre:
+            line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
+        else:
+            add(s)
+    # Open elements: (their children's iterator, the element, its tag and flags).
+    stack: list[tuple[Any, Element, str, int]] = [(iter(main), main, tag, 0)]
+    push, pop = stack.append, stack.pop
+    while True:
+        it, owner, otag, g = stack[-1]
+        for el in it:
+            tag = el.tag
+            f = flags_of(tag, 0)
+            if ((f & _SKIP or (f & _HEADER and is_excluded(el))
+                    or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
+                        and is_excluded(el)))
+                    and not (keep is not None and not is_hidden(el) and keep(el))
+                    or (drop and el in drop)):
+                if f & _BLOCK:  # a skipped block still ends the line before it
                     end = len(chunks)
-                    if end > w.line_start:  # w.newline(), inline: the walk's most frequent call
-                        lines_append((None, open_[-1] if open_ else None, w.cur_pre,
-                                      w.line_start, end, w.nlines))
-                        w.cur_pre = False
-                        w.nlines += 1
+                    if end > line_start:  # w.newline(), inline: the walk's most frequent call
+                        lines_append((None, open_[-1] if open_ else None, cur_pre, line_start,
+                                      end, nlines))
+                        cur_pre = False
+                        nlines += 1
                         add(BREAK)
-                        w.line_start = end + 1
-                if g & _WATCH:
-                    w.end(t)
-                    pre = bool(w.pre)
-            s = done.tail
-            if s:
-                w.text(s) if pre else add(s)
-        tag = el.tag
-        f = flags_of(tag, 0)
-        if ((f & _SKIP or (f & _HEADER and is_excluded(el))
-                or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
-                    and is_excluded(el)))
-                and not (keep is not None and not is_hidden(el) and keep(el))
-                or (drop and el in drop)):
-            if f & _BLOCK:  # a skipped block still ends the line before it
-                end = len(chunks)
-                if end > w.line_start:  # w.newline(), inline: the walk's most frequent call
-                    lines_append((None, open_[-1] if open_ else None, w.cur_pre, w.line_start, end,
-                                  w.nlines))
-                    w.cur_pre = False
-                    w.nlines += 1
-                    add(BREAK)
-                    w.line_start = end + 1
-            if len(el):
-                skip = int(_COUNT_DESCENDANTS(el))
-                next(islice(it, skip, skip), None)  # step over its subtree
+                        line_start = end + 1
+            else:
+                if f:
+                    if f & (_BLOCK | _BR):
+                        end = len(chunks)
+                        if end > line_start:
+                            lines_append((None, open_[-1] if open_ else None, cur_pre,
+                                          line_start, end, nlines))
+                            cur_pre = False
+                            nlines += 1
+                            add(BREAK)
+                            line_start = end + 1
+                    if f & _WATCH:
+                        starts[tag](el)
+                        pre = bool(w.pre)
+                s = el.text
+                if s:
+                    if pre:
+                        line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines,
+                                                                cur_pre)
+                    else:
+                        add(s)
+                if len(el):
+                    push((iter(el), el, tag, f))
+                    break  # go down; this loop resumes when el's children are done
+                if f:  # a leaf ends where it starts
+                    if f & _BLOCK:
+                        end = len(chunks)
+                        if end > line_start:
+                            lines_append((None, open_[-1] if open_ else None, cur_pre,
+                                          line_start, end, nlines))
+                            cur_pre = False
+                            nlines += 1
+                            add(BREAK)
+                            line_start = end + 1
+                    if f & _WATCH:
+                        ends[tag]()
+                        pre = bool(w.pre)
             s = el.tail
             if s:
-                w.text(s) if pre else add(s)
-            continue
-        if f:
-            if f & (_BLOCK | _BR):
-                end = len(chunks)
-                if end > w.line_start:  # w.newline(), inline: the walk's most frequent call
-                    lines_append((None, open_[-1] if open_ else None, w.cur_pre, w.line_start, end,
-                                  w.nlines))
-                    w.cur_pre = False
-                    w.nlines += 1
-                    add(BREAK)
-                    w.line_start = end + 1
-            if f & _WATCH:
-                w.start(el, tag)
-                pre = bool(w.pre)
-            push_tag(tag)
+                if pre:
+                    line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
+                else:
+                    add(s)
         else:
-            push_tag(None)
-        push(el)
-        s = el.text
-        if s:
-            w.text(s) if pre else add(s)
-    while len(stack) > 1:
-        done = pop()
-        t = pop_tag()
-        if t is not None:
-            g = flags_of(t, 0)
-            if g & _BLOCK and len(chunks) > w.line_start:
-                w.newline()
-            if g & _WATCH:
-                w.end(t)
-                pre = bool(w.pre)
-        s = done.tail
-        if s:
-            w.text(s) if pre else add(s)
+            # owner's children are done: it ends (main's own end is the caller's, below)
+            if owner is main:
+                break
+            pop()
+            if g:
+                if g & _BLOCK:
+                    end = len(chunks)
+                    if end > line_start:
+                        lines_append((None, open_[-1] if open_ else None, cur_pre, line_start,
+                                      end, nlines))
+                        cur_pre = False
+                        nlines += 1
+                        add(BREAK)
+                        line_start = end + 1
+                if g & _WATCH:
+                    ends[otag]()
+                    pre = bool(w.pre)
+            s = owner.tail
+            if s:
+                if pre:
+                    line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
+                else:
+                    add(s)
+    w.line_start, w.nlines, w.cur_pre = line_start, nlines, cur_pre
     tag = main.tag
     f = flags_of(tag, 0)
     if f & _BLOCK and len(chunks) > w.line_start:
         w.newline()
     if f & _WATCH:
-        w.end(tag)
+        ends[tag]()
     found = w.finish()
     # The walker's dispatch tables hold its own bound methods, a reference cycle: break it, so
     # its text buffers (as large as the page) go now, not at the next cyclic collection.
