@@ -361,13 +361,23 @@ class _Walker:
         self.newline()
         self._flush_pending("")
         # Every line's text at once: one join and split, and one collapse over all the lines
-        # outside <pre> (BREAK between them, which collapse leaves alone).
+        # outside <pre> (BREAK between them, which collapse leaves alone). Each copy goes as
+        # soon as the next is made: a 20 MB page's text is held as few times as possible.
+        lines = self.lines
         raw = "".join(self.chunks).split(BREAK)
-        plain = [raw[n] for text, _, pre, _, _, n in self.lines if text is None and not pre]
-        collapsed = iter(collapse(BREAK.join(plain)).split(BREAK) if plain else ())
+        self.chunks.clear()
+        if self.saw_pre:
+            plain = [raw[n] for text, _, pre, _, _, n in lines if text is None and not pre]
+        else:  # no <pre> line: raw is needed no more once its lines are joined
+            plain = [raw[n] for text, _, _, _, _, n in lines if text is None]
+            raw = []
+        joined = BREAK.join(plain) if plain else None
+        del plain
+        collapsed = iter(collapse(joined).split(BREAK) if joined is not None else ())
+        del joined
         own: dict[int, list[str]] = {}
         shown: list[str] = []
-        for text, section, pre, _, _, n in self.lines:
+        for text, section, pre, _, _, n in lines:
             if text is None:
                 line = raw[n].rstrip(" \t\r\n\f") if pre else next(collapsed).strip(" ")
                 if not line.strip():  # a line of only no-break spaces is an empty paragraph
