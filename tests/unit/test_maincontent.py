@@ -95,3 +95,20 @@ def test_what_a_fallback_on_the_whole_body_skips_is_kept_outside() -> None:
     assert P1 in page.text and "Story number" not in page.text
     assert "Story number 5 of the day" in page.outside_text
     assert P1 not in page.outside_text
+
+
+def test_folding_the_outside_text_at_once_is_folding_each_line() -> None:
+    """The outside text is folded on the whole text in C passes; it must be what folding each
+    line (``" ".join(line.split())``) and dropping the blank ones gives."""
+    import random
+
+    from scraper.maincontent import _fold_lines
+
+    pieces = ["a", "bc", " ", "  ", "\n", "\n\n", "\t", "\r", "\x0b", "\x1c", "\x85", "\xa0",
+              "\u2028", "\u3000", "\u00e9", "x y"]
+    rng = random.Random(3)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        per_line = "\n".join(" ".join(line.split()) for line in text.split("\n")
+                             if line and not line.isspace())
+        assert _fold_lines(text) == per_line, repr(text)
