@@ -66,7 +66,10 @@ def _all_normal(strings: list[str]) -> bool:
     are), where norm_text would split each one into words."""
     if not strings:
         return True
-    joined = "\n".join(strings)
+    try:
+        joined = "\n".join(strings)
+    except TypeError:  # a None (norm_text makes it ""): leave it to norm_text
+        return False
     if (joined.count("\n") != len(strings) - 1 or joined[:1] == " " or joined[-1:] == " "
             or "  " in joined or " \n" in joined or "\n " in joined):
         return False

@@ -177,3 +177,12 @@ def test_all_normal_is_norm_text_of_each() -> None:
         strings = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 4)))
                    for _ in range(rng.randint(0, 5))]
         assert _all_normal(strings) == all(norm_text(s) == s for s in strings), strings
+    assert not _all_normal(["a", None])  # type: ignore[list-item]  # norm_text(None) is ""
+
+
+def test_an_item_without_a_title_hashes_as_before() -> None:
+    from archive.model import Item
+
+    page = Page(url="http://x/", text="t", items=[Item(None, None, "s", None)])  # type: ignore[arg-type]
+    assert page.records()["items"] == [["", None, "s", None]]
+    assert page.content_hash() == _old_hash(page)
