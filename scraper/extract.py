@@ -364,8 +364,10 @@ class _Walker:
         # outside <pre> (BREAK between them, which collapse leaves alone). Each copy goes as
         # soon as the next is made: a 20 MB page's text is held as few times as possible.
         lines = self.lines
-        raw = "".join(self.chunks).split(BREAK)
+        whole = "".join(self.chunks)
         self.chunks.clear()
+        raw = whole.split(BREAK)
+        del whole
         if self.saw_pre:
             plain = [raw[n] for text, _, pre, _, _, n in lines if text is None and not pre]
         else:  # no <pre> line: raw is needed no more once its lines are joined
@@ -373,8 +375,10 @@ class _Walker:
             raw = []
         joined = BREAK.join(plain) if plain else None
         del plain
-        collapsed = iter(collapse(joined).split(BREAK) if joined is not None else ())
+        folded = collapse(joined) if joined is not None else None
         del joined
+        collapsed = iter(folded.split(BREAK) if folded is not None else ())
+        del folded
         own: dict[int, list[str]] = {}
         shown: list[str] = []
         for text, section, pre, _, _, n in lines:
@@ -387,6 +391,10 @@ class _Walker:
                 shown.append(line)
             else:
                 shown.append(text)
+        # The line records (a tuple per line, together larger than the text) go before the
+        # text and the sections' texts are joined.
+        lines.clear()
+        del collapsed, raw
         sections = [
             Section(s.heading, s.level, "\n".join(own.get(i, [])), s.parent)
             for i, s in enumerate(self.sections)
