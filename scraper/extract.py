@@ -484,90 +484,74 @@ def walk(main: Element, *, base_url: str, page_url: str,
     push, pop = stack.append, stack.pop
     while True:
         it, owner, otag, g = stack[-1]
+        ended = None  # what ends next: a leaf, or the owner of a spent iterator
         for el in it:
             tag = el.tag
             f = flags_of(tag, 0)
-            if ((f & _SKIP or (f & _HEADER and is_excluded(el))
-                    or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
-                        and is_excluded(el)))
+            skip = ((f & _SKIP or (f & _HEADER and is_excluded(el))
+                     or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
+                         and is_excluded(el)))
                     and not (keep is not None and not is_hidden(el) and keep(el))
-                    or (drop and el in drop)):
-                if f & _BLOCK:  # a skipped block still ends the line before it
-                    end = len(chunks)
-                    if end > line_start:  # w.newline(), inline: the walk's most frequent call
-                        lines_append((None, open_[-1] if open_ else None, cur_pre, line_start,
-                                      end, nlines))
-                        cur_pre = False
-                        nlines += 1
-                        add(BREAK)
-                        line_start = end + 1
-            else:
-                if f:
-                    if f & (_BLOCK | _BR):
-                        end = len(chunks)
-                        if end > line_start:
-                            lines_append((None, open_[-1] if open_ else None, cur_pre,
-                                          line_start, end, nlines))
-                            cur_pre = False
-                            nlines += 1
-                            add(BREAK)
-                            line_start = end + 1
-                    if f & _WATCH:
-                        starts[tag](el)
-                        pre = bool(w.pre)
-                s = el.text
+                    or (drop and el in drop))
+            if f & _BLOCK or (f & _BR and not skip):  # a skipped block still ends the line
+                end = len(chunks)
+                if end > line_start:  # w.newline(), inline: the walk's most frequent call
+                    lines_append((None, open_[-1] if open_ else None, cur_pre, line_start, end,
+                                  nlines))
+                    cur_pre = False
+                    nlines += 1
+                    add(BREAK)
+                    line_start = end + 1
+            if skip:
+                s = el.tail
                 if s:
                     if pre:
                         line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines,
                                                                 cur_pre)
                     else:
                         add(s)
-                if len(el):
-                    push((iter(el), el, tag, f))
-                    break  # go down; this loop resumes when el's children are done
-                if f:  # a leaf ends where it starts
-                    if f & _BLOCK:
-                        end = len(chunks)
-                        if end > line_start:
-                            lines_append((None, open_[-1] if open_ else None, cur_pre,
-                                          line_start, end, nlines))
-                            cur_pre = False
-                            nlines += 1
-                            add(BREAK)
-                            line_start = end + 1
-                    if f & _WATCH:
-                        ends[tag]()
-                        pre = bool(w.pre)
-            s = el.tail
+                continue
+            if f & _WATCH:
+                starts[tag](el)
+                pre = bool(w.pre)
+            s = el.text
             if s:
                 if pre:
                     line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
                 else:
                     add(s)
+            if len(el):
+                push((iter(el), el, tag, f))
+                break  # go down; this loop resumes when el's children are done
+            ended, otag, g = el, tag, f  # a leaf ends where it starts
+            break
         else:
             # owner's children are done: it ends (main's own end is the caller's, below)
             if owner is main:
                 break
             pop()
-            if g:
-                if g & _BLOCK:
-                    end = len(chunks)
-                    if end > line_start:
-                        lines_append((None, open_[-1] if open_ else None, cur_pre, line_start,
-                                      end, nlines))
-                        cur_pre = False
-                        nlines += 1
-                        add(BREAK)
-                        line_start = end + 1
-                if g & _WATCH:
-                    ends[otag]()
-                    pre = bool(w.pre)
-            s = owner.tail
-            if s:
-                if pre:
-                    line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
-                else:
-                    add(s)
+            ended = owner
+        if ended is None:
+            continue
+        if g:
+            if g & _BLOCK:
+                end = len(chunks)
+                if end > line_start:
+                    lines_append((None, open_[-1] if open_ else None, cur_pre, line_start, end,
+                                  nlines))
+                    cur_pre = False
+                    nlines += 1
+                    add(BREAK)
+                    line_start = end + 1
+            if g & _WATCH:
+                ends[otag]()
+                pre = bool(w.pre)
+        s = ended.tail
+        if s:
+            if pre:
+                line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
+            else:
+                add(s)
     w.line_start, w.nlines, w.cur_pre = line_start, nlines, cur_pre
     tag = main.tag
     f = flags_of(tag, 0)
