@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -39,31 +39,41 @@ _ROMAN_HEADING_RE = re.compile(r"^(?=[IVXL]+\.)[IVXL]{1,6}\.\s+\S")
 _MAX_PSEUDO_HEADING = 150
 
 
-@dataclass
+# The walk makes one of these per link, list entry and paragraph: plain slotted classes, filled
+# in by the handlers that make them (object.__new__ and four stores cost a third of a
+# dataclass's generated __init__, measured).
+_new = object.__new__
+
+
 class _Link:
+    """A link being read: its URL, where its chunks start and end, its text once closed."""
+
+    __slots__ = ("url", "start", "end", "text")
     url: str | None
     start: int  # index in _Walker.chunks of the link's first chunk
-    end: int = -1
-    text: str = ""  # set once when the link closes
+    end: int  # -1 until the link closes
+    text: str  # set once when the link closes
 
 
-@dataclass
 class _ListEntry:
     """An <li> being read: where its chunks start, its links, the section it stands in."""
 
+    __slots__ = ("start", "section", "slot", "links", "holes")
     start: int
     section: int | None
     slot: int  # index reserved in items, so a nested list's entries follow their parent's
-    links: list[_Link] = field(default_factory=list)
-    holes: list[tuple[int, int]] = field(default_factory=list)  # nested entries' chunk ranges
+    links: list[_Link]
+    holes: list[tuple[int, int]]  # nested entries' chunk ranges
 
 
-@dataclass
 class _Para:
+    """A <p> being read: where its chunks and lines start, its section, its links."""
+
+    __slots__ = ("start", "line", "section", "links")
     start: int  # index in chunks
     line: int  # index in lines of the paragraph's first line
     section: int | None
-    links: list[_Link] = field(default_factory=list)
+    links: list[_Link]
 
 
 @dataclass
@@ -206,7 +216,8 @@ class _Walker:
                 # libxml2 nests an unclosed <a> around what follows; browsers close it.
                 self._end_a()
             url = resolve_link(href, self.base, self.origin)
-            link = self.link = _Link(url, len(self.chunks))
+            link = self.link = _new(_Link)
+            link.url, link.start, link.end, link.text = url, len(self.chunks), -1, ""
             if self.paras:
                 self.paras[-1].links.append(link)
             if self.entries:
@@ -241,8 +252,12 @@ class _Walker:
             self._flush_pending("")
         items = self.items
         items.append(None)
-        self.entries.append(_ListEntry(len(self.chunks), self.open[-1] if self.open else None,
-                                       len(items) - 1))
+        entry = _new(_ListEntry)
+        entry.start, entry.section, entry.slot = (len(self.chunks),
+                                                  self.open[-1] if self.open else None,
+                                                  len(items) - 1)
+        entry.links, entry.holes = [], []
+        self.entries.append(entry)
 
     def _end_li(self) -> None:
         entries = self.entries
@@ -253,8 +268,11 @@ class _Walker:
                 entries[-1].holes.append((entry.start, len(self.chunks)))
 
     def _start_p(self, el: Element) -> None:
-        self.paras.append(_Para(len(self.chunks), len(self.lines),
-                                self.open[-1] if self.open else None))
+        para = _new(_Para)
+        para.start, para.line, para.section, para.links = (len(self.chunks), len(self.lines),
+                                                           self.open[-1] if self.open else None,
+                                                           [])
+        self.paras.append(para)
 
     def _end_p(self) -> None:
         if self.paras:
