@@ -20,6 +20,7 @@ import hashlib
 import json
 import json.encoder
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -56,64 +57,156 @@ def norm_text(s: str | None) -> str:
     return " ".join(s.split())
 
 
+# Every character str.split() splits on but " " and "\n" (checked: tests/unit/test_parse_hash.py).
+_ODD_SPACES = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in " \n")
+_ODD_SPACES_ASCII = "".join(ch for ch in _ODD_SPACES if ch < "\x80")
+
+
+def _all_normal(strings: list[str]) -> bool:
+    """True when ``norm_text(s) == s`` for every ``s``: proved for all at once by a few C scans
+    of their join (a page's item titles and summaries, cleaned by the parser, almost always
+    are), where norm_text would split each one into words."""
+    if not strings:
+        return True
+    try:
+        joined = "\n".join(strings)
+    except TypeError:  # a None (norm_text makes it ""): leave it to norm_text
+        return False
+    if (joined.count("\n") != len(strings) - 1 or joined[:1] == " " or joined[-1:] == " "
+            or "  " in joined or " \n" in joined or "\n " in joined):
+        return False
+    if joined.isascii():
+        return not any(ch in joined for ch in _ODD_SPACES_ASCII)
+    # "\n" never composes, so the join is in NFC exactly when every string is.
+    return not (any(ch in joined for ch in _ODD_SPACES)
+                or any(ch in joined for ch in _INVISIBLE_CHARS)) and unicodedata.is_normalized(
+        "NFC", joined)
+
+
 # -- canonical JSON -------------------------------------------------------------------------------
 # json.dumps escapes per character; long texts almost never need it, and a few memchr scans
 # (``in`` with one character) prove that. The output is byte for byte json.dumps's with
 # sort_keys=True, separators=(",", ":"), ensure_ascii=False (tests/unit/test_parse_hash.py).
+# It is produced in parts, so the content hash never holds the whole JSON, nor its UTF-8.
 _JSON_CONTROLS = tuple(map(chr, range(0x20)))
 _encode_str = json.encoder.encode_basestring  # the C one when available; ensure_ascii=False
 _LONG = 256
+# Characters of a long text escaped and encoded at a time: what the hash holds of it at once.
+_SLICE = 1 << 20
+# json.dumps's own encoder (in C), built once: for lists of short strings (items) one C call
+# beats a Python call per cell.
+_encode_list = json.JSONEncoder(ensure_ascii=False, sort_keys=True,
+                                separators=(",", ":")).encode
+
+
+class _Spaced:
+    """A text whose ``norm_text`` is itself with its line breaks made spaces (the parser
+    proved it): hashed a slice at a time, never copied whole."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+
+
+def _escaped(s: str) -> str:
+    """The inside of ``s``'s JSON string (no quotes), for a long ``s``."""
+    for ch in _JSON_CONTROLS:
+        if ch in s:
+            return _encode_str(s)[1:-1]
+    if "\\" in s:
+        s = s.replace("\\", "\\\\")
+    if '"' in s:
+        s = s.replace('"', '\\"')
+    return s
 
 
 def _json_str(s: str) -> str:
     if len(s) < _LONG:
         return _encode_str(s)
-    for ch in _JSON_CONTROLS:
-        if ch in s:
-            return _encode_str(s)
-    if "\\" in s:
-        s = s.replace("\\", "\\\\")
-    if '"' in s:
-        s = s.replace('"', '\\"')
-    return '"' + s + '"'
+    return '"' + _escaped(s) + '"'
 
 
-def _json_scalar(v: Any) -> str | None:
-    """JSON for a str, an int (not bool) or None; None for anything else."""
-    if type(v) is str:
-        return _json_str(v)
-    if v is None:
-        return "null"
-    if type(v) is int:
-        return int.__repr__(v)
-    return None
+def _str_parts(v: str | _Spaced) -> Iterator[str]:
+    """JSON for a str (or a :class:`_Spaced`) in parts; escaping is per character, so
+    slices escape alone."""
+    spaced = type(v) is _Spaced
+    raw: str = v.raw if spaced else v  # type: ignore[union-attr,assignment]
+    if not spaced and len(raw) < _LONG:
+        yield _encode_str(raw)
+        return
+    yield '"'
+    if len(raw) <= _SLICE:
+        yield _escaped(raw.replace("\n", " ") if spaced else raw)
+    else:
+        for start in range(0, len(raw), _SLICE):
+            piece = raw[start:start + _SLICE]
+            yield _escaped(piece.replace("\n", " ") if spaced else piece)
+    yield '"'
+
+
+def _canonical_parts(rec: dict[str, Any]) -> Iterator[str]:
+    """The canonical JSON of :meth:`Page.records`'s shape, in order, in parts; TypeError for
+    anything else (the caller then asks json.dumps). Short pieces are gathered into one part;
+    a long text is a part (or slices) of its own."""
+    out = ["{"]
+    for n, key in enumerate(sorted(rec)):
+        if type(key) is not str:
+            raise TypeError(type(key))
+        out.append(("," if n else "") + _encode_str(key) + ":")
+        value = rec[key]
+        if type(value) is not list:
+            row: Any = (value,)
+        elif key == "items":  # many rows of short strings: json's C encoder in one call
+            out.append(_encode_list(value))
+            continue
+        else:  # sections: a few rows, each with a long text
+            row = value
+        nested = row is value
+        if nested:
+            out.append("[")
+        for i, cells in enumerate(row):
+            if nested:
+                if type(cells) is not list:
+                    raise TypeError(type(cells))
+                out.append("[" if not i else ",[")
+            else:
+                cells = (cells,)
+            for j, v in enumerate(cells):
+                if j:
+                    out.append(",")
+                t = type(v)
+                if t is str and len(v) < _LONG:
+                    out.append(_encode_str(v))
+                elif v is None:
+                    out.append("null")
+                elif t is int:
+                    out.append(int.__repr__(v))
+                elif t is str or t is _Spaced:
+                    yield "".join(out)
+                    out.clear()
+                    yield from _str_parts(v)
+                else:
+                    raise TypeError(t)
+            if nested:
+                out.append("]")
+        if nested:
+            out.append("]")
+    out.append("}")
+    yield "".join(out)
+
+
+def _dumps(rec: dict[str, Any]) -> str:
+    return json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _canonical_json(rec: dict[str, Any]) -> str:
-    """json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for
-    :meth:`Page.records`'s shape; anything unexpected goes through json.dumps itself."""
+    """json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False), built from
+    :func:`_canonical_parts` (anything unexpected goes through json.dumps itself)."""
     try:
-        parts = []
-        for key in sorted(rec):
-            value = rec[key]
-            if type(value) is list:
-                rows = []
-                for row in value:
-                    if type(row) is not list:
-                        raise TypeError
-                    cells = [_json_scalar(v) for v in row]
-                    if None in cells:
-                        raise TypeError
-                    rows.append("[" + ",".join(cells) + "]")  # type: ignore[arg-type]
-                enc: str | None = "[" + ",".join(rows) + "]"
-            else:
-                enc = _json_scalar(value)
-            if enc is None or type(key) is not str:
-                raise TypeError
-            parts.append(_json_str(key) + ":" + enc)
-        return "{" + ",".join(parts) + "}"
+        return "".join(_canonical_parts(rec))
     except TypeError:
-        return json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return _dumps(rec)
 
 
 @dataclass(frozen=True)
@@ -184,7 +277,14 @@ class Page:
         Links are not in it (they are derived from items and text), nor the URL (a page that
         moved but says the same is the same content), nor the text outside the main content.
         """
-        norm = self._norm
+        return self._records(self._norm)
+
+    def _records(self, norm: Callable[[str], Any]) -> dict[str, Any]:
+        items = self.items
+        if _all_normal([i.title for i in items] + [i.summary for i in items]):
+            rows = [[i.title, i.url, i.summary, i.section] for i in items]
+        else:
+            rows = [[norm_text(i.title), i.url, norm_text(i.summary), i.section] for i in items]
         return {
             "kind": self.kind,
             "title": norm_text(self.title),
@@ -193,15 +293,24 @@ class Page:
             "sections": [
                 [norm_text(s.heading), s.level, s.parent, norm(s.text)] for s in self.sections
             ],
-            "items": [
-                [norm_text(i.title), i.url, norm_text(i.summary), i.section] for i in self.items
-            ],
+            "items": rows,
         }
 
     def content_hash(self) -> str:
-        """sha256 of the canonical JSON of :meth:`records` (the git-history recipe)."""
-        blob = _canonical_json(self.records())
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        """sha256 of the canonical JSON of :meth:`records` (the git-history recipe).
+
+        The JSON is hashed as it is produced, a part at a time, and texts the parser proved
+        need only their line breaks made spaces are normalised a slice at a time: a page's
+        hash never holds a second copy of its text.
+        """
+        h = hashlib.sha256()
+        update = h.update
+        try:
+            for part in _canonical_parts(self._records(self._norm_lazy)):
+                update(part.encode("utf-8"))
+        except TypeError:
+            return hashlib.sha256(_dumps(self.records()).encode("utf-8")).hexdigest()
+        return h.hexdigest()
 
     def _note_norm(self, raw: str, normalised: str) -> None:
         """Remember ``norm_text(raw)``, known to the parser for less than computing it costs.
@@ -212,12 +321,26 @@ class Page:
         hints = self.__dict__.setdefault("_norm_hints", {})
         hints[id(raw)] = (raw, normalised)
 
+    def _note_spaced(self, raw: str) -> None:
+        """Remember that ``norm_text(raw)`` is ``raw`` with its line breaks made spaces (see
+        :meth:`_note_norm`), without building that copy: the hash streams it."""
+        hints = self.__dict__.setdefault("_norm_hints", {})
+        hints[id(raw)] = (raw, None)
+
     def _norm(self, s: str) -> str:
         hints = self.__dict__.get("_norm_hints")
         if hints:
             hit = hints.get(id(s))
             if hit is not None and hit[0] is s:
-                return hit[1]
+                return hit[1] if hit[1] is not None else s.replace("\n", " ")
+        return norm_text(s)
+
+    def _norm_lazy(self, s: str) -> str | _Spaced:
+        hints = self.__dict__.get("_norm_hints")
+        if hints:
+            hit = hints.get(id(s))
+            if hit is not None and hit[0] is s:
+                return hit[1] if hit[1] is not None else _Spaced(s)
         return norm_text(s)
 
     def to_dict(self) -> dict[str, Any]:

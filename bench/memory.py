@@ -121,9 +121,9 @@ def run(*, quick: bool) -> Result:
         f"Where the HTML document's memory goes, in Python's own allocations (tracemalloc, in a "
         f"fresh process; lxml's tree is outside them): `parse()` peaks at {kb(steps[0])} "
         f"({ratio(steps[0] / size)} the document) and the Page it returns holds {kb(steps[1])} "
-        f"({ratio(steps[1] / size)}; its text and its sections' texts are {kb(steps[3])}, "
-        f"and the parser keeps their normalised forms for the hash); `content_hash()` then "
-        f"builds the canonical JSON and its UTF-8 whole: {kb(steps[2])} more at its peak "
+        f"({ratio(steps[1] / size)}; its text and its sections' texts are {kb(steps[3])}); "
+        f"`content_hash()` streams the canonical JSON into sha256 a part at a time (a long "
+        f"text a slice at a time): {kb(steps[2])} more at its peak "
         f"({ratio(steps[2] / size)}).",
     ])
     res = Result("memory", "6. Memory", body)
@@ -137,14 +137,15 @@ def run(*, quick: bool) -> Result:
         res.shortfalls.append(
             f"A crawl that meets a {size / 1e6:.0f} MB HTML document peaks {over:.1f}x the "
             f"document's size above its baseline (goal {HTML_GOAL:.0f}x). In Python's own "
-            f"allocations alone, `parse()` peaks at {ratio(steps[0] / size)} the document and "
-            f"leaves a Page of {ratio(steps[1] / size)} (the text twice, as the whole text and "
-            "as the sections' texts, and both again normalised for the hash); "
-            f"`content_hash()` adds {ratio(steps[2] / size)} while it builds the canonical "
-            "JSON and its UTF-8 whole; lxml's tree and SQLite's copies of the bound text come "
-            "on top. Streaming the hash over the JSON's parts, and not keeping the sections' "
-            "texts apart from the whole text, are the levers (scraper/extract.py, "
-            "archive/model.py).")
+            f"allocations alone, `parse()` peaks at {ratio(steps[0] / size)} the document (the "
+            "walk's runs of text and its line records, then the text joined, collapsed and "
+            f"split once each) and leaves a Page of {ratio(steps[1] / size)} (the text twice, "
+            "as the whole text and as the sections' texts); "
+            f"`content_hash()` adds {ratio(steps[2] / size)} (it streams); lxml's tree, the "
+            "fetched body and SQLite's copies of the bound text (records, sections, search "
+            "index) come on top. Sections kept as line ranges of the whole text rather than "
+            "texts of their own (a model change), and fewer copies bound in the store, are the "
+            "levers left (archive/model.py, archive/store.py).")
     if bover > BINARY_GOAL:
         res.shortfalls.append(
             f"A crawl that meets a {bsize / 1e6:.0f} MB binary peaks {bover:.1f}x its size "

@@ -16,8 +16,7 @@ from collections.abc import Callable
 
 import lxml.html
 
-from archive.model import Page, norm_text
-from archive.urls import normalize_url
+from archive.model import Page
 from bench.pages import generate
 from bench.util import ROOT, Result, median, ms, ratio, table, verdict
 from scraper.parse import parse
@@ -149,25 +148,34 @@ def run(*, quick: bool) -> Result:
 def hotspots(named: tuple[str, bytes]) -> tuple[str, str]:
     """Timed evidence of where a large Drupal-like page's time goes: (markdown, sentence).
 
-    Compares ``norm_text`` of the main text with a bare ``str.split``/``join`` (its core), and
-    times URL normalisation of the page's links, against the lxml tree.
+    Splits our parse into the lxml tree it builds (the same libxml2 parse as the floor, with
+    the parser options scraper/parse.py uses) and the rest (main-content choice, the walk into
+    records, the text outside the main content, dates), and times content_hash() apart.
     """
+    from lxml import etree
+
+    from scraper.parse import _PARSER_KW
+
     name, body = named
-    floor = median([_best_of(lambda: lxml.html.fromstring(body), 1) for _ in range(5)])
+    reps = 5
+    floor = median([_best_of(lambda: lxml.html.fromstring(body), 1) for _ in range(reps)])
+    tree = median([_best_of(lambda: etree.fromstring(
+        body, etree.HTMLParser(encoding="utf-8", **_PARSER_KW)), 1) for _ in range(reps)])
+    whole = median([_best_of(lambda: _parse(body), 1) for _ in range(reps)])
     page = _parse(body)
-    text = page.text
-    regex = median([_best_of(lambda: norm_text(text), 1) for _ in range(5)])
-    split = median([_best_of(lambda: " ".join(text.split()), 1) for _ in range(5)])
-    links = [i.url for i in page.items if i.url] + page.links
-    urls = median([_best_of(lambda: [normalize_url(u, page.url) for u in links], 1)
-                   for _ in range(5)])
-    md = (f"Hot spots on {name} ({len(body) // 1024} KiB, lxml tree {ms(floor)}): "
-          f"`norm_text` of its main text {ms(regex)} (`' '.join(text.split())`, same result: "
-          f"{ms(split)}); "
-          f"`normalize_url` of its {len(links)} links {ms(urls)}.")
-    sentence = (f"On a {len(body) // 1024} KiB page, white-space normalisation "
-                f"(archive/model.py norm_text) costs {ms(regex)} per pass ({ms(split)} for its "
-                f"bare str.split/join), and URL normalisation in archive/urls.py {ms(urls)} "
-                f"for {len(links)} links, next to a {ms(floor)} lxml tree; the rest is the "
-                "walk's Python work per element (see docs/benchmarks.md).")
+    hashing = median([_best_of(page.content_hash, 1) for _ in range(reps)])
+    rest = max(0.0, whole - tree)
+    md = (f"Where the time goes on {name} ({len(body) // 1024} KiB, lxml.html tree "
+          f"{ms(floor)}): our own lxml tree {ms(tree)} ({ratio(tree / floor)}), the rest of "
+          f"`parse()` {ms(rest)} ({ratio(rest / floor)}: the main-content choice, the walk "
+          f"into records, the text outside the main content, dates), `content_hash()` "
+          f"{ms(hashing)} ({ratio(hashing / floor)}; sha256 of the canonical JSON, which holds "
+          "the text twice, as the whole text and as the sections' texts).")
+    sentence = (f"On a {len(body) // 1024} KiB page, building our tree costs "
+                f"{ratio(tree / floor)} the floor, the rest of parse() {ratio(rest / floor)} "
+                f"and content_hash() {ratio(hashing / floor)}. The rest is Python work per "
+                "element and per line of the main content (an lxml proxy, its text and tail "
+                "as Python strings, the walk's bookkeeping for blocks, links, list entries "
+                "and paragraphs, dataclass records), spread thin over many small steps. "
+                "Reaching 3x needs the walk itself out of the Python interpreter.")
     return md, sentence

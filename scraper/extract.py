@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from itertools import islice
+from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -39,31 +39,41 @@ _ROMAN_HEADING_RE = re.compile(r"^(?=[IVXL]+\.)[IVXL]{1,6}\.\s+\S")
 _MAX_PSEUDO_HEADING = 150
 
 
-@dataclass
+# The walk makes one of these per link, list entry and paragraph: plain slotted classes, filled
+# in by the handlers that make them (object.__new__ and four stores cost a third of a
+# dataclass's generated __init__, measured).
+_new = object.__new__
+
+
 class _Link:
+    """A link being read: its URL, where its chunks start and end, its text once closed."""
+
+    __slots__ = ("url", "start", "end", "text")
     url: str | None
     start: int  # index in _Walker.chunks of the link's first chunk
-    end: int = -1
-    text: str = ""  # set once when the link closes
+    end: int  # -1 until the link closes
+    text: str  # set once when the link closes
 
 
-@dataclass
 class _ListEntry:
     """An <li> being read: where its chunks start, its links, the section it stands in."""
 
+    __slots__ = ("start", "section", "slot", "links", "holes")
     start: int
     section: int | None
     slot: int  # index reserved in items, so a nested list's entries follow their parent's
-    links: list[_Link] = field(default_factory=list)
-    holes: list[tuple[int, int]] = field(default_factory=list)  # nested entries' chunk ranges
+    links: list[_Link]
+    holes: list[tuple[int, int]]  # nested entries' chunk ranges
 
 
-@dataclass
 class _Para:
+    """A <p> being read: where its chunks and lines start, its section, its links."""
+
+    __slots__ = ("start", "line", "section", "links")
     start: int  # index in chunks
     line: int  # index in lines of the paragraph's first line
     section: int | None
-    links: list[_Link] = field(default_factory=list)
+    links: list[_Link]
 
 
 @dataclass
@@ -206,7 +216,8 @@ class _Walker:
                 # libxml2 nests an unclosed <a> around what follows; browsers close it.
                 self._end_a()
             url = resolve_link(href, self.base, self.origin)
-            link = self.link = _Link(url, len(self.chunks))
+            link = self.link = _new(_Link)
+            link.url, link.start, link.end, link.text = url, len(self.chunks), -1, ""
             if self.paras:
                 self.paras[-1].links.append(link)
             if self.entries:
@@ -241,8 +252,12 @@ class _Walker:
             self._flush_pending("")
         items = self.items
         items.append(None)
-        self.entries.append(_ListEntry(len(self.chunks), self.open[-1] if self.open else None,
-                                       len(items) - 1))
+        entry = _new(_ListEntry)
+        entry.start, entry.section, entry.slot = (len(self.chunks),
+                                                  self.open[-1] if self.open else None,
+                                                  len(items) - 1)
+        entry.links, entry.holes = [], []
+        self.entries.append(entry)
 
     def _end_li(self) -> None:
         entries = self.entries
@@ -253,8 +268,11 @@ class _Walker:
                 entries[-1].holes.append((entry.start, len(self.chunks)))
 
     def _start_p(self, el: Element) -> None:
-        self.paras.append(_Para(len(self.chunks), len(self.lines),
-                                self.open[-1] if self.open else None))
+        para = _new(_Para)
+        para.start, para.line, para.section, para.links = (len(self.chunks), len(self.lines),
+                                                           self.open[-1] if self.open else None,
+                                                           [])
+        self.paras.append(para)
 
     def _end_p(self) -> None:
         if self.paras:
@@ -361,13 +379,27 @@ class _Walker:
         self.newline()
         self._flush_pending("")
         # Every line's text at once: one join and split, and one collapse over all the lines
-        # outside <pre> (BREAK between them, which collapse leaves alone).
-        raw = "".join(self.chunks).split(BREAK)
-        plain = [raw[n] for text, _, pre, _, _, n in self.lines if text is None and not pre]
-        collapsed = iter(collapse(BREAK.join(plain)).split(BREAK) if plain else ())
+        # outside <pre> (BREAK between them, which collapse leaves alone). Each copy goes as
+        # soon as the next is made: a 20 MB page's text is held as few times as possible.
+        lines = self.lines
+        whole = "".join(self.chunks)
+        self.chunks.clear()
+        raw = whole.split(BREAK)
+        del whole
+        if self.saw_pre:
+            plain = [raw[n] for text, _, pre, _, _, n in lines if text is None and not pre]
+        else:  # no <pre> line: raw is needed no more once its lines are joined
+            plain = [raw[n] for text, _, _, _, _, n in lines if text is None]
+            raw = []
+        joined = BREAK.join(plain) if plain else None
+        del plain
+        folded = collapse(joined) if joined is not None else None
+        del joined
+        collapsed = iter(folded.split(BREAK) if folded is not None else ())
+        del folded
         own: dict[int, list[str]] = {}
         shown: list[str] = []
-        for text, section, pre, _, _, n in self.lines:
+        for text, section, pre, _, _, n in lines:
             if text is None:
                 line = raw[n].rstrip(" \t\r\n\f") if pre else next(collapsed).strip(" ")
                 if not line.strip():  # a line of only no-break spaces is an empty paragraph
@@ -377,6 +409,10 @@ class _Walker:
                 shown.append(line)
             else:
                 shown.append(text)
+        # The line records (a tuple per line, together larger than the text) go before the
+        # text and the sections' texts are joined.
+        lines.clear()
+        del collapsed, raw
         sections = [
             Section(s.heading, s.level, "\n".join(own.get(i, [])), s.parent)
             for i, s in enumerate(self.sections)
@@ -408,7 +444,14 @@ for _tag in SKIP_TAGS:
     _FLAGS[_tag] = _FLAGS.get(_tag, 0) | _SKIP
 _FLAGS["br"] = _FLAGS.get("br", 0) | _BR
 _FLAGS["header"] |= _HEADER
-_COUNT_DESCENDANTS = etree.XPath("count(descendant::*)")
+
+
+def _pre_text(w: _Walker, s: str, line_start: int, nlines: int,
+              cur_pre: bool) -> tuple[int, int, bool]:
+    """``w.text(s)`` inside <pre> (rare), with the line state the walk keeps in locals."""
+    w.line_start, w.nlines, w.cur_pre = line_start, nlines, cur_pre
+    w.text(s)
+    return w.line_start, w.nlines, w.cur_pre
 
 
 def walk(main: Element, *, base_url: str, page_url: str,
@@ -416,12 +459,11 @@ def walk(main: Element, *, base_url: str, page_url: str,
          drop: frozenset[Element] | set[Element] = frozenset()) -> Extracted:
     """Read the main content: visible text (one block per line), sections, items, links.
 
-    lxml lists the main content's elements in document order in C (``list(main.iter())``, far
-    cheaper than iterwalk's events, and it keeps each element's proxy alive so parents compare
-    by identity); an element ends when the next one is not inside it, which a stack of open
-    elements and one ``getparent()`` per element tell. Excluded subtrees are stepped over
-    whole. The loop body keeps the common element (inline, no attributes that could hide it)
-    to a few lookups.
+    Depth first over lxml's child iterators, with an explicit stack (never recursion, so a
+    deep tree cannot overflow Python's stack). A leaf (most elements: a link, a cell, an
+    emphasis) starts and ends in one step and is never pushed; excluded subtrees are simply
+    not entered. The walker's line state lives in locals here: only ``w.newline`` (inside
+    <pre>, and at the end) reads it from the walker, so it is handed over around those calls.
 
     ``keep`` says which elements are read even though they look like chrome (a form, a
     ``<header>``, a "header" class or id): :mod:`scraper.maincontent` found the page's text in
@@ -436,110 +478,105 @@ def walk(main: Element, *, base_url: str, page_url: str,
     w = _Walker(base_url, page_url)
     flags_of = _FLAGS.get
     excluding_attrs = _EXCLUDING_ATTRS
+    starts, ends = w.starts, w.ends
     chunks = w.chunks
     add = chunks.append
     lines_append = w.lines.append
     open_ = w.open  # mutated in place only, so the alias stays true
-    elements = list(main.iter())
-    stack = [main]  # open elements, main at the bottom
-    tags: list[str | None] = [None]  # their tags when the end matters (block or watched)
-    push, push_tag = stack.append, tags.append
-    pop, pop_tag = stack.pop, tags.pop
+    # w.line_start, w.nlines, w.cur_pre, kept here (see the docstring).
+    line_start, nlines, cur_pre = 0, 0, False
     pre = False  # inside <pre>: text goes through w.text, which keeps its lines
     tag = main.tag
     f = flags_of(tag, 0)
     if f & _WATCH:
-        w.start(main, tag)
+        starts[tag](main)
         pre = bool(w.pre)
     s = main.text
     if s:
-        w.text(s) if pre else add(s)
-    it = iter(elements)
-    next(it)
-    for el in it:
-        parent = el.getparent()
-        while stack[-1] is not parent:  # the open elements that end before el starts
-            done = pop()
-            t = pop_tag()
-            if t is not None:
-                g = flags_of(t, 0)
-                if g & _BLOCK:
-                    end = len(chunks)
-                    if end > w.line_start:  # w.newline(), inline: the walk's most frequent call
-                        lines_append((None, open_[-1] if open_ else None, w.cur_pre,
-                                      w.line_start, end, w.nlines))
-                        w.cur_pre = False
-                        w.nlines += 1
-                        add(BREAK)
-                        w.line_start = end + 1
-                if g & _WATCH:
-                    w.end(t)
-                    pre = bool(w.pre)
-            s = done.tail
-            if s:
-                w.text(s) if pre else add(s)
-        tag = el.tag
-        f = flags_of(tag, 0)
-        if ((f & _SKIP or (f & _HEADER and is_excluded(el))
-                or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
-                    and is_excluded(el)))
-                and not (keep is not None and not is_hidden(el) and keep(el))
-                or (drop and el in drop)):
-            if f & _BLOCK:  # a skipped block still ends the line before it
-                end = len(chunks)
-                if end > w.line_start:  # w.newline(), inline: the walk's most frequent call
-                    lines_append((None, open_[-1] if open_ else None, w.cur_pre, w.line_start, end,
-                                  w.nlines))
-                    w.cur_pre = False
-                    w.nlines += 1
-                    add(BREAK)
-                    w.line_start = end + 1
-            if len(el):
-                skip = int(_COUNT_DESCENDANTS(el))
-                next(islice(it, skip, skip), None)  # step over its subtree
-            s = el.tail
-            if s:
-                w.text(s) if pre else add(s)
-            continue
-        if f:
-            if f & (_BLOCK | _BR):
-                end = len(chunks)
-                if end > w.line_start:  # w.newline(), inline: the walk's most frequent call
-                    lines_append((None, open_[-1] if open_ else None, w.cur_pre, w.line_start, end,
-                                  w.nlines))
-                    w.cur_pre = False
-                    w.nlines += 1
-                    add(BREAK)
-                    w.line_start = end + 1
-            if f & _WATCH:
-                w.start(el, tag)
-                pre = bool(w.pre)
-            push_tag(tag)
+        if pre:
+            line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
         else:
-            push_tag(None)
-        push(el)
-        s = el.text
-        if s:
-            w.text(s) if pre else add(s)
-    while len(stack) > 1:
-        done = pop()
-        t = pop_tag()
-        if t is not None:
-            g = flags_of(t, 0)
-            if g & _BLOCK and len(chunks) > w.line_start:
-                w.newline()
-            if g & _WATCH:
-                w.end(t)
+            add(s)
+    # Open elements: (their children's iterator, the element, its tag and flags).
+    stack: list[tuple[Any, Element, str, int]] = [(iter(main), main, tag, 0)]
+    push, pop = stack.append, stack.pop
+    while True:
+        it, owner, otag, g = stack[-1]
+        ended = None  # what ends next: a leaf, or the owner of a spent iterator
+        for el in it:
+            tag = el.tag
+            f = flags_of(tag, 0)
+            skip = ((f & _SKIP or (f & _HEADER and is_excluded(el))
+                     or ((keys := el.keys()) and not excluding_attrs.isdisjoint(keys)
+                         and is_excluded(el)))
+                    and not (keep is not None and not is_hidden(el) and keep(el))
+                    or (drop and el in drop))
+            if f & _BLOCK or (f & _BR and not skip):  # a skipped block still ends the line
+                end = len(chunks)
+                if end > line_start:  # w.newline(), inline: the walk's most frequent call
+                    lines_append((None, open_[-1] if open_ else None, cur_pre, line_start, end,
+                                  nlines))
+                    cur_pre = False
+                    nlines += 1
+                    add(BREAK)
+                    line_start = end + 1
+            if skip:
+                s = el.tail
+                if s:
+                    if pre:
+                        line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines,
+                                                                cur_pre)
+                    else:
+                        add(s)
+                continue
+            if f & _WATCH:
+                starts[tag](el)
                 pre = bool(w.pre)
-        s = done.tail
+            s = el.text
+            if s:
+                if pre:
+                    line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
+                else:
+                    add(s)
+            if len(el):
+                push((iter(el), el, tag, f))
+                break  # go down; this loop resumes when el's children are done
+            ended, otag, g = el, tag, f  # a leaf ends where it starts
+            break
+        else:
+            # owner's children are done: it ends (main's own end is the caller's, below)
+            if owner is main:
+                break
+            pop()
+            ended = owner
+        if ended is None:
+            continue
+        if g:
+            if g & _BLOCK:
+                end = len(chunks)
+                if end > line_start:
+                    lines_append((None, open_[-1] if open_ else None, cur_pre, line_start, end,
+                                  nlines))
+                    cur_pre = False
+                    nlines += 1
+                    add(BREAK)
+                    line_start = end + 1
+            if g & _WATCH:
+                ends[otag]()
+                pre = bool(w.pre)
+        s = ended.tail
         if s:
-            w.text(s) if pre else add(s)
+            if pre:
+                line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
+            else:
+                add(s)
+    w.line_start, w.nlines, w.cur_pre = line_start, nlines, cur_pre
     tag = main.tag
     f = flags_of(tag, 0)
     if f & _BLOCK and len(chunks) > w.line_start:
         w.newline()
     if f & _WATCH:
-        w.end(tag)
+        ends[tag]()
     found = w.finish()
     # The walker's dispatch tables hold its own bound methods, a reference cycle: break it, so
     # its text buffers (as large as the page) go now, not at the next cyclic collection.

@@ -30,7 +30,7 @@ from typing import Any
 from lxml import etree
 
 from archive import capture
-from archive.model import Page
+from archive.model import _ODD_SPACES, _ODD_SPACES_ASCII, Page
 from archive.urls import normalize_url
 from scraper.encoding import decode_html_exact
 from scraper.extract import walk
@@ -262,9 +262,6 @@ def _css(selector: str) -> Any:
     return CSSSelector(selector, translator="html")
 
 
-# Every character str.split() splits on, but " " and "\n" (checked: tests/unit/test_parse_hash.py).
-_ODD_SPACES = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in " \n")
-_ODD_SPACES_ASCII = "".join(ch for ch in _ODD_SPACES if ch < "\x80")
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"  # what norm_text drops
 
 
@@ -286,10 +283,10 @@ def _note_clean_lines(page: Page) -> None:
     elif (any(ch in text for ch in _ODD_SPACES) or any(ch in text for ch in _INVISIBLE)
           or not unicodedata.is_normalized("NFC", text)):
         return
-    page._note_norm(text, text.replace("\n", " "))
+    page._note_spaced(text)
     for section in page.sections:
         if section.text:
-            page._note_norm(section.text, section.text.replace("\n", " "))
+            page._note_spaced(section.text)
 
 
 def _self_url(url: str) -> str:

@@ -152,3 +152,20 @@ def test_a_density_pick_stays_below_an_h1_with_only_links_between() -> None:
     page = parse(_product_page(share).encode(), url=URL, content_type="text/html")
     assert P1 in page.text and "Property 7" in page.text
     assert "Share on the" not in page.text and "Harbour Rosé 2015" not in page.text
+
+
+def test_folding_the_outside_text_at_once_is_folding_each_line() -> None:
+    """The outside text is folded on the whole text in C passes; it must be what folding each
+    line (``" ".join(line.split())``) and dropping the blank ones gives."""
+    import random
+
+    from scraper.maincontent import _fold_lines
+
+    pieces = ["a", "bc", " ", "  ", "\n", "\n\n", "\t", "\r", "\x0b", "\x1c", "\x85", "\xa0",
+              "\u2028", "\u3000", "\u00e9", "x y"]
+    rng = random.Random(3)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        per_line = "\n".join(" ".join(line.split()) for line in text.split("\n")
+                             if line and not line.isspace())
+        assert _fold_lines(text) == per_line, repr(text)

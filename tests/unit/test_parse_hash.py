@@ -132,3 +132,57 @@ def test_hint_fast_path_on_made_up_pages() -> None:
         rec = page.records()
         assert rec["text"] == norm_text(page.text)
         assert [s[3] for s in rec["sections"]] == [norm_text(s.text) for s in page.sections]
+
+
+def _old_hash(page: Page) -> str:
+    """The construction before the hash was streamed: the whole canonical JSON, then its UTF-8."""
+    import hashlib
+
+    return hashlib.sha256(_dumps(page.records()).encode("utf-8")).hexdigest()
+
+
+REALPAGES = Path(__file__).resolve().parents[1] / "fixtures" / "realpages"
+
+
+@pytest.mark.parametrize("slice_chars", [None, 7])
+def test_streamed_hash_is_the_whole_json_hash(slice_chars: int | None,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hashed a part (and a slice of a long text) at a time, the value is the old one's."""
+    from archive import model
+
+    if slice_chars is not None:  # every text over 7 characters goes in slices
+        monkeypatch.setattr(model, "_SLICE", slice_chars)
+    paths = sorted(SITEDATA.rglob("*.ht*")) + sorted(REALPAGES.glob("*.htm*"))
+    assert len(paths) > 40
+    for path in paths:
+        page = parse(path.read_bytes(), url="https://example.gov/p", content_type="text/html")
+        assert page.content_hash() == _old_hash(page), path.name
+    rng = random.Random(11)
+    for _ in range(200):  # made-up pages, with every character JSON escapes (a lone
+        # surrogate cannot be hashed, then or now)
+        text = _rand_str(rng).replace("\ud800", "") * rng.randint(1, 20)
+        page = Page(url="http://x/", title=_rand_str(rng).replace("\ud800", ""), text=text,
+                    sections=[Section("h", 2, text, None)])
+        page._note_spaced(page.text)  # the parser's hint, trusted as given
+        assert page.content_hash() == _old_hash(page)
+
+
+def test_all_normal_is_norm_text_of_each() -> None:
+    from archive.model import _all_normal
+
+    rng = random.Random(5)
+    pieces = [*_PIECES, " ", "a b", "\u1100\u1161", "e\u0301", "\u3000", "\x1c", "\n"]
+    pieces.remove("\ud800")  # norm_text's NFC step is defined on real text only
+    for _ in range(2000):
+        strings = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 4)))
+                   for _ in range(rng.randint(0, 5))]
+        assert _all_normal(strings) == all(norm_text(s) == s for s in strings), strings
+    assert not _all_normal(["a", None])  # type: ignore[list-item]  # norm_text(None) is ""
+
+
+def test_an_item_without_a_title_hashes_as_before() -> None:
+    from archive.model import Item
+
+    page = Page(url="http://x/", text="t", items=[Item(None, None, "s", None)])  # type: ignore[arg-type]
+    assert page.records()["items"] == [["", None, "s", None]]
+    assert page.content_hash() == _old_hash(page)
