@@ -681,17 +681,32 @@ class Archive:
         return Page(url=v["url"], title=v["title"] or "", updated_on=v["updated_on"],
                     text=v["text"], sections=sections, items=items, links=links, kind=v["kind"])
 
-    def history(self, url: str | None = None) -> list[sqlite3.Row]:
-        """Every snapshot (of one page, or all), oldest first, with its page URL."""
-        sql = """SELECT s.id, p.url, s.run_id, s.captured_at, s.source, s.outcome, s.http_status,
-                        CASE WHEN s.http_status IS NOT NULL THEN coalesce(s.final_url, p.url)
-                        END AS final_url, s.version_id, s.changed,
-                        s.suspect, s.error, s.truncated
-                   FROM snapshots s JOIN pages p ON p.id = s.page_id"""
+    def history(self, url: str | None = None) -> list[tuple[Any, ...]]:
+        """Every snapshot (of one page, or all), oldest first: plain tuples whose columns are
+        :data:`archive.vocab.HISTORY_COLUMNS`: ``url`` is the page's URL and ``final_url`` where
+        the snapshot ended (the page's URL when there was no redirect; None when no response
+        came)."""
+        # Plain tuples and a dict of page URLs rather than sqlite3.Row and a join: on the
+        # 38,233 rows of the ten-year bench archive each costs more than SQLite's own work
+        # (docs/benchmarks.md, section 5). Snapshots leave final_url out when it is the URL.
+        cur = self.conn.cursor()
+        cur.row_factory = None
+        sql = ("SELECT id, page_id, run_id, captured_at, source, outcome, http_status,"
+               " final_url, version_id, changed, suspect, error, truncated FROM snapshots")
         if url is None:
-            return self.conn.execute(sql + " ORDER BY s.captured_at, s.id").fetchall()
-        return self.conn.execute(sql + " WHERE p.url = ? ORDER BY s.captured_at, s.id",
-                                 (url,)).fetchall()
+            urls = dict(cur.execute("SELECT id, url FROM pages").fetchall())
+            rows = cur.execute(sql + " ORDER BY captured_at, id")
+        else:
+            page = self.page_id(url)
+            if page is None:
+                return []
+            urls = {page: url}
+            rows = cur.execute(sql + " WHERE page_id = ? ORDER BY captured_at, id", (page,))
+        return [(id_, urls[page_id], run_id, captured_at, source, outcome, status,
+                 None if status is None else urls[page_id] if final_url is None else final_url,
+                 version_id, changed, suspect, error, truncated)
+                for (id_, page_id, run_id, captured_at, source, outcome, status, final_url,
+                     version_id, changed, suspect, error, truncated) in rows]
 
     def copy_to(self, dest: str) -> None:
         """A consistent copy of the archive at ``dest`` (SQLite backup API)."""
