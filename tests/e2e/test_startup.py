@@ -2,7 +2,9 @@
 
 `coop-archive --help` was 1.25x `sqlite-utils --help` while the command modules imported the
 crawl (requests, lxml, the store) at module level; docs/benchmarks.md measures the two side by
-side. This test keeps a top-level import from bringing that back.
+side. The first test keeps a top-level import from bringing that back; the second keeps
+`history` (a reader of snapshot rows, docs/benchmarks.md section 5) from importing what only
+writing or reading bodies and pages needs.
 """
 
 from __future__ import annotations
