@@ -8,14 +8,12 @@ import, a Wayback backfill or the demo; ``to_dict`` keeps the JSON shape each co
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from operator import itemgetter
 from typing import Any
 
 from archive.text import json_safe, printable
-from archive.vocab import BAD_OUTCOMES, Outcome, RunStatus, Source
+from archive.vocab import BAD_OUTCOMES, HISTORY_COLUMNS, Outcome, RunStatus, Source
 
 
 @dataclass
@@ -190,28 +188,26 @@ def cron_summary(report: RunReport, changes: str, *, quiet: bool) -> RunText:
     return RunText(lines, "\n".join(out))
 
 
-def history_text(rows: Iterable[sqlite3.Row], *, as_json: bool = False) -> str:
-    """The ``history`` listing of snapshot rows (:meth:`archive.store.Archive.history`): a
-    header, then one line per snapshot (time, status, version, changed mark, outcome, URL,
-    flags, error), or one JSON object per line. "" for no rows."""
+def history_text(rows: Iterable[tuple[Any, ...]], *, as_json: bool = False) -> str:
+    """The ``history`` listing of snapshot rows (:meth:`archive.store.Archive.history`, columns
+    :data:`archive.vocab.HISTORY_COLUMNS`): a header, then one line per snapshot (time, status,
+    version, changed mark, outcome, URL, flags, error), or one JSON object per line. "" for no
+    rows."""
     rows = list(rows)
     if not rows:
         return ""
-    keys = rows[0].keys()
     if as_json:
         # one encoder for every row: json.dumps with an option builds a new one per call
         encode = json.JSONEncoder(ensure_ascii=False).encode
         # json escapes only C0: C1 (U+009B is CSI) and bidi controls would reach the terminal
-        return json_safe("\n".join(encode(dict(zip(keys, r, strict=True))) for r in rows))
-    # Columns by position: a sqlite3.Row finds a name by comparing it with each column's,
-    # which on the 38,233 rows of the ten-year bench archive cost more than the query.
-    fields = itemgetter(*(keys.index(k) for k in _HISTORY_COLUMNS))
+        return json_safe("\n".join(encode(dict(zip(HISTORY_COLUMNS, r, strict=True)))
+                                   for r in rows))
     # The middle of a line (status, version, mark, outcome) takes few values: made once each.
     middles: dict[tuple[Any, ...], str] = {}
     out = [f"{'id':>6} {'captured at (UTC)':<27} {'http':>4} {'version':<7}  {'outcome':<12} "
            "url  (* changed)"]
-    for (id_, captured_at, status, version, changed, outcome, url, suspect, truncated,
-         error) in map(fields, rows):
+    for (id_, url, _run, captured_at, _source, outcome, status, _final, version, changed,
+         suspect, error, truncated) in rows:
         key = (status, version, changed, outcome)
         middle = middles.get(key)
         if middle is None:
@@ -227,8 +223,3 @@ def history_text(rows: Iterable[sqlite3.Row], *, as_json: bool = False) -> str:
             line += "  " + error.replace("\n", " ")
         out.append(line)
     return printable("\n".join(out))
-
-
-#: The columns of a snapshot row that :func:`history_text` lays out, in the order it reads them.
-_HISTORY_COLUMNS = ("id", "captured_at", "http_status", "version_id", "changed", "outcome", "url",
-                    "suspect", "truncated", "error")

@@ -14,28 +14,31 @@ however many snapshots received it (see :mod:`archive.blobs`).
 
 from __future__ import annotations
 
-import email.utils
-import hashlib
 import json
 import logging
 import os
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive import __version__, blobs, outside, vocab
+from archive import __version__, vocab
 from archive.batch import SECONDS, UNITS, Batch
-from archive.capture import Capture
 from archive.errors import ArchiveCorruptError, ArchiveError, UsageError
 from archive.migrate import backup_path, migrate, refuse_foreign, too_new
-from archive.model import PARSER_VERSION, Item, Page, Section
 from archive.schema import SCHEMA_VERSION
 from archive.timeutil import utcnow_iso
 from archive.vocab import Outcome, RunStatus, Source, sql_list, state_key
+
+if TYPE_CHECKING:
+    from archive.capture import Capture
+    from archive.model import Page
+
+# What only writing, decoding bodies or rebuilding pages needs (blobs and zstandard, hashlib,
+# email.utils, the model, the outside-text index) is imported where it is used: a reader such
+# as `history` then starts without it (tests/e2e/test_startup.py, docs/benchmarks.md section 5).
 
 __all__ = ["Archive", "PreviousCapture", "Recorded", "backup_path", "migrate"]
 
@@ -130,6 +133,8 @@ def _compact_date(value: str | None) -> int | str | None:
     (what the snapshot_headers view does), else as it is."""
     if value is None:
         return None
+    import email.utils
+
     try:
         t = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -385,6 +390,8 @@ class Archive:
 
     def _resolve(self, blob_id: int) -> tuple[bytes, int, int]:
         """(plain body, depth, keyframe id) of a blob, decoding its delta chain iteratively."""
+        from archive import blobs
+
         hit = self._plain.get(blob_id)
         if hit is not None:
             return hit
@@ -443,6 +450,8 @@ class Archive:
         Its previous stored body (of its last capture that was neither gone nor suspect), or,
         when that one is already MAX_DEPTH deltas from its keyframe, that keyframe.
         """
+        from archive import blobs
+
         row = c.execute(
             f"""SELECT body_id FROM snapshots
                 WHERE page_id = ? AND body_id IS NOT NULL AND suspect = 0
@@ -463,6 +472,8 @@ class Archive:
     def _store_blob(self, c: sqlite3.Connection, page_id: int, body: bytes) -> int:
         """The id of ``body`` in blobs, storing it (as a delta against the page's previous
         body when that pays) if it is new."""
+        from archive import blobs
+
         sha = blobs.sha256(body)
         row = c.execute("SELECT id FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
         if row:
@@ -483,6 +494,8 @@ class Archive:
         With ``take_date`` the value of the first Date header is kept apart (returned), and
         the stored set has null in its place, so the same headers on another day share it.
         """
+        import hashlib
+
         if headers is None:
             return None, None
         pairs: list[list[str | None]] = [[k, v] for k, v in headers]
@@ -509,6 +522,8 @@ class Archive:
 
         ``content_hash`` is ``page.content_hash()`` when the caller computed it already (a
         crawl's parse does, in another process)."""
+        from archive.model import PARSER_VERSION
+
         h = content_hash or page.content_hash()
         row = c.execute("SELECT id FROM versions WHERE page_id = ? AND content_hash = ?",
                         (page_id, h)).fetchone()
@@ -586,6 +601,8 @@ class Archive:
         ``changed`` is true when the page shows something else than at its last non-failed
         observation (another version, or gone / back).
         """
+        from archive import outside
+
         with self.transaction() as c:
             ok = result is not None and error is None and not blocked
             page_id = self._page_row(c, url, captured_at, seen=ok)
@@ -659,6 +676,8 @@ class Archive:
 
     def load_version(self, version_id: int) -> Page:
         """Rebuild the :class:`Page` a version was stored from (url is the page's URL)."""
+        from archive.model import Item, Page, Section
+
         v = self.conn.execute(
             "SELECT v.*, p.url FROM versions v JOIN pages p ON p.id = v.page_id WHERE v.id = ?",
             (version_id,),
@@ -681,20 +700,37 @@ class Archive:
         return Page(url=v["url"], title=v["title"] or "", updated_on=v["updated_on"],
                     text=v["text"], sections=sections, items=items, links=links, kind=v["kind"])
 
-    def history(self, url: str | None = None) -> list[sqlite3.Row]:
-        """Every snapshot (of one page, or all), oldest first, with its page URL."""
-        sql = """SELECT s.id, p.url, s.run_id, s.captured_at, s.source, s.outcome, s.http_status,
-                        CASE WHEN s.http_status IS NOT NULL THEN coalesce(s.final_url, p.url)
-                        END AS final_url, s.version_id, s.changed,
-                        s.suspect, s.error, s.truncated
-                   FROM snapshots s JOIN pages p ON p.id = s.page_id"""
+    def history(self, url: str | None = None) -> list[tuple[Any, ...]]:
+        """Every snapshot (of one page, or all), oldest first: plain tuples whose columns are
+        :data:`archive.vocab.HISTORY_COLUMNS`: ``url`` is the page's URL and ``final_url`` where
+        the snapshot ended (the page's URL when there was no redirect; None when no response
+        came)."""
+        # Plain tuples and a dict of page URLs rather than sqlite3.Row and a join: on the
+        # 38,233 rows of the ten-year bench archive each costs more than SQLite's own work
+        # (docs/benchmarks.md, section 5). Snapshots leave final_url out when it is the URL.
+        cur = self.conn.cursor()
+        cur.row_factory = None
+        sql = ("SELECT id, page_id, run_id, captured_at, source, outcome, http_status,"
+               " final_url, version_id, changed, suspect, error, truncated FROM snapshots")
         if url is None:
-            return self.conn.execute(sql + " ORDER BY s.captured_at, s.id").fetchall()
-        return self.conn.execute(sql + " WHERE p.url = ? ORDER BY s.captured_at, s.id",
-                                 (url,)).fetchall()
+            urls = dict(cur.execute("SELECT id, url FROM pages").fetchall())
+            rows = cur.execute(sql + " ORDER BY captured_at, id")
+        else:
+            page = self.page_id(url)
+            if page is None:
+                return []
+            urls = {page: url}
+            rows = cur.execute(sql + " WHERE page_id = ? ORDER BY captured_at, id", (page,))
+        return [(id_, urls[page_id], run_id, captured_at, source, outcome, status,
+                 None if status is None else urls[page_id] if final_url is None else final_url,
+                 version_id, changed, suspect, error, truncated)
+                for (id_, page_id, run_id, captured_at, source, outcome, status, final_url,
+                     version_id, changed, suspect, error, truncated) in rows]
 
     def copy_to(self, dest: str) -> None:
         """A consistent copy of the archive at ``dest`` (SQLite backup API)."""
+        import shutil
+
         tmp = dest + ".tmp"
         out = sqlite3.connect(tmp)
         try:

@@ -69,6 +69,10 @@ FULL_OUTCOMES = (Outcome.NEW, Outcome.UNCHANGED)
 FINISHED_STATUSES = (RunStatus.COMPLETE, RunStatus.PARTIAL, RunStatus.INTERRUPTED,
                      RunStatus.FAILED)
 
+#: The columns of a snapshot row as :meth:`archive.store.Archive.history` gives it, in order.
+HISTORY_COLUMNS = ("id", "url", "run_id", "captured_at", "source", "outcome", "http_status",
+                   "final_url", "version_id", "changed", "suspect", "error", "truncated")
+
 
 def worst_status(statuses: Iterable[RunStatus | str]) -> RunStatus:
     """The worst of finished run statuses (``complete`` when there are none).

@@ -14,6 +14,7 @@ import json
 from archive.capture import Capture
 from archive.model import Page
 from archive.store import Archive, Recorded
+from archive.vocab import HISTORY_COLUMNS
 
 # -- HTML pages ------------------------------------------------------------------------------
 
@@ -77,3 +78,8 @@ def capture(archive: Archive, url: str, when: str, page: Page | None = None, *,
 def at(day: str, hour: int = 12) -> str:
     """'2016-10-21' -> '2016-10-21T12:00:00.000000Z' (archive time text)."""
     return f"{day}T{hour:02d}:00:00.000000Z"
+
+
+def history(archive: Archive, url: str) -> list[dict[str, object]]:
+    """:meth:`Archive.history` of ``url`` with each row's columns by name, for assertions."""
+    return [dict(zip(HISTORY_COLUMNS, row, strict=True)) for row in archive.history(url)]

@@ -63,7 +63,8 @@ def build(path: Path, monkeypatch: pytest.MonkeyPatch, *, docs: int = 1,
         for day, date in enumerate(DAYS):
             old = day < old_days
             if old:
-                monkeypatch.setattr("archive.store.PARSER_VERSION", OLD_PARSER)
+                # the store reads archive.model.PARSER_VERSION when it writes a version
+                monkeypatch.setattr("archive.model.PARSER_VERSION", OLD_PARSER)
             else:
                 monkeypatch.undo()
             when = at(date)

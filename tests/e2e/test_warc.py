@@ -397,7 +397,7 @@ def test_import_older_captures_into_newer_archive(built: Archive, tmp_path: Path
         body = hub_html("October 21, 2016", (DOC, "Fact sheet one"))
         capture(newer, HUB, at("2020-01-01"), page_of(HUB, body), body=body)
         import_warc(newer, [out])
-        hub = newer.history(HUB)
+        hub = builders.history(newer, HUB)
         assert [(r["captured_at"][:10], r["outcome"], r["changed"]) for r in hub] == [
             ("2016-10-21", "new", 1), ("2016-10-22", "unchanged", 0),
             ("2020-01-01", "unchanged", 0)]

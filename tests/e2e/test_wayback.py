@@ -92,7 +92,7 @@ def test_backfill_hub_and_documents_nearest_in_time(
     assert q["output"] == ["json"] and q["filter"] == ["statuscode:200"]
     assert q["collapse"] == ["digest"] and q["url"] == [HUB]
     # the hub's second version is a change, and versions are parsed
-    hub = archive.history(HUB)
+    hub = builders.history(archive, HUB)
     assert [r["changed"] for r in hub] == [1, 1]
     page = archive.load_version(hub[1]["version_id"])
     assert [i.url for i in page.items] == [FS1, FS2]
@@ -181,9 +181,9 @@ def test_backfill_before_existing_crawl_reconciles_change_flags(
     body = wayback.captures[HUB][-1].body
     page = parse(body, url=HUB, content_type="text/html")
     capture(archive, HUB, "2024-01-01T00:00:00.000000Z", page, body=body)
-    assert archive.history(HUB)[0]["outcome"] == "new"
+    assert builders.history(archive, HUB)[0]["outcome"] == "new"
     run(archive, wayback, make_fetcher(), depth=0)
-    hub = archive.history(HUB)
+    hub = builders.history(archive, HUB)
     assert [(r["source"], r["outcome"], r["changed"]) for r in hub] == [
         ("wayback", "new", 1), ("wayback", "new", 1), ("crawl", "unchanged", 0)]
     first_seen = archive.conn.execute("SELECT first_seen FROM pages WHERE url = ?",

@@ -22,6 +22,7 @@ import pytest
 
 from archive.store import Archive
 from scraper.sources.warc_import import import_warc
+from tests.builders import history
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "warc"
 WGET = shutil.which("wget") or "/usr/bin/wget"
@@ -94,15 +95,15 @@ def test_import_wget_warcs(site: tuple[str, Path], tmp_path: Path) -> None:
         assert report.status == "complete", report.problems
         pages = [r[0] for r in archive.conn.execute("SELECT url FROM pages ORDER BY url")]
         assert pages == [url, url + "fs/one.html", url + "fs/three.html", url + "fs/two.html"]
-        hub_history = archive.history(url)
+        hub_history = history(archive, url)
         assert [(h["outcome"], h["changed"]) for h in hub_history] == [("new", 1), ("new", 1)]
         v1 = archive.load_version(hub_history[0]["version_id"])
         v2 = archive.load_version(hub_history[1]["version_id"])
         assert v1.updated_on == "2016-10-21" and v2.updated_on == "2016-11-15"
         assert [i.url for i in v1.items] == [url + "fs/one.html", url + "fs/two.html"]
         assert [i.title for i in v2.items][-1] == "Fact Sheet: Ports"
-        assert [h["outcome"] for h in archive.history(url + "fs/one.html")] == ["new", "new"]
-        assert [h["outcome"] for h in archive.history(url + "fs/two.html")] == \
+        assert [h["outcome"] for h in history(archive, url + "fs/one.html")] == ["new", "new"]
+        assert [h["outcome"] for h in history(archive, url + "fs/two.html")] == \
             ["new", "unchanged"]
         # one import run per wget invocation (per warcinfo), each naming its file
         runs = archive.conn.execute("SELECT source, seed_url, options FROM runs").fetchall()

@@ -20,7 +20,7 @@ from archive.model import Item, Page, Section
 from archive.report import clip_segments, render, render_html, render_json, render_text
 from archive.report_cron import summarize_run
 from archive.store import Archive
-from tests.builders import at, capture
+from tests.builders import at, capture, history
 from tests.fixtures.diff import scenario as sc
 from tests.fixtures.diff.scenario import D1, D2, D3, D4, D5, HUB
 
@@ -488,8 +488,8 @@ def test_when_before_the_first_snapshot_or_malformed_is_a_usage_error(archive):
 
 
 def test_when_as_a_snapshot_id(archive):
-    first_hub = archive.history(HUB)[0]["id"]
-    second_hub = archive.history(HUB)[1]["id"]
+    first_hub = history(archive, HUB)[0]["id"]
+    second_hub = history(archive, HUB)[1]["id"]
     for a, b in ((f"#{first_hub}", f"#{second_hub}"), (f"id:{first_hub}", f" ID:{second_hub}")):
         r = diff_between(archive, a, b, url=HUB)  # one URL: that snapshot
         assert (r.from_at, r.to_at) == (at("2016-10-21"), at("2016-11-15"))
@@ -500,8 +500,8 @@ def test_when_as_a_snapshot_id(archive):
 
 
 def test_snapshot_id_for_the_whole_archive_means_the_end_of_its_run(archive):
-    first_hub = archive.history(HUB)[0]["id"]
-    second_hub = archive.history(HUB)[1]["id"]
+    first_hub = history(archive, HUB)[0]["id"]
+    second_hub = history(archive, HUB)[1]["id"]
     r = diff_between(archive, f"#{first_hub}", f"#{second_hub}")
     # the hub snapshots are the first of their runs; the documents come an hour later
     assert (r.from_at, r.to_at) == (at("2016-10-21", 13), at("2016-11-15", 13))
@@ -528,7 +528,7 @@ def test_from_later_than_to_is_a_usage_error(archive):
         diff_between(archive, "2016-12-01", "2016-11-15")
     with pytest.raises(UsageError, match="is later than --to"):
         diff_between(archive, "2016-12-01", "2016-11-15", url=D1)
-    second_hub = archive.history(HUB)[1]["id"]
+    second_hub = history(archive, HUB)[1]["id"]
     with pytest.raises(UsageError, match="is later than --to"):
         diff_between(archive, "2016-12-01", f"#{second_hub}")
 

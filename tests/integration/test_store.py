@@ -15,6 +15,7 @@ from archive.model import Item, Page, Section
 from archive.schema import SCHEMA_VERSION
 from archive.store import Archive
 from archive.vocab import BODY_OUTCOMES, sql_list
+from tests.builders import history
 
 URL = "http://127.0.0.1:9/hub"
 
@@ -253,7 +254,7 @@ def test_header_sets_are_shared_across_days_and_the_view_gives_them_back(archive
         assert [tuple(p) for p in json.loads(got[1])] == request
     # no redirect: final_url is not repeated in the row, history still gives it
     assert c.execute("SELECT count(*) FROM snapshots WHERE final_url IS NULL").fetchone()[0] == 3
-    assert {h["final_url"] for h in archive.history(URL)} == {URL}
+    assert {h["final_url"] for h in history(archive, URL)} == {URL}
 
 
 def test_delta_chains_stay_bounded_and_decode_from_a_cold_cache(tmp_path):
