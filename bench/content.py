@@ -67,7 +67,8 @@ def run(*, quick: bool) -> Result:
         "changing chrome (a \"Trending now\" box of links at the top, a \"Page generated "
         "<time> · <n> readers\" line at the end, plain `<div>`s); plus one article edit (a "
         f"word or number changed, {edits} edits in all, each in its own run). Reproduce "
-        "alone with `python -m tests.realpages`; tests/test_realpages.py asserts the goals.",
+        "alone with `python -m tests.realpages`; tests/integration/test_realpages.py asserts "
+        "the goals.",
         states_table(n, noise=noise, chrome=chrome, caught=caught, edits=edits),
         f"The text-mass fallback (scraper/maincontent.py) made the pick on {_fallbacks()} of "
         f"{n} pages; the markup or the paragraph vote made the rest. The parser before it "
