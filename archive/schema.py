@@ -509,8 +509,8 @@ SELECT s.id, s.run_id, s.page_id, s.captured_at, s.source, s.outcome, s.http_sta
   FROM snapshots s LEFT JOIN blob_ids i ON i.sha256 = s.body_sha256
  ORDER BY s.id;
 
--- A reference schema 6 held to a body whose blob was already missing (no blob id can stand
--- for it): its hex hash is kept here, so that nothing of the old rows is lost, the views give
+-- A reference schema 7 (or earlier) held to a body whose blob was already missing (no blob
+-- id can stand for it): its hex hash is kept here, so that nothing of the old rows is lost, the views give
 -- it back and check reports the snapshot's (or delta's) body as missing. Exactly one of
 -- snapshot_id (a snapshot's body) and blob_id (a delta blob's base) is set.
 CREATE TABLE missing_blobs (
