@@ -511,8 +511,8 @@ SELECT s.id, s.run_id, s.page_id, s.captured_at, s.source, s.outcome, s.http_sta
 
 -- A reference schema 7 (or earlier) held to a body whose blob was already missing (no blob
 -- id can stand for it): its hex hash is kept here, so that nothing of the old rows is lost,
--- the views give it back and check reports the snapshot's (or delta's) body as missing. Exactly one of
--- snapshot_id (a snapshot's body) and blob_id (a delta blob's base) is set.
+-- the views give it back and check reports the snapshot's (or delta's) body as missing.
+-- Exactly one of snapshot_id (a snapshot's body) and blob_id (a delta blob's base) is set.
 CREATE TABLE missing_blobs (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER REFERENCES snapshots(id),
