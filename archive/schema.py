@@ -157,7 +157,8 @@ CREATE INDEX snapshots_body ON snapshots(body_sha256)
 
 def _fts(table: str, first: str, second: str) -> str:
     """An FTS5 index over two columns of ``table`` and the triggers that keep it in step, in
-    the layout sqlite-utils' ``enable_fts(create_triggers=True)`` makes."""
+    the layout sqlite-utils' ``enable_fts(create_triggers=True)`` makes (migration 7 drops the
+    insert trigger: the store indexes the rows it inserts)."""
     cols, new, old = (f"{first}, {second}", f"new.{first}, new.{second}",
                       f"old.{first}, old.{second}")
     return f"""CREATE VIRTUAL TABLE {table}_fts USING FTS5 (
@@ -185,8 +186,9 @@ END;
 # FTS: one FTS5 index per searchable table, in the layout sqlite-utils' enable_fts(...,
 # create_triggers=True) makes (external content ``content="<table>"``, triggers named
 # <table>_ai/_ad/_au), so sqlite-utils' search() and Datasette's search box find them on their
-# own. External content keeps the text once; the triggers keep the index in step whatever
-# writes the rows (archive/store.py inserts with plain SQL). Porter stemming: "emission" finds
+# own. External content keeps the text once; here the triggers keep the index in step whatever
+# writes the rows (from migration 7 on, the store indexes its own inserts instead, and only the
+# delete and update triggers stay). Porter stemming: "emission" finds
 # "emissions". `coop-archive rebuild-fts` runs FTS5's 'rebuild' if an index is ever in doubt.
 #
 # "Trustworthy" below means what archive.timeline calls GOOD and not suspect: a snapshot that
@@ -507,10 +509,10 @@ SELECT s.id, s.run_id, s.page_id, s.captured_at, s.source, s.outcome, s.http_sta
   FROM snapshots s LEFT JOIN blob_ids i ON i.sha256 = s.body_sha256
  ORDER BY s.id;
 
--- A reference schema 6 held to a body whose blob was already missing (no blob id can stand
--- for it): its hex hash is kept here, so that nothing of the old rows is lost, the views give
--- it back and check reports the snapshot's (or delta's) body as missing. Exactly one of
--- snapshot_id (a snapshot's body) and blob_id (a delta blob's base) is set.
+-- A reference schema 7 (or earlier) held to a body whose blob was already missing (no blob
+-- id can stand for it): its hex hash is kept here, so that nothing of the old rows is lost,
+-- the views give it back and check reports the snapshot's (or delta's) body as missing.
+-- Exactly one of snapshot_id (a snapshot's body) and blob_id (a delta blob's base) is set.
 CREATE TABLE missing_blobs (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER REFERENCES snapshots(id),

@@ -305,9 +305,10 @@ def _outside_hits(conn: sqlite3.Connection, query: str, *, as_of: str | None,
 def rebuild_fts(archive: Archive) -> dict[str, int]:
     """Rebuild every FTS index from its table (FTS5 'rebuild'); returns rows indexed per index.
 
-    The triggers keep the indexes in step; this is for an index in doubt (an archive edited
-    by hand with the triggers dropped, a restored backup). One transaction: readers see the old
-    index or the new one.
+    The archive indexes the rows it writes (and the delete and update triggers follow
+    deletions and edits); this is for an index in doubt: rows another tool inserted (no insert
+    triggers since schema 7), an archive edited by hand with the triggers dropped, a restored
+    backup. One transaction: readers see the old index or the new one.
     """
     if archive.readonly:
         raise UsageError("rebuild-fts needs the archive writable")

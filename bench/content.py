@@ -34,6 +34,19 @@ def _fallbacks() -> int:
     return n
 
 
+def states_table(n: int, *, noise: int, chrome: int, caught: int, edits: int,
+                 decimals: int = 0) -> str:
+    """The table of the four states' goals and results, for a corpus of ``n`` pages (this
+    measure's and bench/heldout.py's, which report the same states)."""
+    return table(["state", "goal", "result"], [
+        ["invisible noise", "no version", f"{noise} of {n} pages got a version"],
+        ["plus changing chrome", f"alarms on <= {MAX_CHROME_ALARMS:.0%} of pages",
+         f"{chrome} of {n} pages alarmed ({chrome / n:.0%})"],
+        ["plus one article edit", "every edit caught and shown in the diff",
+         f"{caught} of {edits} edits caught ({caught / edits:.{decimals}%})"],
+    ])
+
+
 def run(*, quick: bool) -> Result:
     """The corpus in its four states; the same run whatever ``quick`` says (it is small)."""
     pages = load_manifest()
@@ -54,14 +67,9 @@ def run(*, quick: bool) -> Result:
         "changing chrome (a \"Trending now\" box of links at the top, a \"Page generated "
         "<time> · <n> readers\" line at the end, plain `<div>`s); plus one article edit (a "
         f"word or number changed, {edits} edits in all, each in its own run). Reproduce "
-        "alone with `python -m tests.realpages`; tests/test_realpages.py asserts the goals.",
-        table(["state", "goal", "result"], [
-            ["invisible noise", "no version", f"{noise} of {n} pages got a version"],
-            ["plus changing chrome", f"alarms on <= {MAX_CHROME_ALARMS:.0%} of pages",
-             f"{chrome} of {n} pages alarmed ({chrome / n:.0%})"],
-            ["plus one article edit", "every edit caught and shown in the diff",
-             f"{caught} of {edits} edits caught ({caught / edits:.0%})"],
-        ]),
+        "alone with `python -m tests.realpages`; tests/integration/test_realpages.py asserts "
+        "the goals.",
+        states_table(n, noise=noise, chrome=chrome, caught=caught, edits=edits),
         f"The text-mass fallback (scraper/maincontent.py) made the pick on {_fallbacks()} of "
         f"{n} pages; the markup or the paragraph vote made the rest. The parser before it "
         "(commit 537110a) caught 48 of these 59 edits and alarmed on 4 of 33 pages: it "

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive.model import Page
-from bench.util import OUT, Result, table, verdict
+from bench.content import states_table
+from bench.util import OUT, Result, verdict
 from scraper.encoding import decode_html_exact
 from scraper.parse import parse
 from tests.realpages import (
@@ -227,13 +228,8 @@ def run(*, quick: bool) -> Result:
         f"automatically from the expected text (one word changed, {edits + len(judged)} edits in "
         f"all; {len(judged)} of them not counted, where a person judged that the oracle took "
         "chrome for the article: listed below).",
-        table(["state", "goal", "result"], [
-            ["invisible noise", "no version", f"{noise} of {n} pages got a version"],
-            ["plus changing chrome", f"alarms on <= {MAX_CHROME_ALARMS:.0%} of pages",
-             f"{len(chrome)} of {n} pages alarmed ({len(chrome) / n:.0%})"],
-            ["plus one article edit", "every edit caught and shown in the diff",
-             f"{caught} of {edits} edits caught ({caught / edits:.1%})"],
-        ]),
+        states_table(n, noise=noise, chrome=len(chrome), caught=caught, edits=edits,
+                     decimals=1),
         ("Edits missed (the word, on its page; the oracle counted it as the article): "
          + "; ".join(f"{name}: {w}" for name, w in missed) + "." if missed
          else "No edit missed."),

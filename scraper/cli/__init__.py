@@ -8,7 +8,9 @@ one-line messages and exit codes. Exit codes (README, "Exit codes"):
 1     partial: some document failed or looked like an error page; the rest is kept
       (``diff --exit-code``: something changed)
 2     usage or configuration error
-3     failed: nothing could be archived (seed unreachable, archive unusable or too new)
+3     failed: nothing could be archived (seed unreachable, archive unusable or too new,
+      disk full); ``check`` found a problem; an internal error
+4     ``crawl`` or ``notify``: a notification could not be delivered (commands_notify)
 75    another crawl holds the archive (EX_TEMPFAIL: try again later)
 130   interrupted by SIGINT; 143 by SIGTERM (what was captured is kept)
 ====  =======================================================================

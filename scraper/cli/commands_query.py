@@ -299,8 +299,8 @@ def _check_port_free(host: str, port: int) -> None:
 @db_option
 @handle_errors
 def rebuild_fts(db: str) -> None:
-    """Rebuild the full-text indexes from the tables and check them (the triggers keep them
-    in step; use this if one is in doubt)."""
+    """Rebuild the full-text indexes from the tables and check them (the archive keeps them
+    in step as it writes; use this if one is in doubt, or after another tool inserted rows)."""
     from archive.lock import ArchiveLock
     from archive.search import rebuild_fts as do_rebuild
     from archive.store import Archive
