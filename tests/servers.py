@@ -8,6 +8,7 @@ and real Content-Length framing, and records every request::
     srv.route("/", Static(body=b"<html>hi</html>"))
     srv.route("/flaky", Static(500), Static(500), Static(body=b"ok"))  # a sequence
     srv.route("/moved", Redirect("/"))
+    srv.route("/held", Gated(gate, Static(body=b"late")))  # answers once gate.set()
     ...
     srv.requests_to("/flaky")  # -> [RecordedRequest, ...]
     srv.stop()
@@ -112,6 +113,26 @@ class Hang:
     def serve(self, h: Handler, req: RecordedRequest) -> None:
         h.owner.stopping.wait(self.seconds)
         h.close_connection = True
+
+
+@dataclass
+class Gated:
+    """Hold each request until ``gate`` is set (or the server stops), then answer with ``reply``.
+
+    Keeps a client inside a request for exactly as long as the test needs, however loaded the
+    machine: a fixed ``delay`` bets that the test's own next steps (starting a CLI process,
+    say) finish within it, and a busy CI machine loses that bet.
+    """
+
+    gate: threading.Event
+    reply: Reply = field(default_factory=lambda: Static(body=b"<html>opened</html>"))
+
+    def serve(self, h: Handler, req: RecordedRequest) -> None:
+        while not self.gate.wait(0.05):
+            if h.owner.stopping.is_set():
+                h.close_connection = True
+                return
+        self.reply.serve(h, req)
 
 
 @dataclass

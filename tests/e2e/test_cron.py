@@ -7,8 +7,10 @@ import os
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from archive.schema import MIGRATIONS, SCHEMA_VERSION
 from archive.store import Archive, backup_path
 from tests.builders import doc_html, hub_html
 from tests.cli import cli_command
-from tests.servers import LoopbackServer, Static, Trickle
+from tests.servers import Gated, LoopbackServer, Static, Trickle
 
 PY = cli_command()
 
@@ -32,20 +34,45 @@ def doc(n: int) -> bytes:
     return doc_html(f"Doc {n}", f"Body of document {n}.")
 
 
+@dataclass
+class HeldSite:
+    """A hub linking three documents, each held back until the test opens ``gate``.
+
+    A crawl of it stays mid-run (holding the archive's lock, its hub written) for exactly as
+    long as the test needs: a fixed delay would bet that the test's own steps (each starts a
+    CLI process) finish within it, and a loaded CI machine loses that bet.
+    """
+
+    srv: LoopbackServer
+    gate: threading.Event
+
+    def url(self, path: str) -> str:
+        return self.srv.url(path)
+
+    def held(self) -> bool:
+        """Whether the crawl is inside the first held request (so past its hub)."""
+        return len(self.srv.requests_to("/doc0")) >= 1
+
+
 @pytest.fixture
-def slow_site(http_server: Callable[..., LoopbackServer]) -> LoopbackServer:
-    """A hub whose three documents each take about a second to arrive."""
+def held_site(http_server: Callable[..., LoopbackServer]) -> Iterator[HeldSite]:
     srv = http_server("127.0.0.2")
+    site = HeldSite(srv, threading.Event())
     docs = [srv.url(f"/doc{n}") for n in range(3)]
     srv.route("/hub", Static(body=hub(docs)))
     for n in range(3):
-        srv.route(f"/doc{n}", Static(body=doc(n), delay=1.0))
-    return srv
+        srv.route(f"/doc{n}", Gated(site.gate, Static(body=doc(n))))
+    yield site
+    site.gate.set()  # a test that failed early must not leave a crawl waiting
 
 
 def crawl_args(db: Path, seed: str, *extra: str) -> list[str]:
     return [*PY, "crawl", seed, "--db", str(db), "--delay", "0", "--ignore-robots",
             "--timeout", "5", "--retries", "0", *extra]
+
+
+#: For a crawl of a held site: its read timeout outlasts whatever the test does meanwhile.
+HELD = ("--timeout", "120")
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -55,6 +82,17 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+def waits_for_lock(pid: int, db: Path) -> bool:
+    """Whether process ``pid`` has the archive's lock file open: a crawl waiting for the lock
+    (it opens the file right before it tries the lock, and holds it open while it waits)."""
+    lock = os.path.realpath(db) + ".lock"
+    fds = Path(f"/proc/{pid}/fd")
+    try:
+        return any(os.path.realpath(fds / fd) == lock for fd in os.listdir(fds))
+    except OSError:  # the process ended, or closed a descriptor while we looked
+        return False
 
 
 def count(db: Path, sql: str) -> int:
@@ -70,55 +108,79 @@ def count(db: Path, sql: str) -> int:
         conn.close()
 
 
-def test_second_crawl_exits_75_and_readers_are_not_blocked(tmp_path, slow_site):
+def test_second_crawl_exits_75_and_readers_are_not_blocked(tmp_path, held_site):
     db = tmp_path / "a.db"
-    first = subprocess.Popen(crawl_args(db, slow_site.url("/hub")), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(crawl_args(db, held_site.url("/hub"), *HELD),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: db.exists() and count(db, "SELECT count(*) FROM snapshots") >= 1)
+        # the first crawl holds the lock, its hub written, until the gate opens
+        wait_for(lambda: held_site.held() and count(db, "SELECT count(*) FROM snapshots") >= 1)
         started = time.monotonic()
-        second = subprocess.run(crawl_args(db, slow_site.url("/hub")), capture_output=True,
-                                text=True, timeout=30)
-        assert second.returncode == 75
-        assert time.monotonic() - started < 5  # at once, not after the first finished
+        second = subprocess.run(crawl_args(db, held_site.url("/hub")), capture_output=True,
+                                text=True, timeout=60)
+        took = time.monotonic() - started
+        assert second.returncode == 75, second.stderr
         assert second.stderr.count("\n") == 1 and "another crawl holds the archive" in second.stderr
+        # at once: refused while the first still holds the lock (it cannot finish before the
+        # gate opens), without waiting for it (the bound is a process start on a loaded
+        # machine, far below any wait a default would be worth having)
+        assert first.poll() is None, "the first crawl should still be running"
+        assert took < 20, took
+        assert len(held_site.srv.requests_to("/hub")) == 1  # the refused crawl fetched nothing
         # a reader during the crawl: answers at once, sees whole snapshots only
         reader = subprocess.run([*PY, "history", "--db", str(db)], capture_output=True,
-                                text=True, timeout=30)
+                                text=True, timeout=60)
         assert reader.returncode == 0, reader.stderr
+        assert held_site.srv.url("/hub") in reader.stdout
         assert first.poll() is None, "the first crawl should still be running"
     finally:
+        held_site.gate.set()
         out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
     assert count(db, "SELECT count(*) FROM runs") == 1  # the refused crawl wrote nothing
 
 
-def test_wait_lets_the_second_crawl_run_after_the_first(tmp_path, slow_site):
+def test_wait_lets_the_second_crawl_run_after_the_first(tmp_path, held_site):
     db = tmp_path / "a.db"
-    first = subprocess.Popen(crawl_args(db, slow_site.url("/hub")), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(crawl_args(db, held_site.url("/hub"), *HELD),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    second = None
     try:
-        wait_for(lambda: db.exists() and count(db, "SELECT count(*) FROM snapshots") >= 1)
-        second = subprocess.run(crawl_args(db, slow_site.url("/hub"), "--wait", "60"),
-                                capture_output=True, text=True, timeout=90)
+        wait_for(held_site.held)
+        second = subprocess.Popen(crawl_args(db, held_site.url("/hub"), "--wait", "120"),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # the second reaches the lock while the first holds it, and waits instead of exit 75
+        wait_for(lambda: waits_for_lock(second.pid, db) or second.poll() is not None, 60)
+        assert second.poll() is None, second.stderr.read() if second.stderr else ""
+        assert len(held_site.srv.requests_to("/hub")) == 1  # nothing fetched while waiting
     finally:
+        held_site.gate.set()
         first.communicate(timeout=60)
-    assert (first.returncode, second.returncode) == (0, 0), second.stderr
+        err = second.communicate(timeout=90)[1] if second is not None else ""
+    assert second is not None and (first.returncode, second.returncode) == (0, 0), err
     assert count(db, "SELECT count(*) FROM runs WHERE status = 'complete'") == 2
+    assert len(held_site.srv.requests_to("/hub")) == 2  # the second ran after the first
 
 
-def test_sigterm_keeps_what_was_captured_and_marks_the_run_interrupted(tmp_path, slow_site):
+def test_sigterm_keeps_what_was_captured_and_marks_the_run_interrupted(tmp_path, held_site):
+    held_site.srv.route("/doc0", Static(body=doc(0)))  # the hub and doc0 arrive, doc1 is held
     db = tmp_path / "a.db"
-    proc = subprocess.Popen(crawl_args(db, slow_site.url("/hub")), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: db.exists() and count(db, "SELECT count(*) FROM snapshots") >= 2)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
+    proc = subprocess.Popen(crawl_args(db, held_site.url("/hub"), *HELD),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: len(held_site.srv.requests_to("/doc1")) >= 1
+                 and count(db, "SELECT count(*) FROM snapshots") >= 2)
+        proc.send_signal(signal.SIGTERM)  # while it waits for doc1
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 143, err
     assert "interrupted" in err
     assert count(db, "SELECT count(*) FROM runs WHERE status = 'interrupted'") == 1
     kept = count(db, "SELECT count(*) FROM snapshots WHERE outcome = 'new'")
-    assert kept >= 2
+    assert kept == 2  # the hub and doc0; nothing of the held documents
     conn = sqlite3.connect(db)
     assert check(conn).ok
     conn.close()
@@ -285,23 +347,26 @@ def test_readers_default_to_the_last_whole_run_while_a_crawl_is_writing(tmp_path
         srv.route(f"/doc{n}", Static(body=doc(n)))
     db = tmp_path / "a.db"
     assert subprocess.run(crawl_args(db, srv.url("/hub")), timeout=60).returncode == 0
-    # the second run: a new hub at once, then slow documents
+    # the second run: a new hub at once, then documents held until the readers have looked
+    gate = threading.Event()
     srv.route("/hub", Static(body=hub(docs).replace(b"<h1>Hub</h1>", b"<h1>Hub renamed</h1>")))
     for n in range(3):
-        srv.route(f"/doc{n}", Static(body=doc(n + 10), delay=1.0))
-    proc = subprocess.Popen(crawl_args(db, srv.url("/hub")), stdout=subprocess.DEVNULL,
+        srv.route(f"/doc{n}", Gated(gate, Static(body=doc(n + 10))))
+    proc = subprocess.Popen(crawl_args(db, srv.url("/hub"), *HELD), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: count(db, "SELECT count(*) FROM snapshots WHERE run_id = 2") >= 1)
         shown = subprocess.run([*PY, "show", srv.url("/hub"), "--db", str(db), "--json"],
-                               capture_output=True, text=True, timeout=30)
+                               capture_output=True, text=True, timeout=60)
         assert shown.returncode == 0, shown.stderr
         assert '"Hub renamed"' not in shown.stdout and '"Hub"' in shown.stdout
         assert proc.poll() is None, "the crawl should still be running"
     finally:
+        gate.set()
         proc.wait(timeout=60)
+    assert proc.returncode == 0
     shown = subprocess.run([*PY, "show", srv.url("/hub"), "--db", str(db), "--json"],
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, timeout=60)
     assert '"Hub renamed"' in shown.stdout  # once the run is whole, it is the latest
 
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from datetime import date, timedelta
@@ -147,8 +148,42 @@ def _migrated(conn: sqlite3.Connection, path: Path) -> object:
         return e
 
 
-def test_kill_9_during_the_migration_leaves_a_whole_archive(tmp_path: Path) -> None:
-    # Bodies that do not compress: the copy takes a moment, long enough to be killed in it.
+#: The real command, held inside the migration's transaction at a chosen point (after the
+#: first statement of the first missing migration, or after the last statement of the last
+#: one, before the schema version and the COMMIT); a file says it got there. Waiting for the
+#: backup to appear and then for a few milliseconds bet that the migration would still be
+#: running when the kill landed, and a loaded machine lost that bet.
+HELD_MIGRATION = """
+import pathlib, sys, time
+import archive.migrate as m
+from archive.schema import MIGRATIONS, SCHEMA_VERSION
+marker, where = pathlib.Path(sys.argv.pop(1)), sys.argv.pop(1)
+real, calls = m._statements, []
+
+def hold():
+    marker.touch()
+    time.sleep(600)
+
+def statements(script):
+    calls.append(script)
+    for i, stmt in enumerate(real(script)):
+        if where == "first" and len(calls) == 1 and i == 1:
+            hold()  # the first statement of the first missing migration has run
+        yield stmt
+    if where == "last" and script is MIGRATIONS[SCHEMA_VERSION - 1]:
+        hold()  # every statement has run; the schema version and the COMMIT have not
+
+m._statements = statements
+from scraper.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("where", ["first", "last"],
+                         ids=["after-the-first-statement", "before-the-commit"])
+def test_kill_9_during_the_migration_leaves_a_whole_archive(tmp_path: Path, where: str) -> None:
+    # Bodies that do not compress: the migration's work outgrows SQLite's page cache, so
+    # uncommitted pages reach the WAL before the kill.
     old = _v6_archive(tmp_path, versions=40, pad=200_000)
     v6 = sqlite3.connect(old)
     hex_bodies = _bodies(v6, "snapshots")
@@ -156,30 +191,35 @@ def test_kill_9_during_the_migration_leaves_a_whole_archive(tmp_path: Path) -> N
     pristine = tmp_path / "pristine.db"
     shutil.copyfile(old, pristine)
     bak = Path(backup_path(str(old), V6))
-    proc = subprocess.Popen(cli_command("check", "--db", str(old)), cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    held = tmp_path / "held"
+    proc = subprocess.Popen([sys.executable, "-c", HELD_MIGRATION, str(held), where,
+                             "check", "--db", str(old)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while not bak.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        time.sleep(0.05)  # into the migration's transaction
-        proc.kill()
+        deadline = time.monotonic() + 120
+        while not held.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        reached = held.exists()
+        proc.kill()  # SIGKILL inside the migration's transaction
     finally:
-        proc.wait(timeout=30)
-    assert proc.returncode == -9, "the migration ended before it could be killed"
+        if proc.poll() is None:
+            proc.kill()
+        _, err = proc.communicate(timeout=30)
+    assert reached, f"the migration never got there: {err}"
+    assert proc.returncode == -9
+    assert bak.exists()  # the backup was taken before the migration's transaction
 
     conn = sqlite3.connect(old)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    assert version in (V6, SCHEMA_VERSION)
-    if version == V6:  # all of schema 6, as it was
-        ref = sqlite3.connect(pristine)
-        for table in ("blobs", "snapshots", "versions", "pages", "runs"):
-            assert (conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-                    == ref.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()), table
-        ref.close()
+    # never committed: all of schema 6, as it was
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == V6
+    ref = sqlite3.connect(pristine)
+    for table in ("blobs", "snapshots", "versions", "pages", "runs"):
+        assert (conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+                == ref.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()), table
+    ref.close()
     conn.close()
-    # whichever it is, opening it finishes the job and nothing is lost
+    # opening it migrates it, and nothing is lost
     with Archive.open(old) as a:
         assert _bodies(a.conn, "snapshot_bodies") == hex_bodies
         assert a.conn.execute("PRAGMA foreign_key_check").fetchall() == []
