@@ -69,7 +69,7 @@ def wget_warc(url: str, workdir: Path, name: str) -> Path:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(workdir)}  # no proxies, no ~/.wgetrc
     proc = subprocess.run(
         [WGET, "--no-config", "--no-proxy", "--recursive", "--level=1", "--no-parent",
-         "--tries=1", "--timeout=5", "--no-verbose", f"--warc-file={name}",
+         "--tries=1", "--timeout=30", "--no-verbose", f"--warc-file={name}",
          "--no-warc-keep-log", url],
         cwd=workdir, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
