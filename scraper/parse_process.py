@@ -48,13 +48,20 @@ _CHILD = ("import sys; sys.path.insert(0, sys.argv[1]); from scraper.parse_proce
 _CLOSE_WAIT = 2.0  # seconds the child gets to end on its own before it is killed
 
 
+#: A body this big is parsed where it was received: shipped to the child it would be held there
+#: once more, with its pickled parse on the way back, and pipelining gains nothing on a few
+#: big pages (a crawl or an import holds one big body at a time, as it did without the child).
+MAX_CHILD_BODY = 4 << 20
+
+
 def for_child(capture: Capture) -> bool:
-    """Whether ``capture`` is one the child parses: a 2xx that the parser reads as HTML.
+    """Whether ``capture`` is one the child parses: a 2xx that the parser reads as HTML, of
+    less than :data:`MAX_CHILD_BODY` bytes.
 
     The same test :func:`scraper.parse.parse` makes (a PDF by type or magic bytes, a declared
     type that is not HTML), so the child never meets a PDF.
     """
-    if not 200 <= capture.status < 300:
+    if not 200 <= capture.status < 300 or len(capture.body) >= MAX_CHILD_BODY:
         return False
     media = capture.content_type or ""
     if media in PDF_TYPES or capture.body[:1024].lstrip().startswith(b"%PDF-"):

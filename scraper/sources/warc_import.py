@@ -54,9 +54,8 @@ MAX_HOPS = 10
 PARSE_PROCESS_MIN = 8
 #: ... up to this many records ahead of the one it writes, ...
 AHEAD = 4
-#: ... as long as the bodies being parsed ahead add up to less than this; a body this big is
-#: never sent ahead but parsed in the import's own thread: the import holds one big body at a
-#: time, as it always has.
+#: ... as long as the bodies being parsed ahead add up to less than this (a big body is never
+#: sent: scraper.parse_process.MAX_CHILD_BODY).
 AHEAD_BYTES = 4 << 20
 
 
@@ -225,9 +224,7 @@ class _Importer:
                     or not 200 <= entry.status < 300 or urlsplit(entry.uri).path == "/robots.txt":
                 continue
             body = entry.payload()
-            # A big body is parsed in this thread when its turn comes: shipped to the child it
-            # would be held here once more, with its pickled parse on the way back.
-            if body is None or len(body) >= AHEAD_BYTES:
+            if body is None:  # (a big body is not for the child: parse_process.for_child)
                 continue
             capture = Capture(url=entry.uri, final_url=entry.uri, status=entry.status,
                               headers=entry.headers, body=body)

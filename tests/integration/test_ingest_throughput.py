@@ -18,7 +18,7 @@ from archive.model import Page
 from archive.schema import MIGRATIONS
 from archive.search import search
 from archive.store import Archive
-from scraper.parse_process import ParseProcess, for_child, parse_here
+from scraper.parse_process import MAX_CHILD_BODY, ParseProcess, for_child, parse_here
 from scraper.settings import CrawlSettings
 from scraper.sources import crawl as crawl_module
 from scraper.sources import warc_import
@@ -131,6 +131,18 @@ def test_an_import_parsed_in_the_child_stores_what_an_import_parsed_here_stores(
     assert imported(tmp_path / "child.db", warc) == in_child and asked == []
 
 
+def test_a_big_body_is_parsed_where_it_was_received_not_in_the_child() -> None:
+    # Shipped to the child, a big body would be held once more with its pickled parse: a
+    # crawl or an import meeting big pages holds one big body at a time, as without the child.
+    html = (b"<html><body><main><p>" + b"word " * (MAX_CHILD_BODY // 5)
+            + b"</p></main></body></html>")
+    big = Capture(url="http://x.example/big", final_url="http://x.example/big", status=200,
+                  headers=[("Content-Type", "text/html")], body=html)
+    small = Capture(url="http://x.example/s", final_url="http://x.example/s", status=200,
+                    headers=[("Content-Type", "text/html")], body=html[:MAX_CHILD_BODY - 1])
+    assert len(big.body) >= MAX_CHILD_BODY and not for_child(big) and for_child(small)
+
+
 def test_the_child_gives_the_page_and_hash_of_a_parse_here_and_its_log_lines(
         caplog: pytest.LogCaptureFixture) -> None:
     bad_charset = Capture(url="http://x.example/a", final_url="http://x.example/a", status=200,
@@ -167,7 +179,7 @@ def test_a_dead_child_costs_time_not_a_page() -> None:
 def test_close_ends_the_child_even_while_it_parses() -> None:
     huge = Capture(url="http://x.example/a", final_url="http://x.example/a", status=200,
                    headers=[("Content-Type", "text/html")],
-                   body=b"<html><body><main>" + b"<p>word</p>" * 400_000 + b"</main></body>")
+                   body=b"<html><body><main>" + b"<p>word</p>" * 350_000 + b"</main></body>")
     parser = ParseProcess()
     fut = parser.submit(huge)
     child = parser._child
