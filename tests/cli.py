@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +67,16 @@ def db_rows(db: str | Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
 
 
 def run_cli_signalled(*args: str, after: float, sig: int | None = None, timeout: float = 60,
+                      ready: Callable[[int], bool] | None = None,
                       ) -> tuple[subprocess.CompletedProcess[str], float]:
     """Run ``coop-archive ARGS``; ``after`` seconds in (it must still be running then), send
     ``sig`` (None: send nothing, just wait). Returns the finished process with its output, and
     the seconds it took to end after the signal (after the start when there was none). A
-    command still running ``timeout`` seconds after that is killed and fails the test."""
+    command still running ``timeout`` seconds after that is killed and fails the test.
+
+    With ``ready``, the signal goes when ``ready(pid)`` first holds instead (polled; ``after``
+    is then the most seconds to wait for it, and not holding by then fails the test): a fixed
+    wait bets that the command got that far, and a loaded machine loses the bet."""
     import time
 
     proc = subprocess.Popen(cli_command(*args), stdout=subprocess.PIPE,
@@ -79,8 +84,12 @@ def run_cli_signalled(*args: str, after: float, sig: int | None = None, timeout:
     started = time.monotonic()
     try:
         if sig is not None:
-            time.sleep(after)
+            if ready is None:
+                time.sleep(after)
+            else:
+                _wait_until(lambda: ready(proc.pid) or proc.poll() is not None, after)
             assert proc.poll() is None, f"ended before the signal: {proc.communicate()[1]}"
+            assert ready is None or ready(proc.pid), f"not ready after {after}s"
             started = time.monotonic()
             proc.send_signal(sig)
         out, err = proc.communicate(timeout=timeout)
@@ -90,3 +99,44 @@ def run_cli_signalled(*args: str, after: float, sig: int | None = None, timeout:
             proc.communicate()
     took = time.monotonic() - started
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), took
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def descendant_cmdlines(pid: int) -> list[str]:
+    """The command lines (arguments joined by spaces) of every live descendant of ``pid``,
+    read from /proc (Linux): shows which child processes a command has started."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # it ended meanwhile
+            # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+    found, frontier = [], {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        for child in frontier:
+            try:
+                raw = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            found.append(raw.replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
+def has_open(pid: int, path: str | Path) -> bool:
+    """Whether process ``pid`` has the file ``path`` open (read from /proc, Linux)."""
+    target = Path(path).resolve()
+    try:
+        return any(Path(fd).resolve() == target for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False  # ended, or an fd closed while we looked
