@@ -15,7 +15,7 @@ import pytest
 from archive.reader_limits import QueryLimitError, QueryStopped, ReaderLimits
 from archive.search import search
 from archive.store import Archive
-from tests.cli import cli_command, run_cli, run_cli_signalled
+from tests.cli import cli_command, has_open, run_cli, run_cli_signalled
 
 RECURSIVE = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
              "SELECT count(*) FROM c")
@@ -40,9 +40,11 @@ def test_a_runaway_sql_query_ends_at_its_time_limit(db: str) -> None:
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_ends_a_runaway_sql_query_at_once(db: str, sig: int, code: int) -> None:
-    # 2.5 s: the interpreter has started and the query is running.
+    # Signalled once the archive is open: its signal handlers are in place by then (sent
+    # earlier, the signal would end the interpreter before it could say 130 or 143), and
+    # the query about to run or running. A fixed wait loses that race on a loaded machine.
     proc, took = run_cli_signalled("sql", RECURSIVE, "--db", db, "--timeout", "600",
-                                   after=2.5, sig=sig)
+                                   after=60, ready=lambda pid: has_open(pid, db), sig=sig)
     assert took < 3
     assert proc.returncode == code, proc.stderr
 
