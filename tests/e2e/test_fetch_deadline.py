@@ -13,7 +13,7 @@ from archive.errors import TransientFetchError, TruncatedBodyError, UsageError
 from scraper.fetch import Fetcher, FetchStoppedError, TotalTimeoutError
 from scraper.settings import CrawlSettings
 from tests.cli import cli_command, run_cli
-from tests.servers import Handler, Hang, RecordedRequest, Reset, Static
+from tests.servers import Handler, Hang, RecordedRequest, Reply, Reset, Static
 
 
 @dataclass
@@ -35,6 +35,44 @@ class TrickleHeaders:
             except OSError:
                 break  # the client gave up: what we want
         h.close_connection = True
+
+
+def wait_for_request(server, path: str, seconds: float = 60) -> None:
+    """Return once the server has received a request for ``path`` (or after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while not server.requests_to(path) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def when(ready: threading.Event, action) -> list[float]:
+    """Run ``action`` in a thread as soon as ``ready`` is set; the returned list gets the
+    ``time.monotonic()`` it ran at. A fixed timer may fire before the request is even sent on
+    a loaded machine, and then proves nothing about a fetch waiting on the network."""
+    done: list[float] = []
+
+    def watch() -> None:
+        ready.wait(60)
+        done.append(time.monotonic())
+        action()
+
+    threading.Thread(target=watch, daemon=True).start()
+    return done
+
+
+@dataclass
+class Served:
+    """Answer with ``reply``, then set ``event`` (with ``first``, set it before answering: for
+    a reply that holds the client, such as :class:`Hang`): the test knows where the client is."""
+
+    reply: Reply
+    event: threading.Event
+    first: bool = False
+
+    def serve(self, h: Handler, req: RecordedRequest) -> None:
+        if self.first:
+            self.event.set()
+        self.reply.serve(h, req)
+        self.event.set()
 
 
 def test_headers_trickled_byte_by_byte_hit_the_total_deadline(server, make_fetcher):
@@ -79,15 +117,16 @@ def test_fast_page_after_a_cut_off_one_still_fetched(server, make_fetcher):
 
 
 def test_stop_ends_a_fetch_waiting_on_the_network(server):
-    server.route("/hang", Hang(30))
+    arrived = threading.Event()
+    server.route("/hang", Served(Hang(30), arrived, first=True))
     stop = threading.Event()
     fetcher = Fetcher(timeout=(5.0, 20.0), retries=3, stop=stop)
-    threading.Timer(0.5, stop.set).start()
-    started = time.monotonic()
+    stopped_at = when(arrived, stop.set)
     try:
         with pytest.raises(FetchStoppedError, match="stopped while fetching"):
             fetcher.fetch(server.url("/hang"))
-        assert time.monotonic() - started < 1.5
+        # At once: well within the 20 s read timeout the fetch was waiting on.
+        assert time.monotonic() - stopped_at[0] < 1.5
         # Once stopped, nothing more is requested, and no retry wait is slept.
         with pytest.raises(FetchStoppedError):
             fetcher.fetch(server.url("/hang"))
@@ -115,14 +154,15 @@ def test_a_response_cut_inside_its_headers_is_never_a_capture(server, make_fetch
 
 
 def test_abort_ends_a_retry_wait_at_once(server):
-    server.route("/down", Static(503, headers=[("Retry-After", "60")]))
+    answered = threading.Event()
+    server.route("/down", Served(Static(503, headers=[("Retry-After", "60")]), answered))
     fetcher = Fetcher(timeout=(2.0, 2.0), retries=3, max_retry_after=60)
-    threading.Timer(0.5, fetcher.abort).start()
-    started = time.monotonic()
+    # Aborted once the 503 is sent: the fetcher is then in (or about to start) its 60 s wait.
+    aborted_at = when(answered, fetcher.abort)
     try:
         with pytest.raises((FetchStoppedError, TransientFetchError)):
             fetcher.fetch(server.url("/down"))
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - aborted_at[0] < 1.5
     finally:
         fetcher.close()
 
@@ -225,8 +265,10 @@ def test_sigterm_during_a_network_wait_ends_the_crawl_promptly(server, tmp_path)
     server.route("/hub", TrickleHeaders(interval=0.2))
     proc = _crawl_cli(tmp_path / "a.db", server.url("/hub"), "--timeout", "30")
     try:
-        time.sleep(3)
-        assert proc.poll() is None  # still waiting on the headers
+        # Signalled once the seed was requested: the CLI's signal handlers are in place and
+        # the crawl is waiting on the headers (a fixed sleep may signal a CLI still starting).
+        wait_for_request(server, "/hub")
+        assert proc.poll() is None, proc.communicate()[1]  # still waiting on the headers
         sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
