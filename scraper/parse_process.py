@@ -46,6 +46,9 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # holds scr
 _CHILD = ("import sys; sys.path.insert(0, sys.argv[1]); from scraper.parse_process import "
           "_serve; raise SystemExit(_serve())")
 _CLOSE_WAIT = 2.0  # seconds the child gets to end on its own before it is killed
+#: A crawl level or an import of at least this many pages parses in the child (below it,
+#: starting the child costs more than it saves).
+PARSE_PROCESS_MIN = 8
 
 
 #: A body this big is parsed where it was received: shipped to the child it would be held there

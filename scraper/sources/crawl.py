@@ -42,7 +42,7 @@ from scraper.fetch import Fetcher
 from scraper.ingest import PageReport, RunContext, RunReport, parse_capture
 from scraper.network import Network, open_network
 from scraper.parse import parse
-from scraper.parse_process import Parsed, ParseProcess, for_child
+from scraper.parse_process import PARSE_PROCESS_MIN, Parsed, ParseProcess, for_child
 from scraper.politeness import (
     HostGate,
     RobotsRefusalError,
@@ -57,9 +57,6 @@ logger = logging.getLogger(__name__)
 
 #: The most URLs one crawl fetches (the seed included); links past it are not followed.
 MAX_PAGES = 500
-#: A level of at least this many URLs is parsed in a child process (below it, starting the
-#: child costs more than it saves).
-PARSE_PROCESS_MIN = 8
 #: Seconds the writer waits for a page before it commits what it wrote (RunContext.flush).
 IDLE = 0.2
 

@@ -41,7 +41,7 @@ from archive.urls import normalize_url
 from archive.vocab import BAD_OUTCOMES, FINISHED_STATUSES, RunStatus
 from archive.warc_export import _media, archive_time
 from scraper.ingest import RunContext, RunReport
-from scraper.parse_process import Parsed, ParseProcess, for_child
+from scraper.parse_process import PARSE_PROCESS_MIN, Parsed, ParseProcess, for_child
 from scraper.settings import DEFAULTS
 from scraper.sources.warc_read import WarcEntry, WarcReading, read_warcs
 
@@ -50,9 +50,8 @@ __all__ = ["import_warc", "our_run", "read_warcs"]
 # A redirect record counts as a hop towards a response captured at most this long after it.
 REDIRECT_WINDOW = timedelta(seconds=60)
 MAX_HOPS = 10
-#: An import of at least this many records parses in a child process...
-PARSE_PROCESS_MIN = 8
-#: ... up to this many records ahead of the one it writes, ...
+#: An import of PARSE_PROCESS_MIN records or more parses in a child process, up to this many
+#: records ahead of the one it writes, ...
 AHEAD = 4
 #: ... as long as the bodies being parsed ahead add up to less than this (a big body is never
 #: sent: scraper.parse_process.MAX_CHILD_BODY).
@@ -185,8 +184,10 @@ class _Importer:
         self.archive, self.run, self.report = archive, run, run.report
         self.parser = parser
         # Parses asked for ahead, by the entry's identity (id() of an entry the list holds),
-        # with the size of the body each holds.
+        # with the size of the body each holds; and every entry :meth:`ahead` has looked at, so
+        # that none is read, hashed and looked up again as the window moves on.
         self.parsing: dict[int, tuple[Future[Parsed], int]] = {}
+        self.looked: set[int] = set()
         self.redirects, self.requests = reading.redirects, reading.requests
         self.infos = reading.infos
         # The responses a revisit may stand for; their bodies are read back when needed.
@@ -220,11 +221,14 @@ class _Importer:
         for entry in entries:
             if sum(size for _, size in self.parsing.values()) >= AHEAD_BYTES:
                 return
-            if id(entry) in self.parsing or entry.kind != "response" \
-                    or not 200 <= entry.status < 300 or urlsplit(entry.uri).path == "/robots.txt":
+            if id(entry) in self.looked:
+                continue
+            self.looked.add(id(entry))
+            if entry.kind != "response" or not 200 <= entry.status < 300 \
+                    or urlsplit(entry.uri).path == "/robots.txt":
                 continue
             body = entry.payload()
-            if body is None:  # (a big body is not for the child: parse_process.for_child)
+            if body is None:
                 continue
             capture = Capture(url=entry.uri, final_url=entry.uri, status=entry.status,
                               headers=entry.headers, body=body)

@@ -129,6 +129,14 @@ def test_an_import_parsed_in_the_child_stores_what_an_import_parsed_here_stores(
     monkeypatch.setattr(warc_import, "PARSE_PROCESS_MIN", 1)
     monkeypatch.setattr(ParseProcess, "submit", lambda self, cap: asked.append(cap.url))
     assert imported(tmp_path / "child.db", warc) == in_child and asked == []
+    # Each record is looked up once ahead and once when written, however the window moves.
+    looked: list[str] = []
+    real = warc_import.has_capture
+    monkeypatch.setattr(warc_import, "has_capture",
+                        lambda archive, url, *a, **k: looked.append(url) or real(archive, url,
+                                                                                 *a, **k))
+    imported(tmp_path / "child.db", warc)
+    assert looked and max(looked.count(u) for u in looked) <= 2
 
 
 def test_a_big_body_is_parsed_where_it_was_received_not_in_the_child() -> None:
