@@ -131,7 +131,7 @@ def held_out_pages() -> list[tuple[str, Path, Path]]:
     return out
 
 
-def _visible(src: str) -> bytearray:
+def _hidden_mask(src: str) -> bytearray:
     """1 at every position of ``src`` a reader never sees as text, 0 elsewhere."""
     mask = bytearray(len(src))
     for m in _HIDDEN_RE.finditer(src):
@@ -148,7 +148,7 @@ def _swap(word: str) -> str:
 
 def choose_edits(src: str, truth: str, k: int = 3) -> list[Edit]:
     """Up to ``k`` single-word edits spread over ``truth``, each unambiguous in ``src``."""
-    hidden = _visible(src)
+    hidden = _hidden_mask(src)
     candidates = []
     for m in _WORD_RE.finditer(truth):
         word = m.group()
