@@ -7,13 +7,11 @@ import, a Wayback backfill or the demo; ``to_dict`` keeps the JSON shape each co
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from archive.text import json_safe, printable
-from archive.vocab import BAD_OUTCOMES, HISTORY_COLUMNS, Outcome, RunStatus, Source
+from archive.text import printable
+from archive.vocab import BAD_OUTCOMES, Outcome, RunStatus, Source
 
 
 @dataclass
@@ -186,40 +184,3 @@ def cron_summary(report: RunReport, changes: str, *, quiet: bool) -> RunText:
     if changes:
         out.append(printable(changes))
     return RunText(lines, "\n".join(out))
-
-
-def history_text(rows: Iterable[tuple[Any, ...]], *, as_json: bool = False) -> str:
-    """The ``history`` listing of snapshot rows (:meth:`archive.store.Archive.history`, columns
-    :data:`archive.vocab.HISTORY_COLUMNS`): a header, then one line per snapshot (time, status,
-    version, changed mark, outcome, URL, flags, error), or one JSON object per line. "" for no
-    rows."""
-    rows = list(rows)
-    if not rows:
-        return ""
-    if as_json:
-        # one encoder for every row: json.dumps with an option builds a new one per call
-        encode = json.JSONEncoder(ensure_ascii=False).encode
-        # json escapes only C0: C1 (U+009B is CSI) and bidi controls would reach the terminal
-        return json_safe("\n".join(encode(dict(zip(HISTORY_COLUMNS, r, strict=True)))
-                                   for r in rows))
-    # The middle of a line (status, version, mark, outcome) takes few values: made once each.
-    middles: dict[tuple[Any, ...], str] = {}
-    out = [f"{'id':>6} {'captured at (UTC)':<27} {'http':>4} {'version':<7}  {'outcome':<12} "
-           "url  (* changed)"]
-    for (id_, url, _run, captured_at, _source, outcome, status, _final, version, changed,
-         suspect, error, truncated) in rows:
-        key = (status, version, changed, outcome)
-        middle = middles.get(key)
-        if middle is None:
-            middle = middles[key] = (f" {'-' if status is None else status:>4} "
-                                     f"v{'-' if version is None else version:<6}"
-                                     f"{'*' if changed else ' '} {outcome:<12} ")
-        line = f"{id_:>6} {captured_at}{middle}{url}"
-        if suspect:
-            line += " suspect"
-        if truncated:
-            line += " truncated (" + truncated.replace("\n", " ") + ")"
-        if error:  # a new line inside it would break the one-line-per-snapshot layout
-            line += "  " + error.replace("\n", " ")
-        out.append(line)
-    return printable("\n".join(out))

@@ -705,22 +705,17 @@ class Archive:
         :data:`archive.vocab.HISTORY_COLUMNS`: ``url`` is the page's URL and ``final_url`` where
         the snapshot ended (the page's URL when there was no redirect; None when no response
         came)."""
+        from archive.history import snapshot_rows
+
         # Plain tuples and a dict of page URLs rather than sqlite3.Row and a join: on the
         # 38,233 rows of the ten-year bench archive each costs more than SQLite's own work
         # (docs/benchmarks.md, section 5). Snapshots leave final_url out when it is the URL.
-        cur = self.conn.cursor()
-        cur.row_factory = None
-        sql = ("SELECT id, page_id, run_id, captured_at, source, outcome, http_status,"
-               " final_url, version_id, changed, suspect, error, truncated FROM snapshots")
-        if url is None:
-            urls = dict(cur.execute("SELECT id, url FROM pages").fetchall())
-            rows = cur.execute(sql + " ORDER BY captured_at, id")
-        else:
+        page = None
+        if url is not None:
             page = self.page_id(url)
             if page is None:
                 return []
-            urls = {page: url}
-            rows = cur.execute(sql + " WHERE page_id = ? ORDER BY captured_at, id", (page,))
+        urls, rows = snapshot_rows(self.conn, page)
         return [(id_, urls[page_id], run_id, captured_at, source, outcome, status,
                  None if status is None else urls[page_id] if final_url is None else final_url,
                  version_id, changed, suspect, error, truncated)

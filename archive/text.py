@@ -46,4 +46,6 @@ def json_safe(text: str) -> str:
     >>> json_safe('{"t": "evil\u202etxt \u009b2J"}')
     '{"t": "evil\\\\u202etxt \\\\u009b2J"}'
     """
+    if text.isascii() and "\x7f" not in text:  # the common case, and the cheap test of it
+        return text
     return text.translate(_JSON_ESCAPES)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 from click.core import ParameterSource
 
-from archive.run_report import PageReport, RunReport, cron_summary, history_text
+from archive.run_report import PageReport, RunReport, cron_summary
 from archive.vocab import RunStatus
 from scraper import DEFAULT_SEED
 from scraper.cli import (
@@ -240,6 +240,7 @@ def history(url: str | None, db: str, watch_name: str | None, config_path: str |
             as_json: bool) -> None:
     """Every snapshot (of URL or the --watch's page, or of every page): time, status,
     version, changed, error."""
+    from archive.history import history_listing
     from archive.store import Archive
     from archive.urls import normalize_url
 
@@ -249,10 +250,11 @@ def history(url: str | None, db: str, watch_name: str | None, config_path: str |
         norm = normalize_url(url) if url else None
         if norm is not None and archive.page_id(norm) is None:
             raise Exit(f"no page {url} in {db}", EXIT_USAGE)
-        rows = archive.history(norm)
-    text = history_text(rows, as_json=as_json)
+        text = history_listing(archive, norm, as_json=as_json)
     if text:
-        click.echo(text)
+        # color=True: nothing to strip, the listing holds no ESC (printable() or JSON escapes
+        # took them out), and click would scan all of it (megabytes) for escape sequences
+        click.echo(text, color=True)
 
 
 @click.command()

@@ -7,12 +7,17 @@ before the formatting was made cheap (docs/benchmarks.md section 5): it must not
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from archive.history import history_text
 from archive.model import Page
 from archive.store import Archive
+from archive.text import json_safe
+from archive.vocab import HISTORY_COLUMNS
 from tests.builders import at, capture
 from tests.cli import run_cli
 
@@ -94,3 +99,54 @@ def test_json_lines_are_unchanged_but_for_control_characters_escaped(db: Path) -
     # the same data: the escapes decode to the characters stored
     assert json.loads(lines[6])["url"] == ODD
     assert json.loads(lines[4])["error"].endswith("\x1b[31m \x9b2J")
+
+
+def _reference(db: Path, url: str | None, *, as_json: bool) -> str:
+    """The listing made the plain way: the library's rows, one json.dumps per row."""
+    with Archive.open(db, readonly=True) as archive:
+        rows = archive.history(url)
+    if not rows:
+        return ""
+    if as_json:
+        return json_safe("\n".join(json.dumps(dict(zip(HISTORY_COLUMNS, r, strict=True)),
+                                              ensure_ascii=False) for r in rows)) + "\n"
+    return history_text(rows) + "\n"
+
+
+@pytest.fixture(scope="module")
+def odd_db(db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The archive above with values the writer never stores but a foreign tool could: a
+    status that is not a whole number, text where numbers belong, an error with quotes, a
+    backslash and a NUL, a run id repeated over pages."""
+    path = tmp_path_factory.mktemp("odd") / "odd.db"
+    shutil.copy(db, path)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE snapshots SET http_status = 200.5 WHERE id = 2")
+        conn.execute("UPDATE snapshots SET version_id = 'v?', http_status = '2xx' WHERE id = 3")
+        conn.execute("UPDATE snapshots SET error = ?, truncated = '' WHERE id = 8",
+                     ('said "no" \\ here\x00\u2028end',))
+        conn.execute("UPDATE snapshots SET final_url = 'http://127.0.0.1:9/elsewhere'"
+                     " WHERE id = 9")
+        conn.execute("UPDATE snapshots SET run_id = 1 WHERE id IN (10, 11)")
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize("which", ["db", "odd_db"])
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize("url", [None, HUB, ODD], ids=["all", "hub", "odd"])
+def test_the_command_lays_out_what_the_library_returns(
+        which: str, as_json: bool, url: str | None, request: pytest.FixtureRequest) -> None:
+    # the command reads the cursor and makes each line from parts made once; the library's
+    # rows laid out one by one must give the same bytes, odd values included
+    path = request.getfixturevalue(which)
+    r = run_cli("history", *([url] if url else []), "--db", str(path),
+                *(["--json"] if as_json else []))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == _reference(path, url, as_json=as_json)
+    if as_json:  # and it is JSON, one object a line (U+2028 inside a string is no new line)
+        lines = r.stdout.rstrip("\n").split("\n")
+        assert [json.loads(line)["id"] for line in lines] == [
+            json.loads(line)["id"] for line in _reference(path, url, as_json=True).split("\n")
+            if line]

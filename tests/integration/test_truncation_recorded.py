@@ -14,9 +14,10 @@ import pytest
 
 from archive import export
 from archive.capture import Capture
+from archive.history import history_text
 from archive.query import show_as_of
 from archive.report_query import render_page_view
-from archive.run_report import RunReport, history_text
+from archive.run_report import RunReport
 from archive.store import Archive
 from archive.vocab import Source
 from scraper.ingest import RunContext, parse_capture
