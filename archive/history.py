@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from archive.text import json_safe, printable
@@ -28,12 +29,15 @@ if TYPE_CHECKING:
 
 _HEADER = (f"{'id':>6} {'captured at (UTC)':<27} {'http':>4} {'version':<7}  {'outcome':<12} "
            "url  (* changed)")
-_SELECT = ("SELECT id, page_id, {run_id}, captured_at, {source}, outcome, http_status,"
-           " {final_url}, version_id, changed, suspect, error, truncated FROM snapshots")
-#: The text listing shows neither the run, the source nor where a redirect ended: NULL costs
-#: nothing to hand over, where a value is one more Python object per row.
-_SQL_TEXT = _SELECT.format(run_id="NULL", source="NULL", final_url="NULL")
-_SQL_ALL = _SELECT.format(run_id="run_id", source="source", final_url="final_url")
+#: Every column, in the order of HISTORY_COLUMNS (the page's id in the place of its URL).
+_SQL_ALL = ("SELECT id, page_id, run_id, captured_at, source, outcome, http_status, final_url,"
+            " version_id, changed, suspect, error, truncated FROM snapshots")
+#: What the text listing shows, in the order :func:`_text` takes it: each column handed over
+#: costs one more Python object per row, a NULL one too.
+_SQL_TEXT = ("SELECT id, page_id, captured_at, outcome, http_status, version_id, changed,"
+             " suspect, error, truncated FROM snapshots")
+#: :data:`_SQL_TEXT`'s columns taken from a row of HISTORY_COLUMNS.
+_TEXT_COLUMNS = itemgetter(0, 1, 3, 5, 6, 8, 9, 10, 11, 12)
 _ORDER = " ORDER BY captured_at, id"
 
 
@@ -43,7 +47,9 @@ def snapshot_rows(conn: sqlite3.Connection, page_id: int | None = None, *,
     stored: ``(urls, rows)``, ``urls`` the page URLs by page id and ``rows`` the cursor's
     tuples in the order of :data:`archive.vocab.HISTORY_COLUMNS`, with the page's id where
     that has ``url``, and ``final_url`` None when it is the page's URL. Without
-    ``every_column``, ``run_id``, ``source`` and ``final_url`` are None."""
+    ``every_column``, only the columns the text listing shows: ``id``, the page's id,
+    ``captured_at``, ``outcome``, ``http_status``, ``version_id``, ``changed``, ``suspect``,
+    ``error``, ``truncated``."""
     cur = conn.cursor()
     cur.row_factory = None
     sql = _SQL_ALL if every_column else _SQL_TEXT
@@ -70,7 +76,7 @@ def history_text(rows: Iterable[tuple[Any, ...]], *, as_json: bool = False) -> s
         # json escapes only C0: C1 (U+009B is CSI) and bidi controls would reach the terminal
         return json_safe("\n".join(encode(dict(zip(HISTORY_COLUMNS, r, strict=True)))
                                    for r in rows))
-    return _text(rows, {r[1]: r[1] for r in rows})
+    return _text(map(_TEXT_COLUMNS, rows), {r[1]: r[1] for r in rows})
 
 
 def history_listing(archive: Archive, url: str | None = None, *, as_json: bool = False) -> str:
@@ -86,26 +92,30 @@ def history_listing(archive: Archive, url: str | None = None, *, as_json: bool =
 
 
 def _text(rows: Iterable[tuple[Any, ...]], urls: Mapping[Any, str]) -> str:
-    """The text listing of rows whose second column is a key of ``urls``."""
-    # The middle of a line (status, version, mark, outcome) takes few values: made once each.
-    middles: dict[tuple[Any, ...], str] = {}
+    """The text listing of rows of :data:`_SQL_TEXT`'s columns whose second is a key of
+    ``urls``."""
+    # The rest of a line after the time (status, version, mark, outcome, URL) takes few
+    # values: made once each.
+    rests: dict[tuple[Any, ...], str] = {}
     out = [_HEADER]
-    for (id_, page, _run, captured_at, _source, outcome, status, _final, version, changed,
-         suspect, error, truncated) in rows:
-        key = (status, version, changed, outcome)
-        middle = middles.get(key)
-        if middle is None:
-            middle = middles[key] = (f" {'-' if status is None else status:>4} "
-                                     f"v{'-' if version is None else version:<6}"
-                                     f"{'*' if changed else ' '} {outcome:<12} ")
-        line = f"{id_:>6} {captured_at}{middle}{urls[page]}"
-        if suspect:
-            line += " suspect"
-        if truncated:
-            line += " truncated (" + truncated.replace("\n", " ") + ")"
-        if error:  # a new line inside it would break the one-line-per-snapshot layout
-            line += "  " + error.replace("\n", " ")
-        out.append(line)
+    append = out.append
+    for (id_, page, captured_at, outcome, status, version, changed, suspect, error,
+         truncated) in rows:
+        key = (status, version, changed, outcome, page)
+        rest = rests.get(key)
+        if rest is None:
+            rest = rests[key] = (f" {'-' if status is None else status:>4} "
+                                 f"v{'-' if version is None else version:<6}"
+                                 f"{'*' if changed else ' '} {outcome:<12} {urls[page]}")
+        line = f"{id_:>6} {captured_at}{rest}"
+        if suspect or truncated or error:
+            if suspect:
+                line += " suspect"
+            if truncated:
+                line += " truncated (" + truncated.replace("\n", " ") + ")"
+            if error:  # a new line inside it would break the one-line-per-snapshot layout
+                line += "  " + error.replace("\n", " ")
+        append(line)
     return printable("\n".join(out)) if len(out) > 1 else ""
 
 
