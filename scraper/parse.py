@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 # What parses as HTML: a web page, or XML (XHTML served as XML).
 HTML_TYPES = capture.HTML_TYPES | capture.XML_TYPES
 PDF_TYPES = capture.PDF_TYPES
+#: ``Page.truncated`` of a parse that ran out of memory (no text: a failure, docs/limits.md).
+OUT_OF_MEMORY = "parsing ran out of memory"
 # Site names that follow a page's own title in <title>.
 _TITLE_SEP_RE = re.compile(r"\s+(?:\||::|—|–)\s+")
 
@@ -112,6 +114,11 @@ def parse(
         if media and media not in HTML_TYPES and not media.startswith("text/html"):
             return Page(url=url, kind="other")
         return _parse_html(body, url, http_charset, main, tuple(ignore))
+    except MemoryError:
+        # Nothing could be read within the memory there is (the parser process's bound, or
+        # the machine's): a failure with its reason, never an empty version of the page.
+        logger.warning("%s: %s", url, OUT_OF_MEMORY)
+        return Page(url=url, kind="html", truncated=OUT_OF_MEMORY)
     except Exception:  # the contract is "never raise": a capture must survive any input
         logger.exception("parse failed for %s; keeping an empty page", url)
         return Page(url=url, kind="html")

@@ -15,7 +15,17 @@ again here, under its own logger name. Only HTML goes to the child: a PDF is ext
 own bounded child by :mod:`scraper.pdf`, which a stop kills at once, and that stays in the
 asking thread. If the child cannot be started or dies, every capture asked for from then on
 is parsed in the asking thread as before (:meth:`ParseProcess.parse` does that), so a broken
-child costs time, never a page. :meth:`ParseProcess.close` ends the child (it is killed when
+child costs time, never a page.
+
+The child is bounded like the PDF reader: an address space of :data:`CHILD_MEMORY` and
+:data:`PAGE_CPU_SECONDS` of CPU per page (it moves its own soft ``RLIMIT_CPU`` before each
+page, so the bound is per page in a long-lived process). A page that needs more memory is
+answered as a failure with its reason (``Page.truncated`` with no text, which
+:meth:`scraper.ingest.RunContext.ingest` records as a failed snapshot, never a version). When
+the child dies (the kernel's SIGXCPU at the CPU bound, a crash, a kill from outside) the page
+it was parsing is such a failure too, named with the cause: parsing it again in the writing
+process would bring what killed the child there, without bounds. The pages queued behind it
+are parsed in the asking thread. :meth:`ParseProcess.close` ends the child (it is killed when
 it does not end at once): a stopped run leaves no process behind. The child ignores SIGINT and
 SIGTERM (a Ctrl-C reaches the whole process group; the parent decides when it ends) and ends
 by itself when its input closes, so a kill -9 of the parent ends it too.
@@ -27,12 +37,13 @@ import logging
 import os
 import pickle
 import queue
+import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import IO, Any
+from typing import Any
 
 from archive.capture import HTML_TYPES, PDF_TYPES, Capture
 from archive.model import Page
@@ -44,7 +55,7 @@ Parsed = tuple[Page | None, str | None]
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # holds scraper/
 _CHILD = ("import sys; sys.path.insert(0, sys.argv[1]); from scraper.parse_process import "
-          "_serve; raise SystemExit(_serve())")
+          "_serve; raise SystemExit(_serve(sys.argv[2:]))")
 _CLOSE_WAIT = 2.0  # seconds the child gets to end on its own before it is killed
 #: A crawl level or an import of at least this many pages parses in the child (below it,
 #: starting the child costs more than it saves).
@@ -55,6 +66,13 @@ PARSE_PROCESS_MIN = 8
 #: once more, with its pickled parse on the way back, and pipelining gains nothing on a few
 #: big pages (a crawl or an import holds one big body at a time, as it did without the child).
 MAX_CHILD_BODY = 4 << 20
+#: The child's address space (RLIMIT_AS). The pages it gets (under MAX_CHILD_BODY) have not
+#: needed 300 MB: a 3.8 MB page of 480,000 paragraphs peaks at about 290 MB resident.
+CHILD_MEMORY = 2 << 30
+#: CPU seconds the child may spend on one page (its soft RLIMIT_CPU, moved before each page).
+#: The slowest page under MAX_CHILD_BODY measured takes about 40 s (150,000 links in 3.45 MB);
+#: a normal page takes well under a second.
+PAGE_CPU_SECONDS = 120
 
 
 def for_child(capture: Capture) -> bool:
@@ -88,8 +106,11 @@ class ParseProcess:
     several crawl workers may ask at once. Use as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, *, main: str | None = None, ignore: Sequence[str] = ()) -> None:
+    def __init__(self, *, main: str | None = None, ignore: Sequence[str] = (),
+                 max_memory: int = CHILD_MEMORY,
+                 max_cpu_seconds: int = PAGE_CPU_SECONDS) -> None:
         self.main, self.ignore = main, tuple(ignore)
+        self.max_memory, self.max_cpu_seconds = max_memory, max_cpu_seconds
         self._lock = threading.Lock()  # the child, the pending parses, the flags
         # Jobs for the sender thread (None: no more): a pipe holds less than one page, so
         # writing in the asking thread would wait for the child's previous parse.
@@ -121,7 +142,8 @@ class ParseProcess:
             return self._child
         try:
             # -I: no PYTHON* variables, no user site; the package root goes on sys.path.
-            child = subprocess.Popen([sys.executable, "-I", "-c", _CHILD, _ROOT],
+            child = subprocess.Popen([sys.executable, "-I", "-c", _CHILD, _ROOT,
+                                      str(self.max_memory), str(self.max_cpu_seconds)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         except OSError as e:
             logger.warning("cannot start the parser process (%s); parsing in this one", e)
@@ -129,7 +151,7 @@ class ParseProcess:
             return None
         self._child = child
         assert child.stdout is not None and child.stdin is not None
-        self._reader = threading.Thread(target=self._read, args=(child.stdout,),
+        self._reader = threading.Thread(target=self._read, args=(child,),
                                         name="parse-process-reader", daemon=True)
         self._reader.start()
         self._sender = threading.Thread(target=self._send, args=(child,),
@@ -176,17 +198,48 @@ class ParseProcess:
 
     def parse(self, fut: Future[Parsed], capture: Capture) -> Parsed:
         """The result of ``fut`` (from :meth:`submit` of ``capture``); parsed here if the
-        child died before it answered."""
+        child died before it answered, unless it died parsing this very page: that page is a
+        failure with the cause (a Page with no text and the reason in ``truncated``)."""
         try:
             return fut.result()
-        except ChildGone:
+        except ChildGone as gone:
+            if gone.reason is not None:
+                return Page(url=capture.final_url, truncated=gone.reason), None
             return parse_here(capture, main=self.main, ignore=self.ignore)
 
-    def _read(self, out: IO[bytes]) -> None:
+    def _why_ended(self, child: subprocess.Popen[bytes]) -> str:
+        """Why the child stopped answering, from its exit status (killed when it is still
+        there: its answers can no longer be read)."""
+        try:
+            code = child.wait(timeout=_CLOSE_WAIT)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            return "the parser process gave an answer that could not be read"
+        if code == -signal.SIGXCPU:
+            return (f"parsing used more than {self.max_cpu_seconds}s of CPU (the parser "
+                    "process's limit per page)")
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"the parser process was killed ({name})"
+        return f"the parser process ended (exit {code})"
+
+    def _read(self, child: subprocess.Popen[bytes]) -> None:
         """The reader thread: each answer resolves its future; EOF fails the rest."""
+        out = child.stdout
+        assert out is not None
+        started = None  # the page the child said it began and has not answered yet
         try:
             while True:
-                seq, page, content_hash, records = pickle.load(out)
+                answer = pickle.load(out)
+                if isinstance(answer, int):  # the child begins page ``answer``
+                    started = answer
+                    continue
+                seq, page, content_hash, records = answer
+                started = None
                 for record in records:
                     named = logging.getLogger(record.name)
                     if named.isEnabledFor(record.levelno):
@@ -194,15 +247,21 @@ class ParseProcess:
                 with self._lock:
                     fut, _ = self._pending.pop(seq)
                 fut.set_result((page, content_hash))
-        except Exception as e:  # EOF, a killed child, a broken answer: the same to us
+        except Exception:  # EOF, a killed child, a broken answer: the same to us
             with self._lock:
-                if not self._closed:
-                    logger.warning("the parser process ended (%s); parsing in this one",
-                                   type(e).__name__)
+                closed = self._closed
+            # Closed: we killed it (a stop), its pages are parsed here if at all.
+            why = None if closed else self._why_ended(child)
+            with self._lock:
                 self._broken = True
                 pending, self._pending = self._pending, {}
-            for fut, _ in pending.values():
-                fut.set_exception(ChildGone())
+            if why is not None:
+                logger.warning("%s; parsing in this one", why)
+            # The page the child was on when it died is a failure (the cause of its death as
+            # far as we can tell); the others, sent but not begun, are parsed here.
+            for seq, (fut, _) in pending.items():
+                fut.set_exception(ChildGone(f"{why} while parsing this page"
+                                            if why is not None and seq == started else None))
 
     def close(self) -> None:
         """End the child: the end of its input, or at once (killed) when parses are still
@@ -230,7 +289,12 @@ class ParseProcess:
 
 
 class ChildGone(Exception):
-    """The parser process ended before it answered."""
+    """The parser process ended before it answered; ``reason`` when it ended while parsing
+    this page (then a failure of the page, not to be parsed again)."""
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__(reason or "the parser process ended")
+        self.reason = reason
 
 
 # -- the child ----------------------------------------------------------------------------
@@ -251,11 +315,40 @@ class _Collect(logging.Handler):
         self.records.append(record)
 
 
-def _serve() -> int:
-    """The child's loop: read a job from stdin, answer on stdout, until EOF."""
-    import signal
+def _limit_self(max_memory: int) -> None:
+    """The child's own bounds: its address space, and no core file (the kernel's SIGXCPU
+    at the CPU bound would write one of a process of up to ``max_memory``)."""
+    import resource
 
-    from scraper.parse import parse
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY:
+        max_memory = min(max_memory, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (max_memory, hard))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _cpu_budget(seconds: int) -> None:
+    """Give the next page ``seconds`` of CPU: the soft RLIMIT_CPU counts the process's whole
+    life, so it is moved to what is used so far plus the budget (the hard limit stays, so
+    it can be moved again)."""
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(used.ru_utime + used.ru_stime) + 1 + seconds
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _serve(argv: Sequence[str] = ()) -> int:
+    """The child's loop: read a job from stdin, answer on stdout, until EOF. ``argv``: the
+    address space in bytes and the CPU seconds per page."""
+    max_memory, cpu_seconds = (int(argv[0]), int(argv[1])) if argv else (
+        CHILD_MEMORY, PAGE_CPU_SECONDS)
+    _limit_self(max_memory)
+
+    from scraper.parse import OUT_OF_MEMORY, parse
 
     # Ctrl-C reaches the whole process group: the parent stops its job between two pages and
     # then ends this process (end of input, or kill); a traceback here would only be noise.
@@ -272,9 +365,21 @@ def _serve() -> int:
         except EOFError:
             return 0
         seq, body, url, content_type, charset, main, ignore = job
-        page = parse(body, url=url, content_type=content_type, http_charset=charset,
-                     main=main, ignore=ignore)
-        content_hash = page.content_hash()
+        # Said first, so that if this page kills the process the parent knows which it was.
+        pickle.dump(seq, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.flush()
+        _cpu_budget(cpu_seconds)
+        content_hash: str | None = None
+        try:
+            page = parse(body, url=url, content_type=content_type, http_charset=charset,
+                         main=main, ignore=ignore)
+            if page.truncated != OUT_OF_MEMORY:
+                content_hash = page.content_hash()
+        except MemoryError:  # in the hash: what the parse held is freed as it unwinds
+            page = Page(url=url, truncated=OUT_OF_MEMORY)
+        if page.truncated == OUT_OF_MEMORY and not page.text:  # the next page starts afresh
+            page = Page(url=url, truncated=f"parsing needed more than {max_memory >> 20} MiB "
+                                           "of memory (the parser process's limit)")
         # The parser's hints for the hash (keyed by object identity) mean nothing in
         # another process; the hash is computed, so they need not travel.
         page.__dict__.pop("_norm_hints", None)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import doc_html, hub_html
-from tests.cli import cli_command
+from tests.cli import cli_command, run_cli
 from tests.servers import Gated, LoopbackServer, Static
 
 N_DOCS = 12  # a level over scraper.sources.crawl.PARSE_PROCESS_MIN
@@ -143,3 +143,60 @@ def test_kill_9_leaves_no_parser_behind(slow_site: LoopbackServer, gate: threadi
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert "marked stale run(s) [1] interrupted" in r.stderr
+
+
+#: Many sections under scraper.parse_process.MAX_CHILD_BODY: seconds of the child's CPU.
+HEAVY = b"<html><body><main>" + b"<h2>T</h2><p>x</p>" * 200_000 + b"</main></body></html>"
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) ``pid`` has used; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_parser_killed_mid_crawl_costs_its_page_only_and_the_crawl_goes_on(
+        http_server: Callable[..., LoopbackServer], gate: threading.Event,
+        tmp_path: Path) -> None:
+    # doc1 takes the child seconds of CPU; the others after it are held until it is killed
+    srv = http_server("127.0.0.2")
+    docs = [srv.url(f"/doc{n}") for n in range(N_DOCS)]
+    srv.route("/hub", Static(body=hub_html(*[(u, f"Doc {n}", "") for n, u in enumerate(docs)])))
+    for n in range(N_DOCS):
+        reply = Static(body=HEAVY if n == 1 else doc_html(f"Doc {n}", f"Text {n}."))
+        srv.route(f"/doc{n}", reply if n < 2 else Gated(gate, reply))
+    db = tmp_path / "a.db"
+    proc, kids = started_crawl(db, srv.url("/hub"))
+    assert len(kids) == 1
+    # Its start-up and doc0 take a fraction of a second: past one second it is inside doc1
+    # (about four), the only page it has.
+    deadline = time.monotonic() + 60
+    while cpu_seconds(kids[0]) < 1.0 and time.monotonic() < deadline and alive(kids[0]):
+        time.sleep(0.02)
+    assert alive(kids[0]) and cpu_seconds(kids[0]) >= 1.0
+    os.kill(kids[0], signal.SIGKILL)
+    gate.set()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err  # a failed page: the run is partial
+    conn = sqlite3.connect(db)
+    rows = dict(conn.execute("SELECT p.url, s.outcome || ' ' || ifnull(s.error, '')"
+                             " FROM snapshots s JOIN pages p ON p.id = s.page_id"))
+    status = conn.execute("SELECT status FROM runs").fetchone()[0]
+    conn.close()
+    reason = "the parser process was killed (SIGKILL) while parsing this page"
+    assert rows.pop(docs[1]) == f"failed {docs[1]}: {reason}"
+    assert rows == {u: "new " for u in [srv.url("/hub"), *docs[:1], *docs[2:]]}
+    assert status == "partial"
+    assert f"coop-archive: {docs[1]}: {reason}" in err.splitlines()
+    assert run_cli("check", "--db", str(db)).returncode == 0
+    # nothing lost: the next crawl reads doc1 (its child lives) and the rest are unchanged
+    r = run_cli("crawl", srv.url("/hub"), "--db", str(db), "--delay", "0", "--ignore-robots")
+    assert r.returncode == 0, r.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT s.outcome FROM snapshots s JOIN pages p ON p.id = s.page_id"
+                        " WHERE p.url = ? ORDER BY s.id", (docs[1],)).fetchall() == \
+        [("failed",), ("new",)]
+    conn.close()
