@@ -11,7 +11,8 @@ One root, so a caller can catch everything of ours and nothing else::
     │       ├── TooManyRedirectsError
     │       └── BlockedURLError     also a ValueError: scheme or address we refuse to fetch
     ├── ArchiveError                the SQLite archive cannot be used
-    │   ├── ArchiveLockedError      another crawl holds the archive (exit 75)
+    │   ├── ArchiveLockedError      another crawl holds the archive, or another process kept
+    │   │                           it busy migrating or writing (exit 75)
     │   ├── SchemaTooNewError       written by a newer coop-archive
     │   └── ArchiveCorruptError     integrity check or invariants failed
     └── UsageError                  also a ValueError: a bad argument (bad WHEN, unknown URL ...)
@@ -96,6 +97,15 @@ class ArchiveCorruptError(ArchiveError):
 
 class UsageError(CoopError, ValueError):
     """A bad argument: a malformed or out-of-range WHEN, an unknown URL, ..."""
+
+
+def is_busy(error: BaseException) -> bool:
+    """SQLITE_BUSY ("database is locked"): another connection held the write lock for longer
+    than this one's busy timeout."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
+    return code == sqlite3.SQLITE_BUSY or (code is None and "database is locked" in str(error))
 
 
 def is_disk_full(error: BaseException) -> bool:

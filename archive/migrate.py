@@ -10,8 +10,16 @@ import sqlite3
 from collections.abc import Iterator
 
 from archive import __version__
-from archive.errors import ArchiveError, SchemaTooNewError, is_disk_full
+from archive.errors import (
+    ArchiveCorruptError,
+    ArchiveError,
+    ArchiveLockedError,
+    SchemaTooNewError,
+    is_busy,
+    is_disk_full,
+)
 from archive.schema import MIGRATIONS, SCHEMA_VERSION
+from archive.text import printable
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +81,13 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
         conn.create_function("unhex", 1, _unhex, deterministic=True)
     try:
         conn.execute("PRAGMA foreign_keys = OFF")
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if is_busy(e):
+                waited = conn.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
+                raise busy(path, waited=waited) from None
+            raise
         try:
             # Read again under the write lock: another writer may have migrated the archive
             # while this one waited for it (its migrations would then fail on the new tables).
@@ -81,6 +95,7 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
             if found > SCHEMA_VERSION:
                 raise too_new(path, found)
             for n in range(found, SCHEMA_VERSION):
+                _refuse_damage(conn, path, found, n)
                 for stmt in _statements(MIGRATIONS[n]):
                     conn.execute(stmt)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -119,6 +134,38 @@ def _backup(conn: sqlite3.Connection, dest_path: str) -> None:
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+
+
+def busy(path: str, *, waited: float | None = None) -> ArchiveLockedError:
+    """The one-line error for a write lock another process holds (another migration, or a
+    writer that does not take the archive's lock file), after ``waited`` seconds of waiting
+    for it when SQLite waited: exit 75, as for a crawl holding the lock file."""
+    how = f" (waited {waited:g} s for it to finish)" if waited else ""
+    return ArchiveLockedError(f"{path}: another process is migrating or writing the archive"
+                              f"{how}: nothing was changed; run the command again later")
+
+
+def _refuse_damage(conn: sqlite3.Connection, path: str, found: int, n: int) -> None:
+    """ArchiveCorruptError, naming the row, for damage that would make migration ``n + 1``
+    fail half-way with SQLite's own words (raised inside the transaction: it is rolled back).
+
+    Schema 8 stores each blob's sha256 as its 32 bytes, from the 64 hex digits schema 7 and
+    earlier kept: a hash that is not that (a damaged archive) would have no bytes to store.
+    """
+    if n != 7:
+        return
+    # (blobs had no other key than the hash: the row is named by it, and its size)
+    bad = conn.execute(
+        "SELECT sha256, size FROM blobs WHERE typeof(sha256) != 'text' OR length(sha256) != 64"
+        " OR unhex(sha256) IS NULL ORDER BY sha256 LIMIT 1").fetchone()
+    if bad is not None:
+        sha, size = bad
+        shown = repr(sha if not isinstance(sha, str) or len(sha) <= 80 else sha[:80] + "...")
+        raise ArchiveCorruptError(
+            f"{path}: cannot migrate it from schema {found} to {SCHEMA_VERSION}: the blob "
+            f"row with sha256 {printable(shown)} ({size} bytes) has a hash that is not 64 hex "
+            f"digits (the archive is damaged); nothing was changed, the archive is at schema "
+            f"{found}")
 
 
 def _no_room(conn: sqlite3.Connection, path: str, found: int, doing: str) -> ArchiveError:

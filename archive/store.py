@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from archive import __version__, vocab
 from archive.batch import SECONDS, UNITS, Batch
-from archive.errors import ArchiveCorruptError, ArchiveError, UsageError
-from archive.migrate import backup_path, migrate, refuse_foreign, too_new
+from archive.errors import ArchiveCorruptError, ArchiveError, UsageError, is_busy
+from archive.migrate import backup_path, busy, migrate, refuse_foreign, too_new
 from archive.schema import SCHEMA_VERSION
 from archive.timeutil import utcnow_iso
 from archive.vocab import Outcome, RunStatus, Source, sql_list, state_key
@@ -210,6 +210,8 @@ class Archive:
                 migrate(conn, path)
         except sqlite3.DatabaseError as e:
             conn.close()
+            if is_busy(e):  # not damage: another writer holds it (SQLite may not wait here)
+                raise busy(path) from None
             raise ArchiveError(f"cannot use archive {path}: {e}") from None
         except BaseException:
             conn.close()

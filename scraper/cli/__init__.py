@@ -38,6 +38,7 @@ from archive.errors import (
     CoopError,
     SchemaTooNewError,
     UsageError,
+    is_busy,
     is_disk_full,
 )
 from archive.text import printable
@@ -195,6 +196,13 @@ def handle_errors(func: F) -> F:
                 raise Exit("disk full (or file size limit reached): the last change could not "
                            "be written and was rolled back; the archive is intact. Free some "
                            "space and run the command again", EXIT_FAILED) from None
+            if is_busy(e):
+                # Another process held the write lock past the busy timeout (one that does not
+                # take the lock file): nothing of this change was written; a retry will do.
+                raise Exit("the archive is busy: another process is migrating or writing it "
+                           "and held it longer than this command waits; the change being "
+                           "written was rolled back, what was committed before is kept. Run "
+                           "the command again later", EXIT_LOCKED) from None
             if isinstance(e, sqlite3.DatabaseError):
                 # A damaged file can surface anywhere a query runs; never worth a traceback.
                 raise Exit(f"the archive is unusable: {e}", EXIT_FAILED) from None

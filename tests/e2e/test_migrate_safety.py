@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.errors import ArchiveCorruptError, ArchiveLockedError
 from archive.migrate import _statements, _unhex, backup_path, migrate
 from archive.model import Page
 from archive.schema import MIGRATIONS, SCHEMA_VERSION
@@ -102,7 +103,8 @@ def test_a_failed_migration_leaves_schema_6_and_foreign_keys_on(tmp_path: Path) 
     before = _dump(old)
     conn = sqlite3.connect(old, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
-    with pytest.raises(sqlite3.IntegrityError):
+    # refused inside the transaction, after migration 7 ran: rolled back with it
+    with pytest.raises(ArchiveCorruptError, match="the blob row with sha256 'not hex'"):
         migrate(conn, str(old))
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA legacy_alter_table").fetchone()[0] == 0
@@ -114,6 +116,76 @@ def test_a_failed_migration_leaves_schema_6_and_foreign_keys_on(tmp_path: Path) 
     bak = backup_path(str(old), V6)
     assert _dump(Path(bak)) == before
     assert not Path(f"{bak}.tmp").exists()
+
+
+def test_a_hash_that_is_not_hex_is_one_line_naming_its_row_and_changes_nothing(
+        tmp_path: Path) -> None:
+    old = _v6_archive(tmp_path)
+    v6 = sqlite3.connect(old)
+    size = v6.execute("SELECT size FROM blobs ORDER BY sha256 LIMIT 1").fetchone()[0]
+    v6.execute("UPDATE blobs SET sha256 = 'zz' || substr(sha256, 3) WHERE sha256 ="
+               " (SELECT min(sha256) FROM blobs)")
+    bad, = v6.execute("SELECT sha256 FROM blobs WHERE sha256 LIKE 'zz%'").fetchone()
+    v6.commit()
+    v6.close()
+    before = _dump(old)
+    r = run_cli("check", "--db", str(old), cwd=ROOT)
+    assert r.returncode == 3, r.stderr  # a damaged archive
+    assert r.stderr == (
+        f"coop-archive: {old}: cannot migrate it from schema 6 to {SCHEMA_VERSION}: the blob "
+        f"row with sha256 '{bad}' ({size} bytes) has a hash that is not 64 hex digits (the "
+        "archive is damaged); nothing was changed, the archive is at schema 6\n")
+    assert _dump(old) == before
+
+
+def test_a_writer_kept_waiting_by_a_migration_says_so_and_changes_nothing(
+        tmp_path: Path) -> None:
+    old = _v6_archive(tmp_path)
+    before = _dump(old)
+    first = sqlite3.connect(old, isolation_level=None)
+    first.execute("BEGIN IMMEDIATE")  # another process migrating (or writing) the archive
+    second = sqlite3.connect(old, isolation_level=None)
+    second.execute("PRAGMA busy_timeout = 200")
+    try:
+        with pytest.raises(ArchiveLockedError) as got:
+            migrate(second, str(old))
+    finally:
+        first.execute("ROLLBACK")
+        first.close()
+    assert str(got.value) == (
+        f"{old}: another process is migrating or writing the archive (waited 0.2 s for it to "
+        "finish): nothing was changed; run the command again later")
+    assert not second.in_transaction
+    assert second.execute("PRAGMA foreign_keys").fetchone()[0] == 0  # as it was
+    second.close()
+    assert _dump(old) == before
+
+
+@pytest.mark.parametrize("wal", [True, False], ids=["wal", "rollback-journal"])
+def test_the_command_kept_waiting_by_another_writer_exits_75_in_one_line(
+        tmp_path: Path, wal: bool) -> None:
+    # a writer that does not take the lock file (a script on the library, another tool) holds
+    # the archive's write lock for longer than the command's ten seconds of waiting; an
+    # archive not yet in WAL mode cannot even be switched to it meanwhile (SQLite answers at
+    # once that it is locked)
+    old = _v6_archive(tmp_path)
+    first = sqlite3.connect(old, isolation_level=None)
+    if wal:
+        first.execute("PRAGMA journal_mode = WAL")  # as coop-archive left it
+    before = _dump(old)
+    first.execute("BEGIN IMMEDIATE")
+    try:
+        r = run_cli("check", "--db", str(old), cwd=ROOT)
+    finally:
+        first.execute("ROLLBACK")
+        first.close()
+    assert r.returncode == 75, r.stderr  # EX_TEMPFAIL: try again later
+    waited = " (waited 10 s for it to finish)" if wal else ""
+    assert r.stderr == (f"coop-archive: {old}: another process is migrating or writing the "
+                        f"archive{waited}: nothing was changed; run the command again later\n")
+    assert _dump(old) == before
+    r = run_cli("check", "--db", str(old), cwd=ROOT)  # once it is done, the retry migrates
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_a_second_writer_waiting_on_the_migration_does_not_migrate_again(
@@ -288,3 +360,25 @@ def test_a_reader_while_a_writer_migrates_answers_or_refuses_with_the_hint(
     assert answered, "no reader got an answer after the migration"
     assert len(answered[-1].stdout.splitlines()) == 42  # header, 40 captures and the 304
     assert all(r.stdout == answered[-1].stdout for r in answered)
+
+
+def test_a_write_kept_waiting_past_the_busy_timeout_exits_75_in_one_line(
+        tmp_path: Path) -> None:
+    # the archive is current (nothing to migrate): the command's own first write waits ten
+    # seconds for a writer that does not take the lock file, then gives up
+    db = tmp_path / "a.db"
+    with Archive.open(db) as a:
+        capture(a, HUB, at("2016-10-21"), Page(HUB, title="Hub", text="one"))
+    first = sqlite3.connect(db, isolation_level=None)
+    first.execute("BEGIN IMMEDIATE")
+    try:
+        r = run_cli("rebuild-fts", "--db", str(db), cwd=ROOT)
+    finally:
+        first.execute("ROLLBACK")
+        first.close()
+    assert r.returncode == 75, r.stderr
+    assert r.stderr == ("coop-archive: the archive is busy: another process is migrating or "
+                        "writing it and held it longer than this command waits; the change "
+                        "being written was rolled back, what was committed before is kept. "
+                        "Run the command again later\n")
+    assert run_cli("rebuild-fts", "--db", str(db), cwd=ROOT).returncode == 0
