@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,25 @@ def run_cli_signalled(*args: str, after: float, sig: int | None = None, timeout:
             proc.communicate()
     took = time.monotonic() - started
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), took
+
+
+def run_cli_budgeted(args_for: Callable[[int], Sequence[str]], *, reached: Callable[[], bool],
+                     budgets: Sequence[int] = (3, 6, 12, 24), timeout: float = 60,
+                     ) -> tuple[subprocess.CompletedProcess[str], float, int]:
+    """Run ``coop-archive`` with ``args_for(budget)`` (which gives ``--max-run-seconds
+    budget``, and a fresh archive for each budget) until ``reached()`` holds after the run:
+    the run got to the state the test is about (a request in flight, the pages before it
+    stored) before its budget ran out. Returns the process, the seconds it ran and the budget.
+
+    A run's budget is a timer from its start, the very thing under test: a fixed one bets
+    that the run gets there in time, and a loaded machine loses the bet. A run that did not
+    get there is run again with the next, longer budget; the test fails when none was enough.
+    """
+    for budget in budgets:
+        proc, took = run_cli_signalled(*args_for(budget), after=0, timeout=timeout + budget)
+        if reached():
+            return proc, took, budget
+    raise AssertionError(f"the run never got there within {budgets[-1]}s: {proc.stderr}")
 
 
 def _wait_until(condition: Callable[[], bool], seconds: float) -> None:

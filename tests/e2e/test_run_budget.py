@@ -12,7 +12,7 @@ from pathlib import Path
 
 from archive.lock import ArchiveLock
 from scraper.run_budget import RunBudget
-from tests.cli import run_cli, run_cli_signalled
+from tests.cli import run_cli, run_cli_budgeted
 from tests.e2e.test_fetch_deadline import TrickleHeaders
 from tests.servers import LoopbackServer
 
@@ -20,15 +20,20 @@ from tests.servers import LoopbackServer
 def test_a_run_ends_when_its_budget_runs_out_and_frees_the_lock(server: LoopbackServer,
                                                                 tmp_path: Path) -> None:
     server.route("/hub", TrickleHeaders(interval=0.2))
-    db = tmp_path / "a.db"
-    # The request's own total deadline would be 4 x 600 s: only the run's budget ends it.
-    proc, took = run_cli_signalled("crawl", server.url("/hub"), "--db", str(db),
-                                   "--ignore-robots", "--delay", "0", "--timeout", "600",
-                                   "--max-run-seconds", "3", after=0)
+
+    def args(budget: int) -> list[str]:
+        return ["crawl", server.url("/hub"), "--db", str(tmp_path / f"{budget}.db"),
+                "--ignore-robots", "--delay", "0", "--timeout", "600",
+                "--max-run-seconds", str(budget)]
+
+    # The request's own total deadline would be 4 x 600 s: only the run's budget ends it,
+    # once the request is in flight (the server has it).
+    proc, took, budget = run_cli_budgeted(args, reached=lambda: bool(server.requests_to("/hub")))
+    db = tmp_path / f"{budget}.db"
     err = proc.stderr
-    assert took < 15, err
+    assert took < budget + 12, err
     assert proc.returncode == 1, err
-    assert "time budget (--max-run-seconds 3) ran out" in err
+    assert f"time budget (--max-run-seconds {budget}) ran out" in err
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
     conn.close()
@@ -61,7 +66,8 @@ def test_a_run_stuck_past_its_budget_is_ended() -> None:
         assert budget.expired
         assert overran.wait(5)  # ...then, the run still going, calls it stuck
     quick = threading.Event()
-    with RunBudget(5, quick, on_overrun=overran.clear):
+    with RunBudget(5, quick, on_overrun=overran.clear) as budget:
         pass
-    time.sleep(0.1)
+    budget._thread.join(5)  # the watcher has ended: it can no longer stop the run
+    assert not budget._thread.is_alive()
     assert not quick.is_set() and overran.is_set()

@@ -20,7 +20,7 @@ from scraper.settings import BackfillSettings
 from scraper.sources.wayback import backfill, capture_time
 from tests import builders
 from tests.builders import capture, doc_html
-from tests.cli import invoke, run_cli, run_cli_signalled
+from tests.cli import invoke, run_cli, run_cli_budgeted
 from tests.e2e.test_fetch_deadline import TrickleHeaders
 from tests.servers import LoopbackServer, Static
 from tests.wayback_server import FakeWayback
@@ -260,16 +260,22 @@ def test_cli_backfill_stops_at_its_time_budget_and_keeps_what_it_stored(
     fs2 = wayback.captures[FS2][0]
     server.route(f"/web/{fs2.timestamp}id_/{FS2}", TrickleHeaders(interval=0.2),
                  Static(200, fs2.body))
-    db = tmp_path / "b.db"
-    args = ("backfill", HUB, "--db", str(db), "--wayback-url", wayback.base, "--delay", "0",
-            "--json")
-    proc, took = run_cli_signalled(*args, "--timeout", "600", "--max-run-seconds", "3",
-                                   after=0)
+    trickling = f"/web/{fs2.timestamp}id_/{FS2}"
+
+    def args(budget: int) -> tuple[str, ...]:
+        return ("backfill", HUB, "--db", str(tmp_path / f"b{budget}.db"), "--wayback-url",
+                wayback.base, "--delay", "0", "--json", "--timeout", "600",
+                "--max-run-seconds", str(budget))
+
+    # the budget runs out once the last capture is asked for (the four before it stored)
+    proc, took, budget = run_cli_budgeted(args, reached=lambda: bool(
+        server.requests_to(trickling)))
+    db = tmp_path / f"b{budget}.db"
     assert proc.returncode == 1, proc.stderr
-    assert took < 30, proc.stderr
+    assert took < budget + 27, proc.stderr
     data = json.loads(proc.stdout)
     assert (data["status"], data["stored"], data["failures"]) == ("interrupted", 4, [])
-    assert data["stopped"] == "the run's time budget of 3s ran out; rerun to resume"
+    assert data["stopped"] == f"the run's time budget of {budget}s ran out; rerun to resume"
     assert proc.stderr.splitlines() == [f"coop-archive: backfill stopped: {data['stopped']}"]
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
@@ -278,7 +284,7 @@ def test_cli_backfill_stops_at_its_time_budget_and_keeps_what_it_stored(
     with ArchiveLock(db):
         pass  # freed
     # The captures stored before the budget ran out are kept: a rerun fetches only the last.
-    again = run_cli(*args, timeout=60)
+    again = run_cli(*args(budget), timeout=60)
     assert again.returncode == 0, again.stderr
     data = json.loads(again.stdout)
     assert (data["status"], data["stored"], data["already"]) == ("complete", 1, 4)
