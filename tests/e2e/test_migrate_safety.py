@@ -161,6 +161,18 @@ def test_a_writer_kept_waiting_by_a_migration_says_so_and_changes_nothing(
     assert _dump(old) == before
 
 
+def _run_while_written(db: Path, command: str) -> subprocess.CompletedProcess[str]:
+    """``coop-archive COMMAND --db DB`` while another connection holds the archive's write
+    lock (as a writer that does not take the lock file would) until the command has ended."""
+    first = sqlite3.connect(db, isolation_level=None)
+    first.execute("BEGIN IMMEDIATE")
+    try:
+        return run_cli(command, "--db", str(db), cwd=ROOT)
+    finally:
+        first.execute("ROLLBACK")
+        first.close()
+
+
 @pytest.mark.parametrize("wal", [True, False], ids=["wal", "rollback-journal"])
 def test_the_command_kept_waiting_by_another_writer_exits_75_in_one_line(
         tmp_path: Path, wal: bool) -> None:
@@ -169,16 +181,12 @@ def test_the_command_kept_waiting_by_another_writer_exits_75_in_one_line(
     # archive not yet in WAL mode cannot even be switched to it meanwhile (SQLite answers at
     # once that it is locked)
     old = _v6_archive(tmp_path)
-    first = sqlite3.connect(old, isolation_level=None)
     if wal:
-        first.execute("PRAGMA journal_mode = WAL")  # as coop-archive left it
+        with sqlite3.connect(old) as conn:
+            conn.execute("PRAGMA journal_mode = WAL")  # as coop-archive left it
+        conn.close()
     before = _dump(old)
-    first.execute("BEGIN IMMEDIATE")
-    try:
-        r = run_cli("check", "--db", str(old), cwd=ROOT)
-    finally:
-        first.execute("ROLLBACK")
-        first.close()
+    r = _run_while_written(old, "check")
     assert r.returncode == 75, r.stderr  # EX_TEMPFAIL: try again later
     waited = " (waited 10 s for it to finish)" if wal else ""
     assert r.stderr == (f"coop-archive: {old}: another process is migrating or writing the "
@@ -369,13 +377,7 @@ def test_a_write_kept_waiting_past_the_busy_timeout_exits_75_in_one_line(
     db = tmp_path / "a.db"
     with Archive.open(db) as a:
         capture(a, HUB, at("2016-10-21"), Page(HUB, title="Hub", text="one"))
-    first = sqlite3.connect(db, isolation_level=None)
-    first.execute("BEGIN IMMEDIATE")
-    try:
-        r = run_cli("rebuild-fts", "--db", str(db), cwd=ROOT)
-    finally:
-        first.execute("ROLLBACK")
-        first.close()
+    r = _run_while_written(db, "rebuild-fts")
     assert r.returncode == 75, r.stderr
     assert r.stderr == ("coop-archive: the archive is busy: another process is migrating or "
                         "writing it and held it longer than this command waits; the change "
