@@ -15,7 +15,8 @@ again here, under its own logger name. Only HTML goes to the child: a PDF is ext
 own bounded child by :mod:`scraper.pdf`, which a stop kills at once, and that stays in the
 asking thread. If the child cannot be started or dies, every capture asked for from then on
 is parsed in the asking thread as before (:meth:`ParseProcess.parse` does that), so a broken
-child costs time, never a page.
+child costs time, never a page (the one it was on when it died is recorded as a failure, not
+lost: the next run fetches it again).
 
 The child is bounded like the PDF reader: an address space of :data:`CHILD_MEMORY` and
 :data:`PAGE_CPU_SECONDS` of CPU per page (it moves its own soft ``RLIMIT_CPU`` before each
