@@ -169,3 +169,26 @@ def test_folding_the_outside_text_at_once_is_folding_each_line() -> None:
         per_line = "\n".join(" ".join(line.split()) for line in text.split("\n")
                              if line and not line.isspace())
         assert _fold_lines(text) == per_line, repr(text)
+
+
+def test_link_text_counts_the_links_inside_an_element_only() -> None:
+    """How much of an element's text is links: the links inside it, each text once, never the
+    text of a link the element itself stands in (scraper.maincontent._link_text)."""
+    from lxml import etree
+
+    from scraper.maincontent import _link_text, _text_weight
+
+    root = etree.fromstring(
+        b"<html><body><div id=d>lead <a href=/a>one</a> mid <a href=/b>two <b>bold</b></a>"
+        b"<a href=/c>out<span id=s>in <i id=i>deep</i></span></a></div></body></html>",
+        etree.HTMLParser())
+    div, span, i = (root.find(f".//*[@id='{x}']") for x in ("d", "s", "i"))
+    assert _link_text(div) == "onetwo boldoutin deep"
+    assert _text_weight(div) == len("leadmid")
+    # Inside a link: the link is not inside them, so none of their text is link text.
+    assert _link_text(span) == "" and _link_text(i) == ""
+    assert _text_weight(span) == len("indeep")
+    # A link itself: the links inside it (none here), not its own text.
+    first = root.find(".//a")
+    assert _link_text(first) == "" and _text_weight(first) == len("one")
+
