@@ -378,9 +378,10 @@ class _Walker:
     def finish(self) -> Extracted:
         self.newline()
         self._flush_pending("")
-        # Every line's text at once: one join and split, and one collapse over all the lines
-        # outside <pre> (BREAK between them, which collapse leaves alone). Each copy goes as
-        # soon as the next is made: a 20 MB page's text is held as few times as possible.
+        # Every line's text at once: one join and split, and a collapse over the lines outside
+        # <pre> a batch at a time (BREAK between them, which collapse leaves alone). Each copy
+        # goes as soon as the next is made: a 20 MB page's text is held as few times as
+        # possible.
         lines = self.lines
         whole = "".join(self.chunks)
         self.chunks.clear()
@@ -391,36 +392,84 @@ class _Walker:
         else:  # no <pre> line: raw is needed no more once its lines are joined
             plain = [raw[n] for text, _, _, _, _, n in lines if text is None]
             raw = []
-        joined = BREAK.join(plain) if plain else None
+        collapsed = _collapsed(plain)
         del plain
-        folded = collapse(joined) if joined is not None else None
-        del joined
-        collapsed = iter(folded.split(BREAK) if folded is not None else ())
-        del folded
-        own: dict[int, list[str]] = {}
-        shown: list[str] = []
+        collapsed.reverse()  # popped from the end: each line goes as soon as it is shown
+        # A section's own lines run together between its heading and the next (always, but
+        # for oddly nested markup): each run is a block, and the text is built from the
+        # sections' texts, not from the lines, which go first. At most two copies of the text
+        # are held at once (the lines and the sections' texts, then those and the text).
+        own: dict[int, list[list[str]]] = {}
+        shown: list[str | tuple[int, list[str]]] = []  # a line, a heading, or a block
+        block: list[str] | None = None
+        block_section = -1
         for text, section, pre, _, _, n in lines:
             if text is None:
-                line = raw[n].rstrip(" \t\r\n\f") if pre else next(collapsed).strip(" ")
+                line = raw[n].rstrip(" \t\r\n\f") if pre else collapsed.pop().strip(" ")
                 if not line.strip():  # a line of only no-break spaces is an empty paragraph
                     continue
-                if section is not None:
-                    own.setdefault(section, []).append(line)
-                shown.append(line)
+                if section is None:
+                    shown.append(line)
+                    block = None
+                elif block is not None and section == block_section:
+                    block.append(line)
+                else:
+                    block, block_section = [line], section
+                    own.setdefault(section, []).append(block)
+                    shown.append((section, block))
             else:
                 shown.append(text)
+                block = None
         # The line records (a tuple per line, together larger than the text) go before the
         # text and the sections' texts are joined.
         lines.clear()
-        del collapsed, raw
+        del collapsed, raw, block
         sections = [
-            Section(s.heading, s.level, "\n".join(own.get(i, [])), s.parent)
+            Section(s.heading, s.level, _joined_blocks(own.get(i)), s.parent)
             for i, s in enumerate(self.sections)
         ]
-        text = "\n".join(shown)
+        parts: list[str] = []
+        for part in shown:
+            if isinstance(part, str):
+                parts.append(part)
+            else:  # a section's text is its block's, when it has one block
+                index, lines_of = part
+                parts.append(sections[index].text if len(own[index]) == 1
+                             else "\n".join(lines_of))
+        del shown, own
+        text = "\n".join(parts)
+        del parts
         items = [item for item in self.items if item is not None]
         return Extracted(text=text, sections=sections, items=items, links=self.links,
                          pre=self.saw_pre, link_chars=self.link_chars)
+
+
+# Lines collapsed at a time: runs of white space never cross a BREAK, so collapsing the lines
+# a batch at a time gives what collapsing them all at once does, without three copies of a
+# 20 MB page's text at once (collapse's input, output and the copy between).
+_COLLAPSE_LINES = 4096
+
+
+def _collapsed(plain: list[str]) -> list[str]:
+    """``collapse`` of each line, in a few C passes over a batch of lines at a time; the
+    lines of ``plain`` are let go (made "") as their batch is done."""
+    out: list[str] = []
+    for start in range(0, len(plain), _COLLAPSE_LINES):
+        batch = plain[start:start + _COLLAPSE_LINES]
+        plain[start:start + len(batch)] = [""] * len(batch)
+        joined = BREAK.join(batch)
+        del batch
+        out += collapse(joined).split(BREAK)
+    return out
+
+
+def _joined_blocks(blocks: list[list[str]] | None) -> str:
+    """A section's text: its blocks of lines, one line each."""
+    if not blocks:
+        return ""
+    if len(blocks) == 1:
+        return "\n".join(blocks[0])
+    return "\n".join(line for block in blocks for line in block)
 
 
 def _lines(chunks: list[str]) -> str:

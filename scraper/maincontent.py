@@ -242,14 +242,17 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
         # Nothing looked like content: decide by text mass, so a page picks the same
         # element with or without a stray paragraph of chrome.
         return _fallback(body, base_url=base_url, page_url=page_url)
+    # The body's whole text bounds its non-link text from above, in one C call (its length
+    # bounds it again, without counting the white space): most picks pass on those alone, and
+    # only the rest pay for the body's links. Measured before the walk, so that this copy of
+    # the page's text is gone before the walk makes its own.
+    whole = _text(body)
+    size, mass = len(whole), nonspace(whole)
+    del whole
     found = walk(main, base_url=base_url, page_url=page_url, keep=_keeper(main),
                  drop=frozenset(skipped))
     held = nonspace(found.text) - found.link_chars
-    # The body's whole text bounds its non-link text from above, in one C call (its length
-    # bounds it again, without counting the white space): most picks pass on those alone, and
-    # only the rest pay for the body's links.
-    whole = _text(body)
-    if (held >= DOUBT_SHARE * len(whole) or held >= DOUBT_SHARE * nonspace(whole)
+    if (held >= DOUBT_SHARE * size or held >= DOUBT_SHARE * mass
             or held >= DOUBT_SHARE * _text_weight(body)):
         return MainContent(main, found, skipped=skipped)
     return _fallback(body, base_url=base_url, page_url=page_url)

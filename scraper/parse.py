@@ -23,7 +23,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -352,11 +352,8 @@ def _updated_in(text: str) -> str | None:
     # An ASCII text's lower-case copy needs three scans, not six; it lets through a few texts
     # (mixed case) that the exact test below still turns away. Not for other texts: CPython
     # lowers those through a buffer of 12 bytes a character (170 MB for a 20 MB page).
-    if text.isascii():
-        lower = text.lower()
-        if not any(w in lower for w in _UPDATED_LOWER):
-            return None
-        del lower
+    if text.isascii() and not _mentions_lower(text):
+        return None
     if not any(w in text for w in _UPDATED_FRAGMENTS):
         return None
     for hit in _UPDATED_HINT_RE.finditer(text):
@@ -366,13 +363,39 @@ def _updated_in(text: str) -> str | None:
     return None
 
 
+# Characters of a long text lowered at a time (a lower-case copy of a 20 MB page's text
+# would be one more copy of it), overlapping by a keyword's length.
+_LOWER_SLICE = 1 << 20
+_LOWER_OVERLAP = max(map(len, _UPDATED_LOWER)) - 1
+
+
+def _mentions_lower(text: str) -> bool:
+    """Whether the ASCII ``text``, lowered, holds one of the keywords' fragments."""
+    for start in range(0, len(text), _LOWER_SLICE):
+        piece = text[start:start + _LOWER_SLICE + _LOWER_OVERLAP].lower()
+        if any(w in piece for w in _UPDATED_LOWER):
+            return True
+    return False
+
 
 def _dateline_in(text: str) -> str | None:
-    for line in text.split("\n", _DATELINE_SCAN_LINES)[:_DATELINE_SCAN_LINES]:
+    for line in _first_lines(text, _DATELINE_SCAN_LINES):
         m = _DATELINE_RE.match(line)
         if m and (iso := _to_iso(m)):
             return iso
     return None
+
+
+def _first_lines(text: str, n: int) -> Iterator[str]:
+    """``text.split("\\n", n)[:n]``, without the copy of the rest of the text split makes."""
+    start = 0
+    for _ in range(n):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
 
 
 def _near_title_text(h1: Element | None, main: Element) -> str:
