@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -27,6 +26,7 @@ from scraper.markup import (
     is_excluded,
     is_hidden,
     new_item,
+    nonspace,
     origin_of,
     resolve_link,
 )
@@ -76,18 +76,70 @@ class _Para:
     links: list[_Link]
 
 
-@dataclass
-class Extracted:
-    """What the walk found in the main content."""
+# A shown line, a heading, or a block: a section's own lines that run together (index, lines).
+_Shown = list[str | tuple[int, list[str]]]
 
-    text: str
-    sections: list[Section]
-    items: list[Item]
-    links: list[str]
-    # True when a <pre> line is in the text: lines kept as written, not collapsed.
-    pre: bool = False
-    # Characters of link text in ``text`` (its spaces left out): how much of it is links.
-    link_chars: int = 0
+
+class Extracted:
+    """What the walk found in the main content.
+
+    ``text`` and ``sections`` (their texts) are joined from the shown lines on first use, so
+    that a caller done with lxml's tree drops it first: for a 20 MB page the tree is several
+    times the text (:func:`scraper.parse.parse` does so). ``mass`` is what
+    :func:`scraper.maincontent.nonspace` counts in ``text``, known before it is joined.
+    """
+
+    def __init__(self, shown: _Shown, own: dict[int, list[list[str]]], heads: list[Section],
+                 items: list[Item], links: list[str], *, pre: bool, link_chars: int,
+                 mass: int) -> None:
+        self._shown: _Shown | None = shown
+        self._own = own
+        self._heads = heads
+        self._text = ""
+        self._sections: list[Section] = []
+        self.items, self.links = items, links
+        # True when a <pre> line is in the text: lines kept as written, not collapsed.
+        self.pre = pre
+        # Characters of link text in ``text`` (its spaces left out): how much of it is links.
+        self.link_chars = link_chars
+        self.mass = mass
+
+    @property
+    def text(self) -> str:
+        """The main content's text, one line per block."""
+        self._join()
+        return self._text
+
+    @property
+    def sections(self) -> list[Section]:
+        """The sections, each with its own text."""
+        self._join()
+        return self._sections
+
+    def _join(self) -> None:
+        """The sections' texts, then the text from them (a section's block is its text when
+        it has one block), the lines let go in between: at most two copies of the text at
+        once, the lines and the sections' texts, then those and the text."""
+        shown = self._shown
+        if shown is None:
+            return
+        self._shown = None
+        own = self._own
+        sections = self._sections = [
+            Section(s.heading, s.level, _joined_blocks(own.get(i)), s.parent)
+            for i, s in enumerate(self._heads)
+        ]
+        parts: list[str] = []
+        for part in shown:
+            if isinstance(part, str):
+                parts.append(part)
+            else:
+                index, lines_of = part
+                parts.append(sections[index].text if len(own[index]) == 1
+                             else "\n".join(lines_of))
+        del shown
+        self._own, self._heads = {}, []
+        self._text = "\n".join(parts)
 
 
 class _Walker:
@@ -376,91 +428,73 @@ class _Walker:
             self.items[entry.slot] = new_item(title, url, summary, entry.section)
 
     def finish(self) -> Extracted:
+        """Every line as shown, collapsed a batch of lines at a time (runs of white space
+        never cross a BREAK), the walk's chunks and line records let go as their lines are
+        made: the text is held about once, not in chunks and lines at once. The text itself
+        is joined later (:class:`Extracted`)."""
         self.newline()
         self._flush_pending("")
-        # Every line's text at once: one join and split, and a collapse over the lines outside
-        # <pre> a batch at a time (BREAK between them, which collapse leaves alone). Each copy
-        # goes as soon as the next is made: a 20 MB page's text is held as few times as
-        # possible.
-        lines = self.lines
-        whole = "".join(self.chunks)
-        self.chunks.clear()
-        raw = whole.split(BREAK)
-        del whole
-        if self.saw_pre:
-            plain = [raw[n] for text, _, pre, _, _, n in lines if text is None and not pre]
-        else:  # no <pre> line: raw is needed no more once its lines are joined
-            plain = [raw[n] for text, _, _, _, _, n in lines if text is None]
-            raw = []
-        collapsed = _collapsed(plain)
-        del plain
-        collapsed.reverse()  # popped from the end: each line goes as soon as it is shown
-        # A section's own lines run together between its heading and the next (always, but
-        # for oddly nested markup): each run is a block, and the text is built from the
-        # sections' texts, not from the lines, which go first. At most two copies of the text
-        # are held at once (the lines and the sections' texts, then those and the text).
+        lines, chunks = self.lines, self.chunks
         own: dict[int, list[list[str]]] = {}
-        shown: list[str | tuple[int, list[str]]] = []  # a line, a heading, or a block
+        shown: _Shown = []
         block: list[str] | None = None
         block_section = -1
-        for text, section, pre, _, _, n in lines:
-            if text is None:
-                line = raw[n].rstrip(" \t\r\n\f") if pre else collapsed.pop().strip(" ")
-                if not line.strip():  # a line of only no-break spaces is an empty paragraph
-                    continue
-                if section is None:
-                    shown.append(line)
-                    block = None
-                elif block is not None and section == block_section:
-                    block.append(line)
-                else:
-                    block, block_section = [line], section
-                    own.setdefault(section, []).append(block)
-                    shown.append((section, block))
+        mass = 0
+        cut = 0  # chunks before this index are let go (del chunks[:n] shifts the rest)
+        for first in range(0, len(lines), _COLLAPSE_LINES):
+            batch = lines[first:first + _COLLAPSE_LINES]
+            # A line's chunks hold no BREAK: its text is their join (the BREAK after it ends it).
+            raw = ["".join(chunks[start - cut:end - cut]) if text is None else ""
+                   for text, _, _, start, end, _ in batch]
+            plain = [piece for piece, (text, _, pre, _, _, _) in zip(raw, batch, strict=True)
+                     if text is None and not pre]
+            if plain:
+                folded = collapse(BREAK.join(plain))
+                del plain
+                # nonspace() adds up over a join; each BREAK counts as one character.
+                mass += nonspace(folded) - folded.count(BREAK)
+                collapsed = folded.split(BREAK)
+                del folded
+                collapsed.reverse()  # popped from the end: each goes as it is shown
             else:
-                shown.append(text)
-                block = None
-        # The line records (a tuple per line, together larger than the text) go before the
-        # text and the sections' texts are joined.
+                collapsed = []
+            ends = [end for text, _, _, _, end, _ in batch if text is None]
+            if ends:
+                del chunks[:ends[-1] - cut]
+                cut = ends[-1]
+            for (text, section, pre, _, _, _), piece in zip(batch, raw, strict=True):
+                if text is None:
+                    line = piece.rstrip(" \t\r\n\f") if pre else collapsed.pop().strip(" ")
+                    if not line.strip():  # only no-break spaces: an empty paragraph
+                        if not pre:
+                            mass -= nonspace(line)
+                        continue
+                    if pre:
+                        mass += nonspace(line)
+                    if section is None:
+                        shown.append(line)
+                        block = None
+                    elif block is not None and section == block_section:
+                        block.append(line)
+                    else:
+                        block, block_section = [line], section
+                        own.setdefault(section, []).append(block)
+                        shown.append((section, block))
+                else:
+                    mass += nonspace(text)
+                    shown.append(text)
+                    block = None
+            del raw, collapsed, batch
         lines.clear()
-        del collapsed, raw, block
-        sections = [
-            Section(s.heading, s.level, _joined_blocks(own.get(i)), s.parent)
-            for i, s in enumerate(self.sections)
-        ]
-        parts: list[str] = []
-        for part in shown:
-            if isinstance(part, str):
-                parts.append(part)
-            else:  # a section's text is its block's, when it has one block
-                index, lines_of = part
-                parts.append(sections[index].text if len(own[index]) == 1
-                             else "\n".join(lines_of))
-        del shown, own
-        text = "\n".join(parts)
-        del parts
+        chunks.clear()
         items = [item for item in self.items if item is not None]
-        return Extracted(text=text, sections=sections, items=items, links=self.links,
-                         pre=self.saw_pre, link_chars=self.link_chars)
+        return Extracted(shown, own, self.sections, items, self.links, pre=self.saw_pre,
+                         link_chars=self.link_chars, mass=mass)
 
 
-# Lines collapsed at a time: runs of white space never cross a BREAK, so collapsing the lines
-# a batch at a time gives what collapsing them all at once does, without three copies of a
-# 20 MB page's text at once (collapse's input, output and the copy between).
+# Lines collapsed at a time: a 20 MB page's text is not collapsed whole (collapse holds its
+# input, its output and a copy between).
 _COLLAPSE_LINES = 4096
-
-
-def _collapsed(plain: list[str]) -> list[str]:
-    """``collapse`` of each line, in a few C passes over a batch of lines at a time; the
-    lines of ``plain`` are let go (made "") as their batch is done."""
-    out: list[str] = []
-    for start in range(0, len(plain), _COLLAPSE_LINES):
-        batch = plain[start:start + _COLLAPSE_LINES]
-        plain[start:start + len(batch)] = [""] * len(batch)
-        joined = BREAK.join(batch)
-        del batch
-        out += collapse(joined).split(BREAK)
-    return out
 
 
 def _joined_blocks(blocks: list[list[str]] | None) -> str:

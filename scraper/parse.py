@@ -140,6 +140,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     base = _base_url(root, url)
     picked = _select(root, main_css, ignore)  # an lxml element's truth is its child count
     skipped: tuple[Element, ...] = ()
+    chosen = None
     if picked is not None:
         main, found = picked, walk(picked, base_url=base, page_url=_self_url(url))
     else:
@@ -149,12 +150,23 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     title = clean(text_of(h1)) if h1 is not None else ""
     if not title:
         title = _title_from_head(root)
-    updated = _find_updated(found.text, main, h1)
+    near = _near_title_text(h1, main)
+    outside = ""
+    try:  # last use of the tree: it takes it apart
+        # The main content's text is joined here only when outside_text needs it (the whole
+        # body was the main content); otherwise after the tree is gone, below.
+        whole = main is root or main is root.find("body") or main.getparent() is None
+        outside = outside_text(root, main, found.text if whole else "", skipped)
+    except Exception:  # the records are what matters: never lose them to the rest
+        logger.exception("reading the text outside the main content of %s failed", url)
+    # The tree (for a 20 MB page several times its size) goes before the text is joined.
+    del root, main, h1, picked, skipped, chosen
+    text = found.text
     page = Page(
         url=url,
         title=title,
-        updated_on=updated,
-        text=found.text,
+        updated_on=_find_updated(text, near),
+        text=text,
         sections=found.sections,
         items=found.items,
         links=found.links,
@@ -163,10 +175,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     )
     if not found.pre:
         _note_clean_lines(page)
-    try:  # last: it takes the tree apart
-        page.outside_text = outside_text(root, main, found.text, skipped)
-    except Exception:  # the records are what matters: never lose them to the rest
-        logger.exception("reading the text outside the main content of %s failed", url)
+    page.outside_text = outside
     return page
 
 
@@ -435,9 +444,9 @@ def _contains(ancestor: Element, el: Element) -> bool:
     return el is ancestor or any(a is ancestor for a in el.iterancestors())
 
 
-def _find_updated(main_text: str, main: Element, h1: Element | None) -> str | None:
-    """The page's own "Updated:" date, else its dateline (publication date), as YYYY-MM-DD."""
-    near = _near_title_text(h1, main)
+def _find_updated(main_text: str, near: str) -> str | None:
+    """The page's own "Updated:" date, else its dateline (publication date), as YYYY-MM-DD,
+    from the main content's text and the text ``near`` the title (:func:`_near_title_text`)."""
     return (
         _updated_in(main_text)
         or _updated_in(near)
