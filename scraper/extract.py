@@ -155,10 +155,13 @@ class _Walker:
         self.origin = origin_of(base_url)
         self.chunks: list[str] = []
         self.line_start = 0
-        # (heading text or None, section, is_pre, first chunk, end chunk, line number): a line
-        # is only located during the walk; finish() cleans them all at once.
-        self.lines: list[tuple[str | None, int | None, bool, int, int, int]] = []
-        self.nlines = 0  # BREAKs in chunks so far
+        # A line is only located during the walk (finish() cleans them all at once): the
+        # index of its first chunk (its chunks run to the next BREAK), bit-inverted (~start)
+        # for a line in <pre>; a heading is (its text, its section). One small int a line,
+        # not a record: a page of 600,000 short paragraphs has as many lines. A line belongs
+        # to the section of the heading before it, as it did when it was made: lines are only
+        # ever cut from the end, and a heading comes right after every cut.
+        self.lines: list[int | tuple[str, int]] = []
         self.pre = 0
         self.cur_pre = False
         self.saw_pre = False
@@ -235,19 +238,18 @@ class _Walker:
         start = self.line_start
         end = len(chunks)
         if end > start:
-            self.lines.append((None, self.open[-1] if self.open else None, self.cur_pre, start,
-                               end, self.nlines))
+            self.lines.append(~start if self.cur_pre else start)
             self.cur_pre = False
-            self.nlines += 1
             chunks.append(BREAK)
             self.line_start = end + 1
 
-    def _shown(self, line: tuple[str | None, int | None, bool, int, int, int]) -> str:
+    def _shown(self, line: int | tuple[str, int]) -> str:
         """A line as shown ("" when blank); see finish(), which does the same for all at once."""
-        text, _, pre, start, end, _ = line
-        if text is not None:
-            return text
-        raw = "".join(self.chunks[start:end])
+        if not isinstance(line, int):
+            return line[0]
+        pre = line < 0
+        start = ~line if pre else line
+        raw = "".join(self.chunks[start:self.chunks.index(BREAK, start)])
         shown = raw.rstrip(" \t\r\n\f") if pre else collapse(raw).strip(" ")
         return shown if shown.strip() else ""
 
@@ -357,7 +359,7 @@ class _Walker:
         self.open.append(index)
         if real:
             self.real.add(index)
-        self.lines.append((heading, index, False, -1, -1, -1))
+        self.lines.append((heading, index))
 
     def _end_para(self, para: _Para) -> None:
         if self.entries:  # a paragraph inside a list entry belongs to that entry
@@ -441,13 +443,20 @@ class _Walker:
         block_section = -1
         mass = 0
         cut = 0  # chunks before this index are let go (del chunks[:n] shifts the rest)
+        section: int | None = None  # the section of the heading last shown
         for first in range(0, len(lines), _COLLAPSE_LINES):
             batch = lines[first:first + _COLLAPSE_LINES]
-            # A line's chunks hold no BREAK: its text is their join (the BREAK after it ends it).
-            raw = ["".join(chunks[start - cut:end - cut]) if text is None else ""
-                   for text, _, _, start, end, _ in batch]
-            plain = [piece for piece, (text, _, pre, _, _, _) in zip(raw, batch, strict=True)
-                     if text is None and not pre]
+            raw: list[str] = []
+            end = -1
+            for rec in batch:
+                if isinstance(rec, int):
+                    start = (~rec if rec < 0 else rec) - cut
+                    end = chunks.index(BREAK, start)
+                    raw.append("".join(chunks[start:end]))
+                else:
+                    raw.append("")
+            plain = [piece for piece, rec in zip(raw, batch, strict=True)
+                     if isinstance(rec, int) and rec >= 0]
             if plain:
                 folded = collapse(BREAK.join(plain))
                 del plain
@@ -458,12 +467,12 @@ class _Walker:
                 collapsed.reverse()  # popped from the end: each goes as it is shown
             else:
                 collapsed = []
-            ends = [end for text, _, _, _, end, _ in batch if text is None]
-            if ends:
-                del chunks[:ends[-1] - cut]
-                cut = ends[-1]
-            for (text, section, pre, _, _, _), piece in zip(batch, raw, strict=True):
-                if text is None:
+            if end >= 0:  # the batch's chunks are read: let them go
+                del chunks[:end]
+                cut += end
+            for rec, piece in zip(batch, raw, strict=True):
+                if isinstance(rec, int):
+                    pre = rec < 0
                     line = piece.rstrip(" \t\r\n\f") if pre else collapsed.pop().strip(" ")
                     if not line.strip():  # only no-break spaces: an empty paragraph
                         if not pre:
@@ -481,6 +490,7 @@ class _Walker:
                         own.setdefault(section, []).append(block)
                         shown.append((section, block))
                 else:
+                    text, section = rec
                     mass += nonspace(text)
                     shown.append(text)
                     block = None
@@ -529,12 +539,11 @@ _FLAGS["br"] = _FLAGS.get("br", 0) | _BR
 _FLAGS["header"] |= _HEADER
 
 
-def _pre_text(w: _Walker, s: str, line_start: int, nlines: int,
-              cur_pre: bool) -> tuple[int, int, bool]:
+def _pre_text(w: _Walker, s: str, line_start: int, cur_pre: bool) -> tuple[int, bool]:
     """``w.text(s)`` inside <pre> (rare), with the line state the walk keeps in locals."""
-    w.line_start, w.nlines, w.cur_pre = line_start, nlines, cur_pre
+    w.line_start, w.cur_pre = line_start, cur_pre
     w.text(s)
-    return w.line_start, w.nlines, w.cur_pre
+    return w.line_start, w.cur_pre
 
 
 def walk(main: Element, *, base_url: str, page_url: str,
@@ -565,9 +574,8 @@ def walk(main: Element, *, base_url: str, page_url: str,
     chunks = w.chunks
     add = chunks.append
     lines_append = w.lines.append
-    open_ = w.open  # mutated in place only, so the alias stays true
-    # w.line_start, w.nlines, w.cur_pre, kept here (see the docstring).
-    line_start, nlines, cur_pre = 0, 0, False
+    # w.line_start, w.cur_pre, kept here (see the docstring).
+    line_start, cur_pre = 0, False
     pre = False  # inside <pre>: text goes through w.text, which keeps its lines
     tag = main.tag
     f = flags_of(tag, 0)
@@ -577,7 +585,7 @@ def walk(main: Element, *, base_url: str, page_url: str,
     s = main.text
     if s:
         if pre:
-            line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
+            line_start, cur_pre = _pre_text(w, s, line_start, cur_pre)
         else:
             add(s)
     # Open elements: (their children's iterator, the element, its tag and flags).
@@ -597,18 +605,15 @@ def walk(main: Element, *, base_url: str, page_url: str,
             if f & _BLOCK or (f & _BR and not skip):  # a skipped block still ends the line
                 end = len(chunks)
                 if end > line_start:  # w.newline(), inline: the walk's most frequent call
-                    lines_append((None, open_[-1] if open_ else None, cur_pre, line_start, end,
-                                  nlines))
+                    lines_append(~line_start if cur_pre else line_start)
                     cur_pre = False
-                    nlines += 1
                     add(BREAK)
                     line_start = end + 1
             if skip:
                 s = el.tail
                 if s:
                     if pre:
-                        line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines,
-                                                                cur_pre)
+                        line_start, cur_pre = _pre_text(w, s, line_start, cur_pre)
                     else:
                         add(s)
                 continue
@@ -618,7 +623,7 @@ def walk(main: Element, *, base_url: str, page_url: str,
             s = el.text
             if s:
                 if pre:
-                    line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
+                    line_start, cur_pre = _pre_text(w, s, line_start, cur_pre)
                 else:
                     add(s)
             if len(el):
@@ -638,10 +643,8 @@ def walk(main: Element, *, base_url: str, page_url: str,
             if g & _BLOCK:
                 end = len(chunks)
                 if end > line_start:
-                    lines_append((None, open_[-1] if open_ else None, cur_pre, line_start, end,
-                                  nlines))
+                    lines_append(~line_start if cur_pre else line_start)
                     cur_pre = False
-                    nlines += 1
                     add(BREAK)
                     line_start = end + 1
             if g & _WATCH:
@@ -650,10 +653,10 @@ def walk(main: Element, *, base_url: str, page_url: str,
         s = ended.tail
         if s:
             if pre:
-                line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
+                line_start, cur_pre = _pre_text(w, s, line_start, cur_pre)
             else:
                 add(s)
-    w.line_start, w.nlines, w.cur_pre = line_start, nlines, cur_pre
+    w.line_start, w.cur_pre = line_start, cur_pre
     tag = main.tag
     f = flags_of(tag, 0)
     if f & _BLOCK and len(chunks) > w.line_start:
