@@ -192,3 +192,32 @@ def insert(conn: sqlite3.Connection, sha: bytes, size: int, enc: Encoded) -> int
             for start in range(0, n, _PART):
                 out.write(view[start:start + _PART])
     return blob_id
+
+
+# A text of at least this many characters is written like a large body: SQLite keeps a
+# statement's bound values until it runs again (and the sqlite3 module keeps its statements),
+# so a 20 MB text bound once would stay copied in SQLite while the row is indexed.
+TEXT_STREAM_FROM = 1 << 20
+
+
+def text_value(conn: sqlite3.Connection, text: str) -> tuple[str, str | int]:
+    """(SQL expression, its parameter) that stands for ``text`` in an INSERT: ``?`` and the
+    text, or, for a long text, a TEXT of its UTF-8 length that :func:`fill_text` fills in
+    place once the row is written."""
+    if len(text) < TEXT_STREAM_FROM or not hasattr(conn, "blobopen"):
+        return "?", text
+    size = len(text) if text.isascii() else sum(
+        len(text[i:i + _PART].encode("utf-8")) for i in range(0, len(text), _PART))
+    return "CAST(zeroblob(?) AS TEXT)", size
+
+
+def fill_text(conn: sqlite3.Connection, table: str, column: str, rowid: int, text: str,
+              expression: str) -> None:
+    """Write ``text`` (UTF-8, the database's encoding) into ``column`` of row ``rowid``, in
+    parts, when :func:`text_value` gave ``expression`` for it: stored, it is the TEXT that
+    binding it gives."""
+    if expression == "?":
+        return
+    with conn.blobopen(table, column, rowid) as out:
+        for start in range(0, len(text), _PART):
+            out.write(text[start:start + _PART].encode("utf-8"))

@@ -58,10 +58,13 @@ def reconcile_page(c: sqlite3.Connection, pid: int) -> int:
         """UPDATE pages SET first_seen = min(first_seen, coalesce(
              (SELECT min(captured_at) FROM snapshots WHERE page_id = pages.id),
              first_seen)) WHERE id = ?""", (pid,))
+    # Only the versions whose first_seen moves back are written: an UPDATE rewrites the whole
+    # row, and a version's row holds its text (a 20 MB page's, twice over in SQLite's memory).
     c.execute(
-        """UPDATE versions SET first_seen = min(first_seen, coalesce(
-             (SELECT min(captured_at) FROM snapshots WHERE version_id = versions.id),
-             first_seen)) WHERE page_id = ?""", (pid,))
+        """UPDATE versions SET first_seen = (
+             SELECT min(captured_at) FROM snapshots WHERE version_id = versions.id)
+           WHERE page_id = ? AND first_seen > (
+             SELECT min(captured_at) FROM snapshots WHERE version_id = versions.id)""", (pid,))
     return fixed
 
 

@@ -524,6 +524,7 @@ class Archive:
 
         ``content_hash`` is ``page.content_hash()`` when the caller computed it already (a
         crawl's parse does, in another process)."""
+        from archive import blobs
         from archive.model import PARSER_VERSION
 
         h = content_hash or page.content_hash()
@@ -531,12 +532,14 @@ class Archive:
                         (page_id, h)).fetchone()
         if row:
             return int(row[0]), False
+        text_sql, text_arg = blobs.text_value(c, page.text)  # a long text: written in parts
         cur = c.execute(
             "INSERT INTO versions (page_id, content_hash, kind, title, updated_on, text,"
-            " first_seen, parser_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (page_id, h, page.kind, page.title, page.updated_on, page.text, at, PARSER_VERSION),
+            f" first_seen, parser_version) VALUES (?, ?, ?, ?, ?, {text_sql}, ?, ?)",
+            (page_id, h, page.kind, page.title, page.updated_on, text_arg, at, PARSER_VERSION),
         )
         vid = int(cur.lastrowid or 0)
+        blobs.fill_text(c, "versions", "text", vid, page.text, text_sql)
         section_ids: list[int] = []
         for pos, s in enumerate(page.sections):
             parent = section_ids[s.parent] if s.parent is not None and s.parent < pos else None
@@ -557,8 +560,8 @@ class Archive:
         )
         # The full-text indexes (schema V7: no insert triggers), one statement per table: the
         # rows as just stored, so the external-content indexes match their tables exactly.
-        c.execute("INSERT INTO versions_fts (rowid, title, text) VALUES (?, ?, ?)",
-                  (vid, page.title, page.text))
+        c.execute("INSERT INTO versions_fts (rowid, title, text)"
+                  " SELECT id, title, text FROM versions WHERE id = ?", (vid,))
         c.execute("INSERT INTO sections_fts (rowid, heading, text)"
                   " SELECT id, heading, text FROM sections WHERE version_id = ?", (vid,))
         c.execute("INSERT INTO items_fts (rowid, title, summary)"

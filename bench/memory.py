@@ -136,16 +136,21 @@ def run(*, quick: bool) -> Result:
     if over > HTML_GOAL:
         res.shortfalls.append(
             f"A crawl that meets a {size / 1e6:.0f} MB HTML document peaks {over:.1f}x the "
-            f"document's size above its baseline (goal {HTML_GOAL:.0f}x). In Python's own "
-            f"allocations alone, `parse()` peaks at {ratio(steps[0] / size)} the document (the "
-            "walk's runs of text and its line records, then the text joined, collapsed and "
-            f"split once each) and leaves a Page of {ratio(steps[1] / size)} (the text twice, "
-            "as the whole text and as the sections' texts); "
-            f"`content_hash()` adds {ratio(steps[2] / size)} (it streams); lxml's tree, the "
-            "fetched body and SQLite's copies of the bound text (records, sections, search "
-            "index) come on top. Sections kept as line ranges of the whole text rather than "
-            "texts of their own (a model change), and fewer copies bound in the store, are the "
-            "levers left (archive/model.py, archive/store.py).")
+            f"document's size above its baseline (goal {HTML_GOAL:.0f}x). The writer parses a "
+            "body of 4 MiB or more itself (scraper.parse_process.MAX_CHILD_BODY), so SQLite "
+            "reuses what the parse let go, and the peak is where the page is written: the "
+            "fetched body, the Page (its text and its sections' "
+            f"texts, both stored: {ratio(steps[1] / size)} in Python's allocations) and "
+            "SQLite's two copies of the text while it writes the version's row (the value and "
+            "the row's record; then the search index reads the row back and holds its terms), "
+            "on top of what the parse left in the allocator. The parse itself peaks as its walk "
+            "ends, with the body, lxml's tree (about 2.5x) and the walk's runs of text (about "
+            f"1.2x) at once; in Python's allocations alone `parse()` peaks at "
+            f"{ratio(steps[0] / size)} and `content_hash()` adds {ratio(steps[2] / size)} "
+            "(it streams). Sections kept as line ranges of the whole text (a model change) "
+            "would take one copy of the text off the write, and a walk that let go of the tree "
+            "as it read it (re-parsing on the rare doubtful pick) about two off the parse "
+            "(archive/model.py, scraper/extract.py).")
     if bover > BINARY_GOAL:
         res.shortfalls.append(
             f"A crawl that meets a {bsize / 1e6:.0f} MB binary peaks {bover:.1f}x its size "

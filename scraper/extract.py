@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -27,6 +26,7 @@ from scraper.markup import (
     is_excluded,
     is_hidden,
     new_item,
+    nonspace,
     origin_of,
     resolve_link,
 )
@@ -76,18 +76,70 @@ class _Para:
     links: list[_Link]
 
 
-@dataclass
-class Extracted:
-    """What the walk found in the main content."""
+# A shown line, a heading, or a block: a section's own lines that run together (index, lines).
+_Shown = list[str | tuple[int, list[str]]]
 
-    text: str
-    sections: list[Section]
-    items: list[Item]
-    links: list[str]
-    # True when a <pre> line is in the text: lines kept as written, not collapsed.
-    pre: bool = False
-    # Characters of link text in ``text`` (its spaces left out): how much of it is links.
-    link_chars: int = 0
+
+class Extracted:
+    """What the walk found in the main content.
+
+    ``text`` and ``sections`` (their texts) are joined from the shown lines on first use, so
+    that a caller done with lxml's tree drops it first: for a 20 MB page the tree is several
+    times the text (:func:`scraper.parse.parse` does so). ``mass`` is what
+    :func:`scraper.maincontent.nonspace` counts in ``text``, known before it is joined.
+    """
+
+    def __init__(self, shown: _Shown, own: dict[int, list[list[str]]], heads: list[Section],
+                 items: list[Item], links: list[str], *, pre: bool, link_chars: int,
+                 mass: int) -> None:
+        self._shown: _Shown | None = shown
+        self._own = own
+        self._heads = heads
+        self._text = ""
+        self._sections: list[Section] = []
+        self.items, self.links = items, links
+        # True when a <pre> line is in the text: lines kept as written, not collapsed.
+        self.pre = pre
+        # Characters of link text in ``text`` (its spaces left out): how much of it is links.
+        self.link_chars = link_chars
+        self.mass = mass
+
+    @property
+    def text(self) -> str:
+        """The main content's text, one line per block."""
+        self._join()
+        return self._text
+
+    @property
+    def sections(self) -> list[Section]:
+        """The sections, each with its own text."""
+        self._join()
+        return self._sections
+
+    def _join(self) -> None:
+        """The sections' texts, then the text from them (a section's block is its text when
+        it has one block), the lines let go in between: at most two copies of the text at
+        once, the lines and the sections' texts, then those and the text."""
+        shown = self._shown
+        if shown is None:
+            return
+        self._shown = None
+        own = self._own
+        sections = self._sections = [
+            Section(s.heading, s.level, _joined_blocks(own.get(i)), s.parent)
+            for i, s in enumerate(self._heads)
+        ]
+        parts: list[str] = []
+        for part in shown:
+            if isinstance(part, str):
+                parts.append(part)
+            else:
+                index, lines_of = part
+                parts.append(sections[index].text if len(own[index]) == 1
+                             else "\n".join(lines_of))
+        del shown
+        self._own, self._heads = {}, []
+        self._text = "\n".join(parts)
 
 
 class _Walker:
@@ -103,10 +155,13 @@ class _Walker:
         self.origin = origin_of(base_url)
         self.chunks: list[str] = []
         self.line_start = 0
-        # (heading text or None, section, is_pre, first chunk, end chunk, line number): a line
-        # is only located during the walk; finish() cleans them all at once.
-        self.lines: list[tuple[str | None, int | None, bool, int, int, int]] = []
-        self.nlines = 0  # BREAKs in chunks so far
+        # A line is only located during the walk (finish() cleans them all at once): the
+        # index of its first chunk (its chunks run to the next BREAK), bit-inverted (~start)
+        # for a line in <pre>; a heading is (its text, its section). One small int a line,
+        # not a record: a page of 600,000 short paragraphs has as many lines. A line belongs
+        # to the section of the heading before it, as it did when it was made: lines are only
+        # ever cut from the end, and a heading comes right after every cut.
+        self.lines: list[int | tuple[str, int]] = []
         self.pre = 0
         self.cur_pre = False
         self.saw_pre = False
@@ -183,19 +238,18 @@ class _Walker:
         start = self.line_start
         end = len(chunks)
         if end > start:
-            self.lines.append((None, self.open[-1] if self.open else None, self.cur_pre, start,
-                               end, self.nlines))
+            self.lines.append(~start if self.cur_pre else start)
             self.cur_pre = False
-            self.nlines += 1
             chunks.append(BREAK)
             self.line_start = end + 1
 
-    def _shown(self, line: tuple[str | None, int | None, bool, int, int, int]) -> str:
+    def _shown(self, line: int | tuple[str, int]) -> str:
         """A line as shown ("" when blank); see finish(), which does the same for all at once."""
-        text, _, pre, start, end, _ = line
-        if text is not None:
-            return text
-        raw = "".join(self.chunks[start:end])
+        if not isinstance(line, int):
+            return line[0]
+        pre = line < 0
+        start = ~line if pre else line
+        raw = "".join(self.chunks[start:self.chunks.index(BREAK, start)])
         shown = raw.rstrip(" \t\r\n\f") if pre else collapse(raw).strip(" ")
         return shown if shown.strip() else ""
 
@@ -305,7 +359,7 @@ class _Walker:
         self.open.append(index)
         if real:
             self.real.add(index)
-        self.lines.append((heading, index, False, -1, -1, -1))
+        self.lines.append((heading, index))
 
     def _end_para(self, para: _Para) -> None:
         if self.entries:  # a paragraph inside a list entry belongs to that entry
@@ -376,51 +430,90 @@ class _Walker:
             self.items[entry.slot] = new_item(title, url, summary, entry.section)
 
     def finish(self) -> Extracted:
+        """Every line as shown, collapsed a batch of lines at a time (runs of white space
+        never cross a BREAK), the walk's chunks and line records let go as their lines are
+        made: the text is held about once, not in chunks and lines at once. The text itself
+        is joined later (:class:`Extracted`)."""
         self.newline()
         self._flush_pending("")
-        # Every line's text at once: one join and split, and one collapse over all the lines
-        # outside <pre> (BREAK between them, which collapse leaves alone). Each copy goes as
-        # soon as the next is made: a 20 MB page's text is held as few times as possible.
-        lines = self.lines
-        whole = "".join(self.chunks)
-        self.chunks.clear()
-        raw = whole.split(BREAK)
-        del whole
-        if self.saw_pre:
-            plain = [raw[n] for text, _, pre, _, _, n in lines if text is None and not pre]
-        else:  # no <pre> line: raw is needed no more once its lines are joined
-            plain = [raw[n] for text, _, _, _, _, n in lines if text is None]
-            raw = []
-        joined = BREAK.join(plain) if plain else None
-        del plain
-        folded = collapse(joined) if joined is not None else None
-        del joined
-        collapsed = iter(folded.split(BREAK) if folded is not None else ())
-        del folded
-        own: dict[int, list[str]] = {}
-        shown: list[str] = []
-        for text, section, pre, _, _, n in lines:
-            if text is None:
-                line = raw[n].rstrip(" \t\r\n\f") if pre else next(collapsed).strip(" ")
-                if not line.strip():  # a line of only no-break spaces is an empty paragraph
-                    continue
-                if section is not None:
-                    own.setdefault(section, []).append(line)
-                shown.append(line)
+        lines, chunks = self.lines, self.chunks
+        own: dict[int, list[list[str]]] = {}
+        shown: _Shown = []
+        block: list[str] | None = None
+        block_section = -1
+        mass = 0
+        cut = 0  # chunks before this index are let go (del chunks[:n] shifts the rest)
+        section: int | None = None  # the section of the heading last shown
+        for first in range(0, len(lines), _COLLAPSE_LINES):
+            batch = lines[first:first + _COLLAPSE_LINES]
+            raw: list[str] = []
+            end = -1
+            for rec in batch:
+                if isinstance(rec, int):
+                    start = (~rec if rec < 0 else rec) - cut
+                    end = chunks.index(BREAK, start)
+                    raw.append("".join(chunks[start:end]))
+                else:
+                    raw.append("")
+            plain = [piece for piece, rec in zip(raw, batch, strict=True)
+                     if isinstance(rec, int) and rec >= 0]
+            if plain:
+                folded = collapse(BREAK.join(plain))
+                del plain
+                # nonspace() adds up over a join; each BREAK counts as one character.
+                mass += nonspace(folded) - folded.count(BREAK)
+                collapsed = folded.split(BREAK)
+                del folded
+                collapsed.reverse()  # popped from the end: each goes as it is shown
             else:
-                shown.append(text)
-        # The line records (a tuple per line, together larger than the text) go before the
-        # text and the sections' texts are joined.
+                collapsed = []
+            if end >= 0:  # the batch's chunks are read: let them go
+                del chunks[:end]
+                cut += end
+            for rec, piece in zip(batch, raw, strict=True):
+                if isinstance(rec, int):
+                    pre = rec < 0
+                    line = piece.rstrip(" \t\r\n\f") if pre else collapsed.pop().strip(" ")
+                    if not line.strip():  # only no-break spaces: an empty paragraph
+                        if not pre:
+                            mass -= nonspace(line)
+                        continue
+                    if pre:
+                        mass += nonspace(line)
+                    if section is None:
+                        shown.append(line)
+                        block = None
+                    elif block is not None and section == block_section:
+                        block.append(line)
+                    else:
+                        block, block_section = [line], section
+                        own.setdefault(section, []).append(block)
+                        shown.append((section, block))
+                else:
+                    text, section = rec
+                    mass += nonspace(text)
+                    shown.append(text)
+                    block = None
+            del raw, collapsed, batch
         lines.clear()
-        del collapsed, raw
-        sections = [
-            Section(s.heading, s.level, "\n".join(own.get(i, [])), s.parent)
-            for i, s in enumerate(self.sections)
-        ]
-        text = "\n".join(shown)
+        chunks.clear()
         items = [item for item in self.items if item is not None]
-        return Extracted(text=text, sections=sections, items=items, links=self.links,
-                         pre=self.saw_pre, link_chars=self.link_chars)
+        return Extracted(shown, own, self.sections, items, self.links, pre=self.saw_pre,
+                         link_chars=self.link_chars, mass=mass)
+
+
+# Lines collapsed at a time: a 20 MB page's text is not collapsed whole (collapse holds its
+# input, its output and a copy between).
+_COLLAPSE_LINES = 4096
+
+
+def _joined_blocks(blocks: list[list[str]] | None) -> str:
+    """A section's text: its blocks of lines, one line each."""
+    if not blocks:
+        return ""
+    if len(blocks) == 1:
+        return "\n".join(blocks[0])
+    return "\n".join(line for block in blocks for line in block)
 
 
 def _lines(chunks: list[str]) -> str:
@@ -446,12 +539,11 @@ _FLAGS["br"] = _FLAGS.get("br", 0) | _BR
 _FLAGS["header"] |= _HEADER
 
 
-def _pre_text(w: _Walker, s: str, line_start: int, nlines: int,
-              cur_pre: bool) -> tuple[int, int, bool]:
+def _pre_text(w: _Walker, s: str, line_start: int, cur_pre: bool) -> tuple[int, bool]:
     """``w.text(s)`` inside <pre> (rare), with the line state the walk keeps in locals."""
-    w.line_start, w.nlines, w.cur_pre = line_start, nlines, cur_pre
+    w.line_start, w.cur_pre = line_start, cur_pre
     w.text(s)
-    return w.line_start, w.nlines, w.cur_pre
+    return w.line_start, w.cur_pre
 
 
 def walk(main: Element, *, base_url: str, page_url: str,
@@ -482,9 +574,8 @@ def walk(main: Element, *, base_url: str, page_url: str,
     chunks = w.chunks
     add = chunks.append
     lines_append = w.lines.append
-    open_ = w.open  # mutated in place only, so the alias stays true
-    # w.line_start, w.nlines, w.cur_pre, kept here (see the docstring).
-    line_start, nlines, cur_pre = 0, 0, False
+    # w.line_start, w.cur_pre, kept here (see the docstring).
+    line_start, cur_pre = 0, False
     pre = False  # inside <pre>: text goes through w.text, which keeps its lines
     tag = main.tag
     f = flags_of(tag, 0)
@@ -494,7 +585,7 @@ def walk(main: Element, *, base_url: str, page_url: str,
     s = main.text
     if s:
         if pre:
-            line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
+            line_start, cur_pre = _pre_text(w, s, line_start, cur_pre)
         else:
             add(s)
     # Open elements: (their children's iterator, the element, its tag and flags).
@@ -514,18 +605,15 @@ def walk(main: Element, *, base_url: str, page_url: str,
             if f & _BLOCK or (f & _BR and not skip):  # a skipped block still ends the line
                 end = len(chunks)
                 if end > line_start:  # w.newline(), inline: the walk's most frequent call
-                    lines_append((None, open_[-1] if open_ else None, cur_pre, line_start, end,
-                                  nlines))
+                    lines_append(~line_start if cur_pre else line_start)
                     cur_pre = False
-                    nlines += 1
                     add(BREAK)
                     line_start = end + 1
             if skip:
                 s = el.tail
                 if s:
                     if pre:
-                        line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines,
-                                                                cur_pre)
+                        line_start, cur_pre = _pre_text(w, s, line_start, cur_pre)
                     else:
                         add(s)
                 continue
@@ -535,7 +623,7 @@ def walk(main: Element, *, base_url: str, page_url: str,
             s = el.text
             if s:
                 if pre:
-                    line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
+                    line_start, cur_pre = _pre_text(w, s, line_start, cur_pre)
                 else:
                     add(s)
             if len(el):
@@ -555,10 +643,8 @@ def walk(main: Element, *, base_url: str, page_url: str,
             if g & _BLOCK:
                 end = len(chunks)
                 if end > line_start:
-                    lines_append((None, open_[-1] if open_ else None, cur_pre, line_start, end,
-                                  nlines))
+                    lines_append(~line_start if cur_pre else line_start)
                     cur_pre = False
-                    nlines += 1
                     add(BREAK)
                     line_start = end + 1
             if g & _WATCH:
@@ -567,10 +653,10 @@ def walk(main: Element, *, base_url: str, page_url: str,
         s = ended.tail
         if s:
             if pre:
-                line_start, nlines, cur_pre = _pre_text(w, s, line_start, nlines, cur_pre)
+                line_start, cur_pre = _pre_text(w, s, line_start, cur_pre)
             else:
                 add(s)
-    w.line_start, w.nlines, w.cur_pre = line_start, nlines, cur_pre
+    w.line_start, w.cur_pre = line_start, cur_pre
     tag = main.tag
     f = flags_of(tag, 0)
     if f & _BLOCK and len(chunks) > w.line_start:

@@ -37,7 +37,16 @@ from lxml import etree
 
 from archive.model import _ODD_SPACES, _ODD_SPACES_ASCII
 from scraper.extract import Extracted, walk
-from scraper.markup import BLOCK_TAGS, Element, collapse, in_chrome, is_excluded, is_hidden, text_of
+from scraper.markup import (
+    BLOCK_TAGS,
+    Element,
+    collapse,
+    in_chrome,
+    is_excluded,
+    is_hidden,
+    nonspace,
+    text_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -203,18 +212,6 @@ def _in_chrome_memo(el: Element, memo: dict[Element, bool]) -> bool:
 
 
 # -- the check --------------------------------------------------------------------------------
-def nonspace(s: str) -> int:
-    """Characters of ``s`` that are not white space (what "how much text" means here).
-
-    Counts the common white space only (a rare other space counts as text): a few C scans,
-    where splitting a long text into words costs a list of them.
-    """
-    if s.isascii():  # no no-break space to count: one scan fewer
-        return len(s) - s.count(" ") - s.count("\n") - s.count("\t") - s.count("\r")
-    return len(s) - sum(map(s.count, _SPACES))
-
-
-_SPACES = (" ", "\n", "\t", "\r", "\xa0")
 
 
 def _text_weight(el: Element) -> int:
@@ -252,14 +249,17 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
         # Nothing looked like content: decide by text mass, so a page picks the same
         # element with or without a stray paragraph of chrome.
         return _fallback(body, base_url=base_url, page_url=page_url)
-    found = walk(main, base_url=base_url, page_url=page_url, keep=_keeper(main),
-                 drop=frozenset(skipped))
-    held = nonspace(found.text) - found.link_chars
     # The body's whole text bounds its non-link text from above, in one C call (its length
     # bounds it again, without counting the white space): most picks pass on those alone, and
-    # only the rest pay for the body's links.
+    # only the rest pay for the body's links. Measured before the walk, so that this copy of
+    # the page's text is gone before the walk makes its own.
     whole = _text(body)
-    if (held >= DOUBT_SHARE * len(whole) or held >= DOUBT_SHARE * nonspace(whole)
+    size, mass = len(whole), nonspace(whole)
+    del whole
+    found = walk(main, base_url=base_url, page_url=page_url, keep=_keeper(main),
+                 drop=frozenset(skipped))
+    held = found.mass - found.link_chars
+    if (held >= DOUBT_SHARE * size or held >= DOUBT_SHARE * mass
             or held >= DOUBT_SHARE * _text_weight(body)):
         return MainContent(main, found, skipped=skipped)
     return _fallback(body, base_url=base_url, page_url=page_url)

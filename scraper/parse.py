@@ -23,7 +23,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -147,6 +147,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     base = _base_url(root, url)
     picked = _select(root, main_css, ignore)  # an lxml element's truth is its child count
     skipped: tuple[Element, ...] = ()
+    chosen = None
     if picked is not None:
         main, found = picked, walk(picked, base_url=base, page_url=_self_url(url))
     else:
@@ -156,12 +157,23 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     title = clean(text_of(h1)) if h1 is not None else ""
     if not title:
         title = _title_from_head(root)
-    updated = _find_updated(found.text, main, h1)
+    near = _near_title_text(h1, main)
+    outside = ""
+    try:  # last use of the tree: it takes it apart
+        # The main content's text is joined here only when outside_text needs it (the whole
+        # body was the main content); otherwise after the tree is gone, below.
+        whole = main is root or main is root.find("body") or main.getparent() is None
+        outside = outside_text(root, main, found.text if whole else "", skipped)
+    except Exception:  # the records are what matters: never lose them to the rest
+        logger.exception("reading the text outside the main content of %s failed", url)
+    # The tree (for a 20 MB page several times its size) goes before the text is joined.
+    del root, main, h1, picked, skipped, chosen
+    text = found.text
     page = Page(
         url=url,
         title=title,
-        updated_on=updated,
-        text=found.text,
+        updated_on=_find_updated(text, near),
+        text=text,
         sections=found.sections,
         items=found.items,
         links=found.links,
@@ -170,10 +182,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     )
     if not found.pre:
         _note_clean_lines(page)
-    try:  # last: it takes the tree apart
-        page.outside_text = outside_text(root, main, found.text, skipped)
-    except Exception:  # the records are what matters: never lose them to the rest
-        logger.exception("reading the text outside the main content of %s failed", url)
+    page.outside_text = outside
     return page
 
 
@@ -359,11 +368,8 @@ def _updated_in(text: str) -> str | None:
     # An ASCII text's lower-case copy needs three scans, not six; it lets through a few texts
     # (mixed case) that the exact test below still turns away. Not for other texts: CPython
     # lowers those through a buffer of 12 bytes a character (170 MB for a 20 MB page).
-    if text.isascii():
-        lower = text.lower()
-        if not any(w in lower for w in _UPDATED_LOWER):
-            return None
-        del lower
+    if text.isascii() and not _mentions_lower(text):
+        return None
     if not any(w in text for w in _UPDATED_FRAGMENTS):
         return None
     for hit in _UPDATED_HINT_RE.finditer(text):
@@ -373,13 +379,39 @@ def _updated_in(text: str) -> str | None:
     return None
 
 
+# Characters of a long text lowered at a time (a lower-case copy of a 20 MB page's text
+# would be one more copy of it), overlapping by a keyword's length.
+_LOWER_SLICE = 1 << 20
+_LOWER_OVERLAP = max(map(len, _UPDATED_LOWER)) - 1
+
+
+def _mentions_lower(text: str) -> bool:
+    """Whether the ASCII ``text``, lowered, holds one of the keywords' fragments."""
+    for start in range(0, len(text), _LOWER_SLICE):
+        piece = text[start:start + _LOWER_SLICE + _LOWER_OVERLAP].lower()
+        if any(w in piece for w in _UPDATED_LOWER):
+            return True
+    return False
+
 
 def _dateline_in(text: str) -> str | None:
-    for line in text.split("\n", _DATELINE_SCAN_LINES)[:_DATELINE_SCAN_LINES]:
+    for line in _first_lines(text, _DATELINE_SCAN_LINES):
         m = _DATELINE_RE.match(line)
         if m and (iso := _to_iso(m)):
             return iso
     return None
+
+
+def _first_lines(text: str, n: int) -> Iterator[str]:
+    """``text.split("\\n", n)[:n]``, without the copy of the rest of the text split makes."""
+    start = 0
+    for _ in range(n):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
 
 
 def _near_title_text(h1: Element | None, main: Element) -> str:
@@ -419,9 +451,9 @@ def _contains(ancestor: Element, el: Element) -> bool:
     return el is ancestor or any(a is ancestor for a in el.iterancestors())
 
 
-def _find_updated(main_text: str, main: Element, h1: Element | None) -> str | None:
-    """The page's own "Updated:" date, else its dateline (publication date), as YYYY-MM-DD."""
-    near = _near_title_text(h1, main)
+def _find_updated(main_text: str, near: str) -> str | None:
+    """The page's own "Updated:" date, else its dateline (publication date), as YYYY-MM-DD,
+    from the main content's text and the text ``near`` the title (:func:`_near_title_text`)."""
     return (
         _updated_in(main_text)
         or _updated_in(near)

@@ -83,7 +83,24 @@ def for_child(capture: Capture) -> bool:
     The same test :func:`scraper.parse.parse` makes (a PDF by type or magic bytes, a declared
     type that is not HTML), so the child never meets a PDF.
     """
-    if not 200 <= capture.status < 300 or len(capture.body) >= MAX_CHILD_BODY:
+    return len(capture.body) < MAX_CHILD_BODY and _html_2xx(capture)
+
+
+def for_writer(capture: Capture) -> bool:
+    """Whether ``capture`` is a 2xx HTML body of :data:`MAX_CHILD_BODY` bytes or more, which
+    the thread that writes it to the archive parses, just before it writes it.
+
+    Memory, not speed: glibc's malloc gives each thread an arena of its own and keeps what a
+    thread frees for that arena. Parsed in a crawl worker, a 20 MB page leaves the freed
+    lxml tree and walk buffers (several times the page) in the worker's arena, and the
+    writer's SQLite copies of its text come on top of them; parsed by the writer, SQLite
+    reuses that memory (docs/limits.md, Memory).
+    """
+    return len(capture.body) >= MAX_CHILD_BODY and _html_2xx(capture)
+
+
+def _html_2xx(capture: Capture) -> bool:
+    if not 200 <= capture.status < 300:
         return False
     media = capture.content_type or ""
     if media in PDF_TYPES or capture.body[:1024].lstrip().startswith(b"%PDF-"):

@@ -14,7 +14,9 @@ A level of :data:`PARSE_PROCESS_MIN` pages or more is parsed in a child process
 (:class:`scraper.parse_process.ParseProcess`): the workers hand it each HTML page they
 fetched and go on fetching, and the parse, which holds the GIL, runs beside the writer
 instead of taking turns with it. A PDF is still extracted by its worker (in its own bounded
-child, :mod:`scraper.pdf`).
+child, :mod:`scraper.pdf`). An HTML body of :data:`~scraper.parse_process.MAX_CHILD_BODY` or
+more is parsed by the writer itself, just before it is written
+(:func:`~scraper.parse_process.for_writer` says why).
 """
 
 from __future__ import annotations
@@ -42,7 +44,13 @@ from scraper.fetch import Fetcher
 from scraper.ingest import PageReport, RunContext, RunReport, parse_capture
 from scraper.network import Network, open_network
 from scraper.parse import parse
-from scraper.parse_process import PARSE_PROCESS_MIN, Parsed, ParseProcess, for_child
+from scraper.parse_process import (
+    PARSE_PROCESS_MIN,
+    Parsed,
+    ParseProcess,
+    for_child,
+    for_writer,
+)
 from scraper.politeness import (
     HostGate,
     RobotsRefusalError,
@@ -79,6 +87,7 @@ class _Done:
     blocked: bool = False
     skipped: bool = False  # never fetched (the crawl was stopped first): nothing to record
     parsing: Future[Parsed] | None = None  # the page, being parsed in the child process
+    unparsed: bool = False  # a big HTML body the writer parses (scraper.parse_process.for_writer)
     content_hash: str | None = None  # the page's, when the child computed it
 
 
@@ -118,6 +127,8 @@ class _HostWorker(threading.Thread):
             if self.parser is not None and for_child(result):
                 # Parsed in the child while this thread fetches the next page.
                 return _Done(task, at, result=result, parsing=self.parser.submit(result))
+            if for_writer(result):
+                return _Done(task, at, result=result, unparsed=True)
             return _Done(task, at, result=result, page=self.page_of(result))
         except StoppedWaitingError:
             return _Done(task, self.clock(), skipped=True)
@@ -285,6 +296,8 @@ class _Crawl:
                 continue
             if done.parsing is not None:
                 self.parsed(done)
+            elif done.unparsed and done.result is not None:
+                done.page = page_of(done.result)
             report = self.record(done)
             if level < self.settings.depth and not report.suspect:
                 for link in self.links_of(done, report):

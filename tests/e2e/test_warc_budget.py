@@ -161,10 +161,11 @@ def test_import_holds_a_small_multiple_of_the_largest_body(tmp_path: Path) -> No
     small = b"<html><head><title>Small</title></head><body><main><p>x</p></main></body></html>"
     base = _peak_rss_of_import(tmp_path, "small", small)
     peak = _peak_rss_of_import(tmp_path, "big", big)
-    # Measured at about 9x: the record's block and its payload while reading; then the body,
-    # its decoded text, lxml's tree, the page's and the sections' text (both stored), the
-    # compressed blob and SQLite's pages while recording. More than 12x means a stage keeps a
-    # copy it should have let go (or a body is held once per record read, not once).
+    # Measured at about 7x: the record's block and its payload while reading; then the body,
+    # lxml's tree and the walk's runs of text while parsing; the page's and the sections'
+    # text (both stored) and SQLite's copies of the text while recording. More than 12x
+    # means a stage keeps a copy it should have let go (or a body is held once per record
+    # read, not once).
     assert peak - base < 12 * len(big), (peak - base) / len(big)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from archive.capture import Capture
+from archive.check import check
 from archive.run_report import RunReport, cron_summary
 from archive.store import Archive
 from archive.vocab import RunStatus, Source
@@ -101,6 +102,12 @@ def test_out_of_order_captures_are_reconciled_on_close(archive: Archive) -> None
                                 "ORDER BY captured_at").fetchall()
     assert [tuple(r) for r in rows] == [(at("2016-01-01"), "new", 1),
                                         (at("2017-01-01"), "unchanged", 0)]
+    # The version was first seen in 2016, as the page was; its row (and search entry) kept.
+    assert [r[0] for r in archive.conn.execute("SELECT first_seen FROM versions")] == [
+        at("2016-01-01")]
+    assert [r[0] for r in archive.conn.execute("SELECT first_seen FROM pages")] == [
+        at("2016-01-01")]
+    assert check(archive.conn).ok
 
 
 def test_an_imported_run_keeps_its_own_worse_status_and_times(archive: Archive) -> None:
