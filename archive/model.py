@@ -30,7 +30,9 @@ from typing import Any
 #    pages where the first pick was doubtful the content, and so the version, can differ.
 # 3: a body libxml2 left in an unclosed <head> is read; a fallback keeps a page wrapper that
 #    holds a chrome header's menu; a density pick below the h1 reaches up to it (issue 15).
-PARSER_VERSION = 3
+# 4: a page whose text the density pick finds inside its <h1> is read (it was stored empty);
+#    a page the parser runs out of memory on is a failure, not an empty version.
+PARSER_VERSION = 4
 
 # Zero-width characters that never show but often differ between renderings of one page.
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"

@@ -425,7 +425,11 @@ def _up_to_h1(main: Element, root: Element, body: Element) -> tuple[Element, tup
         return main, ()
     holder = path[-1]
     kids = list(holder)
-    h1_at = next(n for n, c in enumerate(kids) if c in h1_path)
+    # None when the block is the h1 itself: the pick is inside the title (broken markup that
+    # puts a page's text in its <h1>), and stays as it is.
+    h1_at = next((n for n, c in enumerate(kids) if c in h1_path), None)
+    if h1_at is None:
+        return main, ()
     main_at = kids.index(path[-2])
     if h1_at > main_at:
         return main, ()

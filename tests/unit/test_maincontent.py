@@ -192,3 +192,15 @@ def test_link_text_counts_the_links_inside_an_element_only() -> None:
     first = root.find(".//a")
     assert _link_text(first) == "" and _text_weight(first) == len("one")
 
+
+
+def test_a_page_whose_text_sits_inside_its_h1_is_read() -> None:
+    """Broken markup that puts the whole text in the <h1>: the paragraph-density pick is inside
+    the title, and the widening toward the h1 leaves it as it is (it raised StopIteration,
+    and the page was stored empty)."""
+    para = "This paragraph holds enough words to count as a paragraph of real text. " * 3
+    page = parse(f"<html><body><h1>Title<div><p>{para}</p><p>{para}</p><p>{para}</p></div>"
+                 "</h1><div><a href=/x>menu</a></div></body></html>".encode(),
+                 url="https://example.gov/p")
+    assert page.title.startswith("Title")
+    assert page.text.count(para.strip()) == 3
