@@ -112,6 +112,9 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "nested_bq_links": lambda n: _page(_nested(240, "".join(
         f'{_w(i)} <a href="/p{i}">{_w(i + 1)}</a> {_w(i + 2)}<br>' for i in range(n)),
         "blockquote")),
+    "head_unknown": lambda n: (
+        "<html><head><title>T</title>" + "".join(f"<notice>{_w(i)}</notice>" for i in range(n))
+        + "</head><body><p>body</p></body></html>").encode(),
 }
 
 
