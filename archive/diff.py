@@ -20,14 +20,19 @@ never a change. docs/diff.md documents the JSON shape.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive.diff_match import increasing_run, match_items, match_sections, typographic
+from archive.diff_match import (
+    increasing_run,
+    match_items,
+    match_sections,
+    opcodes_within_budget,
+    typographic,
+)
 from archive.diff_vocab import Flag, ItemChangeKind, SectionChangeKind
 from archive.model import Item, Page, Section, norm_text
 
@@ -67,8 +72,7 @@ def word_diff(a: str | None, b: str | None) -> list[Segment]:
     """
     ta = _WORD_RE.findall((a or "").strip())
     tb = _WORD_RE.findall((b or "").strip())
-    matcher = difflib.SequenceMatcher(None, [norm_text(t) for t in ta],
-                                      [norm_text(t) for t in tb], autojunk=False)
+    opcodes = opcodes_within_budget([norm_text(t) for t in ta], [norm_text(t) for t in tb])
     out: list[Segment] = []
 
     def emit(op: str, words: list[str]) -> None:
@@ -84,7 +88,7 @@ def word_diff(a: str | None, b: str | None) -> list[Segment]:
             out[-1] = (prev_op, prev + " ")
         out.append((op, text))
 
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             emit("=", tb[j1:j2])
         else:
