@@ -30,7 +30,7 @@ snapshot, searchable, never a reason for a version.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -164,6 +164,24 @@ def _densest(root: Element) -> Element | None:
     """Readability's idea, small: paragraphs vote their non-link text for parent and grandparent."""
     scores: dict[Element, float] = {}
     order: list[Element] = []
+    for p, weight in _votes(root):
+        parent = p.getparent()
+        for target, share in ((parent, 1.0), (parent.getparent() if parent is not None else None,
+                                              0.5)):
+            if target is None or target.tag in ("html", "body"):
+                continue
+            if target not in scores:
+                scores[target] = 0.0
+                order.append(target)
+            scores[target] += weight * share
+    if not scores:
+        return None
+    return max(order, key=lambda el: scores[el])  # max keeps the first of equals: deterministic
+
+
+def _votes(root: Element) -> Iterator[tuple[Element, int]]:
+    """Each paragraph (``<p>``, ``<pre>``, ``<blockquote>``, ``<td>``) outside chrome with 25
+    characters of text and 25 outside its links, in document order, with the latter count."""
     chrome: dict[Element, bool] = {}  # in_chrome, remembered: paragraphs share ancestors
     # Each link's length, remembered: a link in nested density elements (a blockquote in a
     # blockquote) is counted at every level, and serialising it again each time cost 4 s for
@@ -183,20 +201,8 @@ def _densest(root: Element) -> Element | None:
             if got is None:
                 got = link_len[a] = len(_text(a).strip())
             weight -= got
-        if weight < 25:
-            continue
-        parent = p.getparent()
-        for target, share in ((parent, 1.0), (parent.getparent() if parent is not None else None,
-                                              0.5)):
-            if target is None or target.tag in ("html", "body"):
-                continue
-            if target not in scores:
-                scores[target] = 0.0
-                order.append(target)
-            scores[target] += weight * share
-    if not scores:
-        return None
-    return max(order, key=lambda el: scores[el])  # max keeps the first of equals: deterministic
+        if weight >= 25:
+            yield p, weight
 
 
 def _in_chrome_memo(el: Element, memo: dict[Element, bool]) -> bool:
