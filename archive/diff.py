@@ -276,11 +276,13 @@ def diff_items(old: Page, new: Page, section_map: dict[int, int]) -> list[ItemCh
             sorted(fields), moved, trivial=bool(text_fields) and trivial)))
     # A removed item is listed where it stood: after the new position of the matched item
     # before it (so a report reads in document order).
-    new_of_old = dict(pairs)
+    # The largest new position of the matched items before it, kept as the loop goes (a max
+    # over them all for each removed item took a minute for 100,000 entries, 10,000 edited).
+    before = -1
     for i, a in enumerate(old.items):
         if i in pairs:
+            before = max(before, pairs[i])
             continue
-        before = max((new_of_old[k] for k in range(i) if k in new_of_old), default=-1)
         changes.append(((before + 0.5, i), ItemChange(
             ItemChangeKind.REMOVED, _item_dict(a, i, old.sections), None)))
     matched_new = set(pairs.values())

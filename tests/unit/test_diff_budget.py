@@ -79,3 +79,18 @@ def test_similar_unlinked_items_pair_within_the_pair_budget(
     assert {str(i.change) for i in diff_pages(old, new).items} == {"changed"}
     monkeypatch.setattr(diff_match, "SIMILAR_PAIRS", 15)  # 16 pairs: none weighed
     assert {str(i.change) for i in diff_pages(old, new).items} == {"added", "removed"}
+
+
+def test_a_removed_item_is_listed_after_the_furthest_new_place_of_the_matched_before_it() -> None:
+    def items(*titles: str) -> list[Item]:
+        return [Item(t, f"https://e.gov/{t}") for t in titles]
+
+    def listed(old: list[Item], new: list[Item]) -> list[tuple[str, str]]:
+        return [(str(i.change), i.side["title"])
+                for i in diff_pages(Page(url="u", items=old), Page(url="u", items=new)).items]
+
+    assert listed(items("a", "gone1", "b", "gone2", "c"), items("a", "x", "b", "y", "c")) == [
+        ("removed", "gone1"), ("added", "x"), ("removed", "gone2"), ("added", "y")]
+    # b (before gone) went after a: gone follows b's new place, the furthest.
+    assert listed(items("b", "a", "gone", "c"), items("a", "new", "b", "c")) == [
+        ("added", "new"), ("moved", "b"), ("removed", "gone")]
