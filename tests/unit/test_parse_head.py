@@ -35,3 +35,35 @@ def test_metadata_and_empty_elements_stay_in_the_head() -> None:
       <custom-marker></custom-marker><link rel="stylesheet" href="/s.css"></head>
       <body><p>{P1}</p></body></html>""")
     assert page.text == P1 and "Hidden words" not in page.outside_text
+
+
+def test_many_elements_of_the_head_move_in_order_with_their_tails() -> None:
+    """Every element from the first unknown one on (40 of them, metadata between) moves to the
+    start of the body, in order, each with the white space after it, and the body's own first
+    text follows them: the tree
+    ``body.insert(n, el)`` for each made (scraper.parse._rehome_head)."""
+    import copy
+
+    from lxml import etree
+
+    from scraper.parse import _rehome_head
+
+    html = ("<html><head><title>T</title><meta name=a content=b>"
+            + "".join(f"<notice>note {i}<b>bold {i}</b> tail {i}</notice>\n"
+                      + ("<meta name=m>" if i % 3 else "")
+                      for i in range(40))
+            + "</head><body>body text<p>para</p>after</body></html>").encode()
+    root = etree.fromstring(html, etree.HTMLParser())
+    expected = copy.deepcopy(root)
+    head, body = expected.find("head"), expected.find("body")
+    moved = list(head)[2:]
+    for n, el in enumerate(moved):
+        body.insert(n, el)
+    moved[-1].tail = (moved[-1].tail or "") + body.text
+    body.text = None
+    _rehome_head(root)
+    assert etree.tostring(root) == etree.tostring(expected)
+    assert len(moved) > 60 and len(root.find("body")) == len(moved) + 1
+    page = _page(html.decode())
+    assert page.text.index("note 0") < page.text.index("tail 0") < page.text.index("note 39")
+    assert page.text.index("tail 39") < page.text.index("body text") < page.text.index("para")
