@@ -412,18 +412,19 @@ class _Walker:
     def _entry_item(self, entry: _ListEntry) -> None:
         """An <li>: a link-led entry is titled by its link, the rest is its summary; any other
         entry is titled by its first line (pointing at its first link, if any)."""
-        chunks = self.chunks
-        if entry.holes:  # leave nested entries out: they are items of their own
-            chunks = chunks[:]
-            for start, end in entry.holes:
-                chunks[start:end] = [""] * (end - start)
+        # The entry's own chunks (it ends at the current point), a copy: copying the whole
+        # page's for each entry that holds a nested list grew with the square of them.
+        first = entry.start
+        chunks = self.chunks[first:]
+        for start, end in entry.holes:  # leave nested entries out: they are items of their own
+            chunks[start - first:end - first] = [""] * (end - start)
         titled = next((lk for lk in entry.links if lk.end >= 0 and lk.text), None)
         if titled is not None and not self._joined(entry.start, titled.start):
-            rest = chunks[titled.end:]
+            rest = chunks[titled.end - first:]
             self.items[entry.slot] = new_item(titled.text, titled.url, _lines(rest),
                                               entry.section)
             return
-        text = _lines(chunks[entry.start:])
+        text = _lines(chunks)
         if text:
             title, _, summary = text.partition("\n")
             url = titled.url if titled is not None else None

@@ -397,3 +397,22 @@ def test_xml_declaration_and_utf16_bom():
                  url="https://a.gov/").text == "x"
     assert parse("\ufeff<main><p>caf\u00e9</p></main>".encode("utf-16"),
                  url="https://a.gov/").text == "caf\u00e9"
+
+
+def test_entries_holding_nested_lists_are_items_without_their_nested_entries() -> None:
+    """A list entry is titled and summarised from its own text: the entries of a list nested in
+    it are items of their own, left out of its summary, whatever leads it (a link or text)."""
+    from archive.model import Item
+
+    page = parse(b"<main><h2>Docs</h2><ul>"
+                 b"<li><a href='/a'>Annual report</a> the summary<ul><li><a href='/a1'>Part one"
+                 b"</a> first</li><li>Plain entry<br>its second line</li></ul> after the list"
+                 b"</li><li>Lead text <a href='/b'>linked</a><ol><li><a href='/b1'>Inner</a>"
+                 b"</li></ol> tail</li></ul></main>", url="https://example.gov/x")
+    assert page.items == [
+        Item("Annual report", "https://example.gov/a", "the summary\nafter the list", 0),
+        Item("Part one", "https://example.gov/a1", "first", 0),
+        Item("Plain entry", None, "its second line", 0),
+        Item("Lead text linked", "https://example.gov/b", "tail", 0),
+        Item("Inner", "https://example.gov/b1", "", 0),
+    ]
