@@ -37,6 +37,12 @@ INSERT = {
 MAX_CHARS = 16_000_000
 
 
+def _chars(rows: list[Sequence[Any]]) -> int:
+    """About how many characters ``rows`` hold: their last column, the long text (a title or
+    heading is short beside it); counting every value cost as much as a tenth of the index."""
+    return sum(len(row[-1] or "") for row in rows)
+
+
 class IndexRows:
     """The index entries not yet written. ``deferred`` says whether :meth:`add` keeps them
     (inside a unit that asked for it) or writes them at once."""
@@ -56,7 +62,7 @@ class IndexRows:
             conn.executemany(INSERT[table], rows)
             return
         self.rows.setdefault(table, []).extend(rows)
-        self.chars += sum(len(v) for row in rows for v in row[1:] if isinstance(v, str))
+        self.chars += _chars(rows)
 
     def mark(self) -> dict[str, int]:
         """Where the kept entries end now (for :meth:`drop_to`)."""
@@ -66,8 +72,7 @@ class IndexRows:
         """Forget the entries kept since ``mark`` (their unit was rolled back)."""
         for table, rows in self.rows.items():
             del rows[mark.get(table, 0):]
-        self.chars = sum(len(v) for rows in self.rows.values() for row in rows
-                         for v in row[1:] if isinstance(v, str))
+        self.chars = sum(_chars(rows) for rows in self.rows.values())
 
     def clear(self) -> None:
         """Forget every kept entry (the transaction that held their rows was rolled back)."""

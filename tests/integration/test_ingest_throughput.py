@@ -331,6 +331,35 @@ def test_closing_the_archive_commits_its_batch(tmp_path: Path) -> None:
     assert _count(db) == 1
 
 
+def test_reconciling_leaves_the_index_of_versions_whose_first_seen_stays_alone(
+        tmp_path: Path) -> None:
+    """The update trigger takes a version's text out of the index and puts it back: an import
+    reconciles every page it touched, and must not do that to versions it does not change;
+    a version seen earlier than it knew still moves back."""
+    from archive.reconcile import reconcile_pages
+
+    with Archive.open(tmp_path / "a.db") as archive:
+        rec = capture(archive, "http://x.example/0", at("2016-10-21"), _page(0))
+        older = capture(archive, "http://x.example/1", at("2016-10-21"), _page(1))
+        archive.conn.execute("UPDATE snapshots SET captured_at = ? WHERE id = ?",
+                             (at("2016-10-01"), older.snapshot_id))
+        def index() -> list[tuple[object, ...]]:
+            return [tuple(r) for r in archive.conn.execute(
+                "SELECT * FROM versions_fts_data ORDER BY id")]
+
+        before = index()
+        reconcile_pages(archive, [rec.page_id])
+        assert index() == before  # nothing taken out and put back
+        reconcile_pages(archive, [older.page_id])
+        assert index() != before
+        first_seen = dict(archive.conn.execute("SELECT id, first_seen FROM versions"))
+        assert first_seen == {rec.version_id: at("2016-10-21"),
+                              older.version_id: at("2016-10-01")}
+        assert check(archive.conn, deep=True).ok
+        assert {h.page_url for h in search(archive, "paris")} == \
+            {"http://x.example/0", "http://x.example/1"}
+
+
 # -- schema V7 -------------------------------------------------------------------------------
 
 
