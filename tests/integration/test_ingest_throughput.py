@@ -360,6 +360,29 @@ def test_reconciling_leaves_the_index_of_versions_whose_first_seen_stays_alone(
             {"http://x.example/0", "http://x.example/1"}
 
 
+def test_a_crawl_fetches_ahead_of_the_writer_within_its_byte_budget() -> None:
+    """The crawl's workers wait while AHEAD_BYTES of bodies are not yet recorded, go on as
+    the writer records them, and stop waiting when the crawl is stopped."""
+    import threading
+
+    room = crawl_module._Room()
+    stop = threading.Event()
+    room.take(crawl_module.AHEAD_BYTES)
+    waiter = threading.Thread(target=room.wait, args=(stop,))
+    waiter.start()
+    waiter.join(timeout=0.5)
+    assert waiter.is_alive()  # the writer is AHEAD_BYTES behind: no more fetching
+    room.give(1)
+    waiter.join(timeout=5)
+    assert not waiter.is_alive()
+    room.take(1)
+    waiter = threading.Thread(target=room.wait, args=(stop,))
+    waiter.start()
+    stop.set()
+    waiter.join(timeout=5)
+    assert not waiter.is_alive()
+
+
 # -- schema V7 -------------------------------------------------------------------------------
 
 
