@@ -58,32 +58,41 @@ class Batch:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK TO unit")
                 self.conn.execute("RELEASE unit")
-            elif self.pending:
+            else:
                 # SQLite rolled back the whole transaction (a full disk, an I/O error): the
-                # batch's earlier units went with it. Logged (the CLI says the error, once).
-                logger.info("%s: the last %d snapshot(s) written were lost with the failed "
-                            "transaction", self.name, self.pending)
-                self.pending = 0
+                # batch's earlier units went with it.
+                self._lost()
             raise
         self.pending += 1
         if self.pending >= self.units or time.monotonic() - self.since >= self.seconds:
             self.commit()
 
+    def _lost(self) -> None:
+        """The open transaction is gone with its units: logged (the CLI says the error,
+        once)."""
+        if self.pending:
+            logger.info("%s: the last %d snapshot(s) written were lost with the failed "
+                        "transaction", self.name, self.pending)
+        self.pending = 0
+
+    def prepare(self) -> None:
+        """Write what the transaction must hold when it commits (``before_commit``), now,
+        between two units; if that fails, the whole batch is rolled back."""
+        if self.before_commit is None or not self.conn.in_transaction:
+            return
+        try:
+            self.before_commit()
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self._lost()
+            raise
+
     def commit(self) -> int:
         """Commit the units written since the last commit; how many there were."""
         done = self.pending
         if self.conn.in_transaction:
-            if self.before_commit is not None:
-                try:
-                    self.before_commit()
-                except BaseException:
-                    if self.conn.in_transaction:
-                        self.conn.execute("ROLLBACK")
-                    if self.pending:
-                        logger.info("%s: the last %d snapshot(s) written were lost with the "
-                                    "failed transaction", self.name, self.pending)
-                    self.pending = 0
-                    raise
+            self.prepare()
             self.conn.execute("COMMIT")
         self.pending = 0
         return done

@@ -240,14 +240,12 @@ class Archive:
         savepoint of the batch's transaction, committed when the batch is due
         (:class:`archive.batch.Batch`); with ``index_later`` the full-text index entries it
         adds through ``self._index`` are written when the batch commits
-        (:mod:`archive.fts_rows`), and any other unit first commits the batch.
+        (:mod:`archive.fts_rows`), and any other unit first writes those kept.
         """
         if self._batch is not None:
             index = self._index
-            if index.rows and (not index_later or index.chars > fts_rows.MAX_CHARS):
-                # Another kind of unit, or many pages' texts kept: commit (which writes them,
-                # and rolls the batch back if it cannot) before going on.
-                self._batch.commit()
+            if index.rows and not index_later:
+                self._batch.prepare()  # another kind of unit: the entries kept go in first
             mark = index.mark()
             index.deferred = index_later
             try:
@@ -262,6 +260,10 @@ class Archive:
                 raise
             finally:
                 index.deferred = False
+            if index.chars > fts_rows.MAX_CHARS:
+                # Texts that would otherwise be freed are kept alive: write them out now
+                # (between units; the batch is rolled back if that fails).
+                self._batch.prepare()
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
