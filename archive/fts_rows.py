@@ -7,8 +7,9 @@ savepoint (:mod:`archive.batch`), as is every statement that may write several r
 a foreign key. Written snapshot by snapshot, each snapshot's entries thus became small
 segments of their own in each index, merged again and again as the next ones came: on the 400
 pages of ``bench/ingest.py`` that writing was 60% of the store's time. Kept here until the
-batch commits (:class:`archive.batch.Batch` ``before_commit``), they are written in the batch's
-transaction outside any savepoint, so FTS5 writes them as a few large segments.
+batch commits (:class:`archive.batch.Batch` ``before_commit``), or until they pass
+:data:`MAX_CHARS`, they are written in the batch's transaction outside any savepoint, so FTS5
+writes them as a few large segments.
 
 Nothing else changes: the entries go into the same transaction as their rows, so a commit
 holds both and a kill neither. A unit of writing that fails drops the entries it added
