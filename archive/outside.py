@@ -28,6 +28,7 @@ import hashlib
 import json
 import sqlite3
 
+from archive.fts_rows import IndexRows
 from archive.model import Page
 from archive.vocab import CONTENT_OUTCOMES, GOOD_OUTCOMES, sql_list
 
@@ -36,12 +37,14 @@ def _hash64(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big", signed=True)
 
 
-def _line_ids(conn: sqlite3.Connection, lines: list[str]) -> list[int]:
+def _line_ids(conn: sqlite3.Connection, lines: list[str],
+              index: IndexRows | None = None) -> list[int]:
     """The ``text_lines`` id of each line, storing (and indexing) the new ones.
 
     One query finds the stored lines by hash, one statement inserts the new ones in order of
-    first appearance, and one fills their full-text index entries (schema V7: no insert
-    trigger): a page's chrome is hundreds of lines.
+    first appearance, and their full-text index entries go to ``index`` (schema V7: no insert
+    trigger; :mod:`archive.fts_rows`), written at once when none is given: a page's chrome is
+    hundreds of lines.
     """
     hashes = {line: _hash64(line) for line in lines}
     known: dict[str, int] = {}
@@ -57,14 +60,14 @@ def _line_ids(conn: sqlite3.Connection, lines: list[str]) -> list[int]:
         before = conn.execute("SELECT coalesce(max(id), 0) FROM text_lines").fetchone()[0]
         conn.executemany("INSERT INTO text_lines (hash, text) VALUES (?, ?)",
                          [(hashes[line], line) for line in new])
-        known.update((text, int(lid)) for lid, text in conn.execute(
-            "SELECT id, text FROM text_lines WHERE id > ?", (before,)))
-        conn.execute("INSERT INTO text_lines_fts (rowid, text)"
-                     " SELECT id, text FROM text_lines WHERE id > ?", (before,))
+        added = conn.execute("SELECT id, text FROM text_lines WHERE id > ?",
+                             (before,)).fetchall()
+        known.update((text, int(lid)) for lid, text in added)
+        (index or IndexRows()).add(conn, "text_lines_fts", added)  # archive/fts_rows.py
     return [known[line] for line in lines]
 
 
-def store(conn: sqlite3.Connection, text: str) -> int:
+def store(conn: sqlite3.Connection, text: str, index: IndexRows | None = None) -> int:
     """The ``outside_texts`` id of ``text`` (lines joined by "\\n"), stored if new.
 
     Call inside the writer's transaction. The whole text's hash is looked up first, so the
@@ -74,7 +77,7 @@ def store(conn: sqlite3.Connection, text: str) -> int:
     for oid, _lines in conn.execute("SELECT id, lines FROM outside_texts WHERE hash = ?", (h,)):
         if load(conn, int(oid)) == text:
             return int(oid)
-    ids = _line_ids(conn, text.split("\n"))
+    ids = _line_ids(conn, text.split("\n"), index)
     cur = conn.execute("INSERT INTO outside_texts (hash, lines) VALUES (?, ?)",
                        (h, json.dumps(ids, separators=(",", ":"))))
     return int(cur.lastrowid or 0)
@@ -96,15 +99,16 @@ def load(conn: sqlite3.Connection, outside_text_id: int) -> str:
 
 
 def note_snapshot(conn: sqlite3.Connection, snapshot_id: int, outcome: str, page: Page | None,
-                  body_id: int | None) -> None:
+                  body_id: int | None, *, index: IndexRows | None = None) -> None:
     """Point a snapshot just written at its text outside the main content.
 
     A 2xx capture stores its page's ``outside_text``; a 304 confirms the body of an earlier
     capture of the page, and so takes that capture's text. Call inside the writer's
-    transaction (:meth:`archive.store.Archive.record_snapshot` does).
+    transaction (:meth:`archive.store.Archive.record_snapshot` does). ``index`` takes the
+    full-text entries of new lines (:mod:`archive.fts_rows`; else they are written at once).
     """
     if outcome in ("new", "unchanged") and page is not None and page.outside_text:
-        tid: int | None = store(conn, page.outside_text)
+        tid: int | None = store(conn, page.outside_text, index)
     elif outcome == "not_modified":
         row = conn.execute(
             "SELECT outside_text_id FROM snapshots WHERE page_id = (SELECT page_id FROM"

@@ -240,10 +240,13 @@ def apply_reparse(archive: Archive, page_id: int, url: str, derived: list[Derive
             out.superseded += 1
         out.reconciled = reconcile_page(c, page_id)
         # A version's first_seen is its earliest capture; snapshots moved away from a version
-        # can make that later (reconcile_page only ever moves it back).
+        # can make that later (reconcile_page only ever moves it back). Only the rows that
+        # move: the update trigger re-indexes a version's text whatever column changed.
         c.execute("""UPDATE versions SET first_seen = (SELECT min(captured_at) FROM snapshots
                        WHERE version_id = versions.id)
-                     WHERE page_id = ? AND EXISTS (SELECT 1 FROM snapshots
+                     WHERE page_id = ? AND first_seen IS NOT (SELECT min(captured_at)
+                       FROM snapshots WHERE version_id = versions.id)
+                     AND EXISTS (SELECT 1 FROM snapshots
                        WHERE version_id = versions.id)""", (page_id,))
         stale = [int(r[0]) for r in c.execute(
             "SELECT id FROM versions WHERE page_id = ? AND parser_version < ?",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive import __version__, vocab
+from archive import __version__, fts_rows, vocab
 from archive.batch import SECONDS, UNITS, Batch
 from archive.errors import ArchiveCorruptError, ArchiveError, UsageError, is_busy
 from archive.migrate import backup_path, busy, migrate, refuse_foreign, too_new
@@ -161,6 +161,7 @@ class Archive:
         self._plain: dict[int, tuple[bytes, int, int]] = {}
         self._plain_bytes = 0
         self._batch: Batch | None = None  # begin_batch ... end_batch
+        self._index = fts_rows.IndexRows()  # full-text entries a batch writes at its commit
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -233,21 +234,38 @@ class Archive:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, index_later: bool = False) -> Iterator[sqlite3.Connection]:
         """One unit of writing: all of it or none of it, ROLLBACK on any exception,
         KeyboardInterrupt included.
 
         Alone: ``BEGIN IMMEDIATE`` ... ``COMMIT``. In a batch (:meth:`begin_batch`): a
         savepoint of the batch's transaction, committed when the batch is due
-        (:class:`archive.batch.Batch`).
+        (:class:`archive.batch.Batch`); with ``index_later`` the full-text index entries it
+        adds through ``self._index`` are written when the batch commits
+        (:mod:`archive.fts_rows`), and any other unit first writes those kept.
         """
         if self._batch is not None:
+            index = self._index
+            if index.rows and not index_later:
+                self._batch.prepare()  # another kind of unit: the entries kept go in first
+            mark = index.mark()
+            index.deferred = index_later
             try:
                 with self._batch.unit():
                     yield self.conn
             except BaseException:
+                if self.conn.in_transaction:
+                    index.drop_to(mark)
+                else:  # the whole transaction went (a failed commit, a full disk)
+                    index.clear()
                 self._forget_plain()
                 raise
+            finally:
+                index.deferred = False
+            if index.chars > fts_rows.MAX_CHARS:
+                # Texts that would otherwise be freed are kept alive: write them out now
+                # (between units; the batch is rolled back if that fails).
+                self._batch.prepare()
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -271,7 +289,16 @@ class Archive:
         (:mod:`archive.batch`). Call :meth:`commit_batch` when there will be nothing to write
         for a while (a crawl waiting for the network), :meth:`end_batch` at the end."""
         self.commit_batch()
-        self._batch = Batch(self.conn, name=self.path, units=units, seconds=seconds)
+        self._batch = Batch(self.conn, name=self.path, units=units, seconds=seconds,
+                            before_commit=self._write_index)
+
+    def _write_index(self) -> None:
+        try:
+            self._index.write(self.conn)
+        except BaseException:
+            self._index.clear()  # Batch.commit rolls the transaction back
+            self._forget_plain()
+            raise
 
     def commit_batch(self) -> int:
         """Commit the units written since the last commit; how many there were."""
@@ -549,23 +576,31 @@ class Archive:
                 (vid, parent, pos, s.level, s.heading, s.text),
             )
             section_ids.append(int(cur.lastrowid or 0))
+        items = [
+            (vid, section_ids[i.section] if i.section is not None
+             and 0 <= i.section < len(section_ids) else None, pos, i.title, i.url, i.summary)
+            for pos, i in enumerate(page.items)
+        ]
         c.executemany(
             "INSERT INTO items (version_id, section_id, position, title, url, summary)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (vid, section_ids[i.section] if i.section is not None
-                 and 0 <= i.section < len(section_ids) else None, pos, i.title, i.url, i.summary)
-                for pos, i in enumerate(page.items)
-            ],
-        )
-        # The full-text indexes (schema V7: no insert triggers), one statement per table: the
-        # rows as just stored, so the external-content indexes match their tables exactly.
-        c.execute("INSERT INTO versions_fts (rowid, title, text)"
-                  " SELECT id, title, text FROM versions WHERE id = ?", (vid,))
-        c.execute("INSERT INTO sections_fts (rowid, heading, text)"
-                  " SELECT id, heading, text FROM sections WHERE version_id = ?", (vid,))
-        c.execute("INSERT INTO items_fts (rowid, title, summary)"
-                  " SELECT id, title, summary FROM items WHERE version_id = ?", (vid,))
+            " VALUES (?, ?, ?, ?, ?, ?)", items)
+        # The full-text indexes (schema V7: no insert triggers): the values just stored, so
+        # the external-content indexes match their tables exactly; inside a batch, written
+        # when it commits (archive/fts_rows.py says why).
+        if text_sql == "?":
+            self._index.add(c, "versions_fts", [(vid, page.title, page.text)])
+        else:  # a long text written in parts: indexed from its row, never bound (blobs.py)
+            c.execute("INSERT INTO versions_fts (rowid, title, text)"
+                      " SELECT id, title, text FROM versions WHERE id = ?", (vid,))
+        self._index.add(c, "sections_fts", [
+            (sid, s.heading, s.text)
+            for sid, s in zip(section_ids, page.sections, strict=True)])
+        if items:
+            # Their ids, in position order: the index alone (items_version), no text read.
+            ids = [r[0] for r in c.execute(
+                "SELECT id FROM items WHERE version_id = ? ORDER BY position", (vid,))]
+            self._index.add(c, "items_fts", [(iid, row[3], row[5])
+                                             for iid, row in zip(ids, items, strict=True)])
         return vid, True
 
     def _last_state(self, c: sqlite3.Connection, page_id: int) -> tuple[str, int | None] | None:
@@ -608,7 +643,7 @@ class Archive:
         """
         from archive import outside
 
-        with self.transaction() as c:
+        with self.transaction(index_later=True) as c:
             ok = result is not None and error is None and not blocked
             page_id = self._page_row(c, url, captured_at, seen=ok)
             body_id = version_id = None
@@ -673,7 +708,7 @@ class Archive:
                 ),
             )
             snapshot_id = int(cur.lastrowid or 0)
-            outside.note_snapshot(c, snapshot_id, outcome, page, body_id)
+            outside.note_snapshot(c, snapshot_id, outcome, page, body_id, index=self._index)
             return Recorded(snapshot_id, page_id, str(outcome), version_id, changed,
                             new_version, suspect, first)
 

@@ -17,6 +17,9 @@ another: the fetch (``Fetcher.fetch``), the parse (``scraper.parse.parse``), the
 body's sha256 and ``Page.content_hash``), the compression (``archive.blobs.encode``, timed where
 the store calls it), the search index (the store's ``INSERT INTO <table>_fts`` statements) and
 the rest of ``record_snapshot`` (SQL, the store), committed in batches as the crawl commits.
+And as they run (:func:`as_run`): one crawl and one import in this process, the writing
+thread's time split into recording, waiting for the parser process, reading and the rest, with
+the CPU of this process and of the parser process, to show which one is the critical path.
 """
 
 from __future__ import annotations
@@ -231,6 +234,51 @@ def stages(base: str, paths: list[str], db: Path) -> tuple[dict[str, float],
     return acc, timed.spent
 
 
+def as_run(seed: str, warc: Path | None, db_dir: Path) -> dict[str, dict[str, float]]:
+    """Where the crawl's and the import's wall time goes as they run, in this process: the
+    writing thread's time recording pages, waiting for the parser process, and the rest
+    (waiting for pages fetched or read, committing when idle); the CPU of this process and of
+    the parser process (its children's rusage). Seconds, per command."""
+    import dataclasses
+    import resource
+
+    from scraper.ingest import RunContext
+    from scraper.parse_process import ParseProcess
+    from scraper.settings import DEFAULTS
+    from scraper.sources import crawl as crawl_mod
+    from scraper.sources import warc_import
+
+    out: dict[str, dict[str, float]] = {}
+    # (name, the job, what the writer waits on the parser in: the crawl's wait wraps parse())
+    jobs: list[tuple[str, Callable[[], object], Any, str]] = [(
+        "crawl", lambda: crawl_mod.crawl_into(
+            str(db_dir / "as_run_crawl.db"), seed,
+            dataclasses.replace(DEFAULTS, delay=0.0, ignore_robots=True)),
+        crawl_mod._Crawl, "parsed")]
+    if warc is not None:
+        jobs.append(("import", lambda: warc_import.import_into(
+            str(db_dir / "as_run_import.db"), [str(warc)]), ParseProcess, "parse"))
+    for name, job, waits_in, wait_name in jobs:
+        acc = dict.fromkeys(("record", "parse wait", "read"), 0.0)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = time.process_time()
+        with _timing(RunContext, "ingest", acc, "record"), \
+                _timing(waits_in, wait_name, acc, "parse wait"), \
+                _timing(warc_import, "read_warcs", acc, "read"):
+            t = time.perf_counter()
+            job()
+            wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out[name] = {
+            "wall": wall, **acc,
+            "rest": max(0.0, wall - sum(acc.values())),
+            "our cpu": time.process_time() - cpu,
+            "parser cpu": (after.ru_utime + after.ru_stime
+                           - children.ru_utime - children.ru_stime),
+        }
+    return out
+
+
 def _delta(old: bytes, new: bytes, level: int) -> int:
     """Bytes of ``new`` coded against ``old`` as the store codes a delta (archive.blobs)."""
     params = zstandard.ZstdCompressionParameters.from_level(
@@ -302,6 +350,8 @@ def run(*, quick: bool) -> Result:
                     walls["import"].append(import_run(warc, d / "import.db"))
         with tempfile.TemporaryDirectory() as tmp:
             spent, statements = stages(base, paths, Path(tmp) / "stages.db")
+            warc_path = wget_run(seed, Path(tmp) / "wget")[1] if wget else None
+            running = as_run(seed, warc_path, Path(tmp))
     finally:
         srv.stop()
     m = {k: median(v) for k, v in walls.items()}
@@ -333,10 +383,22 @@ def run(*, quick: bool) -> Result:
         table(["", "seconds", "pages/s", "/ floor", "/ wget"], rows),
         "Where the time goes, through the library, one page after another, in one thread "
         "(compression timed where the store calls `archive.blobs.encode`; search index = the "
-        "store's statements that fill the four FTS5 indexes, one per version and table; "
+        "store's statements that fill the four FTS5 indexes, written once per batch just "
+        "before its commit (archive/fts_rows.py); "
         "store = the rest of `record_snapshot`, SQL rows and the commits, in batches as the "
         "crawl writes):",
         table(["stage", "seconds", "share"], stage_rows),
+        "Where the wall time goes as they run (one crawl and one import of wget's WARC, in "
+        "this process, once): the writing thread records pages (`RunContext.ingest`), waits "
+        "for the parser process, reads the WARC first (import), or waits for pages and "
+        "commits while idle (the rest); beside it, the CPU used by this process (fetching, "
+        "reading, writing) and by the parser process. Whichever of the writer's recording "
+        "and the parser's CPU is larger is the critical path:",
+        table(["", "wall", "writer records", "writer waits for the parser", "reading",
+               "rest", "our process CPU", "parser process CPU"],
+              [[k, *(f"{v[c]:.2f}" for c in ("wall", "record", "parse wait", "read", "rest",
+                                               "our cpu", "parser cpu"))]
+               for k, v in running.items()]),
         "The store's statements that took longest (a commit also writes what the search "
         "index kept pending): "
         + "; ".join(f"`{k}` {v[0]:.2f} s ({v[1]:.0f} statements"

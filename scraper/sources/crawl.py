@@ -67,6 +67,12 @@ logger = logging.getLogger(__name__)
 MAX_PAGES = 500
 #: Seconds the writer waits for a page before it commits what it wrote (RunContext.flush).
 IDLE = 0.2
+#: A host's worker fetches up to this many pages ahead of the writer, ...
+AHEAD = 8
+#: ... as long as the bodies fetched and not yet recorded (all hosts') add up to less than this.
+#: Pages differ tenfold in size and so in parse and write time: with one page ahead, the parser
+#: process and the writer waited for each other in turn (bench/ingest.py).
+AHEAD_BYTES = 4 << 20
 
 
 @dataclass
@@ -89,6 +95,31 @@ class _Done:
     parsing: Future[Parsed] | None = None  # the page, being parsed in the child process
     unparsed: bool = False  # a big HTML body the writer parses (scraper.parse_process.for_writer)
     content_hash: str | None = None  # the page's, when the child computed it
+    held: int = 0  # bytes of body counted in the level's _Room until it is recorded
+
+
+class _Room:
+    """The bytes of bodies fetched and not yet recorded; workers wait while there are
+    :data:`AHEAD_BYTES` or more (the writer is that far behind)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._bytes = 0
+
+    def wait(self, stop: threading.Event) -> None:
+        with self._cond:
+            while self._bytes >= AHEAD_BYTES and not stop.is_set():
+                self._cond.wait(IDLE)
+
+    def take(self, n: int) -> None:
+        with self._cond:
+            self._bytes += n
+
+    def give(self, n: int) -> None:
+        if n:
+            with self._cond:
+                self._bytes -= n
+                self._cond.notify_all()
 
 
 class _HostWorker(threading.Thread):
@@ -102,17 +133,23 @@ class _HostWorker(threading.Thread):
                  fetcher: Fetcher, gate: HostGate, stop: threading.Event,
                  clock: Callable[[], str],
                  page_of: Callable[[Capture], Page | None] = parse_capture,
-                 parser: ParseProcess | None = None) -> None:
+                 parser: ParseProcess | None = None, room: _Room | None = None) -> None:
         super().__init__(name=f"crawl-{key}", daemon=True)
         self.key, self.tasks, self.out, self.page_of = key, tasks, out, page_of
         self.fetcher, self.gate, self.stop, self.clock = fetcher, gate, stop, clock
         self.parser = parser
+        self.room = room or _Room()
 
     def run(self) -> None:
         for task in self.tasks:
             if self.stop.is_set():
                 return
-            self.out.put(self._one(task))
+            self.room.wait(self.stop)
+            done = self._one(task)
+            if done.result is not None:
+                done.held = len(done.result.body)
+                self.room.take(done.held)
+            self.out.put(done)
 
     def _one(self, task: _Task) -> _Done:
         try:
@@ -262,9 +299,10 @@ class _Crawl:
             by_host.setdefault(host_key(url), []).append(
                 _Task(url, level, *self.previous(url, self.clock())))
         invalid = len(refused)
-        # Bounded: a worker waits while its last page is still unrecorded, so the bodies held
-        # at once are at most about two per host, however slow the writing.
-        out: queue.Queue[_Done] = queue.Queue(maxsize=invalid + len(by_host))
+        # Bounded: a worker runs at most AHEAD pages ahead of the writer, and every worker
+        # waits while AHEAD_BYTES of bodies are not yet recorded, however slow the writing.
+        out: queue.Queue[_Done] = queue.Queue(maxsize=invalid + len(by_host) * AHEAD)
+        room = _Room()
         for done in refused:
             out.put(done)
         net = self.network
@@ -275,7 +313,7 @@ class _Crawl:
             self.parser.start()
         workers = [
             _HostWorker(key, tasks, out, fetcher=net.fetcher, gate=self.gate, stop=self.stop,
-                        clock=self.clock, page_of=page_of, parser=self.parser)
+                        clock=self.clock, page_of=page_of, parser=self.parser, room=room)
             for key, tasks in by_host.items()
         ]
         for w in workers:
@@ -299,6 +337,7 @@ class _Crawl:
             elif done.unparsed and done.result is not None:
                 done.page = page_of(done.result)
             report = self.record(done)
+            room.give(done.held)
             if level < self.settings.depth and not report.suspect:
                 for link in self.links_of(done, report):
                     link = normalize_url(link)

@@ -52,7 +52,7 @@ REDIRECT_WINDOW = timedelta(seconds=60)
 MAX_HOPS = 10
 #: An import of PARSE_PROCESS_MIN records or more parses in a child process, up to this many
 #: records ahead of the one it writes, ...
-AHEAD = 4
+AHEAD = 16
 #: ... as long as the bodies being parsed ahead add up to less than this (a big body is never
 #: sent: scraper.parse_process.MAX_CHILD_BODY).
 AHEAD_BYTES = 4 << 20

@@ -14,7 +14,7 @@ import pytest
 from archive.capture import Capture
 from archive.check import check
 from archive.errors import ArchiveError
-from archive.model import Page
+from archive.model import Item, Page, Section
 from archive.schema import MIGRATIONS
 from archive.search import search
 from archive.store import Archive
@@ -236,6 +236,78 @@ def test_a_batch_commits_whole_snapshots_and_a_failed_one_costs_itself_only(
             {f"http://x.example/{n}" for n in range(4)}
 
 
+@pytest.mark.parametrize("max_chars", [None, 0])
+def test_a_failed_unit_takes_its_index_entries_with_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, max_chars: int | None) -> None:
+    """Inside a batch the index entries wait for the commit (archive/fts_rows.py): a snapshot
+    that fails after its version, sections, items and outside lines were written must leave
+    none of their entries behind, and the others' must all be there; also when the entries
+    kept are written before the next snapshot (``max_chars`` 0: every time)."""
+    from archive import fts_rows, outside
+
+    if max_chars is not None:
+        monkeypatch.setattr(fts_rows, "MAX_CHARS", max_chars)
+
+    db = tmp_path / "a.db"
+    real = outside.note_snapshot
+    with Archive.open(db) as archive:
+        run_id = archive.begin_run("http://x.example/")
+        archive.begin_batch(units=100, seconds=3600)
+        capture(archive, "http://x.example/0", at("2016-10-21"), _page(0), run_id=run_id)
+
+        def fail_after(*args: object, **kw: object) -> None:
+            real(*args, **kw)  # its outside lines are stored and their entries kept
+            raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(outside, "note_snapshot", fail_after)
+        doomed = Page(url="http://x.example/1", title="Doomed", text="Lyon text",
+                      sections=[Section("Lyon", 2, "Lyon section")],
+                      items=[Item("Lyon item", "http://x.example/i", "Lyon summary", 0)],
+                      outside_text="Lyon menu")
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            capture(archive, "http://x.example/1", at("2016-10-21"), doomed, run_id=run_id)
+        monkeypatch.setattr(outside, "note_snapshot", real)
+        capture(archive, "http://x.example/2", at("2016-10-21"), _page(2), run_id=run_id)
+        archive.end_batch()
+        assert check(archive.conn, deep=True).ok
+        assert {h.page_url for h in search(archive, "paris")} == \
+            {"http://x.example/0", "http://x.example/2"}
+        for fts in ("versions_fts", "sections_fts", "items_fts", "text_lines_fts"):
+            assert archive.conn.execute(
+                f"SELECT count(*) FROM {fts} WHERE {fts} MATCH 'lyon'").fetchone()[0] == 0
+
+
+def test_a_batch_whose_index_cannot_be_written_is_not_committed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are never committed without their index entries: a failure writing them at the
+    commit rolls the whole batch back, and the archive goes on from there."""
+    from archive import fts_rows
+
+    db = tmp_path / "a.db"
+    real = fts_rows.IndexRows.write
+    with Archive.open(db) as archive:
+        run_id = archive.begin_run("http://x.example/")
+        archive.begin_batch(units=100, seconds=3600)
+        for n in range(2):
+            capture(archive, f"http://x.example/{n}", at("2016-10-21"), _page(n), run_id=run_id)
+
+        def half_then_fail(self: fts_rows.IndexRows, conn: sqlite3.Connection) -> None:
+            conn.execute(fts_rows.INSERT["versions_fts"], self.rows["versions_fts"][0])
+            raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(fts_rows.IndexRows, "write", half_then_fail)
+        with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+            archive.commit_batch()
+        monkeypatch.setattr(fts_rows.IndexRows, "write", real)
+        assert not archive.conn.in_transaction
+        assert _count(db) == 0
+        capture(archive, "http://x.example/2", at("2016-10-21"), _page(2), run_id=run_id)
+        archive.end_batch()
+        assert _count(db) == 1
+        assert check(archive.conn, deep=True).ok
+        assert {h.page_url for h in search(archive, "paris")} == {"http://x.example/2"}
+
+
 def test_a_batch_commits_when_it_is_due(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     with Archive.open(db) as archive:
@@ -257,6 +329,58 @@ def test_closing_the_archive_commits_its_batch(tmp_path: Path) -> None:
         archive.begin_batch()
         capture(archive, "http://x.example/0", at("2016-10-21"), _page(0), run_id=run_id)
     assert _count(db) == 1
+
+
+def test_reconciling_leaves_the_index_of_versions_whose_first_seen_stays_alone(
+        tmp_path: Path) -> None:
+    """The update trigger takes a version's text out of the index and puts it back: an import
+    reconciles every page it touched, and must not do that to versions it does not change;
+    a version seen earlier than it knew still moves back."""
+    from archive.reconcile import reconcile_pages
+
+    with Archive.open(tmp_path / "a.db") as archive:
+        rec = capture(archive, "http://x.example/0", at("2016-10-21"), _page(0))
+        older = capture(archive, "http://x.example/1", at("2016-10-21"), _page(1))
+        archive.conn.execute("UPDATE snapshots SET captured_at = ? WHERE id = ?",
+                             (at("2016-10-01"), older.snapshot_id))
+        def index() -> list[tuple[object, ...]]:
+            return [tuple(r) for r in archive.conn.execute(
+                "SELECT * FROM versions_fts_data ORDER BY id")]
+
+        before = index()
+        reconcile_pages(archive, [rec.page_id])
+        assert index() == before  # nothing taken out and put back
+        reconcile_pages(archive, [older.page_id])
+        assert index() != before
+        first_seen = dict(archive.conn.execute("SELECT id, first_seen FROM versions"))
+        assert first_seen == {rec.version_id: at("2016-10-21"),
+                              older.version_id: at("2016-10-01")}
+        assert check(archive.conn, deep=True).ok
+        assert {h.page_url for h in search(archive, "paris")} == \
+            {"http://x.example/0", "http://x.example/1"}
+
+
+def test_a_crawl_fetches_ahead_of_the_writer_within_its_byte_budget() -> None:
+    """The crawl's workers wait while AHEAD_BYTES of bodies are not yet recorded, go on as
+    the writer records them, and stop waiting when the crawl is stopped."""
+    import threading
+
+    room = crawl_module._Room()
+    stop = threading.Event()
+    room.take(crawl_module.AHEAD_BYTES)
+    waiter = threading.Thread(target=room.wait, args=(stop,))
+    waiter.start()
+    waiter.join(timeout=0.5)
+    assert waiter.is_alive()  # the writer is AHEAD_BYTES behind: no more fetching
+    room.give(1)
+    waiter.join(timeout=5)
+    assert not waiter.is_alive()
+    room.take(1)
+    waiter = threading.Thread(target=room.wait, args=(stop,))
+    waiter.start()
+    stop.set()
+    waiter.join(timeout=5)
+    assert not waiter.is_alive()
 
 
 # -- schema V7 -------------------------------------------------------------------------------
