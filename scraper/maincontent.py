@@ -30,7 +30,6 @@ snapshot, searchable, never a reason for a version.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -46,6 +45,8 @@ from scraper.markup import (
     is_excluded,
     is_hidden,
     nonspace,
+    set_tail,
+    set_text,
     text_of,
 )
 
@@ -501,8 +502,10 @@ def outside_text(root: Element, main: Element, main_text: str = "",
     if main is body or main is root or parent is None:
         return _lines(body, skip=set(main_text.split("\n")))
     hole = etree.Element("br")
-    hole.tail = main.tail
-    parent.replace(main, hole)
+    tail = main.tail
+    parent.replace(main, hole)  # main takes its tail with it
+    if tail:
+        set_tail(hole, tail)
     for el in skipped:  # in main, not read by its walk: outside text
         hole.addprevious(el)
     return _lines(body)
@@ -516,38 +519,20 @@ def _lines(body: Element, skip: set[str] | frozenset[str] = frozenset()) -> str:
             continue
         children = len(el)
         tail = el.tail
-        try:
+        try:  # not set_tail at once: a call per block costs, a try nothing
             el.tail = "\n" + tail if tail else "\n"
-        except ValueError:  # a control character the parser kept: see _carrying
-            el.append(_carrying("\n" + tail))  # el's last: before the tail lxml dropped
+        except ValueError:  # a character the parser kept and lxml refuses: see set_tail
+            set_tail(el, "\n" + tail)
         if children:  # its own text must not run into its first child block's
             text = el.text
             try:
                 el.text = "\n" + text if text else "\n"
             except ValueError:
-                el.insert(0, _carrying("\n" + text))  # el's first: where the text was
+                set_text(el, "\n" + text)
     folded = _fold_lines(_text(body))
     if skip:
         return "\n".join(line for line in folded.split("\n") if line not in skip)
     return folded
-
-
-_FRAGMENT_PARSER = etree.HTMLParser(encoding="utf-8")
-_REFUSED_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def _carrying(text: str) -> Element:
-    """A <span> whose text is ``text``, which holds a character the HTML parser keeps (a form
-    feed, \\x01, &#1;) but lxml takes in no string it is given: setting it raised ValueError
-    and dropped the text it replaced. The HTML parser makes the span, so the text is read as
-    it was; where it would read it otherwise, the characters lxml refuses become spaces."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;")
-    span = etree.fromstring(f"<span>{escaped}</span>".encode("utf-8", "surrogatepass"),
-                            _FRAGMENT_PARSER).find(".//span")
-    if span is None or span.text != text:
-        span = etree.Element("span")
-        span.text = _REFUSED_RE.sub(" ", text)
-    return span
 
 
 def _fold_lines(text: str) -> str:

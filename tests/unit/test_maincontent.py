@@ -205,32 +205,3 @@ def test_a_page_whose_text_sits_inside_its_h1_is_read() -> None:
     assert page.title.startswith("Title")
     assert page.text.count(para.strip()) == 3
 
-
-def test_control_characters_outside_the_main_content_are_read() -> None:
-    """A control character the HTML parser keeps (a form feed, \\x01) in the text or tail of
-    a block outside the main content: lxml takes no string holding one, so the line breaks go
-    in beside that text. The outside text is what the same page with a letter there gives
-    (reading it raised ValueError, and the page had no outside text)."""
-    import logging
-
-    template = (f"<html><body><div class=menu>Menu{{c}}one<div>Sub{{c}}menu</div>tail{{c}}end"
-                f"</div>lead{{c}}in<p>before{{c}}</p>after{{c}}<main><p>{P1}</p><p>{P2}</p>"
-                "</main><footer><ul>Foot{c}er<li>item</li></ul>done{c}</footer></body></html>")
-    errors: list[logging.LogRecord] = []
-    handler = logging.Handler(logging.ERROR)
-    handler.emit = errors.append  # type: ignore[method-assign]
-    logging.getLogger("scraper").addHandler(handler)
-    try:
-        for c in ("\x01", "\x0c", "\x1f"):
-            page = parse(template.format(c=c).encode(), url=URL)
-            letter = parse(template.format(c="Q").encode(), url=URL)
-            expected = letter.outside_text.replace("Q", c)
-            if c.isspace():  # white space to str.split() (\x0c, \x1f): folded like a space
-                expected = "\n".join(" ".join(line.split())
-                                     for line in letter.outside_text.replace("Q", " ").split("\n"))
-            assert page.outside_text == expected, (repr(c), page.outside_text)
-            assert "Menu" in page.outside_text and "done" in page.outside_text
-            assert page.text == letter.text.replace("Q", c) or c.isspace()
-    finally:
-        logging.getLogger("scraper").removeHandler(handler)
-    assert not errors, [r.getMessage() for r in errors]
