@@ -210,15 +210,15 @@ _SPACES = (" ", "\n", "\t", "\r", "\xa0")
 # Characters the HTML parser puts in the tree (a form feed or \x01 in the page, &#1;, &#xFFFE;)
 # but lxml takes in no string it is given.
 _REFUSED_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_FRAGMENT_PARSER = etree.HTMLParser(encoding="utf-8")
 
 
 def _carrying(text: str) -> Element:
     """A <span> whose text is ``text``, made by the HTML parser, which keeps the characters lxml
-    refuses; where it would read ``text`` otherwise, those characters become spaces."""
+    refuses; where it would read ``text`` otherwise, those characters become spaces. Rare:
+    a parser of its own each time (a parser is not to be shared between threads)."""
     escaped = text.replace("&", "&amp;").replace("<", "&lt;")
     span = etree.fromstring(f"<span>{escaped}</span>".encode("utf-8", "surrogatepass"),
-                            _FRAGMENT_PARSER).find(".//span")
+                            etree.HTMLParser(encoding="utf-8")).find(".//span")
     if span is None or span.text != text:
         span = etree.Element("span")
         span.text = _REFUSED_RE.sub(" ", text)

@@ -101,3 +101,12 @@ def test_a_body_left_in_the_head_with_a_control_character(c: str, no_errors: Non
     assert letter.text.startswith(PARA.strip()) and letter.outside_text == "wbodyQtext"
     assert page.text == letter.text
     assert page.outside_text == _as_with(c, letter.outside_text)
+
+
+def test_a_text_the_html_parser_would_read_otherwise_loses_only_the_refused_characters() -> None:
+    """A carriage return (from &#13;) is read as a line feed by the HTML parser: the text is
+    set as it is, but for the characters lxml refuses, which become spaces."""
+    root = etree.fromstring(b"<div><p>one</p></div>", etree.HTMLParser())
+    p = root.find(".//p")
+    set_tail(p, "a\x01\rb&amp;<")
+    assert etree.tostring(root.find(".//div"), method="text", encoding=str) == "onea \rb&amp;<"
