@@ -45,6 +45,8 @@ from scraper.markup import (
     is_excluded,
     is_hidden,
     nonspace,
+    set_tail,
+    set_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -523,8 +525,10 @@ def outside_text(root: Element, main: Element, main_text: str = "",
     if main is body or main is root or parent is None:
         return _lines(body, skip=set(main_text.split("\n")))
     hole = etree.Element("br")
-    hole.tail = main.tail
-    parent.replace(main, hole)
+    tail = main.tail
+    parent.replace(main, hole)  # main takes its tail with it
+    if tail:
+        set_tail(hole, tail)
     for el in skipped:  # in main, not read by its walk: outside text
         hole.addprevious(el)
     return _lines(body)
@@ -536,11 +540,18 @@ def _lines(body: Element, skip: set[str] | frozenset[str] = frozenset()) -> str:
     for el in body.iter():  # iter(*tags) with fifty names costs more than testing each tag
         if el.tag not in blocks:
             continue
+        children = len(el)
         tail = el.tail
-        el.tail = "\n" + tail if tail else "\n"
-        if len(el):  # its own text must not run into its first child block's
+        try:  # not set_tail at once: a call per block costs, a try nothing
+            el.tail = "\n" + tail if tail else "\n"
+        except ValueError:  # a character the parser kept and lxml refuses: see set_tail
+            set_tail(el, "\n" + tail)
+        if children:  # its own text must not run into its first child block's
             text = el.text
-            el.text = "\n" + text if text else "\n"
+            try:
+                el.text = "\n" + text if text else "\n"
+            except ValueError:
+                set_text(el, "\n" + text)
     folded = _fold_lines(_text(body))
     if skip:
         return "\n".join(line for line in folded.split("\n") if line not in skip)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lxml import etree
+
 from archive.model import Item
 from archive.urls import normalize_url
 
@@ -203,3 +205,42 @@ def nonspace(s: str) -> int:
 
 
 _SPACES = (" ", "\n", "\t", "\r", "\xa0")
+
+
+# Characters the HTML parser puts in the tree (a form feed or \x01 in the page, &#1;, &#xFFFE;)
+# but lxml takes in no string it is given.
+_REFUSED_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _carrying(text: str) -> Element:
+    """A <span> whose text is ``text``, made by the HTML parser, which keeps the characters lxml
+    refuses; where it would read ``text`` otherwise, those characters become spaces. Rare:
+    a parser of its own each time (a parser is not to be shared between threads)."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;")
+    span = etree.fromstring(f"<span>{escaped}</span>".encode("utf-8", "surrogatepass"),
+                            etree.HTMLParser(encoding="utf-8")).find(".//span")
+    if span is None or span.text != text:
+        span = etree.Element("span")
+        span.text = _REFUSED_RE.sub(" ", text)
+    return span
+
+
+def set_tail(el: Element, tail: str) -> None:
+    """``el.tail = tail``, also when ``tail`` holds a character the parser kept but lxml refuses
+    (a text read from the tree, changed): then an inline element right after ``el`` carries it.
+    A failed assignment has already dropped the old tail."""
+    try:
+        el.tail = tail
+    except ValueError:
+        el.tail = None
+        el.addnext(_carrying(tail))
+
+
+def set_text(el: Element, text: str) -> None:
+    """``el.text = text``, also when ``text`` holds a character lxml refuses (see set_tail):
+    then an inline element first in ``el`` carries it."""
+    try:
+        el.text = text
+    except ValueError:
+        el.text = None
+        el.insert(0, _carrying(text))

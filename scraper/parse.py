@@ -35,7 +35,15 @@ from archive.urls import normalize_url
 from scraper.encoding import decode_html_exact
 from scraper.extract import walk
 from scraper.maincontent import choose_main, outside_text
-from scraper.markup import Element, clean, in_chrome, is_excluded, text_of
+from scraper.markup import (
+    Element,
+    clean,
+    in_chrome,
+    is_excluded,
+    set_tail,
+    set_text,
+    text_of,
+)
 from scraper.pdf import DEFAULT_LIMITS, PdfLimits, extract_pdf
 
 logger = logging.getLogger(__name__)
@@ -226,7 +234,7 @@ def _rehome_head(root: Element) -> None:
     for prev, el in zip(moved, moved[1:], strict=False):
         prev.addnext(el)
     if body.text:  # what the body held first comes after what the head held
-        moved[-1].tail = (moved[-1].tail or "") + body.text
+        set_tail(moved[-1], (moved[-1].tail or "") + body.text)
         body.text = None
     etree.strip_tags(body, "body")  # a <body> tag inside: a browser merges it into the body
 
@@ -263,9 +271,9 @@ def _select(root: Element, main_css: str | None, ignore: tuple[str, ...]) -> Ele
             if el.tail:
                 prev = el.getprevious()
                 if prev is not None:
-                    prev.tail = (prev.tail or "") + el.tail
+                    set_tail(prev, (prev.tail or "") + el.tail)
                 else:
-                    parent.text = (parent.text or "") + el.tail
+                    set_text(parent, (parent.text or "") + el.tail)
             parent.remove(el)
     if main_css is None:
         return None
