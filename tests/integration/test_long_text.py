@@ -28,17 +28,25 @@ def _long_page(words: str, marker: str) -> Page:
                 sections=[Section("Part one", 2, f"{body}{marker}"), Section("Part two", 2, body)])
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["alone", "in a batch"])
 @pytest.mark.parametrize("kind", sorted(WORDS))
-def test_a_long_text_is_stored_as_bound_searchable_and_checked(tmp_path, kind: str) -> None:
+def test_a_long_text_is_stored_as_bound_searchable_and_checked(tmp_path, kind: str,
+                                                               batched: bool) -> None:
+    """In a batch too, where the other index entries wait for the commit (archive.fts_rows)
+    and the long text is indexed from its row at once."""
     page = _long_page(WORDS[kind], "zyzzyvamarker")
     assert len(page.text) >= blobs.TEXT_STREAM_FROM
     with Archive.open(tmp_path / "a.db") as archive:
         run = archive.begin_run(URL)
+        if batched:
+            archive.begin_batch()
         rec = archive.record_snapshot(
             run, URL, captured_at="2026-01-01T00:00:00.000000Z",
             result=Capture(url=URL, final_url=URL, status=200, body=b"<p>x</p>",
                            headers=[("Content-Type", "text/html")]),
             page=page)
+        if batched:
+            archive.end_batch()
         assert rec.version_id is not None
         loaded = archive.load_version(rec.version_id)
         assert loaded.text == page.text
