@@ -71,8 +71,8 @@ MAX_CHILD_BODY = 4 << 20
 #: needed 300 MB: a 3.8 MB page of 480,000 paragraphs peaks at about 290 MB resident.
 CHILD_MEMORY = 2 << 30
 #: CPU seconds the child may spend on one page (its soft RLIMIT_CPU, moved before each page).
-#: The slowest page under MAX_CHILD_BODY measured takes about 40 s (150,000 links in 3.45 MB);
-#: a normal page takes well under a second.
+#: The slowest page under MAX_CHILD_BODY measured takes about 4 s (3.6 MB of short sections;
+#: docs/limits.md, Page shapes); a normal page takes well under a second.
 PAGE_CPU_SECONDS = 120
 
 
