@@ -336,8 +336,10 @@ class _Crawl:
                 self.parsed(done)
             elif done.unparsed and done.result is not None:
                 done.page = page_of(done.result)
-            report = self.record(done)
-            room.give(done.held)
+            try:
+                report = self.record(done)
+            finally:  # recorded or failed, its body no longer holds the workers back
+                room.give(done.held)
             if level < self.settings.depth and not report.suspect:
                 for link in self.links_of(done, report):
                     link = normalize_url(link)
