@@ -264,7 +264,10 @@ class _Walker:
         self.ends[tag]()
 
     def _start_a(self, el: Element) -> None:
-        href = el.get("href")
+        self.start_link(el.get("href"))
+
+    def start_link(self, href: str | None) -> None:
+        """An ``<a>`` starts (``href`` its attribute, or None: then it is no link)."""
         if href is not None:
             if self.link is not None:
                 # libxml2 nests an unclosed <a> around what follows; browsers close it.
@@ -333,7 +336,11 @@ class _Walker:
             self._end_para(self.paras.pop())
 
     def _start_heading(self, el: Element) -> None:
-        self.heading_start.append((el.tag, len(self.lines)))
+        self.start_heading(el.tag)
+
+    def start_heading(self, tag: str) -> None:
+        """An ``<h1>``..``<h6>`` (``tag``) starts."""
+        self.heading_start.append((tag, len(self.lines)))
 
     def _end_heading(self) -> None:
         if self.heading_start:
@@ -525,6 +532,18 @@ def _lines(chunks: list[str]) -> str:
 _WATCHED = frozenset({"a", "strong", "b", "li", "p", "pre", *HEADING_LEVELS})
 
 
+def _compiled() -> Any:
+    """scraper/_cwalk (the loop in C), when it is built and was built against this lxml (it
+    reads lxml's C structures), else None: the Python loop, which gives the same records."""
+    try:
+        from scraper import _cwalk
+    except ImportError:
+        return None
+    return _cwalk if _cwalk.BUILT_WITH_LXML == etree.__version__ else None
+
+
+_cwalk = _compiled()
+
 _EXCLUDING_ATTRS = frozenset({"hidden", "aria-hidden", "role", "style", "class", "id"})
 _NON_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
 # What the walk needs to know of a tag, in one dict lookup: bits of the flags below.
@@ -568,21 +587,37 @@ def walk(main: Element, *, base_url: str, page_url: str,
         # The parser drops comments and PIs, so this is a safety net: only elements are walked,
         # and a comment's tail is text. Keep the tails, drop the nodes.
         etree.strip_elements(main, *_NON_ELEMENTS, with_tail=False)
+    if _cwalk is not None:
+        return _cwalk.walk(main, base_url, page_url, keep, drop)  # type: ignore[no-any-return]
     w = _Walker(base_url, page_url)
+    # w.line_start, w.cur_pre, kept by the loop (see the docstring).
+    line_start, cur_pre = 0, False
+    pre = False  # inside <pre>: text goes through w.text, which keeps its lines
+    tag = main.tag
+    if _FLAGS.get(tag, 0) & _WATCH:
+        w.starts[tag](main)
+        pre = bool(w.pre)
+    line_start, cur_pre = _loop(w, main, keep, drop, line_start, cur_pre, pre)
+    _end_main(w, main, line_start, cur_pre)
+    found = w.finish()
+    # The walker's dispatch tables hold its own bound methods, a reference cycle: break it, so
+    # its text buffers (as large as the page) go now, not at the next cyclic collection.
+    w.starts.clear()
+    w.ends.clear()
+    return found
+
+
+def _loop(w: _Walker, main: Element, keep: Callable[[Element], bool] | None,
+          drop: frozenset[Element] | set[Element], line_start: int, cur_pre: bool,
+          pre: bool) -> tuple[int, bool]:
+    """The walk's loop in Python (the reference for scraper/_cwalk.pyx): main's text, its
+    children and their tails into ``w``; returns the line state (line_start, cur_pre)."""
     flags_of = _FLAGS.get
     excluding_attrs = _EXCLUDING_ATTRS
     starts, ends = w.starts, w.ends
     chunks = w.chunks
     add = chunks.append
     lines_append = w.lines.append
-    # w.line_start, w.cur_pre, kept here (see the docstring).
-    line_start, cur_pre = 0, False
-    pre = False  # inside <pre>: text goes through w.text, which keeps its lines
-    tag = main.tag
-    f = flags_of(tag, 0)
-    if f & _WATCH:
-        starts[tag](main)
-        pre = bool(w.pre)
     s = main.text
     if s:
         if pre:
@@ -590,7 +625,7 @@ def walk(main: Element, *, base_url: str, page_url: str,
         else:
             add(s)
     # Open elements: (their children's iterator, the element, its tag and flags).
-    stack: list[tuple[Any, Element, str, int]] = [(iter(main), main, tag, 0)]
+    stack: list[tuple[Any, Element, str, int]] = [(iter(main), main, main.tag, 0)]
     push, pop = stack.append, stack.pop
     while True:
         it, owner, otag, g = stack[-1]
@@ -657,16 +692,15 @@ def walk(main: Element, *, base_url: str, page_url: str,
                 line_start, cur_pre = _pre_text(w, s, line_start, cur_pre)
             else:
                 add(s)
+    return line_start, cur_pre
+
+
+def _end_main(w: _Walker, main: Element, line_start: int, cur_pre: bool) -> None:
+    """Main's own end, the line state handed back to the walker."""
     w.line_start, w.cur_pre = line_start, cur_pre
     tag = main.tag
-    f = flags_of(tag, 0)
-    if f & _BLOCK and len(chunks) > w.line_start:
+    f = _FLAGS.get(tag, 0)
+    if f & _BLOCK and len(w.chunks) > w.line_start:
         w.newline()
     if f & _WATCH:
-        ends[tag]()
-    found = w.finish()
-    # The walker's dispatch tables hold its own bound methods, a reference cycle: break it, so
-    # its text buffers (as large as the page) go now, not at the next cyclic collection.
-    w.starts.clear()
-    w.ends.clear()
-    return found
+        w.ends[tag]()

@@ -56,7 +56,10 @@ def test_doctests_pass(name: str) -> None:
     assert results.failed == 0, report
     # Every example written in the module ran: one a docstring the finder cannot see (in a
     # comment, or on an object that is not the module's own) would be an unchecked promise.
-    source = Path(importlib.import_module(name).__file__ or "").read_text(encoding="utf-8")
+    path = Path(importlib.import_module(name).__file__ or "")
+    if path.suffix != ".py":  # a compiled module (scraper/_cwalk): its Cython source
+        path = path.with_name(path.name.split(".", 1)[0] + ".pyx")
+    source = path.read_text(encoding="utf-8")
     written = len(re.findall(r"^\s*>>> ", source, flags=re.MULTILINE))
     assert results.attempted == written, (
         f"{name}: {written} example(s) written, {results.attempted} run")

@@ -1,0 +1,729 @@
+# cython: language_level=3
+"""The walk of the main content in C: :func:`scraper.extract.walk`'s loop and walker, compiled.
+
+``scraper/extract.py`` is the reference: its ``_Walker`` and Python loop are the specification,
+and this module is a line-for-line port of them (same chunks, same lines, same order of
+events), so the records are the same; ``tests/unit/test_cwalk.py`` holds the two equal on
+every corpus and on random documents. What the port saves is the interpreter's work per
+element and per line: an lxml proxy object per element, its tag, text and tail as Python
+attributes, bound-method dispatch, and the bookkeeping on Python ints. Here a node's tag is
+looked up once per distinct name, text nodes are decoded where they stand, and an lxml proxy
+is made only for the few elements Python must judge (an attribute that can hide or exclude
+it, a ``<header>``, a ``keep`` callback).
+
+Only libxml2's node structs are read (type, name, children, next, parent, content,
+properties, ns), through lxml's public C API (``lxml.includes.etreepublic``): no libxml2
+function is called, so nothing links against libxml2. scraper/extract.py uses this module only
+when it was built against the lxml in use (``BUILT_WITH_LXML``).
+"""
+
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.string cimport strcmp, strlen
+from lxml.includes cimport tree
+from lxml.includes.etreepublic cimport (
+    LXML_VERSION_STRING,
+    _Document,
+    _Element,
+    elementFactory,
+    import_lxml__etree,
+)
+
+from archive.model import Section
+from scraper.markup import (
+    clean,
+    collapse,
+    is_excluded,
+    is_hidden,
+    new_item,
+    nonspace,
+    origin_of,
+    resolve_link,
+)
+
+import_lxml__etree()
+
+#: The lxml this module was compiled against; scraper/extract.py uses it only with that one.
+BUILT_WITH_LXML = (<bytes>LXML_VERSION_STRING).decode("ascii")
+
+# scraper/extract.py's flags (_FLAGS), and this module's own kinds of watched tag.
+cdef enum:
+    BLOCK = 1
+    WATCH = 2
+    BR = 4
+    SKIP = 8
+    HEADER = 16
+    KIND_SHIFT = 8
+    K_A = 1
+    K_BOLD = 2
+    K_LI = 3
+    K_P = 4
+    K_PRE = 5
+    K_HEADING = 6
+
+cdef str BREAK = "\x00"
+
+# From scraper/extract.py, read once on first use (it imports this module).
+cdef object Extracted = None
+cdef dict FLAGS = None
+cdef tuple BULLETS = None
+cdef str BULLET_CHARS = None
+cdef object ROMAN_HEADING_RE = None
+cdef Py_ssize_t MAX_PSEUDO_HEADING = 0
+cdef Py_ssize_t COLLAPSE_LINES = 0
+cdef dict HEADING_LEVELS = None
+
+
+cdef void _load() except *:
+    global Extracted, FLAGS, BULLETS, BULLET_CHARS, ROMAN_HEADING_RE, MAX_PSEUDO_HEADING
+    global COLLAPSE_LINES, HEADING_LEVELS
+    from scraper import extract
+    from scraper.markup import HEADING_LEVELS as levels
+    Extracted = extract.Extracted
+    FLAGS = extract._FLAGS
+    BULLETS = extract._BULLETS
+    BULLET_CHARS = "".join(BULLETS)
+    ROMAN_HEADING_RE = extract._ROMAN_HEADING_RE
+    MAX_PSEUDO_HEADING = extract._MAX_PSEUDO_HEADING
+    COLLAPSE_LINES = extract._COLLAPSE_LINES
+    HEADING_LEVELS = levels
+
+
+# -- libxml2's nodes ---------------------------------------------------------------------------
+cdef inline str _decode(const tree.xmlChar* s):
+    """libxml2's UTF-8 as lxml gives it (``funicode``)."""
+    return PyUnicode_DecodeUTF8(<const char*>s, strlen(<const char*>s), NULL)
+
+
+cdef inline bint _is_text(tree.xmlNode* n) noexcept:
+    return n.type == tree.XML_TEXT_NODE or n.type == tree.XML_CDATA_SECTION_NODE
+
+
+cdef str _text_run(tree.xmlNode* n):
+    """The text of the run of text nodes from ``n``: what lxml's ``.text``/``.tail`` give."""
+    cdef str first = _decode(n.content) if n.content is not NULL else ""
+    n = n.next
+    if n is NULL or not _is_text(n):
+        return first
+    cdef list parts = [first]
+    while n is not NULL and _is_text(n):
+        if n.content is not NULL:
+            parts.append(_decode(n.content))
+        n = n.next
+    return "".join(parts)
+
+
+cdef inline tree.xmlNode* _after_text_run(tree.xmlNode* n) noexcept:
+    while n is not NULL and _is_text(n):
+        n = n.next
+    return n
+
+
+cdef object _attribute(tree.xmlNode* n, const char* name):
+    """The value of ``n``'s attribute ``name`` (no namespace), or None: ``el.get(name)``."""
+    cdef tree.xmlAttr* a = n.properties
+    cdef tree.xmlNode* c
+    while a is not NULL:
+        if a.ns is NULL and strcmp(<const char*>a.name, name) == 0:
+            c = a.children
+            if c is NULL:
+                return ""
+            if c.next is NULL and _is_text(c):
+                return _decode(c.content) if c.content is not NULL else ""
+            parts = []
+            while c is not NULL:
+                if c.content is not NULL:
+                    parts.append(_decode(c.content))
+                c = c.next
+            return "".join(parts)
+        a = a.next
+    return None
+
+
+cdef bint _may_exclude(tree.xmlNode* n) noexcept:
+    """True when ``n`` has an attribute that can make it chrome or hidden (extract's
+    ``_EXCLUDING_ATTRS``): only then is it worth a proxy and ``is_excluded``."""
+    cdef tree.xmlAttr* a = n.properties
+    cdef const char* name
+    while a is not NULL:
+        if a.ns is NULL:
+            name = <const char*>a.name
+            if (strcmp(name, "class") == 0 or strcmp(name, "id") == 0
+                    or strcmp(name, "style") == 0 or strcmp(name, "role") == 0
+                    or strcmp(name, "hidden") == 0 or strcmp(name, "aria-hidden") == 0):
+                return True
+        a = a.next
+    return False
+
+
+# -- what the walker reads: extract's _Link, _ListEntry, _Para ------------------------------
+cdef class _Link:
+    cdef object url
+    cdef Py_ssize_t start
+    cdef Py_ssize_t end
+    cdef str text
+
+
+cdef class _Entry:
+    cdef Py_ssize_t start
+    cdef object section
+    cdef Py_ssize_t slot
+    cdef list links
+    cdef list holes
+
+
+cdef class _Para:
+    cdef Py_ssize_t start
+    cdef Py_ssize_t line
+    cdef object section
+    cdef list links
+
+
+cdef str _lines_of(list chunks):
+    """extract's ``_lines``: collected chunks as shown, one cleaned line per block."""
+    cdef list out = []
+    cdef str line
+    for piece in "".join(chunks).split(BREAK):
+        line = clean(piece)
+        if line:
+            out.append(line)
+    return "\n".join(out)
+
+
+cdef class _Walker:
+    """extract's ``_Walker``, field for field and method for method."""
+
+    cdef str base
+    cdef object origin
+    cdef list chunks
+    cdef Py_ssize_t line_start
+    cdef list lines
+    cdef int pre
+    cdef bint cur_pre
+    cdef bint saw_pre
+    cdef int bold
+    cdef list bold_log
+    cdef _Link link
+    cdef Py_ssize_t link_chars
+    cdef list entries
+    cdef list paras
+    cdef list heading_start
+    cdef list sections
+    cdef list open
+    cdef set real
+    cdef list items
+    cdef tuple pending
+    cdef list links
+    cdef set seen_links
+    cdef dict tags  # name pointer -> (tag, flags): libxml2 interns names in the document
+
+    def __cinit__(self, str base_url, str page_url):
+        self.base = base_url
+        self.origin = origin_of(base_url)
+        self.chunks = []
+        self.line_start = 0
+        self.lines = []
+        self.bold_log = [(0, 0)]
+        self.link = None
+        self.entries = []
+        self.paras = []
+        self.heading_start = []
+        self.sections = []
+        self.open = []
+        self.real = set()
+        self.items = []
+        self.pending = None
+        self.links = []
+        self.seen_links = {page_url}
+        self.tags = {}
+
+    cdef inline object section(self):
+        return self.open[-1] if self.open else None
+
+    # -- text ---------------------------------------------------------------------------------
+    cdef void text(self, str s) except *:
+        cdef list pieces
+        cdef Py_ssize_t i
+        if self.pre:
+            self.saw_pre = True
+            pieces = s.split("\n")
+            self.chunks.append(pieces[0])
+            for i in range(1, len(pieces)):
+                self.newline()
+                self.chunks.append(pieces[i])
+            self.cur_pre = True
+            return
+        self.chunks.append(s)
+
+    cdef bint bold_only(self, Py_ssize_t start) except -1:
+        cdef list log = self.bold_log
+        cdef list chunks = self.chunks
+        cdef Py_ssize_t k, j, n_log = len(log)
+        cdef object depth
+        cdef bint bold = False
+        cdef str c
+        if n_log == 1:
+            return False
+        k = n_log - 1
+        while k > 0 and (<tuple>log[k])[0] > start:
+            k -= 1
+        depth = (<tuple>log[k])[1]
+        k += 1
+        for j in range(start, len(chunks)):
+            while k < n_log and (<tuple>log[k])[0] <= j:
+                depth = (<tuple>log[k])[1]
+                k += 1
+            c = chunks[j]
+            if c == BREAK or not c.strip():
+                continue
+            if not depth:
+                return False
+            bold = True
+        return bold
+
+    cdef void newline(self) except *:
+        cdef list chunks = self.chunks
+        cdef Py_ssize_t start = self.line_start
+        cdef Py_ssize_t end = len(chunks)
+        if end > start:
+            self.lines.append(~start if self.cur_pre else start)
+            self.cur_pre = False
+            chunks.append(BREAK)
+            self.line_start = end + 1
+
+    cdef str shown(self, object line):
+        cdef Py_ssize_t rec, start
+        cdef bint pre
+        cdef str raw, out
+        if not isinstance(line, int):
+            return (<tuple>line)[0]
+        rec = line
+        pre = rec < 0
+        start = ~rec if pre else rec
+        raw = "".join(self.chunks[start:self.chunks.index(BREAK, start)])
+        out = raw.rstrip(" \t\r\n\f") if pre else collapse(raw).strip(" ")
+        return out if out.strip() else ""
+
+    cdef str joined(self, Py_ssize_t start, Py_ssize_t end):
+        return clean("".join(self.chunks[start:end]).replace(BREAK, " "))
+
+    cdef str joined_from(self, Py_ssize_t start):
+        return clean("".join(self.chunks[start:]).replace(BREAK, " "))
+
+    # -- structure ----------------------------------------------------------------------------
+    cdef void start_link(self, object href) except *:
+        cdef _Link link
+        if href is None:
+            return
+        if self.link is not None:
+            # libxml2 nests an unclosed <a> around what follows; browsers close it.
+            self.end_a()
+        url = resolve_link(href, self.base, self.origin)
+        link = _Link.__new__(_Link)
+        link.url, link.start, link.end, link.text = url, len(self.chunks), -1, ""
+        self.link = link
+        if self.paras:
+            (<_Para>self.paras[-1]).links.append(link)
+        if self.entries:
+            (<_Entry>self.entries[-1]).links.append(link)
+        if url is not None and url not in self.seen_links:
+            self.seen_links.add(url)
+            self.links.append(url)
+
+    cdef void end_a(self) except *:
+        cdef _Link link = self.link
+        cdef Py_ssize_t start, end
+        cdef str text
+        if link is None:
+            return
+        link.end = end = len(self.chunks)
+        start = link.start
+        if end - start == 1:  # one run of text, the common case: no join, no BREAK
+            text = self.chunks[start]
+            link.text = clean(text) if text != BREAK else ""
+        else:
+            link.text = self.joined(start, end)
+        self.link_chars += len(link.text) - link.text.count(" ")
+        self.link = None
+
+    cdef void start_bold(self) except *:
+        self.bold += 1
+        self.bold_log.append((len(self.chunks), self.bold))
+
+    cdef void end_bold(self) except *:
+        self.bold = max(0, self.bold - 1)
+        self.bold_log.append((len(self.chunks), self.bold))
+
+    cdef void start_li(self) except *:
+        cdef _Entry entry
+        if self.pending is not None:
+            self.flush_pending("")
+        self.items.append(None)
+        entry = _Entry.__new__(_Entry)
+        entry.start = len(self.chunks)
+        entry.section = self.section()
+        entry.slot = len(self.items) - 1
+        entry.links, entry.holes = [], []
+        self.entries.append(entry)
+
+    cdef void end_li(self) except *:
+        cdef _Entry entry
+        if self.entries:
+            entry = self.entries.pop()
+            self.entry_item(entry)
+            if self.entries:
+                (<_Entry>self.entries[-1]).holes.append((entry.start, len(self.chunks)))
+
+    cdef void start_p(self) except *:
+        cdef _Para para = _Para.__new__(_Para)
+        para.start = len(self.chunks)
+        para.line = len(self.lines)
+        para.section = self.section()
+        para.links = []
+        self.paras.append(para)
+
+    cdef void end_p(self) except *:
+        if self.paras:
+            self.end_para(self.paras.pop())
+
+    cdef void start_heading(self, str tag) except *:
+        self.heading_start.append((tag, len(self.lines)))
+
+    cdef void end_heading(self) except *:
+        cdef str htag, heading, s
+        cdef Py_ssize_t start
+        cdef list parts
+        if self.heading_start:
+            htag, start = self.heading_start.pop()
+            parts = []
+            for line in self.lines[start:]:
+                s = self.shown(line)
+                if s:
+                    parts.append(s)
+            heading = clean(" ".join(parts))
+            if heading:
+                del self.lines[start:]
+                self.open_section(heading, HEADING_LEVELS[htag], True)
+
+    cdef void open_section(self, str heading, int level, bint real) except *:
+        cdef Py_ssize_t index
+        self.flush_pending("")
+        while self.open and (<object>self.sections[self.open[-1]]).level >= level:
+            self.open.pop()
+        parent = self.open[-1] if self.open else None
+        self.sections.append(Section(heading=heading, level=level, parent=parent))
+        index = len(self.sections) - 1
+        self.open.append(index)
+        if real:
+            self.real.add(index)
+        self.lines.append((heading, index))
+
+    cdef void end_para(self, _Para para) except *:
+        cdef str text
+        cdef list links
+        cdef _Link lk
+        if self.entries:  # a paragraph inside a list entry belongs to that entry
+            return
+        text = self.joined_from(para.start)
+        if not text:
+            return
+        links = [lk for lk in para.links if lk.end >= 0]
+        if len(links) == 1 and (<_Link>links[0]).text == text:
+            # "<p><a>Title</a></p>": an item whose summary is the next paragraph, if any.
+            self.flush_pending("")
+            self.pending = (text, (<_Link>links[0]).url, para.section)
+        elif len(text) <= MAX_PSEUDO_HEADING and (
+            (not links and self.bold_only(para.start)) or ROMAN_HEADING_RE.match(text)
+        ):
+            self.pseudo_heading(para, text)
+        elif self.pending is not None:
+            self.flush_pending(text)
+        elif text.startswith(BULLETS):
+            self.bullet_item(para, text, links)
+
+    cdef void pseudo_heading(self, _Para para, str heading) except *:
+        cdef object enclosing = None
+        cdef int level
+        for i in reversed(self.open):
+            if i in self.real:
+                enclosing = i
+                break
+        if enclosing is not None:
+            level = min(6, (<object>self.sections[enclosing]).level + 1)
+        else:
+            level = 2
+        del self.lines[para.line:]
+        self.open_section(heading, level, False)
+
+    cdef void flush_pending(self, str summary) except *:
+        if self.pending is None:
+            return
+        title, url, section = self.pending
+        self.pending = None
+        self.items.append(new_item(title, url, summary, section))
+
+    cdef void bullet_item(self, _Para para, str text, list links) except *:
+        cdef str body = text.lstrip(BULLET_CHARS).strip()
+        cdef _Link titled = None
+        cdef _Link lk
+        if not body:
+            return
+        for lk in links:
+            if lk.text:
+                titled = lk
+                break
+        if titled is not None and body.startswith(titled.text):
+            summary = clean(body[len(titled.text):])
+            self.items.append(new_item(titled.text, titled.url, summary, para.section))
+        else:
+            # A link inside the sentence is not its title: the bullet is, pointing at the link.
+            url = titled.url if titled is not None else None
+            self.items.append(new_item(body, url, "", para.section))
+
+    cdef void entry_item(self, _Entry entry) except *:
+        cdef Py_ssize_t first = entry.start, start, end
+        cdef list chunks = self.chunks[first:]
+        cdef _Link titled = None
+        cdef _Link lk
+        cdef str text, title, summary
+        for start, end in entry.holes:  # leave nested entries out: they are items of their own
+            chunks[start - first:end - first] = [""] * (end - start)
+        for lk in entry.links:
+            if lk.end >= 0 and lk.text:
+                titled = lk
+                break
+        if titled is not None and not self.joined(entry.start, titled.start):
+            self.items[entry.slot] = new_item(titled.text, titled.url,
+                                              _lines_of(chunks[titled.end - first:]),
+                                              entry.section)
+            return
+        text = _lines_of(chunks)
+        if text:
+            title, _, summary = text.partition("\n")
+            url = titled.url if titled is not None else None
+            self.items[entry.slot] = new_item(title, url, summary, entry.section)
+
+    # -- the events of the loop ---------------------------------------------------------------
+    cdef tuple info(self, tree.xmlNode* n):
+        """(tag, flags) of an element, as lxml spells its tag; the kind of a watched tag in
+        the flags' high bits."""
+        cdef object key
+        cdef str tag
+        cdef int f
+        if n.ns is NULL:
+            key = <size_t>n.name
+            found = self.tags.get(key)
+            if found is not None:
+                return <tuple>found
+            tag = _decode(n.name)
+        else:
+            key = None
+            tag = _decode(n.name)
+            if n.ns.href is not NULL:
+                tag = "{%s}%s" % (_decode(n.ns.href), tag)
+        f = FLAGS.get(tag, 0)
+        if f & WATCH:
+            if tag == "a":
+                f |= K_A << KIND_SHIFT
+            elif tag == "b" or tag == "strong":
+                f |= K_BOLD << KIND_SHIFT
+            elif tag == "li":
+                f |= K_LI << KIND_SHIFT
+            elif tag == "p":
+                f |= K_P << KIND_SHIFT
+            elif tag == "pre":
+                f |= K_PRE << KIND_SHIFT
+            elif tag in HEADING_LEVELS:
+                f |= K_HEADING << KIND_SHIFT
+            else:
+                raise AssertionError(f"no start for watched tag {tag!r}")
+        found = (tag, f)
+        if key is not None:
+            self.tags[key] = found
+        return <tuple>found
+
+    cdef void start(self, tree.xmlNode* n, str tag, int f) except *:
+        cdef int kind = f >> KIND_SHIFT
+        if kind == K_A:
+            self.start_link(_attribute(n, "href"))
+        elif kind == K_BOLD:
+            self.start_bold()
+        elif kind == K_LI:
+            self.start_li()
+        elif kind == K_P:
+            self.start_p()
+        elif kind == K_PRE:
+            self.pre += 1
+        else:
+            self.start_heading(tag)
+
+    cdef void end(self, int f) except *:
+        cdef int kind
+        if f & BLOCK:
+            self.newline()
+        if f & WATCH:
+            kind = f >> KIND_SHIFT
+            if kind == K_A:
+                self.end_a()
+            elif kind == K_BOLD:
+                self.end_bold()
+            elif kind == K_LI:
+                self.end_li()
+            elif kind == K_P:
+                self.end_p()
+            elif kind == K_PRE:
+                self.pre = max(0, self.pre - 1)
+            else:
+                self.end_heading()
+
+    cdef void walk(self, _Element main, object keep, object drop) except *:
+        """extract's loop, from main's start to its end."""
+        cdef _Document doc = main._doc
+        cdef tree.xmlNode* top = main._c_node
+        cdef tree.xmlNode* owner = top
+        cdef tree.xmlNode* n = top.children
+        cdef str tag, s
+        cdef int f
+        cdef bint excluded, skip
+        cdef set dropped = None
+        cdef _Element el
+        if drop:
+            dropped = {<size_t>(<_Element?>e)._c_node for e in drop}
+        tag, f = self.info(top)
+        if f & WATCH:
+            self.start(top, tag, f)
+        while True:
+            if n is NULL:  # owner's children are done: it ends, and its tail follows
+                if owner is top:
+                    break
+                tag, f = self.info(owner)
+                self.end(f)
+                n = owner.next
+                owner = owner.parent
+                continue
+            if _is_text(n):
+                s = _text_run(n)
+                if s:
+                    self.text(s)
+                n = _after_text_run(n)
+                continue
+            if n.type != tree.XML_ELEMENT_NODE:  # walk() strips any other node first
+                n = n.next
+                continue
+            tag, f = self.info(n)
+            excluded = False
+            if f & SKIP:
+                excluded = True
+            elif f & HEADER or _may_exclude(n):
+                el = elementFactory(doc, n)
+                excluded = bool(is_excluded(el))
+            skip = excluded
+            if excluded and keep is not None:
+                el = elementFactory(doc, n)
+                if not is_hidden(el) and keep(el):
+                    skip = False
+            if not skip and dropped is not None and <size_t>n in dropped:
+                skip = True
+            if f & BLOCK or (f & BR and not skip):  # a skipped block still ends the line
+                self.newline()
+            if skip:
+                n = n.next
+                continue
+            if f & WATCH:
+                self.start(n, tag, f)
+            if n.children is not NULL:
+                owner = n
+                n = n.children
+                continue
+            self.end(f)  # an empty leaf ends where it starts
+            n = n.next
+        tag, f = self.info(top)
+        if f & BLOCK and len(self.chunks) > self.line_start:
+            self.newline()
+        if f & WATCH:
+            self.end(f & ~BLOCK)
+
+    cdef object finish(self):
+        """extract's ``_Walker.finish``: every line as shown, collapsed a batch at a time."""
+        cdef list lines, chunks, batch, raw, plain, collapsed, shown, block
+        cdef dict own = {}
+        cdef Py_ssize_t first, end, cut = 0, mass = 0, start, n_lines, block_section = -1
+        cdef Py_ssize_t rec
+        cdef object section = None
+        cdef bint pre
+        cdef str folded, piece, line, text
+        self.newline()
+        self.flush_pending("")
+        lines, chunks = self.lines, self.chunks
+        shown = []
+        block = None
+        n_lines = len(lines)
+        for first in range(0, n_lines, COLLAPSE_LINES):
+            batch = lines[first:first + COLLAPSE_LINES]
+            raw = []
+            end = -1
+            for item in batch:
+                if isinstance(item, int):
+                    rec = item
+                    start = (~rec if rec < 0 else rec) - cut
+                    end = chunks.index(BREAK, start)
+                    raw.append("".join(chunks[start:end]))
+                else:
+                    raw.append("")
+            plain = [raw[i] for i in range(len(batch))
+                     if isinstance(batch[i], int) and batch[i] >= 0]
+            if plain:
+                folded = collapse(BREAK.join(plain))
+                plain = None
+                # nonspace() adds up over a join; each BREAK counts as one character.
+                mass += nonspace(folded) - folded.count(BREAK)
+                collapsed = folded.split(BREAK)
+                folded = None
+                collapsed.reverse()  # popped from the end: each goes as it is shown
+            else:
+                collapsed = []
+            if end >= 0:  # the batch's chunks are read: let them go
+                del chunks[:end]
+                cut += end
+            for i in range(len(batch)):
+                item = batch[i]
+                if isinstance(item, int):
+                    rec = item
+                    pre = rec < 0
+                    piece = raw[i]
+                    line = piece.rstrip(" \t\r\n\f") if pre else (<str>collapsed.pop()).strip(" ")
+                    if not line.strip():  # only no-break spaces: an empty paragraph
+                        if not pre:
+                            mass -= nonspace(line)
+                        continue
+                    if pre:
+                        mass += nonspace(line)
+                    if section is None:
+                        shown.append(line)
+                        block = None
+                    elif block is not None and section == block_section:
+                        block.append(line)
+                    else:
+                        block, block_section = [line], section
+                        own.setdefault(section, []).append(block)
+                        shown.append((section, block))
+                else:
+                    text, section = item
+                    mass += nonspace(text)
+                    shown.append(text)
+                    block = None
+            raw = collapsed = batch = None
+        lines.clear()
+        chunks.clear()
+        items = [item for item in self.items if item is not None]
+        return Extracted(shown, own, self.sections, items, self.links, pre=self.saw_pre,
+                         link_chars=self.link_chars, mass=mass)
+
+
+def walk(_Element main not None, str base_url, str page_url, keep, drop):
+    """:func:`scraper.extract.walk` (its caller strips comments first): the Extracted."""
+    cdef _Walker w
+    if Extracted is None:
+        _load()
+    w = _Walker(base_url, page_url)
+    w.walk(main, keep, drop)
+    return w.finish()
