@@ -30,12 +30,13 @@ from lxml.includes.etreepublic cimport (
 
 from archive.model import Section
 from scraper.markup import (
-    clean,
-    collapse,
+    _HIDDEN_STYLE_RE,
+    CHROME_CLASSES,
+    CHROME_IDS,
+    CHROME_ROLES,
     is_excluded,
     is_hidden,
     new_item,
-    nonspace,
     origin_of,
     resolve_link,
 )
@@ -153,6 +154,57 @@ cdef bint _may_exclude(tree.xmlNode* n) noexcept:
                 return True
         a = a.next
     return False
+
+
+# -- scraper.markup's rules, as C functions (markup's are the reference) ------------------
+cdef tuple WS_CONTROLS = ("\n", "\t", "\r", "\f", "\v")
+cdef tuple SPACES = (" ", "\n", "\t", "\r", "\xa0")
+cdef frozenset CHROME_CLASS_SET = frozenset(CHROME_CLASSES)
+cdef frozenset CHROME_ID_SET = frozenset(CHROME_IDS)
+cdef frozenset CHROME_ROLE_SET = frozenset(CHROME_ROLES)
+cdef object HIDDEN_STYLE_SEARCH = _HIDDEN_STYLE_RE.search
+
+
+cdef str collapse(str s):
+    """markup.collapse: runs of HTML white space (not no-break spaces) as one space."""
+    for ch in WS_CONTROLS:
+        if ch in s:
+            s = s.replace(ch, " ")
+    while "  " in s:
+        s = s.replace("  ", " ")
+    return s
+
+
+cdef inline str clean(str s):
+    """markup.clean: collapse, then strip all white space at the ends."""
+    return collapse(s).strip()
+
+
+cdef Py_ssize_t nonspace(str s) except -1:
+    """markup.nonspace: the characters of ``s`` that are not common white space."""
+    cdef Py_ssize_t n = len(s)
+    if s.isascii():
+        return n - s.count(" ") - s.count("\n") - s.count("\t") - s.count("\r")
+    for ch in SPACES:
+        n -= s.count(ch)
+    return n
+
+
+cdef bint _excluded_by_attributes(tree.xmlNode* n) except -1:
+    """markup.is_excluded for an element whose tag alone does not decide (not a skipped tag,
+    not a ``<header>``), read from its attributes without an lxml proxy."""
+    if _attribute(n, "hidden") is not None or _attribute(n, "aria-hidden") == "true":
+        return True
+    if _attribute(n, "role") in CHROME_ROLE_SET:
+        return True
+    style = _attribute(n, "style")
+    if style and HIDDEN_STYLE_SEARCH(style):
+        return True
+    cls = _attribute(n, "class")
+    if cls and not CHROME_CLASS_SET.isdisjoint(cls.split()):
+        return True
+    ident = _attribute(n, "id")
+    return bool(ident and ident.lower() in CHROME_ID_SET)
 
 
 # -- what the walker reads: extract's _Link, _ListEntry, _Para ------------------------------
@@ -613,9 +665,10 @@ cdef class _Walker:
             excluded = False
             if f & SKIP:
                 excluded = True
-            elif f & HEADER or _may_exclude(n):
-                el = elementFactory(doc, n)
-                excluded = bool(is_excluded(el))
+            elif f & HEADER:
+                excluded = bool(is_excluded(elementFactory(doc, n)))
+            elif n.properties is not NULL and _may_exclude(n):
+                excluded = _excluded_by_attributes(n)
             skip = excluded
             if excluded and keep is not None:
                 el = elementFactory(doc, n)
