@@ -13,8 +13,10 @@ VENV="${COOP_VENV:-.venv}"
 
 ensure_venv() {
     # Reinstall when pyproject.toml changed since the last install, so a pulled change that adds
-    # a dependency cannot leave a stale environment behind.
-    if [ ! -x "$VENV/bin/coop-archive" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
+    # a dependency cannot leave a stale environment behind; and when the compiled walk's source
+    # (scraper/_cwalk.pyx, built in place by the install) changed, so it is never stale either.
+    if [ ! -x "$VENV/bin/coop-archive" ] || [ pyproject.toml -nt "$VENV/.installed" ] ||
+       [ scraper/_cwalk.pyx -nt "$VENV/.installed" ] || [ setup.py -nt "$VENV/.installed" ]; then
         echo "dev.sh: installing into $VENV (log: $VENV/install.log)" >&2
         python3 -m venv "$VENV"
         # The installers' chatter goes to a log, shown only when something fails.

@@ -5,6 +5,12 @@ overflow Python's stack, and it touches only the main content, so a page's mega-
 nothing beyond lxml's own parse. Chrome (nav, header banners, footers, asides, breadcrumbs),
 invisible elements (``element-invisible``, ``display:none``, ``hidden``), scripts, styles, forms
 and their inputs are skipped as whole subtrees; their tails (the text after them) are kept.
+
+This module is the walk's specification. :mod:`scraper._cwalk` is a line-for-line port of its
+loop and ``_Walker`` to Cython, reading libxml2's nodes directly, several times faster; it is
+used when it is built (the install compiles it; it needs a C compiler) against the lxml in use.
+Where it is not, the Python walk here runs, giving the same records. tests/unit/test_cwalk.py
+holds the two equal on every corpus and on random documents.
 """
 
 from __future__ import annotations
@@ -533,8 +539,8 @@ _WATCHED = frozenset({"a", "strong", "b", "li", "p", "pre", *HEADING_LEVELS})
 
 
 def _compiled() -> Any:
-    """scraper/_cwalk (the loop in C), when it is built and was built against this lxml (it
-    reads lxml's C structures), else None: the Python loop, which gives the same records."""
+    """scraper/_cwalk (the walk in C), when it is built and was built against this lxml (it
+    reads lxml's C structures), else None: the Python walk, which gives the same records."""
     try:
         from scraper import _cwalk
     except ImportError:
@@ -588,7 +594,7 @@ def walk(main: Element, *, base_url: str, page_url: str,
         # and a comment's tail is text. Keep the tails, drop the nodes.
         etree.strip_elements(main, *_NON_ELEMENTS, with_tail=False)
     if _cwalk is not None:
-        return _cwalk.walk(main, base_url, page_url, keep, drop)  # type: ignore[no-any-return]
+        return _cwalk.walk(main, base_url, page_url, keep, drop)
     w = _Walker(base_url, page_url)
     # w.line_start, w.cur_pre, kept by the loop (see the docstring).
     line_start, cur_pre = 0, False

@@ -1,0 +1,11 @@
+"""Types of scraper/_cwalk.pyx, the compiled walk (see its docstring)."""
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from scraper.extract import Extracted
+
+BUILT_WITH_LXML: str
+
+def walk(main: Any, base_url: str, page_url: str, keep: Callable[[Any], bool] | None,
+         drop: Collection[Any]) -> Extracted: ...

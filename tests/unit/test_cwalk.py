@@ -1,0 +1,129 @@
+"""The compiled walk (scraper/_cwalk.pyx) gives the records the Python walk gives.
+
+scraper/extract.py's ``_Walker`` and loop are the specification; scraper/_cwalk.pyx is a port of
+them to Cython, used whenever it is built. Every page here is parsed twice, once through each
+walk, and everything the parse makes must be equal: the records, the content hash, the text
+outside the main content. The pages: every HTML file the project keeps (the bundled site, the
+test fixtures, the real-page corpus), the hostile shapes of bench/hostile.py, generated varied
+pages (bench/pages.py), random nested documents (the grammar of test_parse_catchall), and the
+same with a watch's ``main``/``ignore`` selectors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from lxml import etree
+
+from bench.hostile import SHAPES
+from bench.pages import generate
+from scraper import extract
+from scraper.parse import parse
+from tests.unit.test_parse_catchall import IGNORE, MAIN, PROFILE, documents
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPILED = extract._cwalk
+URL = "https://www.agency.gov/a/b"
+
+
+def kept_pages() -> list[Path]:
+    """Every HTML file under scraper/sitedata and tests/fixtures."""
+    out = []
+    for base in (ROOT / "scraper" / "sitedata", ROOT / "tests" / "fixtures"):
+        out += [p for p in sorted(base.rglob("*"))
+                if p.is_file() and p.suffix.lower() in (".html", ".htm", ".aspx")]
+    return out
+
+
+def _parsed(body: bytes, compiled: Any, **kw: Any) -> tuple[Any, ...]:
+    saved = extract._cwalk
+    extract._cwalk = compiled
+    try:
+        page = parse(body, url=URL, content_type="text/html", **kw)
+    finally:
+        extract._cwalk = saved
+    return page.to_dict(), page.content_hash(), page.outside_text, page.truncated
+
+
+def assert_same(body: bytes, **kw: Any) -> None:
+    """Both walks give the same Page for ``body``."""
+    reference = _parsed(body, None, **kw)
+    assert _parsed(body, COMPILED, **kw) == reference
+
+
+def test_the_compiled_walk_is_built_and_used() -> None:
+    # The install compiles it (setup.py; a C compiler is on every machine we run on). Were it
+    # missing, everything would still pass on the Python walk, several times slower: say so.
+    assert COMPILED is not None, "scraper/_cwalk is not built: reinstall with `pip install -e .`"
+    assert COMPILED.BUILT_WITH_LXML == etree.__version__
+
+
+def test_a_compiled_walk_built_for_another_lxml_is_not_used(monkeypatch) -> None:
+    # It reads lxml's C structures: against another lxml it could crash, so the Python walk runs.
+    monkeypatch.setattr(etree, "__version__", "0.0.1")
+    assert extract._compiled() is None
+    monkeypatch.undo()
+    assert extract._compiled() is COMPILED
+
+
+class _DropsLinks:
+    """A stand-in for the compiled module that loses the links."""
+
+    @staticmethod
+    def walk(main: Any, base_url: str, page_url: str, keep: Any, drop: Any) -> Any:
+        extract._cwalk = None
+        try:
+            found = extract.walk(main, base_url=base_url, page_url=page_url, keep=keep,
+                                 drop=drop)
+        finally:
+            extract._cwalk = _DropsLinks
+        found.links = []
+        return found
+
+
+def test_the_comparison_sees_a_walk_that_differs() -> None:
+    body = b"<html><body><h1>T</h1><p>See <a href='/x'>this</a> and more.</p></body></html>"
+    assert _parsed(body, _DropsLinks) != _parsed(body, None)
+    assert _parsed(body, COMPILED) == _parsed(body, None)
+
+
+@pytest.mark.parametrize("path", kept_pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_kept_pages(path: Path) -> None:
+    assert_same(path.read_bytes())
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_hostile_shapes(shape: str) -> None:
+    assert_same(SHAPES[shape](480))
+
+
+def _generated() -> Iterator[tuple[str, bytes]]:
+    yield from generate(90)
+
+
+@pytest.mark.parametrize("name,body", list(_generated()), ids=lambda v: v if isinstance(v, str)
+                         else "")
+def test_generated_pages(name: str, body: bytes) -> None:
+    assert_same(body)
+
+
+@pytest.mark.parametrize("main,ignore", [("article", [".menu"]), ("#content", ["li"]),
+                                         ("p", []), (None, ["h2", "br"])])
+def test_watch_selectors(main: str | None, ignore: list[str]) -> None:
+    for path in kept_pages()[:40]:
+        assert_same(path.read_bytes(), main=main, ignore=ignore)
+
+
+@PROFILE
+@given(html=documents(), ignore=IGNORE, main=MAIN)
+def test_random_documents(html: str, ignore: list[str], main: str | None) -> None:
+    logging.disable(logging.CRITICAL)  # libxml2's complaints about the markup are not at issue
+    try:
+        assert_same(html.encode("utf-8", "surrogatepass"), ignore=ignore, main=main)
+    finally:
+        logging.disable(logging.NOTSET)
