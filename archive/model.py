@@ -32,7 +32,9 @@ from typing import Any
 #    holds a chrome header's menu; a density pick below the h1 reaches up to it (issue 15).
 # 4: a page whose text the density pick finds inside its <h1> is read (it was stored empty);
 #    a page the parser runs out of memory on is a failure, not an empty version.
-PARSER_VERSION = 4
+# 5: an index page (a title, then link lists and no paragraph of its own) keeps its lists as
+#    its content; they were dropped as menus, and the page stored its title alone.
+PARSER_VERSION = 5
 
 # Zero-width characters that never show but often differ between renderings of one page.
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"

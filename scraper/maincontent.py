@@ -317,7 +317,36 @@ def _fallback(body: Element, *, base_url: str, page_url: str) -> MainContent:
     threshold = KEEP_SHARE * weigh(chosen)
     found = walk(chosen, base_url=base_url, page_url=page_url,
                  keep=lambda el: weigh(el) >= threshold, drop=drop)
+    if found.mass - found.link_chars < PARAGRAPH:
+        index = _index_page(body, weigh, base_url=base_url, page_url=page_url)
+        if index is not None:
+            return index
     return MainContent(chosen, found, fallback=True)
+
+
+def _index_page(body: Element, weigh: _Weigher, *, base_url: str,
+                page_url: str) -> MainContent | None:
+    """The page read from its title on with its link lists, when the text mass found no
+    paragraph of the page's own and link lists follow the page's ``<h1>``: the page is an
+    index (a publications list, a list of fact sheets), and those lists are what a reader
+    reads and what a watch on it is for. Dropped as menus, every change to them would go
+    unseen. Link lists before the title stay dropped (a site's menus come first). None when
+    the page has no such title or no list after it (it is simply short)."""
+    h1 = next((h for h in body.iter("h1") if _has_text(h) and not in_chrome(h)), None)
+    if h1 is None:
+        return None
+    order = {el: n for n, el in enumerate(body.iter())}
+    title_at = order[h1]
+    holders = set(h1.iterancestors())
+    lists = {el for el in _link_blocks(body) if weigh.link_dense(el)} - holders
+    if not any(order[el] > title_at for el in lists):
+        return None
+    drop = {el for el in lists if order[el] < title_at}
+    drop |= _trailing_crumbs(body, weigh, drop)
+    threshold = KEEP_SHARE * weigh(body)
+    found = walk(body, base_url=base_url, page_url=page_url,
+                 keep=lambda el: weigh(el) >= threshold, drop=drop)
+    return MainContent(body, found, fallback=True)
 
 
 def _text(el: Element) -> str:

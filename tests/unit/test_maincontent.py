@@ -272,3 +272,38 @@ def test_densest_votes_as_the_text_of_each_paragraph_less_its_links() -> None:
         assert got == reference(root)
         voted += len(got)
     assert voted > 100
+
+
+MENU = "".join(f'<li><a href="/section/{i}">Section {i}</a></li>' for i in range(12))
+
+
+def _index(n: int) -> str:
+    entries = "".join(f'<li><a href="/pub/{i}.pdf">Fact sheet {i}: the harbour in figures</a></li>'
+                      for i in range(n))
+    return (f"<body><div><ul>{MENU}</ul></div><h1>Publications</h1><ul>{entries}</ul>"
+            "<p>© 2024 The Port Authority</p></body>")
+
+
+def test_an_index_page_is_read_from_its_title_with_its_lists() -> None:
+    """A page that is a title and a list of links (publications, fact sheets) has no
+    paragraph for the text mass to find; its list is its content, the menu before the
+    title is not."""
+    page = parse(_index(20).encode(), url=URL, content_type="text/html; charset=utf-8")
+    assert page.text.startswith("Publications\nFact sheet 0: the harbour in figures")
+    assert len(page.items) == 20 and page.items[3].url == "http://127.0.0.1:8000/pub/3.pdf"
+    assert "Section 3" not in page.text and "Section 3" in page.outside_text
+
+
+def test_a_new_entry_on_an_index_page_changes_its_content() -> None:
+    before = parse(_index(20).encode(), url=URL, content_type="text/html; charset=utf-8")
+    after = parse(_index(21).encode(), url=URL, content_type="text/html; charset=utf-8")
+    assert before.content_hash() != after.content_hash()
+    assert after.items[-1].title == "Fact sheet 20: the harbour in figures"
+
+
+def test_an_article_with_link_lists_after_its_title_still_drops_them() -> None:
+    related = "".join(f'<li><a href="/r/{i}">Related story number {i}</a></li>'
+                      for i in range(12))
+    text = _text(f"<body><h1>Harbour plan</h1><div><p>{P1}</p><p>{P2}</p></div>"
+                 f"<div><ul>{related}</ul></div></body>")
+    assert P1 in text and "Related story number 3" not in text
