@@ -33,18 +33,24 @@ def printable(s: object) -> str:
     """
     return ("" if s is None else str(s)).translate(_VISIBLE)
 
-#: Every control and bidirectional character as a JSON ``\u`` escape.
-_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*CONTROL_CHARS, *BIDI_CONTROLS)}
+#: The line and paragraph separators: line breaks to ``str.splitlines`` and to older
+#: JavaScript, so raw inside a JSON string they would cut a JSON-lines record in two.
+LINE_SEPARATORS = (0x2028, 0x2029)
+#: Every control and bidirectional character, and the separators, as a JSON ``\u`` escape.
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*CONTROL_CHARS, *BIDI_CONTROLS, *LINE_SEPARATORS)}
 
 
 def json_safe(text: str) -> str:
     """JSON written with ``ensure_ascii=False`` made safe for a terminal without changing its
-    data: DEL, the C1 controls (U+009B starts an escape sequence) and the bidirectional
-    controls written as ``\\u`` escapes. json escapes C0 itself, and the others can only occur
-    inside strings, so the result is the same JSON.
+    data: DEL, the C1 controls (U+009B starts an escape sequence), the bidirectional controls
+    and the line and paragraph separators (U+2028, U+2029: a line break to ``splitlines``)
+    written as ``\\u`` escapes. json escapes C0 itself, and the others can only occur inside
+    strings, so the result is the same JSON.
 
     >>> json_safe('{"t": "evil\u202etxt \u009b2J"}')
     '{"t": "evil\\\\u202etxt \\\\u009b2J"}'
+    >>> json_safe('{"t": "one\u2028two"}').splitlines()
+    ['{"t": "one\\\\u2028two"}']
     """
     if text.isascii() and "\x7f" not in text:  # the common case, and the cheap test of it
         return text
