@@ -9,3 +9,6 @@ BUILT_WITH_LXML: str
 
 def walk(main: Any, base_url: str, page_url: str, keep: Callable[[Any], bool] | None,
          drop: Collection[Any]) -> Extracted: ...
+
+def outside_raw(body: Any, main: Any, skipped: tuple[Any, ...],
+                kinds: dict[str, int]) -> str | None: ...

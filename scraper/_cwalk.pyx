@@ -780,3 +780,137 @@ def walk(_Element main not None, str base_url, str page_url, keep, drop):
     w = _Walker(base_url, page_url)
     w.walk(main, keep, drop)
     return w.finish()
+
+
+# -- the text outside the main content ---------------------------------------------------------
+cdef inline bint _counts_as_child(tree.xmlNode* c, dict kinds) except -1:
+    """What lxml's ``len(el)`` counts (elements, comments, PIs, entity references), less the
+    widgets scraper/maincontent.py strips before it counts."""
+    if c.type == tree.XML_ELEMENT_NODE:
+        return _kind(c, kinds) != 2
+    return (c.type == tree.XML_COMMENT_NODE or c.type == tree.XML_PI_NODE
+            or c.type == tree.XML_ENTITY_REF_NODE)
+
+
+cdef int _kind(tree.xmlNode* n, dict kinds) except -1:
+    """0 an ordinary element, 1 a line tag, 2 a widget (by ``kinds``, keyed by tag name)."""
+    cdef str tag
+    if n.ns is not NULL and n.ns.href is not NULL:
+        tag = "{%s}%s" % (_decode(n.ns.href), _decode(n.name))
+    else:
+        tag = _decode(n.name)
+    return kinds.get(tag, 0)
+
+
+cdef class _Lines:
+    """The parts of maincontent's ``_lines`` text, before its lines are folded."""
+
+    cdef list parts
+    cdef dict kinds
+    cdef dict known  # name pointer -> kind
+
+    cdef int kind(self, tree.xmlNode* n) except -1:
+        cdef object key
+        if n.ns is not NULL:
+            return _kind(n, self.kinds)
+        key = <size_t>n.name
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = _kind(n, self.kinds)
+        return found
+
+    cdef bint has_children(self, tree.xmlNode* n) except -1:
+        cdef tree.xmlNode* c = n.children
+        while c is not NULL:
+            if c.type == tree.XML_ELEMENT_NODE:
+                if self.kind(c) != 2:
+                    return True
+            elif (c.type == tree.XML_COMMENT_NODE or c.type == tree.XML_PI_NODE
+                    or c.type == tree.XML_ENTITY_REF_NODE):
+                return True
+            c = c.next
+        return False
+
+    cdef void subtree(self, tree.xmlNode* top, tree.xmlNode* hole, list moved) except *:
+        """``top``'s text in document order with a line break where a line tag's text (when
+        it has children) and tail start; widgets left out; ``hole`` (when not NULL) read as
+        the ``moved`` elements, then a ``<br>``, in its place."""
+        cdef tree.xmlNode* owner = top
+        cdef tree.xmlNode* n = top.children
+        cdef _Element el
+        cdef int k
+        if self.kind(top) == 1 and self.has_children(top):
+            self.parts.append("\n")
+        while True:
+            if n is NULL:
+                if owner is top:
+                    return
+                if self.kind(owner) == 1:
+                    self.parts.append("\n")
+                n = owner.next
+                owner = owner.parent
+                continue
+            if _is_text(n):
+                if n.content is not NULL:
+                    self.parts.append(_decode(n.content))
+                n = n.next
+                continue
+            if n.type != tree.XML_ELEMENT_NODE:
+                n = n.next
+                continue
+            if n is hole:
+                for el in moved:
+                    k = self.kind(el._c_node)
+                    if k != 2:  # a widget goes, its tail stays
+                        self.subtree(el._c_node, NULL, None)
+                        if k == 1:
+                            self.parts.append("\n")
+                    self.tail(el._c_node)
+                self.parts.append("\n")  # the hole is a <br>
+                n = n.next
+                continue
+            k = self.kind(n)
+            if k == 2:  # a widget: gone, its tail stays
+                n = n.next
+                continue
+            if k == 1 and self.has_children(n):
+                self.parts.append("\n")
+            if n.children is not NULL:
+                owner = n
+                n = n.children
+                continue
+            if k == 1:
+                self.parts.append("\n")
+            n = n.next
+
+    cdef void tail(self, tree.xmlNode* n) except *:
+        n = n.next
+        while n is not NULL and _is_text(n):
+            if n.content is not NULL:
+                self.parts.append(_decode(n.content))
+            n = n.next
+
+
+def outside_raw(_Element body not None, main, tuple skipped, dict kinds):
+    """maincontent's ``_lines`` text of ``body`` before it is folded, with ``main`` (when not
+    None) read as maincontent's ``outside_text`` leaves it: the ``skipped`` elements, then a
+    line break, in its place. ``kinds``: tag -> 1 (a line tag) or 2 (a widget). The tree is
+    left as it is. None when a skipped element holds another (the Python way decides)."""
+    cdef _Lines lines = _Lines()
+    cdef tree.xmlNode* hole = NULL
+    cdef tree.xmlNode* p
+    cdef _Element el
+    cdef set tops
+    lines.parts, lines.kinds, lines.known = [], kinds, {}
+    if main is not None:
+        hole = (<_Element?>main)._c_node
+        if skipped:
+            tops = {<size_t>(<_Element?>e)._c_node for e in skipped}
+            for el in skipped:
+                p = el._c_node.parent
+                while p is not NULL:
+                    if <size_t>p in tops:
+                        return None
+                    p = p.parent
+    lines.subtree(body._c_node, hole, list(skipped))
+    return "".join(lines.parts)

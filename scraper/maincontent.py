@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from archive.model import _ODD_SPACES, _ODD_SPACES_ASCII
+from scraper import extract
 from scraper.extract import Extracted, walk
 from scraper.markup import (
     BLOCK_TAGS,
@@ -535,6 +536,8 @@ def _trailing_crumbs(chosen: Element, weigh: _Weigher, drop: set[Element]) -> se
 # Form widgets' option lists and drawings: never read as text.
 _WIDGETS = ("select", "datalist", "textarea", "svg", "math")
 _LINE_TAGS = frozenset(BLOCK_TAGS | {"br", "li", "td", "th"})
+# The two for scraper/_cwalk's outside_raw: 1 a line tag, 2 a widget.
+_LINE_KINDS = {**dict.fromkeys(_LINE_TAGS, 1), **dict.fromkeys(_WIDGETS, 2)}
 
 
 def outside_text(root: Element, main: Element, main_text: str = "",
@@ -551,7 +554,13 @@ def outside_text(root: Element, main: Element, main_text: str = "",
     if body is None:
         body = root
     parent = main.getparent()
-    if main is body or main is root or parent is None:
+    whole = main is body or main is root or parent is None
+    compiled = extract._cwalk
+    if compiled is not None:  # the same text, read in C, the tree left as it is
+        raw = compiled.outside_raw(body, None if whole else main, tuple(skipped), _LINE_KINDS)
+        if raw is not None:
+            return _folded(raw, set(main_text.split("\n")) if whole else frozenset())
+    if whole:
         return _lines(body, skip=set(main_text.split("\n")))
     hole = etree.Element("br")
     tail = main.tail
@@ -581,7 +590,12 @@ def _lines(body: Element, skip: set[str] | frozenset[str] = frozenset()) -> str:
                 el.text = "\n" + text if text else "\n"
             except ValueError:
                 set_text(el, "\n" + text)
-    folded = _fold_lines(_text(body))
+    return _folded(_text(body), skip)
+
+
+def _folded(text: str, skip: set[str] | frozenset[str]) -> str:
+    """``text`` folded into lines (:func:`_fold_lines`), less the lines in ``skip``."""
+    folded = _fold_lines(text)
     if skip:
         return "\n".join(line for line in folded.split("\n") if line not in skip)
     return folded

@@ -127,3 +127,36 @@ def test_random_documents(html: str, ignore: list[str], main: str | None) -> Non
         assert_same(html.encode("utf-8", "surrogatepass"), ignore=ignore, main=main)
     finally:
         logging.disable(logging.NOTSET)
+
+
+OUTSIDE_PAGE = """<html><body>Lead<div class="top"><a href="/">Home</a> | <b>News</b><br>tail
+<select><option>Pick</option></select>after the select</div>
+<section id="wrap">before<aside>Side <textarea>typed</textarea> note</aside> mid
+<article><p>Main text.</p><ul class="x"><li>one</li><li>two<svg><text>drawn</text></svg></li></ul>
+<div class="slider"><p>Also bought</p></div>slider tail<table><tr><td>cell</td></tr></table>
+</article>
+after main<footer><p>© 2024</p><math><mi>x</mi></math>end</footer></section></body></html>"""
+
+
+@pytest.mark.parametrize("skip", [(), ("ul",), ("ul", "div"), ("select",), ("table", "div"),
+                                  ("div", "p")])  # the last: one inside another
+def test_text_outside_the_main_content_with_elements_moved_out(skip: tuple[str, ...]) -> None:
+    """maincontent.outside_text, read in C or by the Python way (which takes the tree
+    apart, so each gets its own): the main content's hole, the elements its walk skipped
+    moved before it, widgets gone with their tails kept, line breaks at blocks."""
+    from scraper.maincontent import outside_text
+
+    def run(compiled: Any) -> str:
+        root = etree.fromstring(OUTSIDE_PAGE, etree.HTMLParser())
+        main = root.find(".//article")
+        skipped = tuple(el for tag in skip for el in main.iter(tag))
+        saved, extract._cwalk = extract._cwalk, compiled
+        try:
+            return outside_text(root, main, "", skipped)
+        finally:
+            extract._cwalk = saved
+
+    reference = run(None)
+    assert "Also bought" not in reference or "div" in skip
+    assert "after the select" in reference and "Pick" not in reference
+    assert run(COMPILED) == reference
