@@ -1,5 +1,7 @@
 # cython: language_level=3
-"""The walk of the main content in C: :func:`scraper.extract.walk`'s loop and walker, compiled.
+"""The walk of the main content in C: :func:`scraper.extract.walk`'s loop and walker, compiled;
+and :func:`outside_raw`, the text around the main content that scraper/maincontent.py's
+``outside_text`` reads (without taking the tree apart, as the Python way must).
 
 ``scraper/extract.py`` is the reference: its ``_Walker`` and Python loop are the specification,
 and this module is a line-for-line port of them (same chunks, same lines, same order of
