@@ -126,8 +126,24 @@ def run(*, quick: bool) -> Result:
         "Slowest against the floor: " + ", ".join(
             f"{r['name']} ({int(r['size']) // 1024} KiB) {ratio(x)}" for x, r in worst) + ".",
     ])
-    hot = hotspots(max(generated, key=lambda p: len(p[1]) if p[0].startswith("drupal") else 0))
-    body += "\n\n" + hot[0]
+    from scraper import extract
+
+    sample = (fixtures + generated)[::3]
+    shares = stage_shares(sample, reps=reps)
+    walk_note = ("compiled (scraper/_cwalk.pyx)" if extract._cwalk is not None
+                 else "**the Python walk: scraper/_cwalk is not built**")
+    python_walk = reference_walk(sample, reps=reps) if extract._cwalk is not None else med
+    body += "\n\n" + "\n\n".join([
+        f"Where the time goes, stage by stage, on every third page ({len(sample)}), the walk "
+        f"{walk_note}: each stage's per-page ratio to the floor, the median over the pages "
+        "(medians of parts do not add up to the median of the whole); timed in a pass of "
+        "their own through wrappers around the functions `parse()` calls.",
+        table(["stage", "/ floor (median)"],
+              [[stage, ratio(x)] for stage, x in shares.items()]
+              + [["the whole, with the Python walk instead (the reference the compiled walk "
+                  "is a port of), same pages", ratio(python_walk)]]),
+    ])
+    hot = ("", _shortfall_sentence(shares))
     res = Result("parse", "4. Parse cost", body)
     res.rows.append(("parse / lxml.html.fromstring (median)", f"<= {GOAL}x", ratio(med),
                      verdict(med <= GOAL)))
@@ -145,37 +161,126 @@ def run(*, quick: bool) -> Result:
     return res
 
 
-def hotspots(named: tuple[str, bytes]) -> tuple[str, str]:
-    """Timed evidence of where a large Drupal-like page's time goes: (markdown, sentence).
+class _Timed:
+    """Stands for a module in another module's namespace: the functions named are timed (their
+    seconds added up in ``spent[name]``), everything else passes through."""
 
-    Splits our parse into the lxml tree it builds (the same libxml2 parse as the floor, with
-    the parser options scraper/parse.py uses) and the rest (main-content choice, the walk into
-    records, the text outside the main content, dates), and times content_hash() apart.
-    """
-    from lxml import etree
+    def __init__(self, module: object, names: tuple[str, ...], spent: dict[str, float]) -> None:
+        self._module = module
+        for name in names:
+            setattr(self, name, _timed(getattr(module, name), name, spent))
 
-    from scraper.parse import _PARSER_KW
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._module, name)
 
-    name, body = named
-    reps = 5
-    floor = median([_best_of(lambda: lxml.html.fromstring(body), 1) for _ in range(reps)])
-    tree = median([_best_of(lambda: etree.fromstring(
-        body, etree.HTMLParser(encoding="utf-8", **_PARSER_KW)), 1) for _ in range(reps)])
-    whole = median([_best_of(lambda: _parse(body), 1) for _ in range(reps)])
-    page = _parse(body)
-    hashing = median([_best_of(page.content_hash, 1) for _ in range(reps)])
-    rest = max(0.0, whole - tree)
-    md = (f"Where the time goes on {name} ({len(body) // 1024} KiB, lxml.html tree "
-          f"{ms(floor)}): our own lxml tree {ms(tree)} ({ratio(tree / floor)}), the rest of "
-          f"`parse()` {ms(rest)} ({ratio(rest / floor)}: the main-content choice, the walk "
-          f"into records, the text outside the main content, dates), `content_hash()` "
-          f"{ms(hashing)} ({ratio(hashing / floor)}; sha256 of the canonical JSON, which holds "
-          "the text twice, as the whole text and as the sections' texts).")
-    sentence = (f"On a {len(body) // 1024} KiB page, building our tree costs "
-                f"{ratio(tree / floor)} the floor, the rest of parse() {ratio(rest / floor)} "
-                f"and content_hash() {ratio(hashing / floor)}. The rest is Python work per "
-                "element and per line of the main content (an lxml proxy, its text and tail "
-                "as Python strings, the walk's bookkeeping for blocks, links, list entries "
-                "and paragraphs, dataclass records), spread thin over many small steps. "
-                "Reaching 3x needs the walk itself out of the Python interpreter.")
-    return md, sentence
+
+def _timed(fn: Callable[..., object], name: str,
+           spent: dict[str, float]) -> Callable[..., object]:
+    def run(*args: object, **kwargs: object) -> object:
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
+    return run
+
+
+STAGES = ("tree", "decoding", "main-content choice (less the walk)", "walk", "outside text",
+          "title and dates", "the rest of parse()", "content_hash()")
+# What scraper/parse.py calls, by stage: (module, name); a name it no longer has is left out.
+_CALLS = {
+    "decoding": [("parse", "decode_html_exact")],
+    "choice": [("parse", "choose_main")],
+    "outside": [("parse", "outside_text")],
+    "walk": [("maincontent", "walk"), ("parse", "walk")],
+    "dates": [("parse", "_title_h1"), ("parse", "_title_from_head"),
+              ("parse", "_near_title_text"), ("parse", "_find_updated")],
+}
+
+
+def stage_shares(pages: list[tuple[str, bytes]], *, reps: int) -> dict[str, float]:
+    """Each stage of parse() + content_hash() against the floor, the median over ``pages`` of
+    its per-page ratio (so the stages do not add up to the median of the whole). Timed in a
+    pass of their own, through wrappers around the functions scraper/parse.py calls (a few
+    microseconds each); the floor is timed with nothing wrapped."""
+    import scraper.maincontent as maincontent_module
+    import scraper.parse as parse_module
+
+    modules = {"parse": parse_module, "maincontent": maincontent_module}
+    originals = [(modules[m], name, getattr(modules[m], name))
+                 for calls in _CALLS.values() for m, name in calls
+                 if hasattr(modules[m], name)]
+    tree = parse_module.etree
+    per: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    spent: dict[str, float] = {}
+    for _, body in pages:
+        floor = median([_best_of(lambda b=body: lxml.html.fromstring(b), 1)
+                        for _ in range(reps)])
+        runs: list[dict[str, float]] = []
+        parse_module.etree = _Timed(tree, ("fromstring",), spent)  # type: ignore[assignment]
+        for module, name, fn in originals:
+            stage = next(k for k, calls in _CALLS.items()
+                         if (module.__name__.rsplit(".", 1)[1], name) in calls)
+            setattr(module, name, _timed(fn, stage, spent))
+        try:
+            for _ in range(reps):
+                spent.clear()
+                t = time.perf_counter()
+                page = _parse(body)
+                t1 = time.perf_counter()
+                page.content_hash()
+                t2 = time.perf_counter()
+                runs.append({**spent, "parse": t1 - t, "hash": t2 - t1})
+        finally:
+            parse_module.etree = tree
+            for module, name, fn in originals:
+                setattr(module, name, fn)
+        got = {key: median([r.get(key, 0.0) for r in runs])
+               for key in ("fromstring", "decoding", "choice", "walk", "outside", "dates",
+                           "parse", "hash")}
+        walk_alone = got["walk"] if not got["choice"] else 0.0  # a watch's main selector
+        named = {
+            "tree": got["fromstring"],
+            "decoding": got["decoding"],
+            "main-content choice (less the walk)": max(0.0, got["choice"] - got["walk"]),
+            "walk": got["walk"],
+            "outside text": got["outside"],
+            "title and dates": got["dates"],
+            "the rest of parse()": max(0.0, got["parse"] - got["fromstring"] - got["decoding"]
+                                       - got["choice"] - walk_alone - got["outside"]
+                                       - got["dates"]),
+            "content_hash()": got["hash"],
+        }
+        for stage in STAGES:
+            per[stage].append(named[stage] / floor)
+    return {stage: median(xs) for stage, xs in per.items()}
+
+
+def reference_walk(pages: list[tuple[str, bytes]], *, reps: int) -> float:
+    """The median per-page ratio of parse() + content_hash() with the Python walk (the
+    reference scraper/_cwalk.pyx is a port of), for the compiled walk's gain."""
+    from scraper import extract
+
+    compiled, ratios = extract._cwalk, []
+    extract._cwalk = None
+    try:
+        for _, body in pages:
+            floor, ours = [], []
+            for _ in range(reps):
+                floor.append(_best_of(lambda b=body: lxml.html.fromstring(b), 1))
+                t = time.perf_counter()
+                _parse(body).content_hash()
+                ours.append(time.perf_counter() - t)
+            ratios.append(median(ours) / median(floor))
+    finally:
+        extract._cwalk = compiled
+    return median(ratios)
+
+
+def _shortfall_sentence(shares: dict[str, float]) -> str:
+    """What the stage table says about the goal, in a sentence."""
+    big = sorted(shares.items(), key=lambda kv: -kv[1])
+    return ("By stage (medians over pages): " + ", ".join(f"{k} {ratio(v)}" for k, v in big)
+            + ". The tree is libxml2's and the walk is compiled; what remains above the goal is "
+            "Python work per page and per block: the main-content choice, the title and "
+            "dates, the content hash, and the steps between them.")
