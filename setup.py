@@ -5,15 +5,24 @@ C compiler), the install goes on and scraper/extract.py runs its Python loop, wh
 same records, more slowly.
 """
 
+import hashlib
+from pathlib import Path
+
 import lxml
 from setuptools import Extension, setup
+
+SOURCE = "scraper/_cwalk.pyx"
 
 setup(
     ext_modules=[
         Extension(
             "scraper._cwalk",
-            ["scraper/_cwalk.pyx"],
+            [SOURCE],
             include_dirs=lxml.get_include(),
+            # What the module was built from: a failed build leaves the last one in place,
+            # and the tests must not pass on a stale one (tests/unit/test_cwalk.py).
+            define_macros=[("CWALK_SOURCE_SHA256", '"%s"' % hashlib.sha256(
+                (Path(__file__).parent / SOURCE).read_bytes()).hexdigest())],
             optional=True,
         )
     ]

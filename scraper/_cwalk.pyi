@@ -12,3 +12,4 @@ def walk(main: Any, base_url: str, page_url: str, keep: Callable[[Any], bool] | 
 
 def outside_raw(body: Any, main: Any, skipped: tuple[Any, ...],
                 kinds: dict[str, int]) -> str | None: ...
+SOURCE_SHA256: str

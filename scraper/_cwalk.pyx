@@ -48,6 +48,16 @@ import_lxml__etree()
 #: The lxml this module was compiled against; scraper/extract.py uses it only with that one.
 BUILT_WITH_LXML = (<bytes>LXML_VERSION_STRING).decode("ascii")
 
+cdef extern from *:
+    """#ifndef CWALK_SOURCE_SHA256
+    #define CWALK_SOURCE_SHA256 ""
+    #endif"""
+    const char* CWALK_SOURCE_SHA256
+
+#: sha256 of the .pyx this was built from (setup.py says it): a build that failed leaves the
+#: last good one in place, and tests/unit/test_cwalk.py tells such a stale one from this source.
+SOURCE_SHA256 = (<bytes>CWALK_SOURCE_SHA256).decode("ascii")
+
 # scraper/extract.py's flags (_FLAGS), and this module's own kinds of watched tag.
 cdef enum:
     BLOCK = 1
@@ -201,7 +211,9 @@ cdef Py_ssize_t nonspace(str s, bint breaks=False) except -1:
     table, where markup's counts each space apart."""
     cdef Py_ssize_t n = len(s), i, count = 0
     cdef const unsigned char* d
-    cdef const unsigned char* table = NOT_TEXT_OR_BREAK if breaks else NOT_TEXT
+    cdef const unsigned char* table = &NOT_TEXT[0]
+    if breaks:
+        table = &NOT_TEXT_OR_BREAK[0]
     if PyUnicode_KIND(s) == 1:
         d = <const unsigned char*>PyUnicode_DATA(s)
         for i in range(n):

@@ -11,6 +11,7 @@ same with a watch's ``main``/``ignore`` selectors.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -78,6 +79,12 @@ def test_the_compiled_walk_is_built_and_used_where_a_compiler_is() -> None:
         pytest.skip("no C compiler or Python headers here: the Python walk runs")
     assert COMPILED is not None, "scraper/_cwalk is not built: reinstall with `pip install -e .`"
     assert COMPILED.BUILT_WITH_LXML == etree.__version__
+    # Built from the source as it is now, not left over from before a failed build (the
+    # install goes on without it, and keeps the last one it built).
+    source = hashlib.sha256((ROOT / "scraper" / "_cwalk.pyx").read_bytes()).hexdigest()
+    assert COMPILED.SOURCE_SHA256 == source, (
+        "scraper/_cwalk is stale: its build from the current source failed (`pip install -v "
+        "-e .` shows why)")
 
 
 @needs_compiled
