@@ -32,7 +32,9 @@ from lxml.includes.etreepublic cimport (
 
 from archive.model import Section
 from scraper.markup import (
+    _ABS_PATH_RE,
     _HIDDEN_STYLE_RE,
+    _PLAIN_URL_RE,
     CHROME_CLASSES,
     CHROME_IDS,
     CHROME_ROLES,
@@ -175,6 +177,8 @@ cdef frozenset CHROME_CLASS_SET = frozenset(CHROME_CLASSES)
 cdef frozenset CHROME_ID_SET = frozenset(CHROME_IDS)
 cdef frozenset CHROME_ROLE_SET = frozenset(CHROME_ROLES)
 cdef object HIDDEN_STYLE_SEARCH = _HIDDEN_STYLE_RE.search
+cdef object ABS_PATH_MATCH = _ABS_PATH_RE.match
+cdef object PLAIN_URL_MATCH = _PLAIN_URL_RE.match
 
 
 cdef str collapse(str s):
@@ -240,6 +244,36 @@ cdef bint _excluded_by_attributes(tree.xmlNode* n) except -1:
     return bool(ident and ident.lower() in CHROME_ID_SET)
 
 
+cdef str _tag_of(tree.xmlNode* n):
+    """An element's tag as lxml spells it."""
+    cdef str tag = _decode(n.name)
+    if n.ns is not NULL and n.ns.href is not NULL:
+        return "{%s}%s" % (_decode(n.ns.href), tag)
+    return tag
+
+
+cdef int _flags_of(tree.xmlNode* n) except -1:
+    """extract's ``_FLAGS`` for ``n``'s tag, with the kind of a watched tag in the high bits."""
+    cdef str tag = _tag_of(n)
+    cdef int f = FLAGS.get(tag, 0)
+    if f & WATCH:
+        if tag == "a":
+            f |= K_A << KIND_SHIFT
+        elif tag == "b" or tag == "strong":
+            f |= K_BOLD << KIND_SHIFT
+        elif tag == "li":
+            f |= K_LI << KIND_SHIFT
+        elif tag == "p":
+            f |= K_P << KIND_SHIFT
+        elif tag == "pre":
+            f |= K_PRE << KIND_SHIFT
+        elif tag in HEADING_LEVELS:
+            f |= K_HEADING << KIND_SHIFT
+        else:
+            raise AssertionError(f"no start for watched tag {tag!r}")
+    return f
+
+
 # -- what the walker reads: extract's _Link, _ListEntry, _Para ------------------------------
 cdef class _Link:
     cdef object url
@@ -299,7 +333,10 @@ cdef class _Walker:
     cdef tuple pending
     cdef list links
     cdef set seen_links
-    cdef dict tags  # name pointer -> (tag, flags): libxml2 interns names in the document
+    # An element's flags by its name, which libxml2 interns in the document's dictionary: a
+    # direct-mapped cache keyed by the name's address (zeroed with the object).
+    cdef const void* flag_names[128]
+    cdef int flag_values[128]
 
     def __cinit__(self, str base_url, str page_url):
         self.base = base_url
@@ -319,7 +356,6 @@ cdef class _Walker:
         self.pending = None
         self.links = []
         self.seen_links = {page_url}
-        self.tags = {}
 
     cdef inline object section(self):
         return self.open[-1] if self.open else None
@@ -402,7 +438,7 @@ cdef class _Walker:
         if self.link is not None:
             # libxml2 nests an unclosed <a> around what follows; browsers close it.
             self.end_a()
-        url = resolve_link(href, self.base, self.origin)
+        url = self.resolve(href)
         link = _Link.__new__(_Link)
         link.url, link.start, link.end, link.text = url, len(self.chunks), -1, ""
         self.link = link
@@ -413,6 +449,21 @@ cdef class _Walker:
         if url is not None and url not in self.seen_links:
             self.seen_links.add(url)
             self.links.append(url)
+
+    cdef object resolve(self, str href):
+        """markup.resolve_link's two common cases without a Python call (an absolute path on
+        a plain origin, a URL already in normal form); any other href goes to it."""
+        if not href:
+            return None
+        href = href.strip()
+        if not href or href[0] == "#":
+            return None
+        if (self.origin is not None and href[0] == "/" and ABS_PATH_MATCH(href)
+                and "/." not in href and "//" not in href):
+            return self.origin + href
+        if PLAIN_URL_MATCH(href):
+            return href
+        return resolve_link(href, self.base, self.origin)
 
     cdef void end_a(self) except *:
         cdef _Link link = self.link
@@ -588,45 +639,22 @@ cdef class _Walker:
             self.items[entry.slot] = new_item(title, url, summary, entry.section)
 
     # -- the events of the loop ---------------------------------------------------------------
-    cdef tuple info(self, tree.xmlNode* n):
-        """(tag, flags) of an element, as lxml spells its tag; the kind of a watched tag in
-        the flags' high bits."""
-        cdef object key
-        cdef str tag
+    cdef inline int flags(self, tree.xmlNode* n) except -1:
+        """An element's flags (extract's ``_FLAGS`` for its tag), with the kind of a watched
+        tag in their high bits."""
+        cdef size_t slot
         cdef int f
-        if n.ns is NULL:
-            key = <size_t>n.name
-            found = self.tags.get(key)
-            if found is not None:
-                return <tuple>found
-            tag = _decode(n.name)
-        else:
-            key = None
-            tag = _decode(n.name)
-            if n.ns.href is not NULL:
-                tag = "{%s}%s" % (_decode(n.ns.href), tag)
-        f = FLAGS.get(tag, 0)
-        if f & WATCH:
-            if tag == "a":
-                f |= K_A << KIND_SHIFT
-            elif tag == "b" or tag == "strong":
-                f |= K_BOLD << KIND_SHIFT
-            elif tag == "li":
-                f |= K_LI << KIND_SHIFT
-            elif tag == "p":
-                f |= K_P << KIND_SHIFT
-            elif tag == "pre":
-                f |= K_PRE << KIND_SHIFT
-            elif tag in HEADING_LEVELS:
-                f |= K_HEADING << KIND_SHIFT
-            else:
-                raise AssertionError(f"no start for watched tag {tag!r}")
-        found = (tag, f)
-        if key is not None:
-            self.tags[key] = found
-        return <tuple>found
+        if n.ns is not NULL:
+            return _flags_of(n)
+        slot = (<size_t>n.name >> 4) & 127
+        if self.flag_names[slot] == <const void*>n.name:
+            return self.flag_values[slot]
+        f = _flags_of(n)
+        self.flag_names[slot] = <const void*>n.name
+        self.flag_values[slot] = f
+        return f
 
-    cdef void start(self, tree.xmlNode* n, str tag, int f) except *:
+    cdef void start(self, tree.xmlNode* n, int f) except *:
         cdef int kind = f >> KIND_SHIFT
         if kind == K_A:
             self.start_link(_attribute(n, "href"))
@@ -639,7 +667,7 @@ cdef class _Walker:
         elif kind == K_PRE:
             self.pre += 1
         else:
-            self.start_heading(tag)
+            self.start_heading(_tag_of(n))
 
     cdef void end(self, int f) except *:
         cdef int kind
@@ -666,22 +694,21 @@ cdef class _Walker:
         cdef tree.xmlNode* top = main._c_node
         cdef tree.xmlNode* owner = top
         cdef tree.xmlNode* n = top.children
-        cdef str tag, s
+        cdef str s
         cdef int f
         cdef bint excluded, skip
         cdef set dropped = None
         cdef _Element el
         if drop:
             dropped = {<size_t>(<_Element?>e)._c_node for e in drop}
-        tag, f = self.info(top)
+        f = self.flags(top)
         if f & WATCH:
-            self.start(top, tag, f)
+            self.start(top, f)
         while True:
             if n is NULL:  # owner's children are done: it ends, and its tail follows
                 if owner is top:
                     break
-                tag, f = self.info(owner)
-                self.end(f)
+                self.end(self.flags(owner))
                 n = owner.next
                 owner = owner.parent
                 continue
@@ -694,7 +721,7 @@ cdef class _Walker:
             if n.type != tree.XML_ELEMENT_NODE:  # walk() strips any other node first
                 n = n.next
                 continue
-            tag, f = self.info(n)
+            f = self.flags(n)
             excluded = False
             if f & SKIP:
                 excluded = True
@@ -715,14 +742,14 @@ cdef class _Walker:
                 n = n.next
                 continue
             if f & WATCH:
-                self.start(n, tag, f)
+                self.start(n, f)
             if n.children is not NULL:
                 owner = n
                 n = n.children
                 continue
             self.end(f)  # an empty leaf ends where it starts
             n = n.next
-        tag, f = self.info(top)
+        f = self.flags(top)
         if f & BLOCK and len(self.chunks) > self.line_start:
             self.newline()
         if f & WATCH:
