@@ -1,8 +1,10 @@
-"""Builds scraper/_cwalk, the walk's loop in C (Cython, against lxml's public C API).
+"""Builds scraper/_cwalk, the walk in C (Cython, against lxml's public C API).
 
-Everything else is in pyproject.toml. The extension is optional: where it cannot be built (no
-C compiler), the install goes on and scraper/extract.py runs its Python loop, which gives the
-same records, more slowly.
+Everything else is in pyproject.toml. Where no C compiler (or no Python headers) is at hand,
+the install goes on without the extension and scraper/extract.py runs its Python walk, which
+gives the same records, more slowly. An error in the Cython source itself fails the install.
+The extension is built against the lxml of the build environment and used only with that
+version (scraper/extract.py checks): a fresh install gets the same one at both ends.
 """
 
 import hashlib

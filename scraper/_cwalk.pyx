@@ -101,6 +101,22 @@ cdef void _load() except *:
     MAX_PSEUDO_HEADING = extract._MAX_PSEUDO_HEADING
     COLLAPSE_LINES = extract._COLLAPSE_LINES
     HEADING_LEVELS = levels
+    # What this module copies as C constants must still be what the Python side says.
+    from scraper import markup
+    if ((extract._BLOCK, extract._WATCH, extract._BR, extract._SKIP, extract._HEADER)
+            != (BLOCK, WATCH, BR, SKIP, HEADER)
+            or extract._WATCHED != {"a", "b", "strong", "li", "p", "pre", *HEADING_LEVELS}
+            or tuple(markup._WS_CONTROLS) != WS_CONTROLS
+            or {ord(c) for c in markup._SPACES} != {c for c in range(256) if NOT_TEXT[c]}):
+        raise ImportError("scraper/_cwalk.pyx no longer matches scraper/extract.py or "
+                          "scraper/markup.py: port the change")
+
+
+def check():
+    """Read what this module takes from scraper/extract.py and scraper/markup.py, and make sure
+    the constants it copies still match them (ImportError if not: extract then runs its own
+    walk). scraper/extract.py calls it once it has defined them."""
+    _load()
 
 
 # -- libxml2's nodes ---------------------------------------------------------------------------
@@ -172,7 +188,6 @@ cdef bint _may_exclude(tree.xmlNode* n) noexcept:
 
 # -- scraper.markup's rules, as C functions (markup's are the reference) ------------------
 cdef tuple WS_CONTROLS = ("\n", "\t", "\r", "\f", "\v")
-cdef tuple SPACES = (" ", "\n", "\t", "\r", "\xa0")
 cdef frozenset CHROME_CLASS_SET = frozenset(CHROME_CLASSES)
 cdef frozenset CHROME_ID_SET = frozenset(CHROME_IDS)
 cdef frozenset CHROME_ROLE_SET = frozenset(CHROME_ROLES)
@@ -833,7 +848,8 @@ cdef class _Walker:
 
 
 def walk(_Element main not None, str base_url, str page_url, keep, drop):
-    """:func:`scraper.extract.walk` (its caller strips comments first): the Extracted."""
+    """:func:`scraper.extract.walk`: the Extracted. ``keep`` must not change the tree (the
+    walk holds libxml2's nodes while it asks)."""
     cdef _Walker w
     if Extracted is None:
         _load()
@@ -843,15 +859,6 @@ def walk(_Element main not None, str base_url, str page_url, keep, drop):
 
 
 # -- the text outside the main content ---------------------------------------------------------
-cdef inline bint _counts_as_child(tree.xmlNode* c, dict kinds) except -1:
-    """What lxml's ``len(el)`` counts (elements, comments, PIs, entity references), less the
-    widgets scraper/maincontent.py strips before it counts."""
-    if c.type == tree.XML_ELEMENT_NODE:
-        return _kind(c, kinds) != 2
-    return (c.type == tree.XML_COMMENT_NODE or c.type == tree.XML_PI_NODE
-            or c.type == tree.XML_ENTITY_REF_NODE)
-
-
 cdef int _kind(tree.xmlNode* n, dict kinds) except -1:
     """0 an ordinary element, 1 a line tag, 2 a widget (by ``kinds``, keyed by tag name)."""
     cdef str tag

@@ -16,6 +16,7 @@ holds the two equal on every corpus and on random documents.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -542,13 +543,15 @@ def _compiled() -> Any:
     """scraper/_cwalk (the walk in C), when it is built and was built against this lxml (it
     reads lxml's C structures), else None: the Python walk, which gives the same records."""
     try:
-        from scraper import _cwalk
-    except ImportError:
-        return None
-    return _cwalk if _cwalk.BUILT_WITH_LXML == etree.__version__ else None
-
-
-_cwalk = _compiled()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Cython's struct-size check warns if lxml's grew
+            from scraper import _cwalk
+        if _cwalk.BUILT_WITH_LXML != etree.__version__:
+            return None
+        _cwalk.check()  # it reads this module's constants: ImportError if they changed
+    except Exception:  # not built (ImportError), or built against another lxml's C API: its
+        return None    # import checks signatures (TypeError) and struct sizes (ValueError)
+    return _cwalk
 
 _EXCLUDING_ATTRS = frozenset({"hidden", "aria-hidden", "role", "style", "class", "id"})
 _NON_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
@@ -587,7 +590,8 @@ def walk(main: Element, *, base_url: str, page_url: str,
     ``<header>``, a "header" class or id): :mod:`scraper.maincontent` found the page's text in
     them; it is asked only about such elements. Hidden elements and never-content tags are
     skipped all the same. ``drop`` holds elements skipped although nothing in their markup
-    says chrome (menus found by link density).
+    says chrome (menus found by link density). ``keep`` must not change the tree: the compiled
+    walk holds libxml2's nodes while it asks.
     """
     if next(main.iter(*_NON_ELEMENTS), None) is not None:
         # The parser drops comments and PIs, so this is a safety net: only elements are walked,
@@ -710,3 +714,7 @@ def _end_main(w: _Walker, main: Element, line_start: int, cur_pre: bool) -> None
         w.newline()
     if f & _WATCH:
         w.ends[tag]()
+
+
+# Last: the compiled walk checks the constants above when it is loaded.
+_cwalk = _compiled()

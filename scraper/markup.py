@@ -216,7 +216,8 @@ def _carrying(text: str) -> Element:
     """A <span> whose text is ``text``, made by the HTML parser, which keeps the characters lxml
     refuses; where it would read ``text`` otherwise, those characters become spaces. Rare:
     a parser of its own each time (a parser is not to be shared between threads)."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;")
+    # A carriage return would come back a line feed (the parser normalises line ends).
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace("\r", "&#13;")
     span = etree.fromstring(f"<span>{escaped}</span>".encode("utf-8", "surrogatepass"),
                             etree.HTMLParser(encoding="utf-8")).find(".//span")
     if span is None or span.text != text:

@@ -112,6 +112,60 @@ class _DropsLinks:
 
 
 @needs_compiled
+def test_a_compiled_walk_that_fails_to_load_is_not_used(monkeypatch) -> None:
+    """Built against another lxml, its import can fail otherwise than with ImportError (lxml's
+    C API checks signatures and struct sizes): the Python walk runs all the same."""
+    import importlib.abc
+    import sys
+
+    import scraper
+
+    class Refuses(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: Any, target: Any = None) -> None:
+            if name == "scraper._cwalk":
+                raise TypeError("C function lxml.etree.elementFactory has wrong signature")
+
+    monkeypatch.delattr(scraper, "_cwalk")
+    monkeypatch.delitem(sys.modules, "scraper._cwalk")
+    monkeypatch.setattr(sys, "meta_path", [Refuses(), *sys.meta_path])
+    assert extract._compiled() is None
+
+
+@needs_compiled
+def test_a_compiled_walk_whose_constants_drifted_is_not_used(monkeypatch) -> None:
+    # It copies extract's flag bits as C constants: a change on one side alone must not pass.
+    monkeypatch.setattr(extract, "_BR", extract._BR << 8)
+    assert extract._compiled() is None
+    monkeypatch.undo()
+    assert extract._compiled() is COMPILED
+
+
+@needs_compiled
+def test_namespaced_elements_and_cdata_of_an_xml_tree() -> None:
+    """What the HTML parser never makes (an XML parse's namespaces, CDATA, comments): the
+    walks agree on those too."""
+    xml = b"""<html xmlns="http://www.w3.org/1999/xhtml" xmlns:x="urn:x"><body><main>
+      <h2>Head <![CDATA[with <cdata>]]></h2><p>Para <a href="/p">link</a> tail</p>
+      <!-- a comment --><x:p>foreign</x:p><ul><li>one</li><li><b>two</b></li></ul>
+      <pre>a
+b</pre></main></body></html>"""
+
+    def walked(compiled: Any) -> tuple[Any, ...]:
+        root = etree.fromstring(xml, etree.XMLParser(strip_cdata=False))
+        main = root[0][0]
+        saved, extract._cwalk = extract._cwalk, compiled
+        try:
+            found = extract.walk(main, base_url=URL, page_url=URL)
+        finally:
+            extract._cwalk = saved
+        return found.text, found.sections, found.items, found.links, found.mass
+
+    reference = walked(None)
+    assert "with <cdata>" in reference[0] and "foreign" in reference[0]
+    assert walked(COMPILED) == reference
+
+
+@needs_compiled
 def test_the_comparison_sees_a_walk_that_differs() -> None:
     body = b"<html><body><h1>T</h1><p>See <a href='/x'>this</a> and more.</p></body></html>"
     assert _parsed(body, _DropsLinks) != _parsed(body, None)
@@ -164,13 +218,14 @@ OUTSIDE_PAGE = """<html><body>Lead<div class="top"><a href="/">Home</a> | <b>New
 <select><option>Pick</option></select>after the select</div>
 <section id="wrap">before<aside>Side <textarea>typed</textarea> note</aside> mid
 <article><p>Main text.</p><ul class="x"><li>one</li><li>two<svg><text>drawn</text></svg></li></ul>
-<div class="slider"><p>Also bought</p></div>slider tail<table><tr><td>cell</td></tr></table>
-</article>
+<div class="slider"><p>Also bought</p></div>slider tail&#1;&#13;z<hr>hr tail
+<table><tr><td>cell</td></tr></table></article>
 after main<footer><p>© 2024</p><math><mi>x</mi></math>end</footer></section></body></html>"""
 
 
 @needs_compiled
 @pytest.mark.parametrize("skip", [(), ("ul",), ("ul", "div"), ("select",), ("table", "div"),
+                                  ("hr", "div"),
                                   ("div", "p")])  # the last: one inside another
 def test_text_outside_the_main_content_with_elements_moved_out(skip: tuple[str, ...]) -> None:
     """maincontent.outside_text, read in C or by the Python way (which takes the tree
