@@ -41,6 +41,7 @@ from scraper.markup import (
     BLOCK_TAGS,
     Element,
     collapse,
+    first_child,
     in_chrome,
     is_excluded,
     is_hidden,
@@ -96,15 +97,17 @@ def _link_text(el: Element) -> str:
 _BODY_CLASSES = frozenset({"field-name-body", "field--name-body"})
 
 
-# Candidates for the main content, best first, in document order. An attribute-only XPath
-# ("//@role") is answered in C and hands back few values; "//*[@role='main']" and a Python loop
-# over every element both cost far more.
+# Candidates for the main content, best first, in document order. An attribute-only XPath is
+# answered in C and hands back few values; "//*[@role='main']" and a Python loop over every
+# element both cost far more. "descendant-or-self::*/@x" (from the root, the whole document)
+# visits the elements only, where "//@x" visits every text node as well; the value tests in C
+# hand back only the candidates (a page has a hundred ids), not a Python string for each.
 # Every class holding a body-field token holds one of these substrings: C filters, Python decides.
 _BODY_CLASS_ATTRS = etree.XPath(
-    "//@class[contains(., 'field-name-body') or contains(., 'field--name-body')]")
-_ROLE_ATTRS = etree.XPath("//@role")
-_ID_ATTRS = etree.XPath("//@id")
-_CONTENT_IDS = ("content", "main-content")
+    "descendant-or-self::*/@class[contains(., 'field-name-body')"
+    " or contains(., 'field--name-body')]")
+_ROLE_ATTRS = etree.XPath("descendant-or-self::*/@role[. = 'main']")
+_ID_ATTRS = etree.XPath("descendant-or-self::*/@id[. = 'content' or . = 'main-content']")
 
 
 def _body_fields(root: Element) -> list[Element]:
@@ -117,11 +120,11 @@ def _body_fields(root: Element) -> list[Element]:
 
 
 def _role_main(root: Element) -> list[Element]:
-    return [value.getparent() for value in _ROLE_ATTRS(root) if value == "main"]
+    return [value.getparent() for value in _ROLE_ATTRS(root)]
 
 
 def _content_id(root: Element) -> list[Element]:
-    return [value.getparent() for value in _ID_ATTRS(root) if value in _CONTENT_IDS]
+    return [value.getparent() for value in _ID_ATTRS(root)]
 
 
 MAIN_FINDERS = (
@@ -157,7 +160,7 @@ def find_main(root: Element) -> Element:
     best = _densest(root)
     if best is not None:
         return best
-    body = root.find("body")
+    body = first_child(root, "body")
     return body if body is not None else root
 
 
@@ -258,7 +261,7 @@ class MainContent:
 
 def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
     """Find the main content, walk it, and check the pick; fall back when it is doubtful."""
-    body = root.find("body")
+    body = first_child(root, "body")
     if body is None:
         body = root
     main = find_hinted(root)
@@ -518,7 +521,7 @@ def outside_text(root: Element, main: Element, main_text: str = "",
     When ``main`` is the whole body (what the fallback found on a page without structure),
     the lines not in ``main_text`` are what the walk skipped there: links, footer lines.
     """
-    body = root.find("body")
+    body = first_child(root, "body")
     if body is None:
         body = root
     parent = main.getparent()

@@ -38,6 +38,7 @@ from scraper.maincontent import choose_main, outside_text
 from scraper.markup import (
     Element,
     clean,
+    first_child,
     in_chrome,
     is_excluded,
     set_tail,
@@ -170,7 +171,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     try:  # last use of the tree: it takes it apart
         # The main content's text is joined here only when outside_text needs it (the whole
         # body was the main content); otherwise after the tree is gone, below.
-        whole = main is root or main is root.find("body") or main.getparent() is None
+        whole = main is root or main is first_child(root, "body") or main.getparent() is None
         outside = outside_text(root, main, found.text if whole else "", skipped)
     except Exception:  # the records are what matters: never lose them to the rest
         logger.exception("reading the text outside the main content of %s failed", url)
@@ -208,12 +209,12 @@ def _rehome_head(root: Element) -> None:
     metadata and puts it and what follows in the body. Elements holding no text stay where
     they are, so a page's records change only where text was lost.
     """
-    head = root.find("head")
+    head = first_child(root, "head")
     if head is None:
         return
     # Scripts and styles are gone: a head whose text is its title's (nearly every page) is
     # told in C, without a Python object for each of its (sometimes 150) elements.
-    title = head.find("title")
+    title = first_child(head, "title")
     if len("".join(etree.tostring(head, method="text", encoding=str).split())) <= len(
             "".join((title.text or "").split()) if title is not None else ""):
         return
@@ -225,7 +226,7 @@ def _rehome_head(root: Element) -> None:
     moved = kids[first:]
     if not any(text_of(el).strip() for el in moved):
         return
-    body = root.find("body")
+    body = first_child(root, "body")
     if body is None:
         body = etree.SubElement(root, "body")
     # Each after the one before (insert(n, ...) finds its place by counting n children: 50,000
