@@ -65,3 +65,52 @@ def test_new_item_is_the_dataclass_item() -> None:
         made, plain = new_item(*args), Item(*args)
         assert made == plain and hash(made) == hash(plain) and repr(made) == repr(plain)
         assert vars(made) == vars(plain)
+
+
+def test_nonspace_counts_as_str_count() -> None:
+    from scraper.markup import _SPACES, nonspace
+
+    rng = random.Random(3)
+    alphabet = [" ", "\n", "\t", "\r", "\u00a0", "a", "\u00e9", "\u4e2d", "\U0001f600",
+                "\ud800", "\x0b", "\u2003", "\u00c2"]
+    for _ in range(3000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert nonspace(s) == len(s) - sum(map(s.count, _SPACES)), repr(s)
+    long = "a b\u00a0\n" * 300_000  # past the length where the count is done in place
+    assert nonspace(long) == 300_000 * 2
+
+
+def test_item_rows_json_is_json_dumps() -> None:
+    import json
+
+    from archive.model import _items_json
+
+    rng = random.Random(4)
+    alphabet = ["a", " ", '"', "\\", "\x01", "\x1f", "\n", "\u00e9", "\u2028", "\x7f", "b"]
+
+    def s() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+
+    for _ in range(5000):
+        rows: list = [[s(), rng.choice([None, s()]), s(), rng.choice([None, 0, 3, -1, True])]
+                      for _ in range(rng.randint(0, 4))]
+        if rng.random() < 0.05:
+            rows.append([1, 2, 3])
+        assert _items_json(rows) == json.dumps(rows, ensure_ascii=False, sort_keys=True,
+                                               separators=(",", ":")), rows
+
+
+def test_dateline_shortcut_keeps_every_match() -> None:
+    from scraper.parse import _DATELINE_RE, _dateline_in, _to_iso
+
+    rng = random.Random(5)
+    pieces = ["May 2, 2016", "5/2/2016", "2016-05-02", " ", "\u00a0", "\u2003", "\t", "x",
+              "Monday, ", "\u0663", "12", "\u00b2", "\n", "\r"]
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        want = None
+        for line in text.split("\n")[:25]:
+            m = _DATELINE_RE.match(line)
+            if m and (want := _to_iso(m)):
+                break
+        assert _dateline_in(text) == want, repr(text)
