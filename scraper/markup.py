@@ -58,24 +58,32 @@ def is_excluded(el: Element) -> bool:
         return True
     if tag in SKIP_TAGS:
         return True
-    attrib = el.attrib
-    if tag == "header" and (attrib.get("role") == "banner" or el.find(".//nav") is not None
+    if tag == "header" and (el.get("role") == "banner" or el.find(".//nav") is not None
                             or el.find(".//ul") is not None):
         return True
-    if not attrib:
-        return False
-    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
-        return True
-    if attrib.get("role") in CHROME_ROLES:
-        return True
-    style = attrib.get("style")
-    if style and _HIDDEN_STYLE_RE.search(style):
-        return True
-    cls = attrib.get("class")
-    if cls and not CHROME_CLASSES.isdisjoint(cls.split()):
-        return True
-    ident = attrib.get("id")
-    return bool(ident and ident.lower() in CHROME_IDS)
+    # One C call hands over the (few) attributes, where each attrib.get is one (and the
+    # attrib proxy another): asked of every element the walk and the choice look at.
+    for name, value in el.items():
+        if not value:
+            if name == "hidden":  # <div hidden>: present is enough
+                return True
+        elif name == "class":
+            if not CHROME_CLASSES.isdisjoint(value.split()):
+                return True
+        elif name == "id":
+            if value.lower() in CHROME_IDS:
+                return True
+        elif name == "role":
+            if value in CHROME_ROLES:
+                return True
+        elif name == "hidden":
+            return True
+        elif name == "aria-hidden":
+            if value == "true":
+                return True
+        elif name == "style" and _HIDDEN_STYLE_RE.search(value):
+            return True
+    return False
 
 
 # Tags skipped even when they hold text: never what a reader reads as the page's content.
@@ -88,13 +96,17 @@ def is_hidden(el: Element) -> bool:
     tag = el.tag
     if not isinstance(tag, str) or tag in HARD_SKIP_TAGS:
         return True
-    attrib = el.attrib
-    if not attrib:
-        return False
-    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
-        return True
-    style = attrib.get("style")
-    return bool(style and _HIDDEN_STYLE_RE.search(style))
+    for name, value in el.items():  # one C call (see is_excluded)
+        if name == "hidden":
+            return True
+        if not value:
+            continue
+        if name == "aria-hidden":
+            if value == "true":
+                return True
+        elif name == "style" and _HIDDEN_STYLE_RE.search(value):
+            return True
+    return False
 
 
 def in_chrome(el: Element) -> bool:

@@ -114,3 +114,62 @@ def test_dateline_shortcut_keeps_every_match() -> None:
             if m and (want := _to_iso(m)):
                 break
         assert _dateline_in(text) == want, repr(text)
+
+
+def _excluded_by_attrib(el: etree._Element) -> bool:
+    """is_excluded as it was written with ``el.attrib`` lookups: the reference."""
+    from scraper.markup import (
+        _HIDDEN_STYLE_RE,
+        CHROME_CLASSES,
+        CHROME_IDS,
+        CHROME_ROLES,
+        SKIP_TAGS,
+    )
+
+    tag = el.tag
+    if not isinstance(tag, str) or tag in SKIP_TAGS:
+        return True
+    attrib = el.attrib
+    if tag == "header" and (attrib.get("role") == "banner" or el.find(".//nav") is not None
+                            or el.find(".//ul") is not None):
+        return True
+    if not attrib:
+        return False
+    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+        return True
+    if attrib.get("role") in CHROME_ROLES:
+        return True
+    style = attrib.get("style")
+    if style and _HIDDEN_STYLE_RE.search(style):
+        return True
+    cls = attrib.get("class")
+    if cls and not CHROME_CLASSES.isdisjoint(cls.split()):
+        return True
+    ident = attrib.get("id")
+    return bool(ident and ident.lower() in CHROME_IDS)
+
+
+def test_chrome_tests_read_attributes_as_attrib_does() -> None:
+    from scraper.markup import _HIDDEN_STYLE_RE, HARD_SKIP_TAGS, is_excluded, is_hidden
+
+    rng = random.Random(6)
+    attrs = ["hidden", "hidden=''", "hidden=hidden", "aria-hidden=true", "aria-hidden=false",
+             "aria-hidden=''", "role=main", "role=navigation", "role=''", "style='display: none'",
+             "style='color:red'", "style=''", "class='menu x'", "class=''", "class='main'",
+             "id=Header", "id=''", "id=content", "title=x", "data-x=1", "class"]
+    tags = ["div", "p", "header", "nav", "span", "form", "section"]
+    html = []
+    for _ in range(800):
+        tag = rng.choice(tags)
+        inner = rng.choice(["", "<nav></nav>", "<ul><li>x</li></ul>", "text"])
+        html.append(f"<{tag} {' '.join(rng.sample(attrs, rng.randint(0, 3)))}>{inner}</{tag}>")
+    root = etree.fromstring("<html><body>" + "".join(html) + "</body></html>",
+                            etree.HTMLParser())
+    for el in root.iter():
+        assert is_excluded(el) == _excluded_by_attrib(el), etree.tostring(el)
+        attrib = el.attrib
+        style = attrib.get("style")
+        hidden = (not isinstance(el.tag, str) or el.tag in HARD_SKIP_TAGS
+                  or "hidden" in attrib or attrib.get("aria-hidden") == "true"
+                  or bool(style and _HIDDEN_STYLE_RE.search(style)))
+        assert is_hidden(el) == hidden, etree.tostring(el)
