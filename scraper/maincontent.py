@@ -509,6 +509,7 @@ def _trailing_crumbs(chosen: Element, weigh: _Weigher, drop: set[Element]) -> se
 # Form widgets' option lists and drawings: never read as text.
 _WIDGETS = ("select", "datalist", "textarea", "svg", "math")
 _LINE_TAGS = frozenset(BLOCK_TAGS | {"br", "li", "td", "th"})
+_LINE_TAG_NAMES = tuple(sorted(_LINE_TAGS))
 
 
 def outside_text(root: Element, main: Element, main_text: str = "",
@@ -539,22 +540,29 @@ def outside_text(root: Element, main: Element, main_text: str = "",
 
 def _lines(body: Element, skip: set[str] | frozenset[str] = frozenset()) -> str:
     etree.strip_elements(body, *_WIDGETS, with_tail=False)
-    blocks = _LINE_TAGS
-    for el in body.iter():  # iter(*tags) with fifty names costs more than testing each tag
-        if el.tag not in blocks:
-            continue
-        children = len(el)
+    # Each block ends a line (its tail starts with one), and a block holding blocks starts
+    # one (its text too). A text that starts with a line break already needs no other: the
+    # fold makes every run of white space holding a line break one line break, so a second
+    # one beside it changes nothing, and setting a text costs far more than reading it
+    # (pretty-printed pages: most tails are a line break and an indent).
+    for el in body.iter(*_LINE_TAG_NAMES):  # the blocks, found in C
         tail = el.tail
-        try:  # not set_tail at once: a call per block costs, a try nothing
-            el.tail = "\n" + tail if tail else "\n"
-        except ValueError:  # a character the parser kept and lxml refuses: see set_tail
-            set_tail(el, "\n" + tail)
-        if children:  # its own text must not run into its first child block's
+        if not tail:
+            el.tail = "\n"
+        elif tail[0] != "\n":
+            try:  # not set_tail at once: a call per block costs, a try nothing
+                el.tail = "\n" + tail
+            except ValueError:  # a character the parser kept and lxml refuses: see set_tail
+                set_tail(el, "\n" + tail)
+        if len(el):  # its own text must not run into its first child block's
             text = el.text
-            try:
-                el.text = "\n" + text if text else "\n"
-            except ValueError:
-                set_text(el, "\n" + text)
+            if not text:
+                el.text = "\n"
+            elif text[0] != "\n":
+                try:
+                    el.text = "\n" + text
+                except ValueError:
+                    set_text(el, "\n" + text)
     folded = _fold_lines(_text(body))
     if skip:
         return "\n".join(line for line in folded.split("\n") if line not in skip)
@@ -563,13 +571,17 @@ def _lines(body: Element, skip: set[str] | frozenset[str] = frozenset()) -> str:
 
 def _fold_lines(text: str) -> str:
     """Every line of ``text`` as ``" ".join(line.split())``, blank lines dropped: done on the
-    whole text by a few C passes, not a split and a join per line."""
+    whole text by a few C passes, not a split and a join per line.
+
+    That is: a run of white space holding a line break becomes one line break, any other run
+    one space, and the ends go.
+    """
     for ch in _ODD_SPACES_ASCII if text.isascii() else _ODD_SPACES:  # all str.split() splits on
         if ch in text:
             text = text.replace(ch, " ")
     while "  " in text:
         text = text.replace("  ", " ")
     text = text.replace(" \n", "\n").replace("\n ", "\n")
-    while "\n\n" in text:
-        text = text.replace("\n\n", "\n")
-    return text.strip("\n ")
+    # Runs of line breaks (nested blocks end together) and the ends: one split, no pass per
+    # halving of the longest run.
+    return "\n".join(filter(None, text.split("\n"))).strip(" ")

@@ -173,3 +173,55 @@ def test_chrome_tests_read_attributes_as_attrib_does() -> None:
                   or "hidden" in attrib or attrib.get("aria-hidden") == "true"
                   or bool(style and _HIDDEN_STYLE_RE.search(style)))
         assert is_hidden(el) == hidden, etree.tostring(el)
+
+
+def test_fold_lines_is_split_and_join_per_line() -> None:
+    from scraper.maincontent import _fold_lines
+
+    rng = random.Random(7)
+    alphabet = ["a", "b c", " ", "  ", "\n", "\n\n", " \n ", "\t", "\r", "\x0b", "\x0c",
+                "\x1c", "\u00a0", "\u2003", "\u3000", "\u00e9", "\x85"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        want = "\n".join(line for line in (" ".join(raw.split()) for raw in text.split("\n"))
+                         if line)
+        assert _fold_lines(text) == want, repr(text)
+
+
+def _lines_setting_every_block(body: etree._Element) -> str:
+    """outside_text's lines as first written (a line break set on every block): the
+    reference for the one that leaves a text that starts with one alone."""
+    from scraper.maincontent import _LINE_TAGS, _WIDGETS, _fold_lines, _text
+
+    etree.strip_elements(body, *_WIDGETS, with_tail=False)
+    for el in body.iter():
+        if el.tag in _LINE_TAGS:
+            el.tail = "\n" + (el.tail or "")
+            if len(el):
+                el.text = "\n" + (el.text or "")
+    return _fold_lines(_text(body))
+
+
+def test_outside_lines_as_when_every_block_is_marked() -> None:
+    from scraper.maincontent import _lines
+
+    rng = random.Random(8)
+    tags = ["div", "p", "span", "li", "b", "td", "br", "select", "h2"]
+    spaces = ["", " ", "\n", "\n  ", " \n", "\t", "\u00a0"]
+
+    def build(depth: int) -> str:
+        out = []
+        for _ in range(rng.randint(0, 4)):
+            out.append(rng.choice(spaces) + rng.choice(["", "w", "x y"]) + rng.choice(spaces))
+            if depth < 4 and rng.random() < 0.6:
+                tag = rng.choice(tags)
+                out.append(f"<{tag}>{build(depth + 1)}</{tag}>")
+        return "".join(out)
+
+    for _ in range(1500):
+        html = "<html><body>" + build(0) + "</body></html>"
+        one = etree.fromstring(html, etree.HTMLParser()).find("body")
+        two = etree.fromstring(html, etree.HTMLParser()).find("body")
+        if one is None:
+            continue
+        assert _lines(one) == _lines_setting_every_block(two), html
