@@ -102,10 +102,12 @@ _BODY_CLASSES = frozenset({"field-name-body", "field--name-body"})
 # element both cost far more. "descendant-or-self::*/@x" (from the root, the whole document)
 # visits the elements only, where "//@x" visits every text node as well; the value tests in C
 # hand back only the candidates (a page has a hundred ids), not a Python string for each.
-# Every class holding a body-field token holds one of these substrings: C filters, Python decides.
+# Every class holding a body-field token holds this substring, and a body field is a <div> or
+# a <section> (named in the path: libxml2 then reads no other element's attributes): C
+# filters, Python decides.
 _BODY_CLASS_ATTRS = etree.XPath(
-    "descendant-or-self::*/@class[contains(., 'field-name-body')"
-    " or contains(., 'field--name-body')]")
+    "descendant-or-self::div/@class[contains(., 'name-body')]"
+    " | descendant-or-self::section/@class[contains(., 'name-body')]")
 _ROLE_ATTRS = etree.XPath("descendant-or-self::*/@role[. = 'main']")
 _ID_ATTRS = etree.XPath("descendant-or-self::*/@id[. = 'content' or . = 'main-content']")
 
