@@ -88,8 +88,11 @@ def _link_text(el: Element) -> str:
     for a in el.iterdescendants("a"):  # proxies come back and compare by identity
         if inner and a in inner:
             continue
-        parts.extend(a.itertext())
-        inner.update(a.iterdescendants("a"))
+        # One C serialisation (itertext is an iterator and a step per piece), and a link
+        # with no child element (nearly all) holds no link: no iterator to find none.
+        parts.append(_text(a))
+        if len(a):
+            inner.update(a.iterdescendants("a"))
     return "".join(parts)
 
 
