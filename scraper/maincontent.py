@@ -210,8 +210,10 @@ def _votes(root: Element) -> Iterator[tuple[Element, int]]:
             continue
         # One C serialisation each (text_of, a Python step per text node, cost a nested
         # density element, a blockquote in a blockquote, as much again at each level).
-        text = collapse(_text(p)).strip()  # collapse is _WS_RE.sub(" ", ...), without regex
-        weight = len(text)
+        raw = _text(p)
+        if len(raw) < 25:  # collapsing and stripping only shorten it
+            continue
+        weight = len(collapse(raw).strip())  # collapse is _WS_RE.sub(" ", ...), without regex
         if weight < 25:
             continue
         for a in p.iter("a"):

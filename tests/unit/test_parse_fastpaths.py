@@ -254,3 +254,15 @@ def test_link_text_as_itertext_of_the_outermost_links() -> None:
                          if not any(up.tag == "a" for up in a.iterancestors()
                                     if up in set(el.iterdescendants()))]
             assert _link_text(el) == "".join("".join(a.itertext()) for a in outermost)
+
+
+def test_text_of_is_itertext_joined() -> None:
+    from scraper.markup import text_of
+
+    html = ("<html><head><title>T&amp;t</title></head><body><div>a<!-- c -->b<?pi x?>"
+            "<p>c<b>d</b>e</p>f<br>g\u00e9 &#1; &nbsp;</div>tail<span></span></body></html>")
+    for remove in (True, False):  # comments and processing instructions kept, and not
+        root = etree.fromstring(html, etree.HTMLParser(remove_comments=remove,
+                                                       remove_pis=remove))
+        for el in root.iter(etree.Element):
+            assert text_of(el) == "".join(el.itertext()), etree.tostring(el)
