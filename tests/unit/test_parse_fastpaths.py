@@ -266,3 +266,19 @@ def test_text_of_is_itertext_joined() -> None:
                                                        remove_pis=remove))
         for el in root.iter(etree.Element):
             assert text_of(el) == "".join(el.itertext()), etree.tostring(el)
+
+
+def test_the_reused_parser_carries_nothing_from_one_page_to_the_next() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scraper.parse import parse
+
+    deep = b"<html><body>" + b"<div>" * 400 + b"<p>deep</p>" + b"</div>" * 400 + b"</body></html>"
+    pages = [deep, b"<p>plain text of a page</p>", b"<p>ok<b></p></zz>", deep, b"<h1>T</h1>"]
+    alone = [parse(body, url="https://example.gov/p") for body in pages]
+    assert alone[0].truncated and alone[1].truncated is None and alone[3].truncated
+    with ThreadPoolExecutor(4) as pool:  # a parser each: the same pages in threads, at once
+        together = list(pool.map(lambda b: parse(b, url="https://example.gov/p"), pages * 20))
+    for n, page in enumerate(together):
+        want = alone[n % len(pages)]
+        assert (page, page.truncated) == (want, want.truncated)
