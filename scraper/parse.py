@@ -83,7 +83,6 @@ _UPDATED_RE = re.compile(rf"(?:updated|modified|revised)(?:\s+on)?\s*:?\s*{_DATE
 _DATELINE_RE = re.compile(rf"^\s*{_DATE}\s*$", re.IGNORECASE)
 _ANY_DATE_RE = re.compile(rf"\b{_DATE}", re.IGNORECASE)
 _DATELINE_SCAN_LINES = 25
-_TITLE_XPATH = etree.XPath("//title")
 _NEVER_TEXT = ("script", "style", "noscript", "template")
 _NEAR_TITLE_CHARS = 4000
 _PARSER_KW: dict[str, Any] = {
@@ -162,8 +161,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     else:
         chosen = choose_main(root, base_url=base, page_url=_self_url(url))
         main, found, skipped = chosen.element, chosen.found, chosen.skipped
-    h1 = _title_h1(root, main)
-    title = clean(text_of(h1)) if h1 is not None else ""
+    h1, title = _title_h1(root, main)
     if not title:
         title = _title_from_head(root)
     near = _near_title_text(h1, main)
@@ -352,20 +350,23 @@ def _base_url(root: Element, url: str) -> str:
     return url
 
 
-def _title_h1(root: Element, main: Element) -> Element | None:
-    """The page's h1: the first in the main content, else the first outside chrome."""
-    h1s = [h1 for h1 in root.iter("h1") if clean(text_of(h1))]
-    for h1 in h1s:
+def _title_h1(root: Element, main: Element) -> tuple[Element | None, str]:
+    """The page's h1 (the first in the main content, else the first outside chrome) and its
+    text, cleaned; (None, "") when there is none."""
+    h1s = [(h1, text) for h1 in root.iter("h1") if (text := clean(text_of(h1)))]
+    for h1, text in h1s:
         if _contains(main, h1) and not is_excluded(h1):
-            return h1
-    return next((h1 for h1 in h1s if not in_chrome(h1)), None)
+            return h1, text
+    return next(((h1, text) for h1, text in h1s if not in_chrome(h1)), (None, ""))
 
 
 def _title_from_head(root: Element) -> str:
-    titles = _TITLE_XPATH(root)
-    if not titles:
+    # The first <title> in document order ("//title"), found by a C walk that stops there
+    # (in the head, at once), where the XPath built the list of them all.
+    first = next(root.iter("title"), None)
+    if first is None:
         return ""
-    text = clean(text_of(titles[0]))
+    text = clean(text_of(first))
     parts = _TITLE_SEP_RE.split(text)
     # "Page | Section | Site": the site is the last part; keep what comes before it.
     return clean(" | ".join(parts[:-1])) if len(parts) > 1 else text
