@@ -136,7 +136,7 @@ def parse(
 def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str | None = None,
                 ignore: tuple[str, ...] = ()) -> Page:
     text, _encoding, exact = decode_html_exact(body, http_charset=http_charset)
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(), which copies the page to find out
         return Page(url=url)
     # lxml refuses str input with an XML declaration, so hand it UTF-8 bytes and say so: the
     # body itself when it is valid UTF-8 (no second copy of a large page), else the text's.
