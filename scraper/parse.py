@@ -457,11 +457,11 @@ def _near_title_text(h1: Element | None, main: Element) -> str:
         return ""
     # The lists keep these proxies alive, so lxml hands out the same objects for the same nodes
     # and their ids identify nodes.
+    h1_chain = list(h1.iterancestors())
+    if any(a is main for a in h1_chain):  # the title is in the main content (most pages)
+        return ""
     main_chain = [main, *main.iterancestors()]
     on_path = {id(a) for a in main_chain}
-    h1_chain = list(h1.iterancestors())
-    if id(main) in {id(a) for a in h1_chain}:
-        return ""
     h1_ids = {id(a) for a in h1_chain}
     node = next((a for a in main_chain if id(a) in h1_ids), None)
     pieces: list[str] = []
