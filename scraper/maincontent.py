@@ -268,8 +268,14 @@ class MainContent:
     skipped: tuple[Element, ...] = ()
 
 
-def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
-    """Find the main content, walk it, and check the pick; fall back when it is doubtful."""
+def choose_main(root: Element, *, base_url: str, page_url: str,
+                source_size: int | None = None) -> MainContent:
+    """Find the main content, walk it, and check the pick; fall back when it is doubtful.
+
+    ``source_size``, when given, is the length in bytes of the document the tree was parsed
+    from: every character of the tree's text comes from at least one of its bytes (a
+    reference from several), so it bounds the body's text from above, for free.
+    """
     body = first_child(root, "body")
     if body is None:
         body = root
@@ -288,18 +294,33 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
         return _fallback(body, base_url=base_url, page_url=page_url)
     # The body's whole text bounds its non-link text from above, in one C call (its length
     # bounds it again, without counting the white space): most picks pass on those alone, and
-    # only the rest pay for the body's links. Measured before the walk, so that this copy of
-    # the page's text is gone before the walk makes its own.
-    whole = _text(body)
-    size, mass = len(whole), nonspace(whole)
-    del whole
+    # only the rest pay for the body's links. A long page's is measured before the walk, so
+    # that this copy of its text is gone before the walk makes its own; a short page's only
+    # when the pick holds less than DOUBT_SHARE of the source's bytes, which bound it too.
+    size = mass = -1
+    if source_size is None or source_size > _MEASURE_AFTER_WALK:
+        size, mass = _size_and_mass(body)
     found = walk(main, base_url=base_url, page_url=page_url, keep=_keeper(main),
                  drop=frozenset(skipped))
     held = found.mass - found.link_chars
+    if source_size is not None and held >= DOUBT_SHARE * source_size:
+        return MainContent(main, found, skipped=skipped)
+    if size < 0:
+        size, mass = _size_and_mass(body)
     if (held >= DOUBT_SHARE * size or held >= DOUBT_SHARE * mass
             or held >= DOUBT_SHARE * _text_weight(body)):
         return MainContent(main, found, skipped=skipped)
     return _fallback(body, base_url=base_url, page_url=page_url)
+
+
+# Sources up to this many bytes have their body's text measured after the walk, if at all.
+_MEASURE_AFTER_WALK = 1 << 20
+
+
+def _size_and_mass(el: Element) -> tuple[int, int]:
+    """The length of ``el``'s text and its characters that are not white space."""
+    whole = _text(el)
+    return len(whole), nonspace(whole)
 
 
 def _keeper(main: Element) -> Callable[[Element], bool]:

@@ -144,6 +144,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     del text  # the tree holds the text from here on; a 20 MB page need not be held thrice
     parser = _html_parser()
     root = etree.fromstring(utf8, parser)
+    source_size = len(utf8)
     del utf8
     truncated = _resource_limit(parser)
     if root is None:
@@ -159,7 +160,8 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     if picked is not None:
         main, found = picked, walk(picked, base_url=base, page_url=_self_url(url))
     else:
-        chosen = choose_main(root, base_url=base, page_url=_self_url(url))
+        chosen = choose_main(root, base_url=base, page_url=_self_url(url),
+                             source_size=source_size)
         main, found, skipped = chosen.element, chosen.found, chosen.skipped
     h1, title = _title_h1(root, main)
     if not title:

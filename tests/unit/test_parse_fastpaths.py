@@ -282,3 +282,29 @@ def test_the_reused_parser_carries_nothing_from_one_page_to_the_next() -> None:
     for n, page in enumerate(together):
         want = alone[n % len(pages)]
         assert (page, page.truncated) == (want, want.truncated)
+
+
+def test_a_tree_never_holds_more_text_than_its_source_has_bytes() -> None:
+    """What choose_main's bound (source_size) stands on: every character of the body's text
+    comes from at least one byte of the document, however the parser repairs it."""
+    from pathlib import Path
+
+    from scraper.maincontent import _text
+    from scraper.parse import _PARSER_KW, _rehome_head
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    sources = [p.read_bytes() for p in sorted(fixtures.rglob("*.htm*"))]
+    rng = random.Random(12)
+    pieces = ["<p>", "</p>", "&amp;", "&#1;", "&#x10FFFF;", "&NotEqualTilde;", "&nbsp", "\r\n",
+              "\x00", "a", "\u00e9", "<custom>", "<head>", "<title>t", "<table><tr>x", "&",
+              "<!--c-->", "<![CDATA[x]]>", "\ufeff", "<svg><title>s</title></svg>"]
+    sources += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))).encode()
+                for _ in range(3000)]
+    for source in sources:
+        root = etree.fromstring(source, etree.HTMLParser(encoding="utf-8", **_PARSER_KW))
+        if root is None:
+            continue
+        etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
+        _rehome_head(root)
+        body = root.find("body")
+        assert len(_text(body if body is not None else root)) <= len(source), source
