@@ -208,21 +208,21 @@ def _votes(root: Element) -> Iterator[tuple[Element, int]]:
     # 12,500 links 240 levels deep.
     link_len: dict[Element, int] = {}
     for p in root.iter(*_DENSITY_TAGS):
-        if _in_chrome_memo(p, chrome):
-            continue
         # One C serialisation each (text_of, a Python step per text node, cost a nested
-        # density element, a blockquote in a blockquote, as much again at each level).
+        # density element, a blockquote in a blockquote, as much again at each level). A
+        # short one is turned away before its ancestors are asked whether they are chrome.
         raw = _text(p)
         if len(raw) < 25:  # collapsing and stripping only shorten it
             continue
         weight = len(collapse(raw).strip())  # collapse is _WS_RE.sub(" ", ...), without regex
-        if weight < 25:
+        if weight < 25 or _in_chrome_memo(p, chrome):
             continue
-        for a in p.iter("a"):
-            got = link_len.get(a)
-            if got is None:
-                got = link_len[a] = len(_text(a).strip())
-            weight -= got
+        if len(p):  # no child element, no link: no iterator to find none
+            for a in p.iter("a"):
+                got = link_len.get(a)
+                if got is None:
+                    got = link_len[a] = len(_text(a).strip())
+                weight -= got
         if weight >= 25:
             yield p, weight
 
