@@ -30,7 +30,7 @@ from typing import Any
 from lxml import etree
 
 from archive import capture
-from archive.model import _ODD_SPACES, _ODD_SPACES_ASCII, Page
+from archive.model import _ODD_SPACES, _ODD_SPACES_ASCII, Page, holds_any
 from archive.urls import normalize_url
 from scraper.encoding import decode_html_exact
 from scraper.extract import walk
@@ -319,9 +319,9 @@ def _note_clean_lines(page: Page) -> None:
     if not text:
         return
     if text.isascii():
-        if any(ch in text for ch in _ODD_SPACES_ASCII):
+        if holds_any(text, _ODD_SPACES_ASCII):
             return
-    elif (any(ch in text for ch in _ODD_SPACES) or any(ch in text for ch in _INVISIBLE)
+    elif (holds_any(text, _ODD_SPACES) or holds_any(text, _INVISIBLE)
           or not unicodedata.is_normalized("NFC", text)):
         return
     page._note_spaced(text)
