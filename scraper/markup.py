@@ -64,26 +64,34 @@ def is_excluded(el: Element) -> bool:
     # One C call hands over the (few) attributes, where each attrib.get is one (and the
     # attrib proxy another): asked of every element the walk and the choice look at.
     for name, value in el.items():
-        if not value:
-            if name == "hidden":  # <div hidden>: present is enough
+        if name in _HIDING_ATTRS:
+            if _hides(name, value):
                 return True
+        elif not value:
+            continue
         elif name == "class":
             if not CHROME_CLASSES.isdisjoint(value.split()):
                 return True
         elif name == "id":
             if value.lower() in CHROME_IDS:
                 return True
-        elif name == "role":
-            if value in CHROME_ROLES:
-                return True
-        elif name == "hidden":
-            return True
-        elif name == "aria-hidden":
-            if value == "true":
-                return True
-        elif name == "style" and _HIDDEN_STYLE_RE.search(value):
+        elif name == "role" and value in CHROME_ROLES:
             return True
     return False
+
+
+_HIDING_ATTRS = frozenset({"hidden", "aria-hidden", "style"})
+
+
+def _hides(name: str, value: str) -> bool:
+    """Whether the attribute ``name="value"`` (one of _HIDING_ATTRS) hides its element:
+    ``hidden`` whatever its value, ``aria-hidden="true"``, a style with ``display: none`` or
+    ``visibility: hidden``."""
+    if name == "hidden":
+        return True
+    if name == "aria-hidden":
+        return value == "true"
+    return bool(value and _HIDDEN_STYLE_RE.search(value))
 
 
 # Tags skipped even when they hold text: never what a reader reads as the page's content.
@@ -97,14 +105,7 @@ def is_hidden(el: Element) -> bool:
     if not isinstance(tag, str) or tag in HARD_SKIP_TAGS:
         return True
     for name, value in el.items():  # one C call (see is_excluded)
-        if name == "hidden":
-            return True
-        if not value:
-            continue
-        if name == "aria-hidden":
-            if value == "true":
-                return True
-        elif name == "style" and _HIDDEN_STYLE_RE.search(value):
+        if name in _HIDING_ATTRS and _hides(name, value):
             return True
     return False
 
