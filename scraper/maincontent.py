@@ -40,6 +40,7 @@ from scraper.extract import Extracted, walk
 from scraper.markup import (
     BLOCK_TAGS,
     Element,
+    Landmarks,
     collapse,
     first_child,
     in_chrome,
@@ -115,7 +116,7 @@ _ROLE_ATTRS = etree.XPath("descendant-or-self::*/@role[. = 'main']")
 _ID_ATTRS = etree.XPath("descendant-or-self::*/@id[. = 'content' or . = 'main-content']")
 
 
-def _body_fields(root: Element) -> list[Element]:
+def _body_fields(root: Element, marks: Landmarks | None = None) -> list[Element]:
     out = []
     for value in _BODY_CLASS_ATTRS(root):
         el = value.getparent()
@@ -124,21 +125,24 @@ def _body_fields(root: Element) -> list[Element]:
     return out
 
 
-def _role_main(root: Element) -> list[Element]:
+def _role_main(root: Element, marks: Landmarks | None = None) -> list[Element]:
     return [value.getparent() for value in _ROLE_ATTRS(root)]
 
 
-def _content_id(root: Element) -> list[Element]:
+def _content_id(root: Element, marks: Landmarks | None = None) -> list[Element]:
     return [value.getparent() for value in _ID_ATTRS(root)]
 
 
-MAIN_FINDERS = (
-    _body_fields,
-    lambda root: list(root.iter("main")),
-    lambda root: list(root.iter("article")),
-    _role_main,
-    _content_id,
-)
+def _tagged(tag: str) -> Callable[[Element, Landmarks | None], list[Element]]:
+    """A finder of the elements named ``tag``: gathered already (:func:`landmarks`), or by
+    a walk of the tree."""
+    def find(root: Element, marks: Landmarks | None = None) -> list[Element]:
+        return marks[tag] if marks is not None else list(root.iter(tag))
+    return find
+
+
+# Each takes the root and, when the parse gathered them, its landmarks.
+MAIN_FINDERS = (_body_fields, _tagged("main"), _tagged("article"), _role_main, _content_id)
 
 
 def _has_text(el: Element) -> bool:
@@ -171,10 +175,11 @@ def find_main(root: Element) -> Element:
     return body if body is not None else root
 
 
-def find_hinted(root: Element) -> Element | None:
-    """The first element the markup names as the main content (MAIN_FINDERS), or None."""
+def find_hinted(root: Element, marks: Landmarks | None = None) -> Element | None:
+    """The first element the markup names as the main content (MAIN_FINDERS), or None.
+    ``marks``: the tree's :func:`landmarks`, when gathered already."""
     for finder in MAIN_FINDERS:
-        for el in finder(root):
+        for el in finder(root, marks):
             if not in_chrome(el) and _has_text(el):
                 return el
     return None
@@ -269,17 +274,18 @@ class MainContent:
 
 
 def choose_main(root: Element, *, base_url: str, page_url: str,
-                source_size: int | None = None) -> MainContent:
+                source_size: int | None = None, marks: Landmarks | None = None) -> MainContent:
     """Find the main content, walk it, and check the pick; fall back when it is doubtful.
 
     ``source_size``, when given, is the length in bytes of the document the tree was parsed
     from: every character of the tree's text comes from at least one of its bytes (a
-    reference from several), so it bounds the body's text from above, for free.
+    reference from several), so it bounds the body's text from above, for free. ``marks``:
+    the tree's :func:`landmarks`, when the caller gathered them.
     """
     body = first_child(root, "body")
     if body is None:
         body = root
-    main = find_hinted(root)
+    main = find_hinted(root, marks)
     skipped: tuple[Element, ...] = ()
     if main is None:
         main = _densest(root)
@@ -287,7 +293,7 @@ def choose_main(root: Element, *, base_url: str, page_url: str,
             # Picked by paragraph density: widen it while a sibling holds a paragraph's worth
             # (the intro above a table, the lead next to the h1), which the vote of its
             # paragraphs could not see.
-            main, skipped = _up_to_h1(_widened(main, body), root, body)
+            main, skipped = _up_to_h1(_widened(main, body), root, body, marks)
     if main is None or main is body:
         # Nothing looked like content: decide by text mass, so a page picks the same
         # element with or without a stray paragraph of chrome.
@@ -458,14 +464,16 @@ def _widened(main: Element, body: Element) -> Element:
     return widest
 
 
-def _up_to_h1(main: Element, root: Element, body: Element) -> tuple[Element, tuple[Element, ...]]:
+def _up_to_h1(main: Element, root: Element, body: Element,
+              marks: Landmarks | None = None) -> tuple[Element, tuple[Element, ...]]:
     """A widened density pick below the page's h1, the two up to WIDEN_LEVELS apart with a
     paragraph's worth of text between them (a product's price and facts between its name and
     its description tabs), gives way to the block holding both, read from the h1's branch to
     the end of the pick's: the content runs from the title through the pick. Returns that
     block and the elements in it the walk skips: those before the h1's branch and after the
     pick's (a "customers also bought" slider), which stay outside text. Else ``main``."""
-    h1 = next((h for h in root.iter("h1") if _has_text(h) and not in_chrome(h)), None)
+    h1s = marks["h1"] if marks is not None else root.iter("h1")
+    h1 = next((h for h in h1s if _has_text(h) and not in_chrome(h)), None)
     if h1 is None:
         return main, ()
     h1_path = {h1, *h1.iterancestors()}

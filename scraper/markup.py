@@ -191,6 +191,22 @@ def first_child(el: Element, tag: str) -> Element | None:
     return None
 
 
+#: Tags whose elements a parse gathers in one walk of the tree (:func:`landmarks`): for the
+#: base URL, the title and the main content's markup.
+LANDMARK_TAGS = ("base", "h1", "main", "article")
+Landmarks = dict[str, list[Element]]
+
+
+def landmarks(root: Element) -> Landmarks:
+    """The elements of LANDMARK_TAGS in ``root``, each tag's in document order, as
+    ``root.iter(tag)`` gives them: one C walk of the tree where four would each walk it all
+    (a walk costs 1-2% of a small page's parse). Valid until elements are moved or removed."""
+    found: Landmarks = {tag: [] for tag in LANDMARK_TAGS}
+    for el in root.iter(*LANDMARK_TAGS):
+        found[el.tag].append(el)
+    return found
+
+
 def text_of(el: Element) -> str:
     """All text in ``el``, as ``lxml.html``'s text_content() (the tree here is plain etree).
 

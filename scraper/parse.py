@@ -41,6 +41,7 @@ from scraper.markup import (
     first_child,
     in_chrome,
     is_excluded,
+    landmarks,
     set_tail,
     set_text,
     text_of,
@@ -153,17 +154,22 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     # holds (scraper.maincontent) is one serialisation. Their tails are text and stay.
     etree.strip_elements(root, *_NEVER_TEXT, with_tail=False)
     _rehome_head(root)
-    base = _base_url(root, url)
+    # Gathered once the head's elements are where they stay; the walk and the check move
+    # none, a watch's ignore selectors remove some (after the base URL is read, as ever).
+    marks = landmarks(root)
+    base = _base_url(marks["base"], url)
     picked = _select(root, main_css, ignore)  # an lxml element's truth is its child count
+    if ignore:
+        marks = landmarks(root)
     skipped: tuple[Element, ...] = ()
     chosen = None
     if picked is not None:
         main, found = picked, walk(picked, base_url=base, page_url=_self_url(url))
     else:
         chosen = choose_main(root, base_url=base, page_url=_self_url(url),
-                             source_size=source_size)
+                             source_size=source_size, marks=marks)
         main, found, skipped = chosen.element, chosen.found, chosen.skipped
-    h1, title = _title_h1(root, main)
+    h1, title = _title_h1(marks["h1"], main)
     if not title:
         title = _title_from_head(root)
     near = _near_title_text(h1, main)
@@ -337,9 +343,10 @@ def _self_url(url: str) -> str:
         return url
 
 
-def _base_url(root: Element, url: str) -> str:
-    """The page URL, or an http(s) ``<base href>`` resolved against it."""
-    for el in root.iter("base"):
+def _base_url(bases: list[Element], url: str) -> str:
+    """The page URL, or the first http(s) ``<base href>`` of ``bases`` (the page's, in
+    document order) resolved against it."""
+    for el in bases:
         href = el.get("href")
         if href is None:
             continue
@@ -352,10 +359,10 @@ def _base_url(root: Element, url: str) -> str:
     return url
 
 
-def _title_h1(root: Element, main: Element) -> tuple[Element | None, str]:
-    """The page's h1 (the first in the main content, else the first outside chrome) and its
-    text, cleaned; (None, "") when there is none."""
-    h1s = [(h1, text) for h1 in root.iter("h1") if (text := clean(text_of(h1)))]
+def _title_h1(h1_elements: list[Element], main: Element) -> tuple[Element | None, str]:
+    """The page's h1 (the first in the main content, else the first outside chrome) of its
+    ``h1_elements`` (in document order) and its text, cleaned; (None, "") when none."""
+    h1s = [(h1, text) for h1 in h1_elements if (text := clean(text_of(h1)))]
     for h1, text in h1s:
         if _contains(main, h1) and not is_excluded(h1):
             return h1, text

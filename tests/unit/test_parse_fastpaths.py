@@ -308,3 +308,27 @@ def test_a_tree_never_holds_more_text_than_its_source_has_bytes() -> None:
         _rehome_head(root)
         body = root.find("body")
         assert len(_text(body if body is not None else root)) <= len(source), source
+
+
+def test_landmarks_are_each_tags_elements_in_document_order() -> None:
+    from scraper.markup import LANDMARK_TAGS, landmarks
+
+    root = etree.fromstring(
+        "<html><head><base href='/a/'></head><body><main><h1>x</h1><article><h1>y</h1>"
+        "</article></main><article><main></main></article><base href='/b/'><h1></h1>"
+        "</body></html>", etree.HTMLParser())
+    marks = landmarks(root)
+    assert set(marks) == set(LANDMARK_TAGS)
+    for tag in LANDMARK_TAGS:
+        assert marks[tag] == list(root.iter(tag)) and marks[tag], tag
+
+
+def test_an_ignored_base_still_resolves_the_links() -> None:
+    from scraper.parse import parse
+
+    body = (b"<html><head><base href='https://other.gov/dir/'></head><body><main>"
+            b"<p>Read <a href='doc.htm'>the document</a> and more text here.</p></main>"
+            b"</body></html>")
+    plain = parse(body, url="https://example.gov/x")
+    ignored = parse(body, url="https://example.gov/x", ignore=("base",))
+    assert plain.links == ignored.links == ["https://other.gov/dir/doc.htm"]
