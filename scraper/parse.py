@@ -182,7 +182,7 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     except Exception:  # the records are what matters: never lose them to the rest
         logger.exception("reading the text outside the main content of %s failed", url)
     # The tree (for a 20 MB page several times its size) goes before the text is joined.
-    del root, main, h1, picked, skipped, chosen
+    del root, main, h1, picked, skipped, chosen, marks
     text = found.text
     page = Page(
         url=url,
