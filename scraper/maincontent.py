@@ -41,7 +41,9 @@ from scraper.extract import Extracted, walk
 from scraper.markup import (
     BLOCK_TAGS,
     Element,
+    Landmarks,
     collapse,
+    first_child,
     in_chrome,
     is_excluded,
     is_hidden,
@@ -88,8 +90,11 @@ def _link_text(el: Element) -> str:
     for a in el.iterdescendants("a"):  # proxies come back and compare by identity
         if inner and a in inner:
             continue
-        parts.extend(a.itertext())
-        inner.update(a.iterdescendants("a"))
+        # One C serialisation (itertext is an iterator and a step per piece), and a link
+        # with no child element (nearly all) holds no link: no iterator to find none.
+        parts.append(_text(a))
+        if len(a):
+            inner.update(a.iterdescendants("a"))
     return "".join(parts)
 
 
@@ -97,18 +102,22 @@ def _link_text(el: Element) -> str:
 _BODY_CLASSES = frozenset({"field-name-body", "field--name-body"})
 
 
-# Candidates for the main content, best first, in document order. An attribute-only XPath
-# ("//@role") is answered in C and hands back few values; "//*[@role='main']" and a Python loop
-# over every element both cost far more.
-# Every class holding a body-field token holds one of these substrings: C filters, Python decides.
+# Candidates for the main content, best first, in document order. An attribute-only XPath is
+# answered in C and hands back few values; "//*[@role='main']" and a Python loop over every
+# element both cost far more. "descendant-or-self::*/@x" (from the root, the whole document)
+# visits the elements only, where "//@x" visits every text node as well; the value tests in C
+# hand back only the candidates (a page has a hundred ids), not a Python string for each.
+# Every class holding a body-field token holds this substring, and a body field is a <div> or
+# a <section> (named in the path: libxml2 then reads no other element's attributes): C
+# filters, Python decides.
 _BODY_CLASS_ATTRS = etree.XPath(
-    "//@class[contains(., 'field-name-body') or contains(., 'field--name-body')]")
-_ROLE_ATTRS = etree.XPath("//@role")
-_ID_ATTRS = etree.XPath("//@id")
-_CONTENT_IDS = ("content", "main-content")
+    "descendant-or-self::div/@class[contains(., 'name-body')]"
+    " | descendant-or-self::section/@class[contains(., 'name-body')]")
+_ROLE_ATTRS = etree.XPath("descendant-or-self::*/@role[. = 'main']")
+_ID_ATTRS = etree.XPath("descendant-or-self::*/@id[. = 'content' or . = 'main-content']")
 
 
-def _body_fields(root: Element) -> list[Element]:
+def _body_fields(root: Element, marks: Landmarks | None = None) -> list[Element]:
     out = []
     for value in _BODY_CLASS_ATTRS(root):
         el = value.getparent()
@@ -117,21 +126,24 @@ def _body_fields(root: Element) -> list[Element]:
     return out
 
 
-def _role_main(root: Element) -> list[Element]:
-    return [value.getparent() for value in _ROLE_ATTRS(root) if value == "main"]
+def _role_main(root: Element, marks: Landmarks | None = None) -> list[Element]:
+    return [value.getparent() for value in _ROLE_ATTRS(root)]
 
 
-def _content_id(root: Element) -> list[Element]:
-    return [value.getparent() for value in _ID_ATTRS(root) if value in _CONTENT_IDS]
+def _content_id(root: Element, marks: Landmarks | None = None) -> list[Element]:
+    return [value.getparent() for value in _ID_ATTRS(root)]
 
 
-MAIN_FINDERS = (
-    _body_fields,
-    lambda root: list(root.iter("main")),
-    lambda root: list(root.iter("article")),
-    _role_main,
-    _content_id,
-)
+def _tagged(tag: str) -> Callable[[Element, Landmarks | None], list[Element]]:
+    """A finder of the elements named ``tag``: gathered already (:func:`landmarks`), or by
+    a walk of the tree."""
+    def find(root: Element, marks: Landmarks | None = None) -> list[Element]:
+        return marks[tag] if marks is not None else list(root.iter(tag))
+    return find
+
+
+# Each takes the root and, when the parse gathered them, its landmarks.
+MAIN_FINDERS = (_body_fields, _tagged("main"), _tagged("article"), _role_main, _content_id)
 
 
 def _has_text(el: Element) -> bool:
@@ -143,7 +155,9 @@ def _has_text(el: Element) -> bool:
     return False
 
 
-_DENSITY_XPATH = etree.XPath("//p | //pre | //blockquote | //td")
+# The elements that vote, found by one C walk in document order (what the XPath union
+# "//p | //pre | //blockquote | //td" finds in four walks and a sort).
+_DENSITY_TAGS = ("p", "pre", "blockquote", "td")
 
 
 
@@ -158,14 +172,15 @@ def find_main(root: Element) -> Element:
     best = _densest(root)
     if best is not None:
         return best
-    body = root.find("body")
+    body = first_child(root, "body")
     return body if body is not None else root
 
 
-def find_hinted(root: Element) -> Element | None:
-    """The first element the markup names as the main content (MAIN_FINDERS), or None."""
+def find_hinted(root: Element, marks: Landmarks | None = None) -> Element | None:
+    """The first element the markup names as the main content (MAIN_FINDERS), or None.
+    ``marks``: the tree's :func:`landmarks`, when gathered already."""
     for finder in MAIN_FINDERS:
-        for el in finder(root):
+        for el in finder(root, marks):
             if not in_chrome(el) and _has_text(el):
                 return el
     return None
@@ -198,20 +213,22 @@ def _votes(root: Element) -> Iterator[tuple[Element, int]]:
     # blockquote) is counted at every level, and serialising it again each time cost 4 s for
     # 12,500 links 240 levels deep.
     link_len: dict[Element, int] = {}
-    for p in _DENSITY_XPATH(root):
-        if _in_chrome_memo(p, chrome):
-            continue
+    for p in root.iter(*_DENSITY_TAGS):
         # One C serialisation each (text_of, a Python step per text node, cost a nested
-        # density element, a blockquote in a blockquote, as much again at each level).
-        text = collapse(_text(p)).strip()  # collapse is _WS_RE.sub(" ", ...), without regex
-        weight = len(text)
-        if weight < 25:
+        # density element, a blockquote in a blockquote, as much again at each level). A
+        # short one is turned away before its ancestors are asked whether they are chrome.
+        raw = _text(p)
+        if len(raw) < 25:  # collapsing and stripping only shorten it
             continue
-        for a in p.iter("a"):
-            got = link_len.get(a)
-            if got is None:
-                got = link_len[a] = len(_text(a).strip())
-            weight -= got
+        weight = len(collapse(raw).strip())  # collapse is _WS_RE.sub(" ", ...), without regex
+        if weight < 25 or _in_chrome_memo(p, chrome):
+            continue
+        if len(p):  # no child element, no link: no iterator to find none
+            for a in p.iter("a"):
+                got = link_len.get(a)
+                if got is None:
+                    got = link_len[a] = len(_text(a).strip())
+                weight -= got
         if weight >= 25:
             yield p, weight
 
@@ -257,12 +274,19 @@ class MainContent:
     skipped: tuple[Element, ...] = ()
 
 
-def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
-    """Find the main content, walk it, and check the pick; fall back when it is doubtful."""
-    body = root.find("body")
+def choose_main(root: Element, *, base_url: str, page_url: str,
+                source_size: int | None = None, marks: Landmarks | None = None) -> MainContent:
+    """Find the main content, walk it, and check the pick; fall back when it is doubtful.
+
+    ``source_size``, when given, is the length in bytes of the document the tree was parsed
+    from: every character of the tree's text comes from at least one of its bytes (a
+    reference from several), so it bounds the body's text from above, for free. ``marks``:
+    the tree's :func:`landmarks`, when the caller gathered them.
+    """
+    body = first_child(root, "body")
     if body is None:
         body = root
-    main = find_hinted(root)
+    main = find_hinted(root, marks)
     skipped: tuple[Element, ...] = ()
     if main is None:
         main = _densest(root)
@@ -270,25 +294,40 @@ def choose_main(root: Element, *, base_url: str, page_url: str) -> MainContent:
             # Picked by paragraph density: widen it while a sibling holds a paragraph's worth
             # (the intro above a table, the lead next to the h1), which the vote of its
             # paragraphs could not see.
-            main, skipped = _up_to_h1(_widened(main, body), root, body)
+            main, skipped = _up_to_h1(_widened(main, body), root, body, marks)
     if main is None or main is body:
         # Nothing looked like content: decide by text mass, so a page picks the same
         # element with or without a stray paragraph of chrome.
         return _fallback(body, base_url=base_url, page_url=page_url)
     # The body's whole text bounds its non-link text from above, in one C call (its length
     # bounds it again, without counting the white space): most picks pass on those alone, and
-    # only the rest pay for the body's links. Measured before the walk, so that this copy of
-    # the page's text is gone before the walk makes its own.
-    whole = _text(body)
-    size, mass = len(whole), nonspace(whole)
-    del whole
+    # only the rest pay for the body's links. A long page's is measured before the walk, so
+    # that this copy of its text is gone before the walk makes its own; a short page's only
+    # when the pick holds less than DOUBT_SHARE of the source's bytes, which bound it too.
+    size = mass = -1
+    if source_size is None or source_size > _MEASURE_AFTER_WALK:
+        size, mass = _size_and_mass(body)
     found = walk(main, base_url=base_url, page_url=page_url, keep=_keeper(main),
                  drop=frozenset(skipped))
     held = found.mass - found.link_chars
+    if source_size is not None and held >= DOUBT_SHARE * source_size:
+        return MainContent(main, found, skipped=skipped)
+    if size < 0:
+        size, mass = _size_and_mass(body)
     if (held >= DOUBT_SHARE * size or held >= DOUBT_SHARE * mass
             or held >= DOUBT_SHARE * _text_weight(body)):
         return MainContent(main, found, skipped=skipped)
     return _fallback(body, base_url=base_url, page_url=page_url)
+
+
+# Sources up to this many bytes have their body's text measured after the walk, if at all.
+_MEASURE_AFTER_WALK = 1 << 20
+
+
+def _size_and_mass(el: Element) -> tuple[int, int]:
+    """The length of ``el``'s text and its characters that are not white space."""
+    whole = _text(el)
+    return len(whole), nonspace(whole)
 
 
 def _keeper(main: Element) -> Callable[[Element], bool]:
@@ -455,14 +494,16 @@ def _widened(main: Element, body: Element) -> Element:
     return widest
 
 
-def _up_to_h1(main: Element, root: Element, body: Element) -> tuple[Element, tuple[Element, ...]]:
+def _up_to_h1(main: Element, root: Element, body: Element,
+              marks: Landmarks | None = None) -> tuple[Element, tuple[Element, ...]]:
     """A widened density pick below the page's h1, the two up to WIDEN_LEVELS apart with a
     paragraph's worth of text between them (a product's price and facts between its name and
     its description tabs), gives way to the block holding both, read from the h1's branch to
     the end of the pick's: the content runs from the title through the pick. Returns that
     block and the elements in it the walk skips: those before the h1's branch and after the
     pick's (a "customers also bought" slider), which stay outside text. Else ``main``."""
-    h1 = next((h for h in root.iter("h1") if _has_text(h) and not in_chrome(h)), None)
+    h1s = marks["h1"] if marks is not None else root.iter("h1")
+    h1 = next((h for h in h1s if _has_text(h) and not in_chrome(h)), None)
     if h1 is None:
         return main, ()
     h1_path = {h1, *h1.iterancestors()}
@@ -536,6 +577,7 @@ def _trailing_crumbs(chosen: Element, weigh: _Weigher, drop: set[Element]) -> se
 # Form widgets' option lists and drawings: never read as text.
 _WIDGETS = ("select", "datalist", "textarea", "svg", "math")
 _LINE_TAGS = frozenset(BLOCK_TAGS | {"br", "li", "td", "th"})
+_LINE_TAG_NAMES = tuple(sorted(_LINE_TAGS))
 # The two for scraper/_cwalk's outside_raw: 1 a line tag, 2 a widget.
 _LINE_KINDS = {**dict.fromkeys(_LINE_TAGS, 1), **dict.fromkeys(_WIDGETS, 2)}
 
@@ -550,7 +592,7 @@ def outside_text(root: Element, main: Element, main_text: str = "",
     When ``main`` is the whole body (what the fallback found on a page without structure),
     the lines not in ``main_text`` are what the walk skipped there: links, footer lines.
     """
-    body = root.find("body")
+    body = first_child(root, "body")
     if body is None:
         body = root
     parent = main.getparent()
@@ -574,22 +616,29 @@ def outside_text(root: Element, main: Element, main_text: str = "",
 
 def _lines(body: Element, skip: set[str] | frozenset[str] = frozenset()) -> str:
     etree.strip_elements(body, *_WIDGETS, with_tail=False)
-    blocks = _LINE_TAGS
-    for el in body.iter():  # iter(*tags) with fifty names costs more than testing each tag
-        if el.tag not in blocks:
-            continue
-        children = len(el)
+    # Each block ends a line (its tail starts with one), and a block holding blocks starts
+    # one (its text too). A text that starts with a line break already needs no other: the
+    # fold makes every run of white space holding a line break one line break, so a second
+    # one beside it changes nothing, and setting a text costs far more than reading it
+    # (pretty-printed pages: most tails are a line break and an indent).
+    for el in body.iter(*_LINE_TAG_NAMES):  # the blocks, found in C
         tail = el.tail
-        try:  # not set_tail at once: a call per block costs, a try nothing
-            el.tail = "\n" + tail if tail else "\n"
-        except ValueError:  # a character the parser kept and lxml refuses: see set_tail
-            set_tail(el, "\n" + tail)
-        if children:  # its own text must not run into its first child block's
+        if not tail:
+            el.tail = "\n"
+        elif tail[0] != "\n":
+            try:  # not set_tail at once: a call per block costs, a try nothing
+                el.tail = "\n" + tail
+            except ValueError:  # a character the parser kept and lxml refuses: see set_tail
+                set_tail(el, "\n" + tail)
+        if len(el):  # its own text must not run into its first child block's
             text = el.text
-            try:
-                el.text = "\n" + text if text else "\n"
-            except ValueError:
-                set_text(el, "\n" + text)
+            if not text:
+                el.text = "\n"
+            elif text[0] != "\n":
+                try:
+                    el.text = "\n" + text
+                except ValueError:
+                    set_text(el, "\n" + text)
     return _folded(_text(body), skip)
 
 
@@ -603,13 +652,17 @@ def _folded(text: str, skip: set[str] | frozenset[str]) -> str:
 
 def _fold_lines(text: str) -> str:
     """Every line of ``text`` as ``" ".join(line.split())``, blank lines dropped: done on the
-    whole text by a few C passes, not a split and a join per line."""
+    whole text by a few C passes, not a split and a join per line.
+
+    That is: a run of white space holding a line break becomes one line break, any other run
+    one space, and the ends go.
+    """
     for ch in _ODD_SPACES_ASCII if text.isascii() else _ODD_SPACES:  # all str.split() splits on
         if ch in text:
             text = text.replace(ch, " ")
     while "  " in text:
         text = text.replace("  ", " ")
     text = text.replace(" \n", "\n").replace("\n ", "\n")
-    while "\n\n" in text:
-        text = text.replace("\n\n", "\n")
-    return text.strip("\n ")
+    # Runs of line breaks (nested blocks end together) and the ends: one split, no pass per
+    # halving of the longest run.
+    return "\n".join(filter(None, text.split("\n"))).strip(" ")

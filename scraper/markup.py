@@ -58,24 +58,40 @@ def is_excluded(el: Element) -> bool:
         return True
     if tag in SKIP_TAGS:
         return True
-    attrib = el.attrib
-    if tag == "header" and (attrib.get("role") == "banner" or el.find(".//nav") is not None
+    if tag == "header" and (el.get("role") == "banner" or el.find(".//nav") is not None
                             or el.find(".//ul") is not None):
         return True
-    if not attrib:
-        return False
-    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+    # One C call hands over the (few) attributes, where each attrib.get is one (and the
+    # attrib proxy another): asked of every element the walk and the choice look at.
+    for name, value in el.items():
+        if name in _HIDING_ATTRS:
+            if _hides(name, value):
+                return True
+        elif not value:
+            continue
+        elif name == "class":
+            if not CHROME_CLASSES.isdisjoint(value.split()):
+                return True
+        elif name == "id":
+            if value.lower() in CHROME_IDS:
+                return True
+        elif name == "role" and value in CHROME_ROLES:
+            return True
+    return False
+
+
+_HIDING_ATTRS = frozenset({"hidden", "aria-hidden", "style"})
+
+
+def _hides(name: str, value: str) -> bool:
+    """Whether the attribute ``name="value"`` (one of _HIDING_ATTRS) hides its element:
+    ``hidden`` whatever its value, ``aria-hidden="true"``, a style with ``display: none`` or
+    ``visibility: hidden``."""
+    if name == "hidden":
         return True
-    if attrib.get("role") in CHROME_ROLES:
-        return True
-    style = attrib.get("style")
-    if style and _HIDDEN_STYLE_RE.search(style):
-        return True
-    cls = attrib.get("class")
-    if cls and not CHROME_CLASSES.isdisjoint(cls.split()):
-        return True
-    ident = attrib.get("id")
-    return bool(ident and ident.lower() in CHROME_IDS)
+    if name == "aria-hidden":
+        return value == "true"
+    return bool(value and _HIDDEN_STYLE_RE.search(value))
 
 
 # Tags skipped even when they hold text: never what a reader reads as the page's content.
@@ -88,13 +104,10 @@ def is_hidden(el: Element) -> bool:
     tag = el.tag
     if not isinstance(tag, str) or tag in HARD_SKIP_TAGS:
         return True
-    attrib = el.attrib
-    if not attrib:
-        return False
-    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
-        return True
-    style = attrib.get("style")
-    return bool(style and _HIDDEN_STYLE_RE.search(style))
+    for name, value in el.items():  # one C call (see is_excluded)
+        if name in _HIDING_ATTRS and _hides(name, value):
+            return True
+    return False
 
 
 def in_chrome(el: Element) -> bool:
@@ -166,9 +179,44 @@ def new_item(title: str, url: str | None, summary: str, section: int | None) -> 
     return item
 
 
+def first_child(el: Element, tag: str) -> Element | None:
+    """``el.find(tag)`` for a plain tag name: its first child named ``tag``, or None.
+
+    A loop over the children (an ``<html>`` has two) costs less than ElementPath's parse of
+    the path and its generator, which is most of what ``find`` costs on a small page.
+    """
+    for kid in el:
+        if kid.tag == tag:
+            return kid
+    return None
+
+
+#: Tags whose elements a parse gathers in one walk of the tree (:func:`landmarks`): for the
+#: base URL, the title and the main content's markup.
+LANDMARK_TAGS = ("base", "h1", "main", "article")
+Landmarks = dict[str, list[Element]]
+
+
+def landmarks(root: Element) -> Landmarks:
+    """The elements of LANDMARK_TAGS in ``root``, each tag's in document order, as
+    ``root.iter(tag)`` gives them: one C walk of the tree where four would each walk it all
+    (a walk costs 1-2% of a small page's parse). Valid until elements are moved or removed."""
+    found: Landmarks = {tag: [] for tag in LANDMARK_TAGS}
+    for el in root.iter(*LANDMARK_TAGS):
+        found[el.tag].append(el)
+    return found
+
+
 def text_of(el: Element) -> str:
-    """All text in ``el``, as ``lxml.html``'s text_content() (the tree here is plain etree)."""
-    return "".join(el.itertext())
+    """All text in ``el``, as ``lxml.html``'s text_content() (the tree here is plain etree).
+
+    libxml2's text content of the subtree, in one C call: what ``"".join(el.itertext())``
+    joins (text and tails; no comment's or processing instruction's own text) without an
+    iterator and a step per piece.
+    """
+    if not isinstance(el.tag, str):  # a comment or a processing instruction: no text
+        return "".join(el.itertext())
+    return etree.tostring(el, method="text", encoding=str, with_tail=False)
 
 
 def collapse(s: str) -> str:
@@ -199,12 +247,21 @@ def nonspace(s: str) -> int:
     Counts the common white space only (a rare other space counts as text): a few C scans,
     where splitting a long text into words costs a list of them.
     """
-    if s.isascii():  # no no-break space to count: one scan fewer
-        return len(s) - s.count(" ") - s.count("\n") - s.count("\t") - s.count("\r")
-    return len(s) - sum(map(s.count, _SPACES))
+    if len(s) > _NONSPACE_BYTES:  # no UTF-8 copy of a long text: a count per space
+        return len(s) - sum(map(s.count, _SPACES))
+    # One C pass over the UTF-8 deletes the four ASCII spaces, where str.count is a pass
+    # each (and not a fast one): a third of the time. A no-break space is the one UTF-8
+    # sequence C2 A0 (C2 only ever leads), counted apart when the text is not ASCII.
+    utf8 = s.encode("utf-8", "surrogatepass")
+    spaces = len(utf8) - len(utf8.translate(None, b" \n\t\r"))
+    if len(utf8) != len(s):
+        spaces += utf8.count(b"\xc2\xa0")
+    return len(s) - spaces
 
 
 _SPACES = (" ", "\n", "\t", "\r", "\xa0")
+# Longer texts are counted in place (a 20 MB page's text need not be copied twice more).
+_NONSPACE_BYTES = 1 << 20
 
 
 # Characters the HTML parser puts in the tree (a form feed or \x01 in the page, &#1;, &#xFFFE;)

@@ -30,7 +30,7 @@ from typing import Any
 from lxml import etree
 
 from archive import capture
-from archive.model import _ODD_SPACES, _ODD_SPACES_ASCII, Page
+from archive.model import _ODD_SPACES, _ODD_SPACES_ASCII, Page, holds_any
 from archive.urls import normalize_url
 from scraper.encoding import decode_html_exact
 from scraper.extract import walk
@@ -38,8 +38,10 @@ from scraper.maincontent import choose_main, outside_text
 from scraper.markup import (
     Element,
     clean,
+    first_child,
     in_chrome,
     is_excluded,
+    landmarks,
     set_tail,
     set_text,
     text_of,
@@ -82,7 +84,6 @@ _UPDATED_RE = re.compile(rf"(?:updated|modified|revised)(?:\s+on)?\s*:?\s*{_DATE
 _DATELINE_RE = re.compile(rf"^\s*{_DATE}\s*$", re.IGNORECASE)
 _ANY_DATE_RE = re.compile(rf"\b{_DATE}", re.IGNORECASE)
 _DATELINE_SCAN_LINES = 25
-_TITLE_XPATH = etree.XPath("//title")
 _NEVER_TEXT = ("script", "style", "noscript", "template")
 _NEAR_TITLE_CHARS = 4000
 _PARSER_KW: dict[str, Any] = {
@@ -136,14 +137,15 @@ def parse(
 def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str | None = None,
                 ignore: tuple[str, ...] = ()) -> Page:
     text, _encoding, exact = decode_html_exact(body, http_charset=http_charset)
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(), which copies the page to find out
         return Page(url=url)
     # lxml refuses str input with an XML declaration, so hand it UTF-8 bytes and say so: the
     # body itself when it is valid UTF-8 (no second copy of a large page), else the text's.
     utf8 = body if exact else text.encode("utf-8", "surrogatepass")
     del text  # the tree holds the text from here on; a 20 MB page need not be held thrice
-    parser = etree.HTMLParser(encoding="utf-8", **_PARSER_KW)
+    parser = _html_parser()
     root = etree.fromstring(utf8, parser)
+    source_size = len(utf8)
     del utf8
     truncated = _resource_limit(parser)
     if root is None:
@@ -152,17 +154,22 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     # holds (scraper.maincontent) is one serialisation. Their tails are text and stay.
     etree.strip_elements(root, *_NEVER_TEXT, with_tail=False)
     _rehome_head(root)
-    base = _base_url(root, url)
+    # Gathered once the head's elements are where they stay; the walk and the check move
+    # none, a watch's ignore selectors remove some (after the base URL is read, as ever).
+    marks = landmarks(root)
+    base = _base_url(marks["base"], url)
     picked = _select(root, main_css, ignore)  # an lxml element's truth is its child count
+    if ignore:
+        marks = landmarks(root)
     skipped: tuple[Element, ...] = ()
     chosen = None
     if picked is not None:
         main, found = picked, walk(picked, base_url=base, page_url=_self_url(url))
     else:
-        chosen = choose_main(root, base_url=base, page_url=_self_url(url))
+        chosen = choose_main(root, base_url=base, page_url=_self_url(url),
+                             source_size=source_size, marks=marks)
         main, found, skipped = chosen.element, chosen.found, chosen.skipped
-    h1 = _title_h1(root, main)
-    title = clean(text_of(h1)) if h1 is not None else ""
+    h1, title = _title_h1(marks["h1"], main)
     if not title:
         title = _title_from_head(root)
     near = _near_title_text(h1, main)
@@ -170,12 +177,12 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     try:  # last use of the tree: it takes it apart
         # The main content's text is joined here only when outside_text needs it (the whole
         # body was the main content); otherwise after the tree is gone, below.
-        whole = main is root or main is root.find("body") or main.getparent() is None
+        whole = main is root or main is first_child(root, "body") or main.getparent() is None
         outside = outside_text(root, main, found.text if whole else "", skipped)
     except Exception:  # the records are what matters: never lose them to the rest
         logger.exception("reading the text outside the main content of %s failed", url)
     # The tree (for a 20 MB page several times its size) goes before the text is joined.
-    del root, main, h1, picked, skipped, chosen
+    del root, main, h1, picked, skipped, chosen, marks
     text = found.text
     page = Page(
         url=url,
@@ -194,6 +201,19 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     return page
 
 
+_PARSERS = threading.local()
+
+
+def _html_parser() -> etree.HTMLParser:
+    """This thread's HTML parser, made on first use (a parser is not to be shared between
+    threads; making one for each page cost 5% of a small page's tree). Each parse starts
+    with an empty error log, which :func:`_resource_limit` reads."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.HTMLParser(encoding="utf-8", **_PARSER_KW)
+    return parser
+
+
 # What a browser keeps in <head> (HTML's metadata content); any other element ends the head.
 _HEAD_TAGS = frozenset("title base link meta style script noscript template".split())
 
@@ -208,12 +228,12 @@ def _rehome_head(root: Element) -> None:
     metadata and puts it and what follows in the body. Elements holding no text stay where
     they are, so a page's records change only where text was lost.
     """
-    head = root.find("head")
+    head = first_child(root, "head")
     if head is None:
         return
     # Scripts and styles are gone: a head whose text is its title's (nearly every page) is
     # told in C, without a Python object for each of its (sometimes 150) elements.
-    title = head.find("title")
+    title = first_child(head, "title")
     if len("".join(etree.tostring(head, method="text", encoding=str).split())) <= len(
             "".join((title.text or "").split()) if title is not None else ""):
         return
@@ -225,7 +245,7 @@ def _rehome_head(root: Element) -> None:
     moved = kids[first:]
     if not any(text_of(el).strip() for el in moved):
         return
-    body = root.find("body")
+    body = first_child(root, "body")
     if body is None:
         body = etree.SubElement(root, "body")
     # Each after the one before (insert(n, ...) finds its place by counting n children: 50,000
@@ -305,9 +325,9 @@ def _note_clean_lines(page: Page) -> None:
     if not text:
         return
     if text.isascii():
-        if any(ch in text for ch in _ODD_SPACES_ASCII):
+        if holds_any(text, _ODD_SPACES_ASCII):
             return
-    elif (any(ch in text for ch in _ODD_SPACES) or any(ch in text for ch in _INVISIBLE)
+    elif (holds_any(text, _ODD_SPACES) or holds_any(text, _INVISIBLE)
           or not unicodedata.is_normalized("NFC", text)):
         return
     page._note_spaced(text)
@@ -323,9 +343,10 @@ def _self_url(url: str) -> str:
         return url
 
 
-def _base_url(root: Element, url: str) -> str:
-    """The page URL, or an http(s) ``<base href>`` resolved against it."""
-    for el in root.iter("base"):
+def _base_url(bases: list[Element], url: str) -> str:
+    """The page URL, or the first http(s) ``<base href>`` of ``bases`` (the page's, in
+    document order) resolved against it."""
+    for el in bases:
         href = el.get("href")
         if href is None:
             continue
@@ -338,20 +359,23 @@ def _base_url(root: Element, url: str) -> str:
     return url
 
 
-def _title_h1(root: Element, main: Element) -> Element | None:
-    """The page's h1: the first in the main content, else the first outside chrome."""
-    h1s = [h1 for h1 in root.iter("h1") if clean(text_of(h1))]
-    for h1 in h1s:
+def _title_h1(h1_elements: list[Element], main: Element) -> tuple[Element | None, str]:
+    """The page's h1 (the first in the main content, else the first outside chrome) of its
+    ``h1_elements`` (in document order) and its text, cleaned; (None, "") when none."""
+    h1s = [(h1, text) for h1 in h1_elements if (text := clean(text_of(h1)))]
+    for h1, text in h1s:
         if _contains(main, h1) and not is_excluded(h1):
-            return h1
-    return next((h1 for h1 in h1s if not in_chrome(h1)), None)
+            return h1, text
+    return next(((h1, text) for h1, text in h1s if not in_chrome(h1)), (None, ""))
 
 
 def _title_from_head(root: Element) -> str:
-    titles = _TITLE_XPATH(root)
-    if not titles:
+    # The first <title> in document order ("//title"), found by a C walk that stops there
+    # (in the head, at once), where the XPath built the list of them all.
+    first = next(root.iter("title"), None)
+    if first is None:
         return ""
-    text = clean(text_of(titles[0]))
+    text = clean(text_of(first))
     parts = _TITLE_SEP_RE.split(text)
     # "Page | Section | Site": the site is the last part; keep what comes before it.
     return clean(" | ".join(parts[:-1])) if len(parts) > 1 else text
@@ -407,6 +431,12 @@ def _mentions_lower(text: str) -> bool:
 
 def _dateline_in(text: str) -> str | None:
     for line in _first_lines(text, _DATELINE_SCAN_LINES):
+        # Every form of a date ends in a digit (\d: a digit for str.isdigit too) that only
+        # white space (\s: what str.rstrip strips) may follow: nearly every line is turned
+        # away by that, at a fraction of the case-blind pattern's cost.
+        end = line.rstrip()[-1:]
+        if not end.isdigit():
+            continue
         m = _DATELINE_RE.match(line)
         if m and (iso := _to_iso(m)):
             return iso
@@ -436,11 +466,11 @@ def _near_title_text(h1: Element | None, main: Element) -> str:
         return ""
     # The lists keep these proxies alive, so lxml hands out the same objects for the same nodes
     # and their ids identify nodes.
+    h1_chain = list(h1.iterancestors())
+    if any(a is main for a in h1_chain):  # the title is in the main content (most pages)
+        return ""
     main_chain = [main, *main.iterancestors()]
     on_path = {id(a) for a in main_chain}
-    h1_chain = list(h1.iterancestors())
-    if id(main) in {id(a) for a in h1_chain}:
-        return ""
     h1_ids = {id(a) for a in h1_chain}
     node = next((a for a in main_chain if id(a) in h1_ids), None)
     pieces: list[str] = []

@@ -244,13 +244,15 @@ def test_densest_votes_as_the_text_of_each_paragraph_less_its_links() -> None:
 
     from lxml import etree
 
-    from scraper.maincontent import _DENSITY_XPATH, _votes
+    from scraper.maincontent import _votes
     from scraper.markup import collapse, in_chrome, text_of
+
+    density = etree.XPath("//p | //pre | //blockquote | //td")
 
     def reference(root: etree._Element) -> list[tuple[etree._Element, int]]:
         measured = [(p, len(collapse(text_of(p)).strip()),
                      sum(len(text_of(a).strip()) for a in p.iter("a")))
-                    for p in _DENSITY_XPATH(root) if not in_chrome(p)]
+                    for p in density(root) if not in_chrome(p)]
         return [(p, whole - links) for p, whole, links in measured
                 if whole >= 25 and whole - links >= 25]
 

@@ -65,3 +65,270 @@ def test_new_item_is_the_dataclass_item() -> None:
         made, plain = new_item(*args), Item(*args)
         assert made == plain and hash(made) == hash(plain) and repr(made) == repr(plain)
         assert vars(made) == vars(plain)
+
+
+def test_nonspace_counts_as_str_count() -> None:
+    from scraper.markup import _SPACES, nonspace
+
+    rng = random.Random(3)
+    alphabet = [" ", "\n", "\t", "\r", "\u00a0", "a", "\u00e9", "\u4e2d", "\U0001f600",
+                "\ud800", "\x0b", "\u2003", "\u00c2"]
+    for _ in range(3000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert nonspace(s) == len(s) - sum(map(s.count, _SPACES)), repr(s)
+    long = "a b\u00a0\n" * 300_000  # past the length where the count is done in place
+    assert nonspace(long) == 300_000 * 2
+
+
+def test_item_rows_json_is_json_dumps() -> None:
+    import json
+
+    from archive.model import _items_json
+
+    rng = random.Random(4)
+    alphabet = ["a", " ", '"', "\\", "\x01", "\x1f", "\n", "\u00e9", "\u2028", "\x7f", "b"]
+
+    def s() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+
+    for _ in range(5000):
+        rows: list = [[s(), rng.choice([None, s()]), s(), rng.choice([None, 0, 3, -1, True])]
+                      for _ in range(rng.randint(0, 4))]
+        if rng.random() < 0.05:
+            rows.append([1, 2, 3])
+        assert _items_json(rows) == json.dumps(rows, ensure_ascii=False, sort_keys=True,
+                                               separators=(",", ":")), rows
+
+
+def test_dateline_shortcut_keeps_every_match() -> None:
+    from scraper.parse import _DATELINE_RE, _dateline_in, _to_iso
+
+    rng = random.Random(5)
+    pieces = ["May 2, 2016", "5/2/2016", "2016-05-02", " ", "\u00a0", "\u2003", "\t", "x",
+              "Monday, ", "\u0663", "12", "\u00b2", "\n", "\r"]
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        want = None
+        for line in text.split("\n")[:25]:
+            m = _DATELINE_RE.match(line)
+            if m and (want := _to_iso(m)):
+                break
+        assert _dateline_in(text) == want, repr(text)
+
+
+def _excluded_by_attrib(el: etree._Element) -> bool:
+    """is_excluded as it was written with ``el.attrib`` lookups: the reference."""
+    from scraper.markup import (
+        _HIDDEN_STYLE_RE,
+        CHROME_CLASSES,
+        CHROME_IDS,
+        CHROME_ROLES,
+        SKIP_TAGS,
+    )
+
+    tag = el.tag
+    if not isinstance(tag, str) or tag in SKIP_TAGS:
+        return True
+    attrib = el.attrib
+    if tag == "header" and (attrib.get("role") == "banner" or el.find(".//nav") is not None
+                            or el.find(".//ul") is not None):
+        return True
+    if not attrib:
+        return False
+    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+        return True
+    if attrib.get("role") in CHROME_ROLES:
+        return True
+    style = attrib.get("style")
+    if style and _HIDDEN_STYLE_RE.search(style):
+        return True
+    cls = attrib.get("class")
+    if cls and not CHROME_CLASSES.isdisjoint(cls.split()):
+        return True
+    ident = attrib.get("id")
+    return bool(ident and ident.lower() in CHROME_IDS)
+
+
+def test_chrome_tests_read_attributes_as_attrib_does() -> None:
+    from scraper.markup import _HIDDEN_STYLE_RE, HARD_SKIP_TAGS, is_excluded, is_hidden
+
+    rng = random.Random(6)
+    attrs = ["hidden", "hidden=''", "hidden=hidden", "aria-hidden=true", "aria-hidden=false",
+             "aria-hidden=''", "role=main", "role=navigation", "role=''", "style='display: none'",
+             "style='color:red'", "style=''", "class='menu x'", "class=''", "class='main'",
+             "id=Header", "id=''", "id=content", "title=x", "data-x=1", "class"]
+    tags = ["div", "p", "header", "nav", "span", "form", "section"]
+    html = []
+    for _ in range(800):
+        tag = rng.choice(tags)
+        inner = rng.choice(["", "<nav></nav>", "<ul><li>x</li></ul>", "text"])
+        html.append(f"<{tag} {' '.join(rng.sample(attrs, rng.randint(0, 3)))}>{inner}</{tag}>")
+    root = etree.fromstring("<html><body>" + "".join(html) + "</body></html>",
+                            etree.HTMLParser())
+    for el in root.iter():
+        assert is_excluded(el) == _excluded_by_attrib(el), etree.tostring(el)
+        attrib = el.attrib
+        style = attrib.get("style")
+        hidden = (not isinstance(el.tag, str) or el.tag in HARD_SKIP_TAGS
+                  or "hidden" in attrib or attrib.get("aria-hidden") == "true"
+                  or bool(style and _HIDDEN_STYLE_RE.search(style)))
+        assert is_hidden(el) == hidden, etree.tostring(el)
+
+
+def test_fold_lines_is_split_and_join_per_line() -> None:
+    from scraper.maincontent import _fold_lines
+
+    rng = random.Random(7)
+    alphabet = ["a", "b c", " ", "  ", "\n", "\n\n", " \n ", "\t", "\r", "\x0b", "\x0c",
+                "\x1c", "\u00a0", "\u2003", "\u3000", "\u00e9", "\x85"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        want = "\n".join(line for line in (" ".join(raw.split()) for raw in text.split("\n"))
+                         if line)
+        assert _fold_lines(text) == want, repr(text)
+
+
+def _lines_setting_every_block(body: etree._Element) -> str:
+    """outside_text's lines as first written (a line break set on every block): the
+    reference for the one that leaves a text that starts with one alone."""
+    from scraper.maincontent import _LINE_TAGS, _WIDGETS, _fold_lines, _text
+
+    etree.strip_elements(body, *_WIDGETS, with_tail=False)
+    for el in body.iter():
+        if el.tag in _LINE_TAGS:
+            el.tail = "\n" + (el.tail or "")
+            if len(el):
+                el.text = "\n" + (el.text or "")
+    return _fold_lines(_text(body))
+
+
+def test_outside_lines_as_when_every_block_is_marked() -> None:
+    from scraper.maincontent import _lines
+
+    rng = random.Random(8)
+    tags = ["div", "p", "span", "li", "b", "td", "br", "select", "h2"]
+    spaces = ["", " ", "\n", "\n  ", " \n", "\t", "\u00a0"]
+
+    def build(depth: int) -> str:
+        out = []
+        for _ in range(rng.randint(0, 4)):
+            out.append(rng.choice(spaces) + rng.choice(["", "w", "x y"]) + rng.choice(spaces))
+            if depth < 4 and rng.random() < 0.6:
+                tag = rng.choice(tags)
+                out.append(f"<{tag}>{build(depth + 1)}</{tag}>")
+        return "".join(out)
+
+    for _ in range(1500):
+        html = "<html><body>" + build(0) + "</body></html>"
+        one = etree.fromstring(html, etree.HTMLParser()).find("body")
+        two = etree.fromstring(html, etree.HTMLParser()).find("body")
+        if one is None:
+            continue
+        assert _lines(one) == _lines_setting_every_block(two), html
+
+
+def test_link_text_as_itertext_of_the_outermost_links() -> None:
+    from scraper.maincontent import _link_text
+
+    rng = random.Random(10)
+    tags = ["a", "a", "span", "div", "p", "b"]
+
+    def build(depth: int) -> str:
+        out = []
+        for _ in range(rng.randint(0, 3)):
+            out.append(rng.choice(["", "w ", " x\n", "\u00e9"]))
+            if depth < 5 and rng.random() < 0.7:
+                tag = rng.choice(tags)
+                # An unclosed <a> sometimes: libxml2 nests the next link in it.
+                close = "" if tag == "a" and rng.random() < 0.2 else f"</{tag}>"
+                out.append(f"<{tag} href='/x'>{build(depth + 1)}{close}")
+        return "".join(out)
+
+    for _ in range(1500):
+        root = etree.fromstring("<html><body><div>" + build(0) + "</div></body></html>",
+                                etree.HTMLParser())
+        if root is None:
+            continue
+        for el in root.iter():
+            outermost = [a for a in el.iterdescendants("a")
+                         if not any(up.tag == "a" for up in a.iterancestors()
+                                    if up in set(el.iterdescendants()))]
+            assert _link_text(el) == "".join("".join(a.itertext()) for a in outermost)
+
+
+def test_text_of_is_itertext_joined() -> None:
+    from scraper.markup import text_of
+
+    html = ("<html><head><title>T&amp;t</title></head><body><div>a<!-- c -->b<?pi x?>"
+            "<p>c<b>d</b>e</p>f<br>g\u00e9 &#1; &nbsp;</div>tail<span></span></body></html>")
+    for remove in (True, False):  # comments and processing instructions kept, and not
+        root = etree.fromstring(html, etree.HTMLParser(remove_comments=remove,
+                                                       remove_pis=remove))
+        for el in root.iter(etree.Element):
+            assert text_of(el) == "".join(el.itertext()), etree.tostring(el)
+
+
+def test_the_reused_parser_carries_nothing_from_one_page_to_the_next() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scraper.parse import parse
+
+    deep = b"<html><body>" + b"<div>" * 400 + b"<p>deep</p>" + b"</div>" * 400 + b"</body></html>"
+    pages = [deep, b"<p>plain text of a page</p>", b"<p>ok<b></p></zz>", deep, b"<h1>T</h1>"]
+    alone = [parse(body, url="https://example.gov/p") for body in pages]
+    assert alone[0].truncated and alone[1].truncated is None and alone[3].truncated
+    with ThreadPoolExecutor(4) as pool:  # a parser each: the same pages in threads, at once
+        together = list(pool.map(lambda b: parse(b, url="https://example.gov/p"), pages * 20))
+    for n, page in enumerate(together):
+        want = alone[n % len(pages)]
+        assert (page, page.truncated) == (want, want.truncated)
+
+
+def test_a_tree_never_holds_more_text_than_its_source_has_bytes() -> None:
+    """What choose_main's bound (source_size) stands on: every character of the body's text
+    comes from at least one byte of the document, however the parser repairs it."""
+    from pathlib import Path
+
+    from scraper.maincontent import _text
+    from scraper.parse import _PARSER_KW, _rehome_head
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    sources = [p.read_bytes() for p in sorted(fixtures.rglob("*.htm*"))]
+    rng = random.Random(12)
+    pieces = ["<p>", "</p>", "&amp;", "&#1;", "&#x10FFFF;", "&NotEqualTilde;", "&nbsp", "\r\n",
+              "\x00", "a", "\u00e9", "<custom>", "<head>", "<title>t", "<table><tr>x", "&",
+              "<!--c-->", "<![CDATA[x]]>", "\ufeff", "<svg><title>s</title></svg>"]
+    sources += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))).encode()
+                for _ in range(3000)]
+    for source in sources:
+        root = etree.fromstring(source, etree.HTMLParser(encoding="utf-8", **_PARSER_KW))
+        if root is None:
+            continue
+        etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
+        _rehome_head(root)
+        body = root.find("body")
+        assert len(_text(body if body is not None else root)) <= len(source), source
+
+
+def test_landmarks_are_each_tags_elements_in_document_order() -> None:
+    from scraper.markup import LANDMARK_TAGS, landmarks
+
+    root = etree.fromstring(
+        "<html><head><base href='/a/'></head><body><main><h1>x</h1><article><h1>y</h1>"
+        "</article></main><article><main></main></article><base href='/b/'><h1></h1>"
+        "</body></html>", etree.HTMLParser())
+    marks = landmarks(root)
+    assert set(marks) == set(LANDMARK_TAGS)
+    for tag in LANDMARK_TAGS:
+        assert marks[tag] == list(root.iter(tag)) and marks[tag], tag
+
+
+def test_an_ignored_base_still_resolves_the_links() -> None:
+    from scraper.parse import parse
+
+    body = (b"<html><head><base href='https://other.gov/dir/'></head><body><main>"
+            b"<p>Read <a href='doc.htm'>the document</a> and more text here.</p></main>"
+            b"</body></html>")
+    plain = parse(body, url="https://example.gov/x")
+    ignored = parse(body, url="https://example.gov/x", ignore=("base",))
+    assert plain.links == ignored.links == ["https://other.gov/dir/doc.htm"]
