@@ -30,7 +30,6 @@ from lxml.includes.etreepublic cimport (
     import_lxml__etree,
 )
 
-from archive.model import Section
 from scraper.markup import (
     _ABS_PATH_RE,
     _HIDDEN_STYLE_RE,
@@ -41,6 +40,7 @@ from scraper.markup import (
     is_excluded,
     is_hidden,
     new_item,
+    new_section,
     origin_of,
     resolve_link,
 )
@@ -561,7 +561,7 @@ cdef class _Walker:
         while self.open and (<object>self.sections[self.open[-1]]).level >= level:
             self.open.pop()
         parent = self.open[-1] if self.open else None
-        self.sections.append(Section(heading=heading, level=level, parent=parent))
+        self.sections.append(new_section(heading, level, "", parent))
         index = len(self.sections) - 1
         self.open.append(index)
         if real:

@@ -33,6 +33,7 @@ from scraper.markup import (
     is_excluded,
     is_hidden,
     new_item,
+    new_section,
     nonspace,
     origin_of,
     resolve_link,
@@ -133,7 +134,7 @@ class Extracted:
         self._shown = None
         own = self._own
         sections = self._sections = [
-            Section(s.heading, s.level, _joined_blocks(own.get(i)), s.parent)
+            new_section(s.heading, s.level, _joined_blocks(own.get(i)), s.parent)
             for i, s in enumerate(self._heads)
         ]
         parts: list[str] = []
@@ -368,7 +369,7 @@ class _Walker:
         while self.open and self.sections[self.open[-1]].level >= level:
             self.open.pop()
         parent = self.open[-1] if self.open else None
-        self.sections.append(Section(heading=heading, level=level, parent=parent))
+        self.sections.append(new_section(heading, level, "", parent))
         index = len(self.sections) - 1
         self.open.append(index)
         if real:

@@ -10,7 +10,7 @@ from typing import Any
 
 from lxml import etree
 
-from archive.model import Item
+from archive.model import Item, Section
 from archive.urls import normalize_url
 
 Element = Any  # lxml.html.HtmlElement; lxml ships no usable stubs
@@ -205,6 +205,19 @@ def landmarks(root: Element) -> Landmarks:
     for el in root.iter(*LANDMARK_TAGS):
         found[el.tag].append(el)
     return found
+
+
+def new_section(heading: str, level: int, text: str, parent: int | None) -> Section:
+    """``Section(heading, level, text, parent)`` as :func:`new_item` makes an Item: every
+    heading of a page makes one in the walk, and again with its text when the text is
+    joined."""
+    section = _new(Section)
+    d = section.__dict__
+    d["heading"] = heading
+    d["level"] = level
+    d["text"] = text
+    d["parent"] = parent
+    return section
 
 
 def text_of(el: Element) -> str:
