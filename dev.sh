@@ -15,8 +15,13 @@ ensure_venv() {
     # Reinstall when pyproject.toml changed since the last install, so a pulled change that adds
     # a dependency cannot leave a stale environment behind; and when the compiled walk's source
     # (scraper/_cwalk.pyx, built in place by the install) changed, so it is never stale either.
+    # An lxml upgraded in the venv since (its folder is newer) also rebuilds the compiled
+    # walk, which is used only with the lxml it was built against.
+    local lxml_dir
+    lxml_dir=$(ls -d "$VENV"/lib/python3*/site-packages/lxml 2>/dev/null | head -n 1)
     if [ ! -x "$VENV/bin/coop-archive" ] || [ pyproject.toml -nt "$VENV/.installed" ] ||
-       [ scraper/_cwalk.pyx -nt "$VENV/.installed" ] || [ setup.py -nt "$VENV/.installed" ]; then
+       [ scraper/_cwalk.pyx -nt "$VENV/.installed" ] || [ setup.py -nt "$VENV/.installed" ] ||
+       { [ -n "$lxml_dir" ] && [ "$lxml_dir" -nt "$VENV/.installed" ]; }; then
         echo "dev.sh: installing into $VENV (log: $VENV/install.log)" >&2
         python3 -m venv "$VENV"
         # The installers' chatter goes to a log, shown only when something fails.
