@@ -17,8 +17,10 @@ ensure_venv() {
     # (scraper/_cwalk.pyx, built in place by the install) changed, so it is never stale either.
     # An lxml upgraded in the venv since (its folder is newer) also rebuilds the compiled
     # walk, which is used only with the lxml it was built against.
-    local lxml_dir
-    lxml_dir=$(ls -d "$VENV"/lib/python3*/site-packages/lxml 2>/dev/null | head -n 1)
+    local lxml_dir="" dir
+    for dir in "$VENV"/lib/python3*/site-packages/lxml; do  # none before the first install
+        [ -d "$dir" ] && lxml_dir=$dir
+    done
     if [ ! -x "$VENV/bin/coop-archive" ] || [ pyproject.toml -nt "$VENV/.installed" ] ||
        [ scraper/_cwalk.pyx -nt "$VENV/.installed" ] || [ setup.py -nt "$VENV/.installed" ] ||
        { [ -n "$lxml_dir" ] && [ "$lxml_dir" -nt "$VENV/.installed" ]; }; then
