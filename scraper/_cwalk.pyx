@@ -9,9 +9,9 @@ events), so the records are the same; ``tests/unit/test_cwalk.py`` holds the two
 every corpus and on random documents. What the port saves is the interpreter's work per
 element and per line: an lxml proxy object per element, its tag, text and tail as Python
 attributes, bound-method dispatch, and the bookkeeping on Python ints. Here a node's tag is
-looked up once per distinct name, text nodes are decoded where they stand, and an lxml proxy
-is made only for the few elements Python must judge (an attribute that can hide or exclude
-it, a ``<header>``, a ``keep`` callback).
+looked up once per distinct name, text nodes are decoded where they stand, the attributes
+that can hide or exclude an element are read here, and an lxml proxy is made only for the
+few elements Python must judge (a ``<header>``, one a ``keep`` callback is asked about).
 
 Only libxml2's node structs are read (type, name, children, next, parent, content,
 properties, ns), through lxml's public C API (``lxml.includes.etreepublic``): no libxml2
