@@ -207,8 +207,8 @@ def stage_shares(pages: list[tuple[str, bytes]], *, reps: int) -> dict[str, floa
     import scraper.parse as parse_module
 
     modules = {"parse": parse_module, "maincontent": maincontent_module}
-    originals = [(modules[m], name, getattr(modules[m], name))
-                 for calls in _CALLS.values() for m, name in calls
+    originals = [(modules[m], name, getattr(modules[m], name), stage)
+                 for stage, calls in _CALLS.items() for m, name in calls
                  if hasattr(modules[m], name)]
     tree = parse_module.etree
     per: dict[str, list[float]] = {stage: [] for stage in STAGES}
@@ -218,9 +218,7 @@ def stage_shares(pages: list[tuple[str, bytes]], *, reps: int) -> dict[str, floa
                         for _ in range(reps)])
         runs: list[dict[str, float]] = []
         parse_module.etree = _Timed(tree, ("fromstring",), spent)  # type: ignore[assignment]
-        for module, name, fn in originals:
-            stage = next(k for k, calls in _CALLS.items()
-                         if (module.__name__.rsplit(".", 1)[1], name) in calls)
+        for module, name, fn, stage in originals:
             setattr(module, name, _timed(fn, stage, spent))
         try:
             for _ in range(reps):
@@ -233,7 +231,7 @@ def stage_shares(pages: list[tuple[str, bytes]], *, reps: int) -> dict[str, floa
                 runs.append({**spent, "parse": t1 - t, "hash": t2 - t1})
         finally:
             parse_module.etree = tree
-            for module, name, fn in originals:
+            for module, name, fn, _stage in originals:
                 setattr(module, name, fn)
         got = {key: median([r.get(key, 0.0) for r in runs])
                for key in ("fromstring", "decoding", "choice", "walk", "outside", "dates",

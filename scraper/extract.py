@@ -540,20 +540,6 @@ def _lines(chunks: list[str]) -> str:
 _WATCHED = frozenset({"a", "strong", "b", "li", "p", "pre", *HEADING_LEVELS})
 
 
-def _compiled() -> Any:
-    """scraper/_cwalk (the walk in C), when it is built and was built against this lxml (it
-    reads lxml's C structures), else None: the Python walk, which gives the same records."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Cython's struct-size check warns if lxml's grew
-            from scraper import _cwalk
-        if _cwalk.BUILT_WITH_LXML != etree.__version__:
-            return None
-        _cwalk.check()  # it reads this module's constants: ImportError if they changed
-    except Exception:  # not built (ImportError), or built against another lxml's C API: its
-        return None    # import checks signatures (TypeError) and struct sizes (ValueError)
-    return _cwalk
-
 _EXCLUDING_ATTRS = frozenset({"hidden", "aria-hidden", "role", "style", "class", "id"})
 _NON_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
 # What the walk needs to know of a tag, in one dict lookup: bits of the flags below.
@@ -594,12 +580,12 @@ def walk(main: Element, *, base_url: str, page_url: str,
     says chrome (menus found by link density). ``keep`` must not change the tree: the compiled
     walk holds libxml2's nodes while it asks.
     """
+    if _cwalk is not None:  # it passes over any node but elements and text itself
+        return _cwalk.walk(main, base_url, page_url, keep, drop)
     if next(main.iter(*_NON_ELEMENTS), None) is not None:
         # The parser drops comments and PIs, so this is a safety net: only elements are walked,
         # and a comment's tail is text. Keep the tails, drop the nodes.
         etree.strip_elements(main, *_NON_ELEMENTS, with_tail=False)
-    if _cwalk is not None:
-        return _cwalk.walk(main, base_url, page_url, keep, drop)
     w = _Walker(base_url, page_url)
     # w.line_start, w.cur_pre, kept by the loop (see the docstring).
     line_start, cur_pre = 0, False
@@ -715,6 +701,21 @@ def _end_main(w: _Walker, main: Element, line_start: int, cur_pre: bool) -> None
         w.newline()
     if f & _WATCH:
         w.ends[tag]()
+
+
+def _compiled() -> Any:
+    """scraper/_cwalk (the walk in C), when it is built and was built against this lxml (it
+    reads lxml's C structures), else None: the Python walk, which gives the same records."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Cython's struct-size check warns if lxml's grew
+            from scraper import _cwalk
+        if _cwalk.BUILT_WITH_LXML != etree.__version__:
+            return None
+        _cwalk.check()  # it reads this module's constants: ImportError if they changed
+    except Exception:  # not built (ImportError), or built against another lxml's C API: its
+        return None    # import checks signatures (TypeError) and struct sizes (ValueError)
+    return _cwalk
 
 
 # Last: the compiled walk checks the constants above when it is loaded.
