@@ -45,6 +45,13 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
 
+    def end_headers(self) -> None:
+        # http.server answers in HTTP/1.0 and closes, but without saying so: wget then took
+        # the connection for a persistent one now and then, sent its next request on it as
+        # the server closed it, and failed that page ("No data received", with --tries=1).
+        self.send_header("Connection", "close")
+        super().end_headers()
+
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
