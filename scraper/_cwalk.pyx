@@ -20,7 +20,8 @@ when it was built against the lxml in use (``BUILT_WITH_LXML``).
 """
 
 from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.string cimport strcmp, strlen
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.string cimport memcpy, strcmp, strlen
 from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport (
     LXML_VERSION_STRING,
@@ -106,7 +107,7 @@ cdef void _load() except *:
     if ((extract._BLOCK, extract._WATCH, extract._BR, extract._SKIP, extract._HEADER)
             != (BLOCK, WATCH, BR, SKIP, HEADER)
             or extract._WATCHED != {"a", "b", "strong", "li", "p", "pre", *HEADING_LEVELS}
-            or tuple(markup._WS_CONTROLS) != WS_CONTROLS
+            or {32, *map(ord, markup._WS_CONTROLS)} != {c for c in range(256) if FOLDS[c]}
             or {ord(c) for c in markup._SPACES} != {c for c in range(256) if NOT_TEXT[c]}):
         raise ImportError("scraper/_cwalk.pyx no longer matches scraper/extract.py or "
                           "scraper/markup.py: port the change")
@@ -187,7 +188,6 @@ cdef bint _may_exclude(tree.xmlNode* n) noexcept:
 
 
 # -- scraper.markup's rules, as C functions (markup's are the reference) ------------------
-cdef tuple WS_CONTROLS = ("\n", "\t", "\r", "\f", "\v")
 cdef frozenset CHROME_CLASS_SET = frozenset(CHROME_CLASSES)
 cdef frozenset CHROME_ID_SET = frozenset(CHROME_IDS)
 cdef frozenset CHROME_ROLE_SET = frozenset(CHROME_ROLES)
@@ -196,24 +196,109 @@ cdef object ABS_PATH_MATCH = _ABS_PATH_RE.match
 cdef object PLAIN_URL_MATCH = _PLAIN_URL_RE.match
 
 
-cdef str collapse(str s):
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object o)
+    void* PyUnicode_DATA(object o)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index)
+    str PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
+    enum:
+        PyUnicode_1BYTE_KIND
+        PyUnicode_4BYTE_KIND
+
+# Latin-1 characters markup.collapse folds (its _WS_CONTROLS and the space): 1. The same, and
+# BREAK, for a text whose line breaks become spaces first.
+cdef unsigned char[256] FOLDS
+cdef unsigned char[256] FOLDS_OR_BREAK
+for _c in (32, 10, 9, 13, 12, 11):
+    FOLDS[_c] = FOLDS_OR_BREAK[_c] = 1
+FOLDS_OR_BREAK[0] = 1
+
+
+cdef str _fold(str s, const unsigned char* table):
+    """Each run of the characters ``table`` marks (all below U+0021) as one space; ``s``
+    itself when nothing changes, as markup.collapse returns it. One pass: the first change
+    found, the rest written to a buffer from there."""
+    cdef Py_ssize_t n = len(s), i, start = -1, size
+    cdef int kind = PyUnicode_KIND(s)
+    cdef void* data = PyUnicode_DATA(s)
+    cdef const unsigned char* d = <const unsigned char*>data
+    cdef Py_UCS4 c
+    cdef bint run = False
+    cdef void* buf
+    cdef unsigned char* w
+    cdef Py_UCS4* w4
+    for i in range(n):  # where the first change is, if any
+        c = d[i] if kind == 1 else PyUnicode_READ(kind, data, i)
+        if c > 32 or not table[c]:
+            run = False
+        elif run or c != 32:
+            start = i
+            break
+        else:
+            run = True
+    if start < 0:
+        return s
+    # What comes before the change stays; from there each run of folded characters is one
+    # space (run says whether the character before the change was one).
+    if kind == 1:
+        buf = PyMem_Malloc(n)
+        if buf is NULL:
+            raise MemoryError()
+        w = <unsigned char*>buf
+        memcpy(w, d, start)
+        size = start
+        for i in range(start, n):
+            c = d[i]
+            if c <= 32 and table[c]:
+                if run:
+                    continue
+                run = True
+                c = 32
+            else:
+                run = False
+            w[size] = <unsigned char>c
+            size += 1
+        try:
+            return PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, buf, size)
+        finally:
+            PyMem_Free(buf)
+    buf = PyMem_Malloc(n * sizeof(Py_UCS4))
+    if buf is NULL:
+        raise MemoryError()
+    w4 = <Py_UCS4*>buf
+    size = 0
+    run = False
+    for i in range(n):
+        c = PyUnicode_READ(kind, data, i)
+        if c <= 32 and table[c]:
+            if run:
+                continue
+            run = True
+            c = 32
+        else:
+            run = False
+        w4[size] = c
+        size += 1
+    try:  # the narrowest kind for what is left, as CPython requires
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, size)
+    finally:
+        PyMem_Free(buf)
+
+
+cdef inline str collapse(str s):
     """markup.collapse: runs of HTML white space (not no-break spaces) as one space."""
-    for ch in WS_CONTROLS:
-        if ch in s:
-            s = s.replace(ch, " ")
-    while "  " in s:
-        s = s.replace("  ", " ")
-    return s
+    return _fold(s, FOLDS)
+
+
+cdef inline str collapse_breaks(str s):
+    """``collapse(s.replace(BREAK, " "))``, in one pass."""
+    return _fold(s, FOLDS_OR_BREAK)
 
 
 cdef inline str clean(str s):
     """markup.clean: collapse, then strip all white space at the ends."""
     return collapse(s).strip()
 
-
-cdef extern from "Python.h":
-    int PyUnicode_KIND(object o)
-    void* PyUnicode_DATA(object o)
 
 # Latin-1 characters markup.nonspace does not count (space, \n, \t, \r, no-break space): 1.
 cdef unsigned char[256] NOT_TEXT
@@ -240,6 +325,13 @@ cdef Py_ssize_t nonspace(str s, bint breaks=False) except -1:
         return n - count
     n -= s.count(" ") + s.count("\n") + s.count("\t") + s.count("\r") + s.count("\xa0")
     return n - s.count(BREAK) if breaks else n
+
+
+def text_rules(str s, bint breaks=False):
+    """(``collapse``, ``nonspace``) of ``s`` as this module computes them, BREAK read as a
+    space by the first and not counted by the second when ``breaks``: for the tests that
+    hold them equal to markup's."""
+    return (collapse_breaks(s) if breaks else collapse(s)), nonspace(s, breaks)
 
 
 cdef bint _excluded_by_attributes(tree.xmlNode* n) except -1:
@@ -321,6 +413,18 @@ cdef str _lines_of(list chunks):
         if line:
             out.append(line)
     return "\n".join(out)
+
+
+cdef Py_ssize_t _break_after(list chunks, Py_ssize_t start) except -1:
+    """``chunks.index(BREAK, start)``: BREAK is the one chunk that is this very object (text
+    from libxml2 never holds a NUL), so a pointer test finds it; an equal string counts too."""
+    cdef Py_ssize_t j, n = len(chunks)
+    cdef str c
+    for j in range(start, n):
+        c = <str>chunks[j]
+        if c is BREAK or (len(c) == 1 and c[0] == "\0"):
+            return j
+    raise ValueError("a line without its BREAK")
 
 
 cdef class _Walker:
@@ -440,10 +544,10 @@ cdef class _Walker:
         return out if out.strip() else ""
 
     cdef str joined(self, Py_ssize_t start, Py_ssize_t end):
-        return clean("".join(self.chunks[start:end]).replace(BREAK, " "))
+        return collapse_breaks("".join(self.chunks[start:end])).strip()
 
     cdef str joined_from(self, Py_ssize_t start):
-        return clean("".join(self.chunks[start:]).replace(BREAK, " "))
+        return collapse_breaks("".join(self.chunks[start:])).strip()
 
     # -- structure ----------------------------------------------------------------------------
     cdef void start_link(self, object href) except *:
@@ -771,14 +875,17 @@ cdef class _Walker:
             self.end(f & ~BLOCK)
 
     cdef object finish(self):
-        """extract's ``_Walker.finish``: every line as shown, collapsed a batch at a time."""
-        cdef list lines, chunks, batch, raw, plain, collapsed, shown, block
+        """extract's ``_Walker.finish``: every line as shown. Line by line here, where the
+        Python walk collapses a batch of lines joined (fewer Python calls there); collapsing
+        never crosses a BREAK, so each line comes out the same. The chunks read are let go
+        a batch at a time, as there."""
+        cdef list lines, chunks, shown, block
         cdef dict own = {}
-        cdef Py_ssize_t first, end, cut = 0, mass = 0, start, n_lines, block_section = -1
-        cdef Py_ssize_t rec
-        cdef object section = None
+        cdef Py_ssize_t first, last, i, end, cut = 0, mass = 0, start, n_lines, n_chunks
+        cdef Py_ssize_t block_section = -1, rec
+        cdef object section = None, item
         cdef bint pre
-        cdef str folded, piece, line, text
+        cdef str piece, line, text
         self.newline()
         self.flush_pending("")
         lines, chunks = self.lines, self.chunks
@@ -786,60 +893,45 @@ cdef class _Walker:
         block = None
         n_lines = len(lines)
         for first in range(0, n_lines, COLLAPSE_LINES):
-            batch = lines[first:first + COLLAPSE_LINES]
-            raw = []
+            last = min(n_lines, first + COLLAPSE_LINES)
             end = -1
-            for item in batch:
-                if isinstance(item, int):
-                    rec = item
-                    start = (~rec if rec < 0 else rec) - cut
-                    end = chunks.index(BREAK, start)
-                    raw.append("".join(chunks[start:end]))
-                else:
-                    raw.append("")
-            plain = [raw[i] for i in range(len(batch))
-                     if isinstance(batch[i], int) and batch[i] >= 0]
-            if plain:
-                folded = collapse(BREAK.join(plain))
-                plain = None
-                # nonspace() adds up over a join.
-                mass += nonspace(folded, True)  # the BREAKs between lines are not text
-                collapsed = folded.split(BREAK)
-                folded = None
-                collapsed.reverse()  # popped from the end: each goes as it is shown
-            else:
-                collapsed = []
-            if end >= 0:  # the batch's chunks are read: let them go
-                del chunks[:end]
-                cut += end
-            for i in range(len(batch)):
-                item = batch[i]
-                if isinstance(item, int):
-                    rec = item
-                    pre = rec < 0
-                    piece = raw[i]
-                    line = piece.rstrip(" \t\r\n\f") if pre else (<str>collapsed.pop()).strip(" ")
-                    if not line.strip():  # only no-break spaces: an empty paragraph
-                        if not pre:
-                            mass -= nonspace(line)
-                        continue
-                    if pre:
-                        mass += nonspace(line)
-                    if section is None:
-                        shown.append(line)
-                        block = None
-                    elif block is not None and section == block_section:
-                        block.append(line)
-                    else:
-                        block, block_section = [line], section
-                        own.setdefault(section, []).append(block)
-                        shown.append((section, block))
-                else:
+            for i in range(first, last):
+                item = lines[i]
+                if not isinstance(item, int):
                     text, section = item
                     mass += nonspace(text)
                     shown.append(text)
                     block = None
-            raw = collapsed = batch = None
+                    continue
+                rec = item
+                pre = rec < 0
+                start = (~rec if pre else rec) - cut
+                end = _break_after(chunks, start)
+                if end - start == 1:
+                    piece = chunks[start]
+                elif end == start:
+                    piece = ""
+                else:
+                    piece = "".join(chunks[start:end])
+                if pre:
+                    line = piece.rstrip(" \t\r\n\f")
+                else:
+                    line = collapse(piece).strip(" ")
+                if not line.strip():  # only no-break spaces: an empty paragraph
+                    continue
+                mass += nonspace(line)
+                if section is None:
+                    shown.append(line)
+                    block = None
+                elif block is not None and section == block_section:
+                    block.append(line)
+                else:
+                    block, block_section = [line], section
+                    own.setdefault(section, []).append(block)
+                    shown.append((section, block))
+            if end >= 0:  # the batch's chunks are read: let them go
+                del chunks[:end]
+                cut += end
         lines.clear()
         chunks.clear()
         items = [item for item in self.items if item is not None]

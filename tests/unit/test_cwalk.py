@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from bench.hostile import SHAPES
@@ -201,6 +202,26 @@ def test_generated_pages(name: str, body: bytes) -> None:
 def test_watch_selectors(main: str | None, ignore: list[str]) -> None:
     for path in kept_pages()[:40]:
         assert_same(path.read_bytes(), main=main, ignore=ignore)
+
+
+# Every character the text rules treat apart (HTML white space, BREAK, no-break and other
+# spaces), around letters of each width CPython stores strings in (1, 2 and 4 bytes).
+_RULE_CHARS = " \t\n\r\f\v\x00\xa0\u3000\u2028\x85\x1f!aZ\xe9\u0100\u4e2d\U0001f600"
+
+
+@needs_compiled
+@PROFILE
+@given(text=st.text(alphabet=st.sampled_from(_RULE_CHARS), max_size=60)
+       | st.text(max_size=60))
+def test_the_text_rules_are_markups(text: str) -> None:
+    """The compiled collapse (one pass over a table) and nonspace give markup's results, on
+    strings of every width; with BREAK read as a space (collapse) or left out (nonspace)."""
+    from scraper import markup
+
+    assert COMPILED.text_rules(text) == (markup.collapse(text), markup.nonspace(text))
+    folded, count = COMPILED.text_rules(text, True)
+    assert folded == markup.collapse(text.replace(extract.BREAK, " "))
+    assert count == markup.nonspace(text.replace(extract.BREAK, ""))
 
 
 @needs_compiled
