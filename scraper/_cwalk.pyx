@@ -19,7 +19,7 @@ function is called, so nothing links against libxml2. scraper/extract.py uses th
 when it was built against the lxml in use (``BUILT_WITH_LXML``).
 """
 
-from cpython.unicode cimport PyUnicode_DecodeUTF8
+from cpython.unicode cimport Py_UNICODE_ISSPACE, PyUnicode_DecodeUTF8
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.string cimport memcpy, strcmp, strlen
 from lxml.includes cimport tree
@@ -427,6 +427,37 @@ cdef Py_ssize_t _break_after(list chunks, Py_ssize_t start) except -1:
     raise ValueError("a line without its BREAK")
 
 
+cdef bint _long_unbulleted(list chunks, Py_ssize_t start) except -1:
+    """Whether the paragraph whose chunks start at ``start`` reads as more than
+    MAX_PSEUDO_HEADING characters that do not start with a bullet, told without joining it:
+    a character that is neither white space (what ``strip`` takes) nor BREAK survives the
+    collapse and the strip, so it counts, and the first of them starts the text. The scan
+    stops as soon as it knows."""
+    cdef Py_ssize_t j, i, n = len(chunks), count = 0, size
+    cdef str c
+    cdef int kind
+    cdef void* data
+    cdef Py_UCS4 ch
+    cdef bint first = True
+    for j in range(start, n):
+        c = <str>chunks[j]
+        kind = PyUnicode_KIND(c)
+        data = PyUnicode_DATA(c)
+        size = len(c)
+        for i in range(size):
+            ch = PyUnicode_READ(kind, data, i)
+            if ch == 0 or Py_UNICODE_ISSPACE(ch):
+                continue
+            if first:
+                if ch in BULLET_CHARS:
+                    return False
+                first = False
+            count += 1
+            if count > MAX_PSEUDO_HEADING:
+                return True
+    return False
+
+
 cdef class _Walker:
     """extract's ``_Walker``, field for field and method for method."""
 
@@ -678,10 +709,13 @@ cdef class _Walker:
         cdef _Link lk
         if self.entries:  # a paragraph inside a list entry belongs to that entry
             return
+        links = [lk for lk in para.links if lk.end >= 0]
+        if (self.pending is None and len(links) != 1
+                and _long_unbulleted(self.chunks, para.start)):
+            return  # no case below can apply: the text is not needed, nor built
         text = self.joined_from(para.start)
         if not text:
             return
-        links = [lk for lk in para.links if lk.end >= 0]
         if len(links) == 1 and (<_Link>links[0]).text == text:
             # "<p><a>Title</a></p>": an item whose summary is the next paragraph, if any.
             self.flush_pending("")

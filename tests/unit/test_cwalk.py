@@ -12,6 +12,7 @@ same with a watch's ``main``/``ignore`` selectors.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import shutil
@@ -222,6 +223,28 @@ def test_the_text_rules_are_markups(text: str) -> None:
     folded, count = COMPILED.text_rules(text, True)
     assert folded == markup.collapse(text.replace(extract.BREAK, " "))
     assert count == markup.nonspace(text.replace(extract.BREAK, ""))
+
+
+@needs_compiled
+def test_paragraphs_near_the_heading_length() -> None:
+    """Paragraphs of about MAX_PSEUDO_HEADING characters that are not white space, after white
+    space of every kind, starting with a bullet, a Roman numeral or neither, bold or not,
+    with a link or not, after a link-only paragraph or not: the compiled walk tells a long
+    unbulleted paragraph without joining it, and must agree on every one."""
+    size = extract._MAX_PSEUDO_HEADING
+    leads = ["", " ", "\u3000", "\xa0", "<br>", "\n\t", "&#28;", "<span> </span>"]
+    starts = ["", "• ", "·", "\uf0b7 ", "IV. "]
+    for n, word, lead, start, bold, link, pending in itertools.product(
+            (size - 10, size - 1, size, size + 1, size + 2), ("abcdefghi ", "a"), leads,
+            starts, (False, True), (False, True), (False, True)):
+        n -= len(start.strip())  # n characters that are not spaces in all
+        words = (word * n)[:n + n // 9] if " " in word else word * n
+        inner = start + (words if not link else
+                         words[:20] + '<a href="/l">' + words[20:40] + "</a>" + words[40:])
+        html = ("<h1>T</h1><div>" + ('<p><a href="/t">Title</a></p>' if pending else "")
+                + "<p>" + lead + ("<b>" + inner + "</b>" if bold else inner) + "</p>"
+                + "<p>" + "Some more text. " * 12 + "</p></div>")
+        assert_same(html.encode("utf-8"))
 
 
 @needs_compiled
