@@ -206,13 +206,16 @@ def test_watch_selectors(main: str | None, ignore: list[str]) -> None:
 
 
 # Every character the text rules treat apart (HTML white space, BREAK, no-break and other
-# spaces), around letters of each width CPython stores strings in (1, 2 and 4 bytes).
-_RULE_CHARS = " \t\n\r\f\v\x00\xa0\u3000\u2028\x85\x1f!aZ\xe9\u0100\u4e2d\U0001f600"
+# spaces), around letters of each width CPython stores strings in (1, 2 and 4 bytes); and the
+# one-byte ones alone, which are scanned 16 at a time.
+_LATIN_RULE_CHARS = " \t\n\r\f\v\x00\xa0\x85\x1f\x08\x0e!aZ\xe9\xff"
+_RULE_CHARS = _LATIN_RULE_CHARS + "\u3000\u2028\u0100\u4e2d\U0001f600"
 
 
 @needs_compiled
 @PROFILE
-@given(text=st.text(alphabet=st.sampled_from(_RULE_CHARS), max_size=60)
+@given(text=st.text(alphabet=st.sampled_from(_LATIN_RULE_CHARS), max_size=80)
+       | st.text(alphabet=st.sampled_from(_RULE_CHARS), max_size=60)
        | st.text(max_size=60))
 def test_the_text_rules_are_markups(text: str) -> None:
     """The compiled collapse (one pass over a table) and nonspace give markup's results, on
@@ -223,6 +226,23 @@ def test_the_text_rules_are_markups(text: str) -> None:
     folded, count = COMPILED.text_rules(text, True)
     assert folded == markup.collapse(text.replace(extract.BREAK, " "))
     assert count == markup.nonspace(text.replace(extract.BREAK, ""))
+
+
+@needs_compiled
+def test_the_text_rules_at_every_place_in_the_16_byte_scans() -> None:
+    """Two white-space characters (or BREAKs) at every pair of places in a string of letters
+    long enough for three 16-byte blocks: a run that straddles two blocks is one run."""
+    from scraper import markup
+
+    for n, a, b in itertools.product((33, 40, 47), " \n\x00\xa0", " \t\x00"):
+        for i, j in itertools.combinations(range(n), 2):
+            chars = ["x"] * n
+            chars[i], chars[j] = a, b
+            text = "".join(chars)
+            assert COMPILED.text_rules(text) == (markup.collapse(text), markup.nonspace(text))
+            assert COMPILED.text_rules(text, True) == (
+                markup.collapse(text.replace(extract.BREAK, " ")),
+                markup.nonspace(text.replace(extract.BREAK, "")))
 
 
 @needs_compiled
