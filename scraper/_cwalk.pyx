@@ -108,7 +108,9 @@ cdef void _load() except *:
             != (BLOCK, WATCH, BR, SKIP, HEADER)
             or extract._WATCHED != {"a", "b", "strong", "li", "p", "pre", *HEADING_LEVELS}
             or {32, *map(ord, markup._WS_CONTROLS)} != {c for c in range(256) if FOLDS[c]}
-            or not _rules_hold(markup)):
+            or not _rules_hold(markup)
+            or (_ABS_PATH_RE.pattern, _PLAIN_URL_RE.pattern)
+            != (ABS_PATH_PATTERN, PLAIN_URL_PATTERN)):
         raise ImportError("scraper/_cwalk.pyx no longer matches scraper/extract.py or "
                           "scraper/markup.py: port the change")
 
@@ -209,8 +211,6 @@ cdef frozenset CHROME_CLASS_SET = frozenset(CHROME_CLASSES)
 cdef frozenset CHROME_ID_SET = frozenset(CHROME_IDS)
 cdef frozenset CHROME_ROLE_SET = frozenset(CHROME_ROLES)
 cdef object HIDDEN_STYLE_SEARCH = _HIDDEN_STYLE_RE.search
-cdef object ABS_PATH_MATCH = _ABS_PATH_RE.match
-cdef object PLAIN_URL_MATCH = _PLAIN_URL_RE.match
 
 
 cdef extern from "Python.h":
@@ -268,7 +268,7 @@ cdef extern from *:
        breaks): what nonspace leaves out. */
     static Py_ssize_t cw_count_spaces(const unsigned char* d, Py_ssize_t n, int breaks) {
         Py_ssize_t i = 0, count = 0;
-    #if defined(__SSE2__) && defined(__GNUC__)
+    #if defined(__SSE2__)
         const __m128i sp = _mm_set1_epi8(' '), lf = _mm_set1_epi8(10);
         const __m128i tab = _mm_set1_epi8(9), cr = _mm_set1_epi8(13);
         const __m128i nbsp = _mm_set1_epi8((char)0xa0), zero = _mm_setzero_si128();
@@ -279,7 +279,11 @@ cdef extern from *:
                 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, cr)),
                              _mm_cmpeq_epi8(x, nbsp)));
             if (breaks) m = _mm_or_si128(m, _mm_cmpeq_epi8(x, zero));
-            count += __builtin_popcount((unsigned int)_mm_movemask_epi8(m));
+            unsigned int bits = (unsigned int)_mm_movemask_epi8(m);
+            bits = bits - ((bits >> 1) & 0x5555u);  /* no popcnt instruction assumed */
+            bits = (bits & 0x3333u) + ((bits >> 2) & 0x3333u);
+            bits = (bits + (bits >> 4)) & 0x0f0fu;
+            count += (bits + (bits >> 8)) & 0x1fu;
         }
     #endif
         for (; i < n; i++) {
@@ -410,6 +414,65 @@ def text_rules(str s, bint breaks=False):
     space by the first and not counted by the second when ``breaks``: for the tests that
     hold them equal to markup's."""
     return (collapse_breaks(s) if breaks else collapse(s)), nonspace(s, breaks)
+
+
+# markup's _ABS_PATH_RE and _PLAIN_URL_RE, as loops (a regex match was most of what a link
+# cost); _load refuses to run when markup's patterns are no longer these.
+ABS_PATH_PATTERN = r"/(?!/)[^?#;\s\\]*\Z"
+PLAIN_URL_PATTERN = r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*/[^?#;\s\\]*\Z"
+
+
+cdef bint _path_from(str s, Py_ssize_t i) noexcept:
+    """The patterns' path from ``i`` to the end: no "?", "#", ";", backslash or white space
+    (the characters ``str.isspace`` tells, which are what the patterns' ``\\s`` matches)."""
+    cdef Py_ssize_t n = len(s)
+    cdef int kind = PyUnicode_KIND(s)
+    cdef void* data = PyUnicode_DATA(s)
+    cdef Py_UCS4 c
+    for i in range(i, n):
+        c = PyUnicode_READ(kind, data, i)
+        if c == 63 or c == 35 or c == 59 or c == 92 or Py_UNICODE_ISSPACE(c):  # ? # ; \\
+            return False
+    return True
+
+
+cdef bint _abs_path(str href) noexcept:
+    """ABS_PATH_PATTERN matches ``href``: "/", not "//", then a plain path."""
+    cdef Py_ssize_t n = len(href)
+    if n == 0 or href[0] != "/":
+        return False
+    return n == 1 or (href[1] != "/" and _path_from(href, 1))
+
+
+cdef bint _plain_url(str href) noexcept:
+    """PLAIN_URL_PATTERN matches ``href``: http(s)://, host labels of [a-z0-9-] joined by
+    single dots, "/", then a plain path."""
+    cdef Py_ssize_t n = len(href), i, label = 0
+    cdef Py_UCS4 c
+    if href.startswith("http://"):
+        i = 7
+    elif href.startswith("https://"):
+        i = 8
+    else:
+        return False
+    while i < n:
+        c = href[i]
+        if (97 <= c <= 122) or (48 <= c <= 57) or c == 45:  # a-z 0-9 -
+            label += 1
+        elif c == 46 and label:  # "." after a label
+            label = 0
+        elif c == 47 and label:  # "/" after a label: the path
+            return _path_from(href, i + 1)
+        else:
+            return False
+        i += 1
+    return False
+
+
+def url_rules(str href):
+    """(ABS_PATH_PATTERN matches, PLAIN_URL_PATTERN matches) as this module tells them: for the
+    tests that hold them equal to the regular expressions."""
+    return _abs_path(href), _plain_url(href)
 
 
 cdef bint _excluded_by_attributes(tree.xmlNode* n) except -1:
@@ -686,10 +749,10 @@ cdef class _Walker:
         href = href.strip()
         if not href or href[0] == "#":
             return None
-        if (self.origin is not None and href[0] == "/" and ABS_PATH_MATCH(href)
+        if (self.origin is not None and href[0] == "/" and _abs_path(href)
                 and "/." not in href and "//" not in href):
             return self.origin + href
-        if PLAIN_URL_MATCH(href):
+        if _plain_url(href):
             return href
         return resolve_link(href, self.base, self.origin)
 
@@ -1078,17 +1141,23 @@ cdef class _Lines:
 
     cdef list parts
     cdef dict kinds
-    cdef dict known  # name pointer -> kind
+    # An element's kind by its interned name, as _Walker caches its flags (zeroed with the
+    # object; a name met at another address is only looked up again).
+    cdef const void* kind_names[128]
+    cdef int kind_values[128]
 
     cdef int kind(self, tree.xmlNode* n) except -1:
-        cdef object key
+        cdef size_t slot
+        cdef int k
         if n.ns is not NULL:
             return _kind(n, self.kinds)
-        key = <size_t>n.name
-        found = self.known.get(key)
-        if found is None:
-            found = self.known[key] = _kind(n, self.kinds)
-        return found
+        slot = (<size_t>n.name >> 4) & 127
+        if self.kind_names[slot] == <const void*>n.name:
+            return self.kind_values[slot]
+        k = _kind(n, self.kinds)
+        self.kind_names[slot] = <const void*>n.name
+        self.kind_values[slot] = k
+        return k
 
     cdef bint has_children(self, tree.xmlNode* n) except -1:
         cdef tree.xmlNode* c = n.children
@@ -1172,7 +1241,7 @@ def outside_raw(_Element body not None, main, tuple skipped, dict kinds):
     cdef tree.xmlNode* p
     cdef _Element el
     cdef set tops
-    lines.parts, lines.kinds, lines.known = [], kinds, {}
+    lines.parts, lines.kinds = [], kinds
     if main is not None:
         hole = (<_Element?>main)._c_node
         if skipped:

@@ -229,6 +229,23 @@ def test_the_text_rules_are_markups(text: str) -> None:
 
 
 @needs_compiled
+@PROFILE
+@given(href=st.lists(st.sampled_from(list("/:.?#;\\ \t\u3000\x1c\xa0-aAz09s")
+                                     + ["http://", "https://", "http:/", "//", ".."]),
+                     max_size=20).map("".join)
+       | st.text(max_size=30)
+       | st.builds(lambda a, b: a + b, st.sampled_from(["http://", "https://", "/", "//"]),
+                   st.text(alphabet=st.sampled_from(list("ab-0.9/?#;\\ \u3000\x85Z")),
+                           max_size=20)))
+def test_the_link_rules_are_markups_patterns(href: str) -> None:
+    """The loops that stand for markup's _ABS_PATH_RE and _PLAIN_URL_RE match what they do."""
+    from scraper import markup
+
+    assert COMPILED.url_rules(href) == (bool(markup._ABS_PATH_RE.match(href)),
+                                        bool(markup._PLAIN_URL_RE.match(href)))
+
+
+@needs_compiled
 def test_the_text_rules_at_every_place_in_the_16_byte_scans() -> None:
     """Two white-space characters (or BREAKs) at every pair of places in a string of letters
     long enough for three 16-byte blocks: a run that straddles two blocks is one run."""
