@@ -1110,8 +1110,46 @@ cdef class _Walker:
         lines.clear()
         chunks.clear()
         items = [item for item in self.items if item is not None]
-        return Extracted(shown, own, self.sections, items, self.links, pre=self.saw_pre,
-                         link_chars=self.link_chars, mass=mass)
+        if mass > JOIN_NOW_MASS:  # joined later, once the caller has let the tree go
+            return Extracted(shown, own, self.sections, items, self.links, pre=self.saw_pre,
+                             link_chars=self.link_chars, mass=mass)
+        found = Extracted(None, {}, [], items, self.links, pre=self.saw_pre,
+                          link_chars=self.link_chars, mass=mass)
+        found._text, found._sections = _joined(shown, own, self.sections)
+        return found
+
+
+# Up to this much text (what nonspace counts), finish joins the text and the sections' texts
+# at once, in C loops, while the lines are fresh; a larger text waits for the caller to let
+# lxml's tree go first (Extracted's docstring says why), as the Python walk always does.
+cdef Py_ssize_t JOIN_NOW_MASS = 1 << 18
+
+
+cdef tuple _joined(list shown, dict own, list heads):
+    """extract's ``Extracted._join``: (the text, the sections with their texts)."""
+    cdef list sections = [], parts = [], blocks
+    cdef Py_ssize_t i
+    cdef str text
+    for i in range(len(heads)):
+        head = heads[i]
+        blocks = own.get(i)
+        if not blocks:
+            text = ""
+        elif len(blocks) == 1:
+            text = "\n".join(<list>blocks[0])
+        else:
+            text = "\n".join([line for block in blocks for line in <list>block])
+        sections.append(new_section(head.heading, head.level, text, head.parent))
+    for part in shown:
+        if type(part) is str:
+            parts.append(part)
+        else:
+            i = (<tuple>part)[0]
+            if len(<list>own[i]) == 1:
+                parts.append((<object>sections[i]).text)
+            else:
+                parts.append("\n".join(<list>(<tuple>part)[1]))
+    return "\n".join(parts), sections
 
 
 def walk(_Element main not None, str base_url, str page_url, keep, drop):

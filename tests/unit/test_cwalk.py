@@ -246,6 +246,17 @@ def test_the_link_rules_are_markups_patterns(href: str) -> None:
 
 
 @needs_compiled
+def test_a_text_joined_at_once_and_one_joined_later() -> None:
+    """The compiled walk joins a small text as it finishes and leaves a large one (over 256K
+    characters) for later, as the Python walk always does: both give the Python walk's."""
+    section = ("<h2>Part {n}</h2><p>" + "Words of the part. " * 40 + "</p><ul><li>One</li>"
+               "<li>Two</li></ul><p>" + "More words. " * 30 + "</p>")
+    for parts in (3, 900):  # about 1,500 and 440,000 characters of text
+        html = "<h1>T</h1><article>" + "".join(section.format(n=n) for n in range(parts))
+        assert_same((html + "<p>End.</p></article>").encode("utf-8"))
+
+
+@needs_compiled
 def test_the_text_rules_at_every_place_in_the_16_byte_scans() -> None:
     """Two white-space characters (or BREAKs) at every pair of places in a string of letters
     long enough for three 16-byte blocks: a run that straddles two blocks is one run."""
