@@ -5,6 +5,7 @@ and the walk (:mod:`scraper.extract`).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -135,8 +136,12 @@ _ABS_PATH_RE = re.compile(r"/(?!/)[^?#;\s\\]*\Z")
 _ORIGIN_RE = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]+)?\Z")
 
 
+@functools.lru_cache(maxsize=256)
 def origin_of(base: str) -> str | None:
-    """``scheme://host[:port]`` of ``base`` as normalize_url spells it, when plain; else None."""
+    """``scheme://host[:port]`` of ``base`` as normalize_url spells it, when plain; else None.
+
+    Remembered per base (every walk asks, and a crawl's pages share a few bases): working it
+    out through normalize_url cost more than the walk of a small page's text."""
     try:
         root = normalize_url("/", base)
     except ValueError:
