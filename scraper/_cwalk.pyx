@@ -218,6 +218,7 @@ cdef extern from "Python.h":
     void* PyUnicode_DATA(object o)
     Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index)
     str PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
+    void PyUnicode_WRITE(int kind, void* data, Py_ssize_t index, Py_UCS4 value)
     enum:
         PyUnicode_1BYTE_KIND
         PyUnicode_4BYTE_KIND
@@ -1267,6 +1268,40 @@ cdef class _Lines:
             if n.content is not NULL:
                 self.parts.append(_decode(n.content))
             n = n.next
+
+
+def fold_lines(str text):
+    """maincontent's ``_fold_lines``: every line of ``text`` as ``" ".join(line.split())``,
+    blank lines dropped, in one pass. A run of white space (what ``str.split`` splits on)
+    holding a line break becomes one line break, any other run one space, and the ends go."""
+    cdef Py_ssize_t n = len(text), i, size = 0
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    cdef Py_UCS4 c
+    cdef void* buf
+    cdef bint space = False, newline = False
+    if n == 0:
+        return text
+    buf = PyMem_Malloc(n * kind)  # what is kept is text's own characters, line breaks, spaces
+    if buf is NULL:
+        raise MemoryError()
+    try:
+        for i in range(n):
+            c = PyUnicode_READ(kind, data, i)
+            if c == 10:
+                newline = True
+            elif Py_UNICODE_ISSPACE(c):
+                space = True
+            else:
+                if size and (newline or space):
+                    PyUnicode_WRITE(kind, buf, size, 10 if newline else 32)
+                    size += 1
+                newline = space = False
+                PyUnicode_WRITE(kind, buf, size, c)
+                size += 1
+        return PyUnicode_FromKindAndData(kind, buf, size)
+    finally:
+        PyMem_Free(buf)
 
 
 def outside_raw(_Element body not None, main, tuple skipped, dict kinds):

@@ -257,6 +257,15 @@ def test_a_text_joined_at_once_and_one_joined_later() -> None:
 
 
 @needs_compiled
+@PROFILE
+@given(text=st.text(alphabet=st.sampled_from(_RULE_CHARS), max_size=60) | st.text(max_size=60))
+def test_the_outside_text_is_folded_as_maincontent_folds_it(text: str) -> None:
+    from scraper.maincontent import _fold_lines
+
+    assert COMPILED.fold_lines(text) == _fold_lines(text)
+
+
+@needs_compiled
 def test_the_text_rules_at_every_place_in_the_16_byte_scans() -> None:
     """Two white-space characters (or BREAKs) at every pair of places in a string of letters
     long enough for three 16-byte blocks: a run that straddles two blocks is one run."""
