@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import json.encoder
+import operator
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -238,6 +239,106 @@ def _canonical_parts(rec: dict[str, Any]) -> Iterator[str]:
     yield "".join(out)
 
 
+# A page whose texts together are at most this many characters is hashed from one JSON string
+# (a copy of its texts, at most a few MiB); a longer one is streamed in slices.
+_SMALL = 1 << 18
+_ITEM_FIELDS = operator.attrgetter("title", "url", "summary", "section")
+_SECTION_FIELDS = operator.attrgetter("heading", "level", "parent", "text")
+_URL_TYPES = frozenset({str, type(None)})
+_INDEX_TYPES = frozenset({int, type(None)})
+
+
+def _plain_json(page: Page) -> str | None:
+    """The canonical JSON of ``page.records()`` as one str, for a small page of the types the
+    records are made of; None for anything else (:meth:`Page.content_hash` then streams it).
+
+    On a page of a few kilobytes the per-part machinery (a generator, a dozen parts, each
+    escaped, encoded and hashed alone) costs more than the characters: here the values are
+    normalised, then a few memchr scans of all their strings joined prove that none needs an
+    escape (almost always), and each string goes between quotes as it is.
+    """
+    kind, title, updated_on, text = page.kind, page.title, page.updated_on, page.text
+    sections, items = page.sections, page.items
+    if (type(kind) is not str or type(title) is not str or type(text) is not str
+            or not (updated_on is None or type(updated_on) is str)
+            or type(sections) is not list or type(items) is not list):
+        return None
+    budget = _SMALL - len(text)
+    hints = page.__dict__.get("_norm_hints") or {}
+    # Every string that goes between quotes, joined once for the escape check.
+    strings = [kind]
+    if updated_on is not None:
+        strings.append(updated_on)
+    secs = []
+    for heading, level, parent, stext in map(_SECTION_FIELDS, sections):
+        if (type(heading) is not str or type(level) is not int or type(stext) is not str
+                or not (parent is None or type(parent) is int)):
+            return None
+        budget -= len(stext)
+        if budget < 0:
+            return None
+        heading = norm_text(heading)
+        stext = _hinted(hints, stext)
+        strings.append(heading)
+        strings.append(stext)
+        secs.append((heading, level, parent, stext))
+    if budget < 0:
+        return None
+    title = norm_text(title)
+    text = _hinted(hints, text)
+    strings.append(title)
+    strings.append(text)
+    if items:
+        titles, urls, summaries, indexes = zip(*map(_ITEM_FIELDS, items), strict=True)
+        if not (_URL_TYPES.issuperset(map(type, urls))
+                and _INDEX_TYPES.issuperset(map(type, indexes))):
+            return None
+        try:
+            if not _all_normal([*titles, *summaries]):
+                titles = tuple(map(norm_text, titles))
+                summaries = tuple(map(norm_text, summaries))
+        except (AttributeError, TypeError):  # not a str (norm_text(None) is "")
+            return None
+        strings += titles
+        strings += summaries
+        strings += [u for u in urls if u is not None]
+    try:
+        joined = "".join(strings)
+    except TypeError:  # a norm_text hint that is not a str
+        return None
+    if holds_any(joined, _QUOTE_ESCAPES):  # rare: the general encoder, on the same values
+        return _canonical_json({
+            "kind": kind, "title": title, "updated_on": updated_on, "text": text,
+            "sections": [list(sec) for sec in secs],
+            "items": [list(row) for row in zip(titles, urls, summaries, indexes, strict=True)]
+            if items else []})
+    parts = ['{"items":[']
+    if items:
+        parts.append(",".join([
+            '["' + t + ('",null,"' if u is None else '","' + u + '","') + s
+            + ('",null]' if i is None else '",' + int.__repr__(i) + "]")
+            for t, u, s, i in zip(titles, urls, summaries, indexes, strict=True)]))
+    parts.append('],"kind":"' + kind + '","sections":[')
+    for n, (heading, level, parent, stext) in enumerate(secs):
+        parts.append(('["' if not n else ',["') + heading + '",' + int.__repr__(level)
+                     + (',null,"' if parent is None else "," + int.__repr__(parent) + ',"'))
+        parts.append(stext)
+        parts.append('"]')
+    parts.append('],"text":"')
+    parts.append(text)
+    parts.append('","title":"' + title + '","updated_on":'
+                 + ("null}" if updated_on is None else '"' + updated_on + '"}'))
+    return "".join(parts)
+
+
+def _hinted(hints: dict[int, tuple[str, str | None]], s: str) -> str:
+    """``Page._norm(s)``, given the page's hints."""
+    hit = hints.get(id(s))
+    if hit is not None and hit[0] is s:
+        return hit[1] if hit[1] is not None else s.replace("\n", " ")
+    return norm_text(s)
+
+
 def _dumps(rec: dict[str, Any]) -> str:
     return json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -345,6 +446,9 @@ class Page:
         need only their line breaks made spaces are normalised a slice at a time: a page's
         hash never holds a second copy of its text.
         """
+        plain = _plain_json(self)
+        if plain is not None:
+            return hashlib.sha256(plain.encode("utf-8")).hexdigest()
         h = hashlib.sha256()
         update = h.update
         try:
