@@ -80,18 +80,19 @@ def _all_normal(strings: list[str]) -> bool:
     """True when ``norm_text(s) == s`` for every ``s``: proved for all at once by a few C scans
     of their join (a page's item titles and summaries, cleaned by the parser, almost always
     are), where norm_text would split each one into words."""
-    if not strings:
-        return True
+    filled = list(filter(None, strings))
+    if len(filled) != len(strings) and strings.count("") != len(strings) - len(filled):
+        return False  # a None, 0 or False (norm_text makes it ""): leave it to norm_text
     try:
-        joined = "\n".join(strings)
-    except TypeError:  # a None (norm_text makes it ""): leave it to norm_text
+        joined = " ".join(filled)  # the empty strings left out: "" is its own norm_text
+    except TypeError:
         return False
-    if (joined.count("\n") != len(strings) - 1 or joined[:1] == " " or joined[-1:] == " "
-            or "  " in joined or " \n" in joined or "\n " in joined):
+    # Two spaces in a row are in a string or where one ends or the next begins with a space.
+    if "  " in joined or joined[:1] == " " or joined[-1:] == " " or "\n" in joined:
         return False
     if joined.isascii():
         return not holds_any(joined, _ODD_SPACES_ASCII)
-    # "\n" never composes, so the join is in NFC exactly when every string is.
+    # A space never composes, so the join is in NFC exactly when every string is.
     return not (holds_any(joined, _ODD_SPACES)
                 or holds_any(joined, _INVISIBLE_CHARS)) and unicodedata.is_normalized(
         "NFC", joined)
@@ -263,53 +264,69 @@ def _plain_json(page: Page) -> str | None:
             or not (updated_on is None or type(updated_on) is str)
             or type(sections) is not list or type(items) is not list):
         return None
+    secs = list(map(_SECTION_FIELDS, sections))
     budget = _SMALL - len(text)
-    hints = page.__dict__.get("_norm_hints") or {}
-    # Every string that goes between quotes, joined once for the escape check.
-    strings = [kind]
-    if updated_on is not None:
-        strings.append(updated_on)
-    secs = []
-    for heading, level, parent, stext in map(_SECTION_FIELDS, sections):
+    for heading, level, parent, stext in secs:
         if (type(heading) is not str or type(level) is not int or type(stext) is not str
                 or not (parent is None or type(parent) is int)):
             return None
         budget -= len(stext)
-        if budget < 0:
-            return None
-        heading = norm_text(heading)
-        stext = _hinted(hints, stext)
-        strings.append(heading)
-        strings.append(stext)
-        secs.append((heading, level, parent, stext))
     if budget < 0:
         return None
-    title = norm_text(title)
-    text = _hinted(hints, text)
-    strings.append(title)
-    strings.append(text)
+    hints = page.__dict__.get("_norm_hints") or {}
+    flat = _hinted(hints, text)
+    # Every string that goes between quotes, joined below for the escape check.
+    strings = [kind, flat]
+    if updated_on is not None:
+        strings.append(updated_on)
+    # The parser's text is its headings and section texts, a line each, in order: a section
+    # text found there (startswith is a memcmp) is a slice of the flattened text, neither
+    # flattened nor checked for escapes again.
+    pos = 0 if _spaced(hints, text) else -1
+    stexts = []
+    for heading, _, _, stext in secs:
+        if pos >= 0 and heading and text.startswith(heading, pos):
+            pos += len(heading) + 1
+        if pos >= 0 and stext and text.startswith(stext, pos) and _spaced(hints, stext):
+            stexts.append(flat[pos:pos + len(stext)])
+            pos += len(stext) + 1
+            continue
+        if stext:
+            pos = -1
+        stext = _hinted(hints, stext)
+        stexts.append(stext)
+        strings.append(stext)
+    headings = [sec[0] for sec in secs]
     if items:
         titles, urls, summaries, indexes = zip(*map(_ITEM_FIELDS, items), strict=True)
         if not (_URL_TYPES.issuperset(map(type, urls))
                 and _INDEX_TYPES.issuperset(map(type, indexes))):
             return None
-        try:
-            if not _all_normal([*titles, *summaries]):
+        if not _all_normal([title, *headings, *titles, *summaries]):
+            title = norm_text(title)
+            headings = list(map(norm_text, headings))
+            try:
                 titles = tuple(map(norm_text, titles))
                 summaries = tuple(map(norm_text, summaries))
-        except (AttributeError, TypeError):  # not a str (norm_text(None) is "")
-            return None
+            except (AttributeError, TypeError):  # not a str (norm_text(None) is "")
+                return None
         strings += titles
         strings += summaries
         strings += [u for u in urls if u is not None]
+    elif not _all_normal([title, *headings]):
+        title = norm_text(title)
+        headings = list(map(norm_text, headings))
+    strings.append(title)
+    strings += headings
     try:
         joined = "".join(strings)
     except TypeError:  # a norm_text hint that is not a str
         return None
     if holds_any(joined, _QUOTE_ESCAPES):  # rare: the general encoder, on the same values
         return _canonical_json({
-            "kind": kind, "title": title, "updated_on": updated_on, "text": text,
-            "sections": [list(sec) for sec in secs],
+            "kind": kind, "title": title, "updated_on": updated_on, "text": flat,
+            "sections": [[h, sec[1], sec[2], t]
+                         for sec, h, t in zip(secs, headings, stexts, strict=True)],
             "items": [list(row) for row in zip(titles, urls, summaries, indexes, strict=True)]
             if items else []})
     parts = ['{"items":[']
@@ -319,16 +336,23 @@ def _plain_json(page: Page) -> str | None:
             + ('",null]' if i is None else '",' + int.__repr__(i) + "]")
             for t, u, s, i in zip(titles, urls, summaries, indexes, strict=True)]))
     parts.append('],"kind":"' + kind + '","sections":[')
-    for n, (heading, level, parent, stext) in enumerate(secs):
+    for n, ((_, level, parent, _), heading, stext) in enumerate(
+            zip(secs, headings, stexts, strict=True)):
         parts.append(('["' if not n else ',["') + heading + '",' + int.__repr__(level)
                      + (',null,"' if parent is None else "," + int.__repr__(parent) + ',"'))
         parts.append(stext)
         parts.append('"]')
     parts.append('],"text":"')
-    parts.append(text)
+    parts.append(flat)
     parts.append('","title":"' + title + '","updated_on":'
                  + ("null}" if updated_on is None else '"' + updated_on + '"}'))
     return "".join(parts)
+
+
+def _spaced(hints: dict[int, tuple[str, str | None]], s: str) -> bool:
+    """True when the parser noted ``s`` as its own norm_text with line breaks made spaces."""
+    hit = hints.get(id(s))
+    return hit is not None and hit[0] is s and hit[1] is None
 
 
 def _hinted(hints: dict[int, tuple[str, str | None]], s: str) -> str:

@@ -237,6 +237,9 @@ def _pages(draw: st.DrawFn) -> Page:
                   odd(st.none() | st.integers(0, 5)))
              for _ in range(draw(st.integers(0, 5)))]
     text = draw(_texts())
+    if draw(st.booleans()):  # the parser's shape: its headings and section texts, a line each
+        text = "\n".join(x for sec in sections for x in (sec.heading, sec.text)
+                         if x and isinstance(x, str)) + draw(st.sampled_from(["", "\nz", "z"]))
     if draw(st.integers(0, 19)) == 0:  # past a 1 MiB slice, and the size the page is streamed at
         text = (text or "q") * (2**21 // (len(text) or 1) + 1)
     page = Page(url="http://x/", title=odd(_strings(), _FALSY),
