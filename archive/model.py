@@ -466,9 +466,10 @@ class Page:
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of :meth:`records` (the git-history recipe).
 
-        The JSON is hashed as it is produced, a part at a time, and texts the parser proved
-        need only their line breaks made spaces are normalised a slice at a time: a page's
-        hash never holds a second copy of its text.
+        A small page's JSON (texts up to ``_SMALL`` characters in all) is built as one string
+        and hashed once. A larger page's is hashed as it is produced, a part at a time, and
+        texts the parser proved need only their line breaks made spaces are normalised a slice
+        at a time: its hash never holds a second copy of its text.
         """
         plain = _plain_json(self)
         if plain is not None:
