@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import json.encoder
+import operator
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -79,18 +80,19 @@ def _all_normal(strings: list[str]) -> bool:
     """True when ``norm_text(s) == s`` for every ``s``: proved for all at once by a few C scans
     of their join (a page's item titles and summaries, cleaned by the parser, almost always
     are), where norm_text would split each one into words."""
-    if not strings:
-        return True
+    filled = list(filter(None, strings))
+    if len(filled) != len(strings) and strings.count("") != len(strings) - len(filled):
+        return False  # a None, 0 or False (norm_text makes it ""): leave it to norm_text
     try:
-        joined = "\n".join(strings)
-    except TypeError:  # a None (norm_text makes it ""): leave it to norm_text
+        joined = " ".join(filled)  # the empty strings left out: "" is its own norm_text
+    except TypeError:
         return False
-    if (joined.count("\n") != len(strings) - 1 or joined[:1] == " " or joined[-1:] == " "
-            or "  " in joined or " \n" in joined or "\n " in joined):
+    # Two spaces in a row are in a string or where one ends or the next begins with a space.
+    if "  " in joined or joined[:1] == " " or joined[-1:] == " " or "\n" in joined:
         return False
     if joined.isascii():
         return not holds_any(joined, _ODD_SPACES_ASCII)
-    # "\n" never composes, so the join is in NFC exactly when every string is.
+    # A space never composes, so the join is in NFC exactly when every string is.
     return not (holds_any(joined, _ODD_SPACES)
                 or holds_any(joined, _INVISIBLE_CHARS)) and unicodedata.is_normalized(
         "NFC", joined)
@@ -238,6 +240,129 @@ def _canonical_parts(rec: dict[str, Any]) -> Iterator[str]:
     yield "".join(out)
 
 
+# A page whose texts together are at most this many characters is hashed from one JSON string
+# (a copy of its texts, at most a few MiB); a longer one is streamed in slices.
+_SMALL = 1 << 18
+_ITEM_FIELDS = operator.attrgetter("title", "url", "summary", "section")
+_SECTION_FIELDS = operator.attrgetter("heading", "level", "parent", "text")
+_URL_TYPES = frozenset({str, type(None)})
+_INDEX_TYPES = frozenset({int, type(None)})
+
+
+def _plain_json(page: Page) -> str | None:
+    """The canonical JSON of ``page.records()`` as one str, for a small page of the types the
+    records are made of; None for anything else (:meth:`Page.content_hash` then streams it).
+
+    On a page of a few kilobytes the per-part machinery (a generator, a dozen parts, each
+    escaped, encoded and hashed alone) costs more than the characters: here the values are
+    normalised, then a few memchr scans of all their strings joined prove that none needs an
+    escape (almost always), and each string goes between quotes as it is.
+    """
+    kind, title, updated_on, text = page.kind, page.title, page.updated_on, page.text
+    sections, items = page.sections, page.items
+    if (type(kind) is not str or type(title) is not str or type(text) is not str
+            or not (updated_on is None or type(updated_on) is str)
+            or type(sections) is not list or type(items) is not list):
+        return None
+    secs = list(map(_SECTION_FIELDS, sections))
+    budget = _SMALL - len(text)
+    for heading, level, parent, stext in secs:
+        if (type(heading) is not str or type(level) is not int or type(stext) is not str
+                or not (parent is None or type(parent) is int)):
+            return None
+        budget -= len(stext)
+    if budget < 0:
+        return None
+    hints = page.__dict__.get("_norm_hints") or {}
+    flat = _hinted(hints, text)
+    # Every string that goes between quotes, joined below for the escape check.
+    strings = [kind, flat]
+    if updated_on is not None:
+        strings.append(updated_on)
+    # The parser's text is its headings and section texts, a line each, in order: a section
+    # text found there (startswith is a memcmp) is a slice of the flattened text, neither
+    # flattened nor checked for escapes again.
+    pos = 0 if _spaced(hints, text) else -1
+    stexts = []
+    for heading, _, _, stext in secs:
+        if pos >= 0 and heading and text.startswith(heading, pos):
+            pos += len(heading) + 1
+        if pos >= 0 and stext and text.startswith(stext, pos) and _spaced(hints, stext):
+            stexts.append(flat[pos:pos + len(stext)])
+            pos += len(stext) + 1
+            continue
+        if stext:
+            pos = -1
+        stext = _hinted(hints, stext)
+        stexts.append(stext)
+        strings.append(stext)
+    headings = [sec[0] for sec in secs]
+    if items:
+        titles, urls, summaries, indexes = zip(*map(_ITEM_FIELDS, items), strict=True)
+        if not (_URL_TYPES.issuperset(map(type, urls))
+                and _INDEX_TYPES.issuperset(map(type, indexes))):
+            return None
+        if not _all_normal([title, *headings, *titles, *summaries]):
+            title = norm_text(title)
+            headings = list(map(norm_text, headings))
+            try:
+                titles = tuple(map(norm_text, titles))
+                summaries = tuple(map(norm_text, summaries))
+            except (AttributeError, TypeError):  # not a str (norm_text(None) is "")
+                return None
+        strings += titles
+        strings += summaries
+        strings += [u for u in urls if u is not None]
+    elif not _all_normal([title, *headings]):
+        title = norm_text(title)
+        headings = list(map(norm_text, headings))
+    strings.append(title)
+    strings += headings
+    try:
+        joined = "".join(strings)
+    except TypeError:  # a norm_text hint that is not a str
+        return None
+    if holds_any(joined, _QUOTE_ESCAPES):  # rare: the general encoder, on the same values
+        return _canonical_json({
+            "kind": kind, "title": title, "updated_on": updated_on, "text": flat,
+            "sections": [[h, sec[1], sec[2], t]
+                         for sec, h, t in zip(secs, headings, stexts, strict=True)],
+            "items": [list(row) for row in zip(titles, urls, summaries, indexes, strict=True)]
+            if items else []})
+    parts = ['{"items":[']
+    if items:
+        parts.append(",".join([
+            '["' + t + ('",null,"' if u is None else '","' + u + '","') + s
+            + ('",null]' if i is None else '",' + int.__repr__(i) + "]")
+            for t, u, s, i in zip(titles, urls, summaries, indexes, strict=True)]))
+    parts.append('],"kind":"' + kind + '","sections":[')
+    for n, ((_, level, parent, _), heading, stext) in enumerate(
+            zip(secs, headings, stexts, strict=True)):
+        parts.append(('["' if not n else ',["') + heading + '",' + int.__repr__(level)
+                     + (',null,"' if parent is None else "," + int.__repr__(parent) + ',"'))
+        parts.append(stext)
+        parts.append('"]')
+    parts.append('],"text":"')
+    parts.append(flat)
+    parts.append('","title":"' + title + '","updated_on":'
+                 + ("null}" if updated_on is None else '"' + updated_on + '"}'))
+    return "".join(parts)
+
+
+def _spaced(hints: dict[int, tuple[str, str | None]], s: str) -> bool:
+    """True when the parser noted ``s`` as its own norm_text with line breaks made spaces."""
+    hit = hints.get(id(s))
+    return hit is not None and hit[0] is s and hit[1] is None
+
+
+def _hinted(hints: dict[int, tuple[str, str | None]], s: str) -> str:
+    """``Page._norm(s)``, given the page's hints."""
+    hit = hints.get(id(s))
+    if hit is not None and hit[0] is s:
+        return hit[1] if hit[1] is not None else s.replace("\n", " ")
+    return norm_text(s)
+
+
 def _dumps(rec: dict[str, Any]) -> str:
     return json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -341,10 +466,14 @@ class Page:
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of :meth:`records` (the git-history recipe).
 
-        The JSON is hashed as it is produced, a part at a time, and texts the parser proved
-        need only their line breaks made spaces are normalised a slice at a time: a page's
-        hash never holds a second copy of its text.
+        A small page's JSON (texts up to ``_SMALL`` characters in all) is built as one string
+        and hashed once. A larger page's is hashed as it is produced, a part at a time, and
+        texts the parser proved need only their line breaks made spaces are normalised a slice
+        at a time: its hash never holds a second copy of its text.
         """
+        plain = _plain_json(self)
+        if plain is not None:
+            return hashlib.sha256(plain.encode("utf-8")).hexdigest()
         h = hashlib.sha256()
         update = h.update
         try:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from archive.model import Page, Section, _canonical_json, norm_text
 from scraper.parse import parse
@@ -144,14 +147,17 @@ def _old_hash(page: Page) -> str:
 REALPAGES = Path(__file__).resolve().parents[1] / "fixtures" / "realpages"
 
 
-@pytest.mark.parametrize("slice_chars", [None, 7])
-def test_streamed_hash_is_the_whole_json_hash(slice_chars: int | None,
+@pytest.mark.parametrize("route", ["plain", "streamed", "sliced"])
+def test_streamed_hash_is_the_whole_json_hash(route: str,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hashed a part (and a slice of a long text) at a time, the value is the old one's."""
+    """Built whole for a small page, or hashed a part (and a slice of a long text) at a time,
+    the value is the old one's."""
     from archive import model
 
-    if slice_chars is not None:  # every text over 7 characters goes in slices
-        monkeypatch.setattr(model, "_SLICE", slice_chars)
+    if route != "plain":  # every page is streamed, as a page over _SMALL is
+        monkeypatch.setattr(model, "_SMALL", -1)
+    if route == "sliced":  # every text over 7 characters goes in slices
+        monkeypatch.setattr(model, "_SLICE", 7)
     paths = sorted(SITEDATA.rglob("*.ht*")) + sorted(REALPAGES.glob("*.htm*"))
     assert len(paths) > 40
     for path in paths:
@@ -186,3 +192,137 @@ def test_an_item_without_a_title_hashes_as_before() -> None:
     page = Page(url="http://x/", text="t", items=[Item(None, None, "s", None)])  # type: ignore[arg-type]
     assert page.records()["items"] == [["", None, "s", None]]
     assert page.content_hash() == _old_hash(page)
+
+
+# Characters the canonical JSON treats apart (escapes, U+2028 which json.dumps keeps as it is),
+# norm_text's cases (odd spaces, zero-width characters, text not in NFC) and plain ones. Most
+# strings are plain, so that one string needing an escape on an otherwise plain page is tried.
+_PLAIN = ["a", "b", " ", "\u00e9", "\u4e2d", "\U0001f600", "/", "x" * 40]
+_DIRTY = [*_PLAIN, "  ", "\n", "\t", "\r", "\x00", "\x1c", "\x1f", "\x7f", '"', "\\",
+          "\u2028", "\u2029", "\u00a0", "\u3000", "\u200b", "\u00ad", "e\u0301", "\u1100\u1161",
+          "\u00ff"]
+_ODD = st.sampled_from([None, True, 1.5, 0, -3, 2**70])  # types json.dumps writes its own way
+_FALSY = st.sampled_from([None, 0, False])  # what norm_text takes that is not a str: ""
+
+
+@st.composite
+def _strings(draw: st.DrawFn) -> str:
+    chars = _DIRTY if draw(st.integers(0, 7)) == 0 else _PLAIN
+    return "".join(draw(st.lists(st.sampled_from(chars), max_size=20)))
+
+
+@st.composite
+def _texts(draw: st.DrawFn) -> str:
+    """A text, often in lines (the parser's shape), now and then long."""
+    if draw(st.booleans()):
+        text = draw(_strings())
+    else:
+        text = "\n".join(s.strip() or "z" for s in draw(st.lists(_strings(), max_size=12)))
+    return text * draw(st.sampled_from([1, 1, 1, 3, 50]))
+
+
+@st.composite
+def _pages(draw: st.DrawFn) -> Page:
+    """A Page of any shape content_hash must take, with the parser's hints on some texts."""
+    from archive.model import Item
+
+    def odd(usual: st.SearchStrategy[Any], other: st.SearchStrategy[Any] = _ODD) -> Any:
+        return draw(st.one_of(usual, other) if draw(st.integers(0, 9)) == 0 else usual)
+
+    url = st.none() | _strings().map("https://x/".__add__)
+    sections = [Section(odd(_strings(), _FALSY), odd(st.integers(1, 6)), draw(_texts()),
+                        odd(st.none() | st.integers(0, 5)))
+                for _ in range(draw(st.integers(0, 4)))]
+    items = [Item(odd(_strings(), _FALSY), odd(url), odd(_strings(), _FALSY),
+                  odd(st.none() | st.integers(0, 5)))
+             for _ in range(draw(st.integers(0, 5)))]
+    text = draw(_texts())
+    if draw(st.booleans()):  # the parser's shape: its headings and section texts, a line each
+        text = "\n".join(x for sec in sections for x in (sec.heading, sec.text)
+                         if x and isinstance(x, str)) + draw(st.sampled_from(["", "\nz", "z"]))
+    if draw(st.integers(0, 19)) == 0:  # past a 1 MiB slice, and the size the page is streamed at
+        text = (text or "q") * (2**21 // (len(text) or 1) + 1)
+    page = Page(url="http://x/", title=odd(_strings(), _FALSY),
+                updated_on=odd(st.none() | _strings()), text=text, sections=sections,
+                items=items, kind=odd(st.just("html") | _strings()))
+    for s in [page.text, *(sec.text for sec in sections)]:
+        hint = draw(st.sampled_from(["none", "spaced", "norm"]))
+        if hint == "spaced":
+            page._note_spaced(s)  # trusted as given, by records() too
+        elif hint == "norm":
+            page._note_norm(s, draw(_strings()))
+    return page
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.data_too_large])
+@given(page=_pages())
+def test_content_hash_is_sha256_of_json_dumps(page: Page) -> None:
+    """Every route content_hash takes (one string, streamed, sliced, the general encoder) gives
+    sha256 of the canonical json.dumps of records(), for any page."""
+    import hashlib
+
+    from archive import model
+
+    want = _dumps(page.records())
+    plain = model._plain_json(page)
+    assert plain is None or plain == want
+    assert page.content_hash() == hashlib.sha256(want.encode("utf-8")).hexdigest()
+
+
+def test_plain_json_takes_the_usual_pages() -> None:
+    """The one-string route is exercised: it takes parsed pages (quotes and all) but not one
+    over the size budget, which is streamed."""
+    from archive import model
+
+    paths = sorted(SITEDATA.rglob("*.ht*")) + sorted(REALPAGES.glob("*.htm*"))
+    for path in paths:
+        page = parse(path.read_bytes(), url="https://example.gov/p", content_type="text/html")
+        assert model._plain_json(page) == _dumps(page.records()), path.name
+    big = Page(url="http://x/", text="a\\" * (model._SMALL // 2 + 1))
+    assert model._plain_json(big) is None
+    assert big.content_hash() == _old_hash(big)
+
+
+def test_one_odd_value_on_a_plain_page() -> None:
+    """Each field of a plain page in turn given each value the canonical JSON (or norm_text)
+    treats apart: the hash is still sha256 of the canonical json.dumps of records()."""
+    import dataclasses
+    import hashlib
+
+    from archive.model import Item
+
+    base = Page(url="http://x/", title="T", updated_on="2016-05-02", text="a b\nc d",
+                sections=[Section("H", 2, "c d", None), Section("I", 3, "e\nf", 0)],
+                items=[Item("t", "https://x/", "s", 0), Item("u", None, "", None)])
+    strings = ["a" + ch + "b" for ch in _DIRTY] + ["", " ", "\x00"]
+    values = [*strings, None, True, False, 1.5, 0, -3, 2**70]
+    pages = []
+    for field in ("kind", "title", "updated_on", "text"):
+        pages += [dataclasses.replace(base, **{field: v}) for v in values]
+    for n in (0, 1):
+        for field in ("heading", "level", "text", "parent"):
+            for v in values:
+                sections = list(base.sections)
+                sections[n] = dataclasses.replace(sections[n], **{field: v})
+                pages.append(dataclasses.replace(base, sections=sections))
+        for field in ("title", "url", "summary", "section"):
+            for v in values:
+                items = list(base.items)
+                items[n] = dataclasses.replace(items[n], **{field: v})
+                pages.append(dataclasses.replace(base, items=items))
+    hashed = 0
+    for page in pages:
+        for spaced in (False, True):
+            if spaced:
+                for s in [page.text, *(sec.text for sec in page.sections)]:
+                    page._note_spaced(s)
+            try:
+                want = hashlib.sha256(_dumps(page.records()).encode("utf-8")).hexdigest()
+            except Exception as e:  # norm_text(True) and the like: the hash fails the same way
+                with pytest.raises(type(e)):
+                    page.content_hash()
+                continue
+            assert page.content_hash() == want, page
+            hashed += 1
+    assert hashed > len(pages)
