@@ -332,3 +332,30 @@ def test_an_ignored_base_still_resolves_the_links() -> None:
     plain = parse(body, url="https://example.gov/x")
     ignored = parse(body, url="https://example.gov/x", ignore=("base",))
     assert plain.links == ignored.links == ["https://other.gov/dir/doc.htm"]
+
+
+def test_text_of_a_childless_element_is_its_serialised_text() -> None:
+    from scraper.maincontent import _text
+
+    rng = random.Random(11)
+    pieces = ["", "w", " x\n", "\u00e9", "&amp;", "&#1;", "&nbsp;", "\r\n", "<!-- c -->",
+              "<?pi x?>", "<![CDATA[d]]>", "&#xFFFE;", "\U0001f600", "&bogus;"]
+    tags = ["p", "td", "a", "pre", "blockquote", "b", "br"]
+
+    def build(depth: int) -> str:
+        out = []
+        for _ in range(rng.randint(0, 3)):
+            out.append(rng.choice(pieces))
+            if depth < 4 and rng.random() < 0.5:
+                tag = rng.choice(tags)
+                out.append(f"<{tag}>{build(depth + 1)}</{tag}>")
+        return "".join(out)
+
+    for n in range(1500):
+        parser = etree.HTMLParser(remove_comments=n % 2 == 0, remove_pis=n % 2 == 0)
+        root = etree.fromstring(f"<html><body>{build(0)}</body></html>", parser)
+        if root is None:
+            continue
+        for el in root.iter(etree.Element):
+            assert _text(el) == etree.tostring(el, method="text", encoding=str,
+                                               with_tail=False), etree.tostring(el)
