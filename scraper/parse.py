@@ -362,11 +362,18 @@ def _base_url(bases: list[Element], url: str) -> str:
 def _title_h1(h1_elements: list[Element], main: Element) -> tuple[Element | None, str]:
     """The page's h1 (the first in the main content, else the first outside chrome) of its
     ``h1_elements`` (in document order) and its text, cleaned; (None, "") when none."""
-    h1s = [(h1, text) for h1 in h1_elements if (text := clean(text_of(h1)))]
-    for h1, text in h1s:
+    h1s = []  # those with text, each read once; the first in the main content ends the search
+    for h1 in h1_elements:
+        text = clean(text_of(h1))
+        if not text:
+            continue
         if _contains(main, h1) and not is_excluded(h1):
             return h1, text
-    return next(((h1, text) for h1, text in h1s if not in_chrome(h1)), (None, ""))
+        h1s.append((h1, text))
+    for h1, text in h1s:
+        if not in_chrome(h1):
+            return h1, text
+    return None, ""
 
 
 def _title_from_head(root: Element) -> str:
@@ -489,7 +496,9 @@ def _near_title_text(h1: Element | None, main: Element) -> str:
 
 def _contains(ancestor: Element, el: Element) -> bool:
     """True when ``el`` is ``ancestor`` or inside it."""
-    return el is ancestor or any(a is ancestor for a in el.iterancestors())
+    # "in" compares in C, by identity first (an lxml element has no __eq__ of its own), and
+    # ``ancestor`` keeps its proxy alive: the same object comes back for its node.
+    return el is ancestor or ancestor in el.iterancestors()
 
 
 def _find_updated(main_text: str, near: str) -> str | None:

@@ -340,6 +340,7 @@ def test_an_ignored_base_still_resolves_the_links() -> None:
 
 def test_text_of_a_childless_element_is_its_serialised_text() -> None:
     from scraper.maincontent import _text
+    from scraper.markup import text_of
 
     rng = random.Random(11)
     pieces = ["", "w", " x\n", "\u00e9", "&amp;", "&#1;", "&nbsp;", "\r\n", "<!-- c -->",
@@ -361,5 +362,70 @@ def test_text_of_a_childless_element_is_its_serialised_text() -> None:
         if root is None:
             continue
         for el in root.iter(etree.Element):
-            assert _text(el) == etree.tostring(el, method="text", encoding=str,
-                                               with_tail=False), etree.tostring(el)
+            want = etree.tostring(el, method="text", encoding=str, with_tail=False)
+            assert _text(el) == want, etree.tostring(el)
+            assert text_of(el) == want, etree.tostring(el)
+
+
+def _random_page(rng: random.Random) -> etree._Element:
+    """A small random page: nested blocks, some chrome, h1s, paragraphs of several sizes."""
+    opens = ["<div>", "<section>", "<nav>", "<div class='hidden'>", "<article>", "<form>",
+             "<div id='sidebar'>", "<table><tr><td>"]
+    leaves = ["<h1>Title</h1>", "<h1></h1>", "<h1> <b>Bold</b> t</h1>", "<p>short</p>",
+              "<p>" + "word " * 40 + "</p>", "<p>" + "<a href='/x'>link text</a> " * 12 + "</p>",
+              "tail text " * 20, "<span>x</span>", "<h1 hidden>H</h1>"]
+
+    def build(depth: int) -> str:
+        out = []
+        for _ in range(rng.randint(1, 4)):
+            if depth < 4 and rng.random() < 0.5:
+                tag = rng.choice(opens)
+                close = "".join(f"</{t}>" for t in reversed(re.findall(r"<(\w+)", tag)))
+                out.append(tag + build(depth + 1) + close)
+            else:
+                out.append(rng.choice(leaves))
+        return "".join(out)
+
+    return etree.fromstring(f"<html><body>{build(0)}</body></html>", etree.HTMLParser())
+
+
+def test_title_h1_and_widening_as_first_written() -> None:
+    from scraper.maincontent import PARAGRAPH, WIDEN_LEVELS, _sibling_paragraph, _widened
+    from scraper.markup import clean, is_excluded, nonspace, text_of
+    from scraper.parse import _contains, _title_h1
+
+    def contains(ancestor: etree._Element, el: etree._Element) -> bool:
+        return el is ancestor or any(a is ancestor for a in el.iterancestors())
+
+    def title_h1(h1_elements: list, main: etree._Element) -> tuple:
+        h1s = [(h1, text) for h1 in h1_elements if (text := clean(text_of(h1)))]
+        for h1, text in h1s:
+            if contains(main, h1) and not is_excluded(h1):
+                return h1, text
+        return next(((h1, text) for h1, text in h1s if not in_chrome(h1)), (None, ""))
+
+    def widened(main: etree._Element, body: etree._Element) -> etree._Element:
+        node = widest = main
+        for _ in range(WIDEN_LEVELS):
+            parent = node.getparent()
+            if parent is None:
+                break
+            own = nonspace((parent.text or "") + "".join(c.tail or "" for c in parent))
+            if own >= PARAGRAPH or any(_sibling_paragraph(c) for c in parent if c is not node):
+                widest = parent
+            if parent is body:
+                break
+            node = parent
+        return widest
+
+    rng = random.Random(12)
+    for _ in range(400):
+        root = _random_page(rng)
+        body = root.find("body")
+        elements = list(root.iter(etree.Element))
+        h1s = list(root.iter("h1"))
+        for main in rng.sample(elements, min(8, len(elements))):
+            for el in elements:
+                assert _contains(main, el) == contains(main, el)
+            assert _title_h1(h1s, main) == title_h1(h1s, main)
+            assert _widened(main, body) is widened(main, body)
