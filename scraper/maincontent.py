@@ -33,6 +33,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import Any
 
 from lxml import etree
 
@@ -118,11 +119,32 @@ _ROLE_ATTRS = etree.XPath("descendant-or-self::*/@role[. = 'main']")
 _ID_ATTRS = etree.XPath("descendant-or-self::*/@id[. = 'content' or . = 'main-content']")
 
 
+# The <div> half of _BODY_CLASS_ATTRS: the <section>s are among the landmarks, when gathered.
+_BODY_DIV_CLASS_ATTRS = etree.XPath("descendant-or-self::div/@class[contains(., 'name-body')]")
+
+
 def _body_fields(root: Element, marks: Landmarks | None = None) -> list[Element]:
+    if marks is not None:
+        # The few sections a page has are asked in Python, which spares the XPath a second
+        # walk of the whole tree (and the union's sort) for them.
+        sections = [el for el in marks["section"] if _is_body_field(el.get("class"))]
+        if not sections:
+            return _body_field_parents(_BODY_DIV_CLASS_ATTRS(root))
+    return _body_field_parents(_BODY_CLASS_ATTRS(root))  # both, in document order
+
+
+def _is_body_field(value: str | None) -> bool:
+    return value is not None and "name-body" in value and not _BODY_CLASSES.isdisjoint(
+        value.split())
+
+
+def _body_field_parents(values: list[Any]) -> list[Element]:
+    """The elements holding the class attributes ``values`` (XPath results: strings that
+    know their element) that name a body field."""
     out = []
-    for value in _BODY_CLASS_ATTRS(root):
+    for value in values:
         el = value.getparent()
-        if el.tag in ("div", "section") and not _BODY_CLASSES.isdisjoint(value.split()):
+        if el.tag in ("div", "section") and _is_body_field(value):
             out.append(el)
     return out
 

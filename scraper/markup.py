@@ -192,8 +192,8 @@ def first_child(el: Element, tag: str) -> Element | None:
 
 
 #: Tags whose elements a parse gathers in one walk of the tree (:func:`landmarks`): for the
-#: base URL, the title and the main content's markup.
-LANDMARK_TAGS = ("base", "h1", "main", "article")
+#: base URL, the title and the main content's markup (a body field may be a section).
+LANDMARK_TAGS = ("base", "h1", "main", "article", "section")
 Landmarks = dict[str, list[Element]]
 
 

@@ -8,7 +8,7 @@ import re
 from lxml import etree
 
 from scraper.maincontent import _body_fields, _content_id, _in_chrome_memo, _role_main
-from scraper.markup import collapse, in_chrome, origin_of, resolve_link
+from scraper.markup import collapse, in_chrome, landmarks, origin_of, resolve_link
 
 BASES = ["https://example.gov/page", "http://Ex.GOV:80/a/b?x=1", "https://h.gov:8443/a/",
          "https://u:p@h.gov/x", "https://[::1]/a", "ftp://h/x", "https:///x", "not a url",
@@ -46,9 +46,9 @@ PAGE = """<html><body><div class='menu'><div role='main'><p>in menu</p></div></d
 
 def test_main_candidates_as_element_loops() -> None:
     root = etree.fromstring(PAGE, etree.HTMLParser())
-    assert _body_fields(root) == [
-        el for el in root.iter("div", "section")
-        if {"field-name-body", "field--name-body"} & set((el.get("class") or "").split())]
+    want = [el for el in root.iter("div", "section")
+            if {"field-name-body", "field--name-body"} & set((el.get("class") or "").split())]
+    assert _body_fields(root) == want and _body_fields(root, landmarks(root)) == want
     assert _role_main(root) == [el for el in root.iter() if el.get("role") == "main"]
     assert _content_id(root) == [
         el for el in root.iter() if el.get("id") in ("content", "main-content")]
@@ -320,7 +320,7 @@ def test_landmarks_are_each_tags_elements_in_document_order() -> None:
     root = etree.fromstring(
         "<html><head><base href='/a/'></head><body><main><h1>x</h1><article><h1>y</h1>"
         "</article></main><article><main></main></article><base href='/b/'><h1></h1>"
-        "</body></html>", etree.HTMLParser())
+        "<section></section></body></html>", etree.HTMLParser())
     marks = landmarks(root)
     assert set(marks) == set(LANDMARK_TAGS)
     for tag in LANDMARK_TAGS:
@@ -429,3 +429,28 @@ def test_title_h1_and_widening_as_first_written() -> None:
                 assert _contains(main, el) == contains(main, el)
             assert _title_h1(h1s, main) == title_h1(h1s, main)
             assert _widened(main, body) is widened(main, body)
+
+
+def test_body_fields_with_landmarks_as_the_xpath_finds_them() -> None:
+    from scraper.maincontent import _body_fields
+
+    rng = random.Random(13)
+    classes = ["", "field-name-body", "x field--name-body", "field-name-bodyx", "name-body",
+               "a field-name-body b", "FIELD-NAME-BODY"]
+
+    def build(depth: int) -> str:
+        out = []
+        for _ in range(rng.randint(0, 3)):
+            if depth < 4 and rng.random() < 0.6:
+                tag = rng.choice(["div", "section", "p", "span"])
+                out.append(f"<{tag} class='{rng.choice(classes)}'>t{build(depth + 1)}</{tag}>")
+        return "".join(out)
+
+    for _ in range(1500):
+        root = etree.fromstring(f"<html><body>{build(0)}</body></html>", etree.HTMLParser())
+        if root is None:
+            continue
+        want = [el for el in root.iter("div", "section")
+                if {"field-name-body", "field--name-body"} & set((el.get("class") or "").split())]
+        assert _body_fields(root, landmarks(root)) == want
+        assert _body_fields(root) == want
