@@ -474,12 +474,17 @@ def _near_title_text(h1: Element | None, main: Element) -> str:
     # The lists keep these proxies alive, so lxml hands out the same objects for the same nodes
     # and their ids identify nodes.
     h1_chain = list(h1.iterancestors())
-    if any(a is main for a in h1_chain):  # the title is in the main content (most pages)
+    # "in" compares in C, by identity first (an lxml element has no __eq__ of its own).
+    if main in h1_chain:  # the title is in the main content (most pages)
         return ""
     main_chain = [main, *main.iterancestors()]
     on_path = {id(a) for a in main_chain}
     h1_ids = {id(a) for a in h1_chain}
-    node = next((a for a in main_chain if id(a) in h1_ids), None)
+    node = None
+    for a in main_chain:
+        if id(a) in h1_ids:
+            node = a
+            break
     pieces: list[str] = []
     while node is not None and node is not main:
         pieces.append(node.text or "")

@@ -389,10 +389,10 @@ def _random_page(rng: random.Random) -> etree._Element:
     return etree.fromstring(f"<html><body>{build(0)}</body></html>", etree.HTMLParser())
 
 
-def test_title_h1_and_widening_as_first_written() -> None:
+def test_title_widening_and_near_title_text_as_first_written() -> None:
     from scraper.maincontent import PARAGRAPH, WIDEN_LEVELS, _sibling_paragraph, _widened
     from scraper.markup import clean, is_excluded, nonspace, text_of
-    from scraper.parse import _contains, _title_h1
+    from scraper.parse import _contains, _near_title_text, _title_h1
 
     def contains(ancestor: etree._Element, el: etree._Element) -> bool:
         return el is ancestor or any(a is ancestor for a in el.iterancestors())
@@ -418,8 +418,31 @@ def test_title_h1_and_widening_as_first_written() -> None:
             node = parent
         return widest
 
+    def near_title_text(h1: etree._Element | None, main: etree._Element) -> str:
+        if h1 is None:
+            return ""
+        h1_chain = list(h1.iterancestors())
+        if any(a is main for a in h1_chain):
+            return ""
+        main_chain = [main, *main.iterancestors()]
+        on_path = {id(a) for a in main_chain}
+        h1_ids = {id(a) for a in h1_chain}
+        node = next((a for a in main_chain if id(a) in h1_ids), None)
+        pieces: list[str] = []
+        while node is not None and node is not main:
+            pieces.append(node.text or "")
+            down = None
+            for child in node:
+                if id(child) in on_path:
+                    down = child
+                elif isinstance(child.tag, str) and not is_excluded(child):
+                    pieces.append(" ".join(child.itertext()))
+                pieces.append(child.tail or "")
+            node = down
+        return "\n".join(pieces)[:4000]
+
     rng = random.Random(12)
-    for _ in range(400):
+    for _ in range(150):
         root = _random_page(rng)
         body = root.find("body")
         elements = list(root.iter(etree.Element))
@@ -428,6 +451,8 @@ def test_title_h1_and_widening_as_first_written() -> None:
             for el in elements:
                 assert _contains(main, el) == contains(main, el)
             assert _title_h1(h1s, main) == title_h1(h1s, main)
+            for h1 in h1s:
+                assert _near_title_text(h1, main) == near_title_text(h1, main)
             assert _widened(main, body) is widened(main, body)
 
 
