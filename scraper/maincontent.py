@@ -240,13 +240,17 @@ def _votes(root: Element) -> Iterator[tuple[Element, int]]:
         # One C serialisation each (text_of, a Python step per text node, cost a nested
         # density element, a blockquote in a blockquote, as much again at each level). A
         # short one is turned away before its ancestors are asked whether they are chrome.
-        raw = _text(p)
-        if len(raw) < 25:  # collapsing and stripping only shorten it
+        # _text, inlined (most of these, table cells, are short and childless: the call
+        # would be most of what they cost).
+        kids = len(p)
+        raw = (etree.tostring(p, method="text", encoding=str, with_tail=False) if kids
+               else p.text)
+        if raw is None or len(raw) < 25:  # collapsing and stripping only shorten it
             continue
         weight = len(collapse(raw).strip())  # collapse is _WS_RE.sub(" ", ...), without regex
         if weight < 25 or _in_chrome_memo(p, chrome):
             continue
-        if len(p):  # no child element, no link: no iterator to find none
+        if kids:  # no child element, no link: no iterator to find none
             for a in p.iter("a"):
                 got = link_len.get(a)
                 if got is None:

@@ -479,3 +479,31 @@ def test_body_fields_with_landmarks_as_the_xpath_finds_them() -> None:
                 if {"field-name-body", "field--name-body"} & set((el.get("class") or "").split())]
         assert _body_fields(root, landmarks(root)) == want
         assert _body_fields(root) == want
+
+
+def test_votes_as_when_every_paragraph_is_serialised() -> None:
+    from scraper.maincontent import _in_chrome_memo, _votes
+
+    def votes(root: etree._Element) -> list[tuple[etree._Element, int]]:
+        def text(el: etree._Element) -> str:
+            return etree.tostring(el, method="text", encoding=str, with_tail=False)
+
+        chrome: dict = {}
+        out = []
+        for p in root.iter("p", "pre", "blockquote", "td"):
+            raw = text(p)
+            if len(raw) < 25:
+                continue
+            weight = len(collapse(raw).strip())
+            if weight < 25 or _in_chrome_memo(p, chrome):
+                continue
+            for a in p.iter("a"):
+                weight -= len(text(a).strip())
+            if weight >= 25:
+                out.append((p, weight))
+        return out
+
+    rng = random.Random(14)
+    for _ in range(300):
+        root = _random_page(rng)
+        assert list(_votes(root)) == votes(root)
