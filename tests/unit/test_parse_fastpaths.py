@@ -429,13 +429,14 @@ def test_title_widening_and_near_title_text_as_first_written() -> None:
         h1_ids = {id(a) for a in h1_chain}
         node = next((a for a in main_chain if id(a) in h1_ids), None)
         pieces: list[str] = []
-        while node is not None and node is not main:
+        while node is not None and node is not main:  # down the path, a level at a time
+            kids = list(node)
+            down = next((c for c in kids if id(c) in on_path), None)  # one child at most
+            read = [c for c in kids if c is not down and isinstance(c.tag, str)
+                    and not is_excluded(c)]
             pieces.append(node.text or "")
-            down = None
-            for child in node:
-                if id(child) in on_path:
-                    down = child
-                elif isinstance(child.tag, str) and not is_excluded(child):
+            for child in kids:
+                if any(child is r for r in read):
                     pieces.append(" ".join(child.itertext()))
                 pieces.append(child.tail or "")
             node = down
