@@ -32,6 +32,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
 
 from lxml import etree
 
@@ -117,11 +119,32 @@ _ROLE_ATTRS = etree.XPath("descendant-or-self::*/@role[. = 'main']")
 _ID_ATTRS = etree.XPath("descendant-or-self::*/@id[. = 'content' or . = 'main-content']")
 
 
+# The <div> half of _BODY_CLASS_ATTRS: the <section>s are among the landmarks, when gathered.
+_BODY_DIV_CLASS_ATTRS = etree.XPath("descendant-or-self::div/@class[contains(., 'name-body')]")
+
+
 def _body_fields(root: Element, marks: Landmarks | None = None) -> list[Element]:
+    if marks is not None:
+        # The few sections a page has are asked in Python, which spares the XPath a second
+        # walk of the whole tree (and the union's sort) for them.
+        sections = [el for el in marks["section"] if _is_body_field(el.get("class"))]
+        if not sections:
+            return _body_field_parents(_BODY_DIV_CLASS_ATTRS(root))
+    return _body_field_parents(_BODY_CLASS_ATTRS(root))  # both, in document order
+
+
+def _is_body_field(value: str | None) -> bool:
+    return value is not None and "name-body" in value and not _BODY_CLASSES.isdisjoint(
+        value.split())
+
+
+def _body_field_parents(values: list[Any]) -> list[Element]:
+    """The elements holding the class attributes ``values`` (XPath results: strings that
+    know their element) that name a body field."""
     out = []
-    for value in _BODY_CLASS_ATTRS(root):
+    for value in values:
         el = value.getparent()
-        if el.tag in ("div", "section") and not _BODY_CLASSES.isdisjoint(value.split()):
+        if el.tag in ("div", "section") and _is_body_field(value):
             out.append(el)
     return out
 
@@ -217,13 +240,17 @@ def _votes(root: Element) -> Iterator[tuple[Element, int]]:
         # One C serialisation each (text_of, a Python step per text node, cost a nested
         # density element, a blockquote in a blockquote, as much again at each level). A
         # short one is turned away before its ancestors are asked whether they are chrome.
-        raw = _text(p)
-        if len(raw) < 25:  # collapsing and stripping only shorten it
+        # _text, inlined (most of these, table cells, are short and childless: the call
+        # would be most of what they cost).
+        kids = len(p)
+        raw = (etree.tostring(p, method="text", encoding=str, with_tail=False) if kids
+               else p.text)
+        if raw is None or len(raw) < 25:  # collapsing and stripping only shorten it
             continue
         weight = len(collapse(raw).strip())  # collapse is _WS_RE.sub(" ", ...), without regex
         if weight < 25 or _in_chrome_memo(p, chrome):
             continue
-        if len(p):  # no child element, no link: no iterator to find none
+        if kids:  # no child element, no link: no iterator to find none
             for a in p.iter("a"):
                 got = link_len.get(a)
                 if got is None:
@@ -390,7 +417,12 @@ def _index_page(body: Element, weigh: _Weigher, *, base_url: str,
 
 
 def _text(el: Element) -> str:
-    return etree.tostring(el, method="text", encoding=str, with_tail=False)
+    """All text in the element ``el`` (libxml2's text content of the subtree)."""
+    if len(el):
+        return etree.tostring(el, method="text", encoding=str, with_tail=False)
+    # No child node but text (a paragraph, a table cell, a link, most of them): its text is
+    # what the serialisation gives, for a fifth of its cost.
+    return el.text or ""
 
 
 class _Weigher:
@@ -476,6 +508,9 @@ def _heaviest(body: Element, weigh: _Weigher) -> Element:
         node = kids[0]
 
 
+_TAIL = attrgetter("tail")
+
+
 def _widened(main: Element, body: Element) -> Element:
     """``main``, or its highest ancestor (``<body>`` at most, WIDEN_LEVELS up at most) that has
     a child beside the path holding a paragraph's worth of text and not marked as chrome."""
@@ -484,10 +519,17 @@ def _widened(main: Element, body: Element) -> Element:
         parent = node.getparent()
         if parent is None:
             break
-        # The parent's own text (runs between its children) counts as a sibling too.
-        own = nonspace((parent.text or "") + "".join(c.tail or "" for c in parent))
-        if own >= PARAGRAPH or any(_sibling_paragraph(c) for c in parent if c is not node):
+        kids = list(parent)  # one proxy per child, for both passes
+        # The parent's own text (runs between its children) counts as a sibling too; the
+        # tails read by C calls (map, filter), not a Python step per child.
+        own = nonspace((parent.text or "") + "".join(filter(None, map(_TAIL, kids))))
+        if own >= PARAGRAPH:
             widest = parent
+        else:
+            for c in kids:  # a loop, not any() over a generator
+                if c is not node and _sibling_paragraph(c):
+                    widest = parent
+                    break
         if parent is body:
             break
         node = parent
@@ -503,8 +545,12 @@ def _up_to_h1(main: Element, root: Element, body: Element,
     block and the elements in it the walk skips: those before the h1's branch and after the
     pick's (a "customers also bought" slider), which stay outside text. Else ``main``."""
     h1s = marks["h1"] if marks is not None else root.iter("h1")
-    h1 = next((h for h in h1s if _has_text(h) and not in_chrome(h)), None)
-    if h1 is None:
+    h1 = None
+    for h in h1s:
+        if _has_text(h) and not in_chrome(h):
+            h1 = h
+            break
+    else:
         return main, ()
     h1_path = {h1, *h1.iterancestors()}
     if main in h1_path:

@@ -197,8 +197,8 @@ def first_child(el: Element, tag: str) -> Element | None:
 
 
 #: Tags whose elements a parse gathers in one walk of the tree (:func:`landmarks`): for the
-#: base URL, the title and the main content's markup.
-LANDMARK_TAGS = ("base", "h1", "main", "article")
+#: base URL, the title and the main content's markup (a body field may be a section).
+LANDMARK_TAGS = ("base", "h1", "main", "article", "section")
 Landmarks = dict[str, list[Element]]
 
 
@@ -234,7 +234,9 @@ def text_of(el: Element) -> str:
     """
     if not isinstance(el.tag, str):  # a comment or a processing instruction: no text
         return "".join(el.itertext())
-    return etree.tostring(el, method="text", encoding=str, with_tail=False)
+    if len(el):
+        return etree.tostring(el, method="text", encoding=str, with_tail=False)
+    return el.text or ""  # no child node: its text is all (a fifth of the serialisation's cost)
 
 
 def collapse(s: str) -> str:

@@ -23,7 +23,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -362,11 +362,18 @@ def _base_url(bases: list[Element], url: str) -> str:
 def _title_h1(h1_elements: list[Element], main: Element) -> tuple[Element | None, str]:
     """The page's h1 (the first in the main content, else the first outside chrome) of its
     ``h1_elements`` (in document order) and its text, cleaned; (None, "") when none."""
-    h1s = [(h1, text) for h1 in h1_elements if (text := clean(text_of(h1)))]
-    for h1, text in h1s:
+    h1s = []  # those with text, each read once; the first in the main content ends the search
+    for h1 in h1_elements:
+        text = clean(text_of(h1))
+        if not text:
+            continue
         if _contains(main, h1) and not is_excluded(h1):
             return h1, text
-    return next(((h1, text) for h1, text in h1s if not in_chrome(h1)), (None, ""))
+        h1s.append((h1, text))
+    for h1, text in h1s:
+        if not in_chrome(h1):
+            return h1, text
+    return None, ""
 
 
 def _title_from_head(root: Element) -> str:
@@ -424,35 +431,35 @@ def _mentions_lower(text: str) -> bool:
     """Whether the ASCII ``text``, lowered, holds one of the keywords' fragments."""
     for start in range(0, len(text), _LOWER_SLICE):
         piece = text[start:start + _LOWER_SLICE + _LOWER_OVERLAP].lower()
-        if any(w in piece for w in _UPDATED_LOWER):
+        # Written out, not any() over a generator (a frame per text for three scans).
+        if "pdated" in piece or "odified" in piece or "evised" in piece:
             return True
     return False
 
 
 def _dateline_in(text: str) -> str | None:
-    for line in _first_lines(text, _DATELINE_SCAN_LINES):
-        # Every form of a date ends in a digit (\d: a digit for str.isdigit too) that only
-        # white space (\s: what str.rstrip strips) may follow: nearly every line is turned
-        # away by that, at a fraction of the case-blind pattern's cost.
-        end = line.rstrip()[-1:]
-        if not end.isdigit():
-            continue
-        m = _DATELINE_RE.match(line)
-        if m and (iso := _to_iso(m)):
-            return iso
-    return None
-
-
-def _first_lines(text: str, n: int) -> Iterator[str]:
-    """``text.split("\\n", n)[:n]``, without the copy of the rest of the text split makes."""
-    start = 0
-    for _ in range(n):
+    """The first of the first _DATELINE_SCAN_LINES lines of ``text`` that is a date, as
+    YYYY-MM-DD; None when none is."""
+    # The lines of text.split("\n", n)[:n], found in place: no copy of the rest of the text,
+    # and none of a line that cannot be a date.
+    start, size = 0, len(text)
+    for _ in range(_DATELINE_SCAN_LINES):
         end = text.find("\n", start)
         if end < 0:
-            yield text[start:]
-            return
-        yield text[start:end]
+            end = size
+        # Every form of a date ends in a digit (\d: a digit for str.isdigit too) that only
+        # white space (\s: what str.rstrip strips) may follow: nearly every line is turned
+        # away by its last character, at a fraction of the case-blind pattern's cost. One
+        # ending in white space (rare: the lines of a <pre>) is stripped to find out.
+        last = text[end - 1] if end > start else ""
+        if last.isdigit() or (last.isspace() and text[start:end].rstrip()[-1:].isdigit()):
+            m = _DATELINE_RE.match(text[start:end])
+            if m and (iso := _to_iso(m)):
+                return iso
+        if end == size:
+            break
         start = end + 1
+    return None
 
 
 def _near_title_text(h1: Element | None, main: Element) -> str:
@@ -467,12 +474,17 @@ def _near_title_text(h1: Element | None, main: Element) -> str:
     # The lists keep these proxies alive, so lxml hands out the same objects for the same nodes
     # and their ids identify nodes.
     h1_chain = list(h1.iterancestors())
-    if any(a is main for a in h1_chain):  # the title is in the main content (most pages)
+    # "in" compares in C, by identity first (an lxml element has no __eq__ of its own).
+    if main in h1_chain:  # the title is in the main content (most pages)
         return ""
     main_chain = [main, *main.iterancestors()]
     on_path = {id(a) for a in main_chain}
     h1_ids = {id(a) for a in h1_chain}
-    node = next((a for a in main_chain if id(a) in h1_ids), None)
+    node = None
+    for a in main_chain:
+        if id(a) in h1_ids:
+            node = a
+            break
     pieces: list[str] = []
     while node is not None and node is not main:
         pieces.append(node.text or "")
@@ -489,12 +501,16 @@ def _near_title_text(h1: Element | None, main: Element) -> str:
 
 def _contains(ancestor: Element, el: Element) -> bool:
     """True when ``el`` is ``ancestor`` or inside it."""
-    return el is ancestor or any(a is ancestor for a in el.iterancestors())
+    # "in" compares in C, by identity first (an lxml element has no __eq__ of its own), and
+    # ``ancestor`` keeps its proxy alive: the same object comes back for its node.
+    return el is ancestor or ancestor in el.iterancestors()
 
 
 def _find_updated(main_text: str, near: str) -> str | None:
     """The page's own "Updated:" date, else its dateline (publication date), as YYYY-MM-DD,
     from the main content's text and the text ``near`` the title (:func:`_near_title_text`)."""
+    if not near:  # most pages: the title is in the main content
+        return _updated_in(main_text) or _dateline_in(main_text)
     return (
         _updated_in(main_text)
         or _updated_in(near)

@@ -8,7 +8,7 @@ import re
 from lxml import etree
 
 from scraper.maincontent import _body_fields, _content_id, _in_chrome_memo, _role_main
-from scraper.markup import collapse, in_chrome, origin_of, resolve_link
+from scraper.markup import collapse, in_chrome, landmarks, origin_of, resolve_link
 
 BASES = ["https://example.gov/page", "http://Ex.GOV:80/a/b?x=1", "https://h.gov:8443/a/",
          "https://u:p@h.gov/x", "https://[::1]/a", "ftp://h/x", "https:///x", "not a url",
@@ -46,9 +46,9 @@ PAGE = """<html><body><div class='menu'><div role='main'><p>in menu</p></div></d
 
 def test_main_candidates_as_element_loops() -> None:
     root = etree.fromstring(PAGE, etree.HTMLParser())
-    assert _body_fields(root) == [
-        el for el in root.iter("div", "section")
-        if {"field-name-body", "field--name-body"} & set((el.get("class") or "").split())]
+    want = [el for el in root.iter("div", "section")
+            if {"field-name-body", "field--name-body"} & set((el.get("class") or "").split())]
+    assert _body_fields(root) == want and _body_fields(root, landmarks(root)) == want
     assert _role_main(root) == [el for el in root.iter() if el.get("role") == "main"]
     assert _content_id(root) == [
         el for el in root.iter() if el.get("id") in ("content", "main-content")]
@@ -106,8 +106,12 @@ def test_dateline_shortcut_keeps_every_match() -> None:
     rng = random.Random(5)
     pieces = ["May 2, 2016", "5/2/2016", "2016-05-02", " ", "\u00a0", "\u2003", "\t", "x",
               "Monday, ", "\u0663", "12", "\u00b2", "\n", "\r"]
-    for _ in range(4000):
-        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+    for n in range(6000):
+        # Long ones too: a date on the 25th line counts, one on the 26th does not.
+        size = rng.randint(0, 12) if n % 3 else rng.randint(20, 90)
+        text = "".join(rng.choice(pieces) for _ in range(size))
+        if n % 5 == 0:
+            text = "\n" * rng.randint(20, 27) + text
         want = None
         for line in text.split("\n")[:25]:
             m = _DATELINE_RE.match(line)
@@ -316,7 +320,7 @@ def test_landmarks_are_each_tags_elements_in_document_order() -> None:
     root = etree.fromstring(
         "<html><head><base href='/a/'></head><body><main><h1>x</h1><article><h1>y</h1>"
         "</article></main><article><main></main></article><base href='/b/'><h1></h1>"
-        "</body></html>", etree.HTMLParser())
+        "<section></section></body></html>", etree.HTMLParser())
     marks = landmarks(root)
     assert set(marks) == set(LANDMARK_TAGS)
     for tag in LANDMARK_TAGS:
@@ -332,3 +336,175 @@ def test_an_ignored_base_still_resolves_the_links() -> None:
     plain = parse(body, url="https://example.gov/x")
     ignored = parse(body, url="https://example.gov/x", ignore=("base",))
     assert plain.links == ignored.links == ["https://other.gov/dir/doc.htm"]
+
+
+def test_text_of_a_childless_element_is_its_serialised_text() -> None:
+    from scraper.maincontent import _text
+    from scraper.markup import text_of
+
+    rng = random.Random(11)
+    pieces = ["", "w", " x\n", "\u00e9", "&amp;", "&#1;", "&nbsp;", "\r\n", "<!-- c -->",
+              "<?pi x?>", "<![CDATA[d]]>", "&#xFFFE;", "\U0001f600", "&bogus;"]
+    tags = ["p", "td", "a", "pre", "blockquote", "b", "br"]
+
+    def build(depth: int) -> str:
+        out = []
+        for _ in range(rng.randint(0, 3)):
+            out.append(rng.choice(pieces))
+            if depth < 4 and rng.random() < 0.5:
+                tag = rng.choice(tags)
+                out.append(f"<{tag}>{build(depth + 1)}</{tag}>")
+        return "".join(out)
+
+    for n in range(1500):
+        parser = etree.HTMLParser(remove_comments=n % 2 == 0, remove_pis=n % 2 == 0)
+        root = etree.fromstring(f"<html><body>{build(0)}</body></html>", parser)
+        if root is None:
+            continue
+        for el in root.iter(etree.Element):
+            want = etree.tostring(el, method="text", encoding=str, with_tail=False)
+            assert _text(el) == want, etree.tostring(el)
+            assert text_of(el) == want, etree.tostring(el)
+
+
+def _random_page(rng: random.Random) -> etree._Element:
+    """A small random page: nested blocks, some chrome, h1s, paragraphs of several sizes."""
+    opens = ["<div>", "<section>", "<nav>", "<div class='hidden'>", "<article>", "<form>",
+             "<div id='sidebar'>", "<table><tr><td>"]
+    leaves = ["<h1>Title</h1>", "<h1></h1>", "<h1> <b>Bold</b> t</h1>", "<p>short</p>",
+              "<p>" + "word " * 40 + "</p>", "<p>" + "<a href='/x'>link text</a> " * 12 + "</p>",
+              "tail text " * 20, "<span>x</span>", "<h1 hidden>H</h1>"]
+
+    def build(depth: int) -> str:
+        out = []
+        for _ in range(rng.randint(1, 4)):
+            if depth < 4 and rng.random() < 0.5:
+                tag = rng.choice(opens)
+                close = "".join(f"</{t}>" for t in reversed(re.findall(r"<(\w+)", tag)))
+                out.append(tag + build(depth + 1) + close)
+            else:
+                out.append(rng.choice(leaves))
+        return "".join(out)
+
+    return etree.fromstring(f"<html><body>{build(0)}</body></html>", etree.HTMLParser())
+
+
+def test_title_widening_and_near_title_text_as_first_written() -> None:
+    from scraper.maincontent import PARAGRAPH, WIDEN_LEVELS, _sibling_paragraph, _widened
+    from scraper.markup import clean, is_excluded, nonspace, text_of
+    from scraper.parse import _contains, _near_title_text, _title_h1
+
+    def contains(ancestor: etree._Element, el: etree._Element) -> bool:
+        return el is ancestor or any(a is ancestor for a in el.iterancestors())
+
+    def title_h1(h1_elements: list, main: etree._Element) -> tuple:
+        h1s = [(h1, text) for h1 in h1_elements if (text := clean(text_of(h1)))]
+        for h1, text in h1s:
+            if contains(main, h1) and not is_excluded(h1):
+                return h1, text
+        return next(((h1, text) for h1, text in h1s if not in_chrome(h1)), (None, ""))
+
+    def widened(main: etree._Element, body: etree._Element) -> etree._Element:
+        node = widest = main
+        for _ in range(WIDEN_LEVELS):
+            parent = node.getparent()
+            if parent is None:
+                break
+            own = nonspace((parent.text or "") + "".join(c.tail or "" for c in parent))
+            if own >= PARAGRAPH or any(_sibling_paragraph(c) for c in parent if c is not node):
+                widest = parent
+            if parent is body:
+                break
+            node = parent
+        return widest
+
+    def near_title_text(h1: etree._Element | None, main: etree._Element) -> str:
+        if h1 is None:
+            return ""
+        h1_chain = list(h1.iterancestors())
+        if any(a is main for a in h1_chain):
+            return ""
+        main_chain = [main, *main.iterancestors()]
+        on_path = {id(a) for a in main_chain}
+        h1_ids = {id(a) for a in h1_chain}
+        node = next((a for a in main_chain if id(a) in h1_ids), None)
+        pieces: list[str] = []
+        while node is not None and node is not main:  # down the path, a level at a time
+            kids = list(node)
+            down = next((c for c in kids if id(c) in on_path), None)  # one child at most
+            read = [c for c in kids if c is not down and isinstance(c.tag, str)
+                    and not is_excluded(c)]
+            pieces.append(node.text or "")
+            for child in kids:
+                if any(child is r for r in read):
+                    pieces.append(" ".join(child.itertext()))
+                pieces.append(child.tail or "")
+            node = down
+        return "\n".join(pieces)[:4000]
+
+    rng = random.Random(12)
+    for _ in range(150):
+        root = _random_page(rng)
+        body = root.find("body")
+        elements = list(root.iter(etree.Element))
+        h1s = list(root.iter("h1"))
+        for main in rng.sample(elements, min(8, len(elements))):
+            for el in elements:
+                assert _contains(main, el) == contains(main, el)
+            assert _title_h1(h1s, main) == title_h1(h1s, main)
+            for h1 in h1s:
+                assert _near_title_text(h1, main) == near_title_text(h1, main)
+            assert _widened(main, body) is widened(main, body)
+
+
+def test_body_fields_with_landmarks_as_the_xpath_finds_them() -> None:
+    from scraper.maincontent import _body_fields
+
+    rng = random.Random(13)
+    classes = ["", "field-name-body", "x field--name-body", "field-name-bodyx", "name-body",
+               "a field-name-body b", "FIELD-NAME-BODY"]
+
+    def build(depth: int) -> str:
+        out = []
+        for _ in range(rng.randint(0, 3)):
+            if depth < 4 and rng.random() < 0.6:
+                tag = rng.choice(["div", "section", "p", "span"])
+                out.append(f"<{tag} class='{rng.choice(classes)}'>t{build(depth + 1)}</{tag}>")
+        return "".join(out)
+
+    for _ in range(1500):
+        root = etree.fromstring(f"<html><body>{build(0)}</body></html>", etree.HTMLParser())
+        if root is None:
+            continue
+        want = [el for el in root.iter("div", "section")
+                if {"field-name-body", "field--name-body"} & set((el.get("class") or "").split())]
+        assert _body_fields(root, landmarks(root)) == want
+        assert _body_fields(root) == want
+
+
+def test_votes_as_when_every_paragraph_is_serialised() -> None:
+    from scraper.maincontent import _in_chrome_memo, _votes
+
+    def votes(root: etree._Element) -> list[tuple[etree._Element, int]]:
+        def text(el: etree._Element) -> str:
+            return etree.tostring(el, method="text", encoding=str, with_tail=False)
+
+        chrome: dict = {}
+        out = []
+        for p in root.iter("p", "pre", "blockquote", "td"):
+            raw = text(p)
+            if len(raw) < 25:
+                continue
+            weight = len(collapse(raw).strip())
+            if weight < 25 or _in_chrome_memo(p, chrome):
+                continue
+            for a in p.iter("a"):
+                weight -= len(text(a).strip())
+            if weight >= 25:
+                out.append((p, weight))
+        return out
+
+    rng = random.Random(14)
+    for _ in range(300):
+        root = _random_page(rng)
+        assert list(_votes(root)) == votes(root)
