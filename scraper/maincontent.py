@@ -689,8 +689,10 @@ def _lines(body: Element, skip: set[str] | frozenset[str] = frozenset()) -> str:
 
 
 def _folded(text: str, skip: set[str] | frozenset[str]) -> str:
-    """``text`` folded into lines (:func:`_fold_lines`), less the lines in ``skip``."""
-    folded = _fold_lines(text)
+    """``text`` folded into lines (:func:`_fold_lines`, in one C pass when the compiled walk
+    is built), less the lines in ``skip``."""
+    compiled = extract._cwalk
+    folded = _fold_lines(text) if compiled is None else compiled.fold_lines(text)
     if skip:
         return "\n".join(line for line in folded.split("\n") if line not in skip)
     return folded
