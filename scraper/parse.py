@@ -32,6 +32,7 @@ from lxml import etree
 from archive import capture
 from archive.model import _ODD_SPACES, _ODD_SPACES_ASCII, Page, holds_any
 from archive.urls import normalize_url
+from scraper import extract
 from scraper.encoding import decode_html_exact
 from scraper.extract import walk
 from scraper.maincontent import choose_main, outside_text
@@ -410,9 +411,12 @@ def _updated_in(text: str) -> str | None:
     # An ASCII text's lower-case copy needs three scans, not six; it lets through a few texts
     # (mixed case) that the exact test below still turns away. Not for other texts: CPython
     # lowers those through a buffer of 12 bytes a character (170 MB for a 20 MB page).
-    if text.isascii() and not _mentions_lower(text):
-        return None
-    if not any(w in text for w in _UPDATED_FRAGMENTS):
+    compiled = extract._cwalk
+    if compiled is not None:  # the fragments' test, in one pass that stops only at a "d"
+        if not compiled.mentions_any(text, _UPDATED_FRAGMENTS):
+            return None
+    elif ((text.isascii() and not _mentions_lower(text))
+          or not any(w in text for w in _UPDATED_FRAGMENTS)):
         return None
     for hit in _UPDATED_HINT_RE.finditer(text):
         m = _UPDATED_RE.match(text, hit.start())

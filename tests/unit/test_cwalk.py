@@ -265,6 +265,25 @@ def test_the_outside_text_is_folded_as_maincontent_folds_it(text: str) -> None:
     assert COMPILED.fold_lines(text) == _fold_lines(text)
 
 
+_WORD_PIECES = ["pdated", "PDATED", "odified", "ODIFIED", "evised", "EVISED", "Updated",
+                "pDated", "odifie", "dated", "d", "D", "ed", " ", "x" * 13, "\xe9", "\u4e2d"]
+
+
+@needs_compiled
+@PROFILE
+@given(text=st.lists(st.sampled_from(_WORD_PIECES), max_size=14).map("".join),
+       words=st.sampled_from([None, ("pdated", "x")]))
+def test_the_updated_words_are_found_as_parse_finds_them(text: str,
+                                                         words: tuple[str, ...] | None) -> None:
+    """mentions_any (one pass stopping at each "d", for parse's fragments) is ``any(w in
+    text for w in words)``, around the 16-byte blocks, in texts of every width."""
+    from scraper.parse import _UPDATED_FRAGMENTS
+
+    words = words or _UPDATED_FRAGMENTS
+    assert COMPILED.UPDATED_FRAGMENTS == _UPDATED_FRAGMENTS
+    assert COMPILED.mentions_any(text, words) == any(w in text for w in words)
+
+
 @needs_compiled
 def test_the_text_rules_at_every_place_in_the_16_byte_scans() -> None:
     """Two white-space characters (or BREAKs) at every pair of places in a string of letters
