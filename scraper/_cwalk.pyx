@@ -1307,6 +1307,67 @@ cdef class _Lines:
             n = n.next
 
 
+# What gather() finds: markup.landmarks's tags, and what maincontent's finders ask XPath for.
+LANDMARK_NAMES = ("base", "h1", "main", "article", "section")
+MARK_KEYS = (*LANDMARK_NAMES, "body_field", "role_main", "content_id")
+
+
+def gather(_Element root not None):
+    """markup.landmarks(root) and the candidates maincontent's finders find by XPath, in one
+    walk of the tree: a dict of MARK_KEYS to lists of elements in document order. "body_field":
+    the ``<div>``s and ``<section>``s whose class holds "name-body" (_BODY_CLASS_ATTRS'
+    elements), "role_main": the elements with role="main" (_ROLE_ATTRS'), "content_id": those
+    with id "content" or "main-content" (_ID_ATTRS'). Element names are matched outside any
+    namespace, as in an HTML tree (the only kind parse makes), ``*`` in any."""
+    cdef _Document doc = root._doc
+    cdef tree.xmlNode* top = root._c_node
+    cdef tree.xmlNode* n = top
+    cdef const char* name
+    cdef list base = [], h1 = [], main = [], article = [], section = [], body = [], role = [], ids = []
+    cdef dict found = {"base": base, "h1": h1, "main": main, "article": article,
+                       "section": section, "body_field": body, "role_main": role,
+                       "content_id": ids}
+    while n is not NULL:
+        if n.type == tree.XML_ELEMENT_NODE:
+            name = <const char*>n.name
+            if n.ns is NULL:
+                if strcmp(name, "base") == 0:
+                    base.append(elementFactory(doc, n))
+                elif strcmp(name, "h1") == 0:
+                    h1.append(elementFactory(doc, n))
+                elif strcmp(name, "main") == 0:
+                    main.append(elementFactory(doc, n))
+                elif strcmp(name, "article") == 0:
+                    article.append(elementFactory(doc, n))
+                elif strcmp(name, "section") == 0:
+                    section.append(elementFactory(doc, n))
+                    _body_class(doc, n, body)
+                elif strcmp(name, "div") == 0:
+                    _body_class(doc, n, body)
+            if n.properties is not NULL:
+                if _attribute(n, "role") == "main":
+                    role.append(elementFactory(doc, n))
+                value = _attribute(n, "id")
+                if value == "content" or value == "main-content":
+                    ids.append(elementFactory(doc, n))
+            if n.children is not NULL:  # depth first, in document order
+                n = n.children
+                continue
+        while n is not top and n.next is NULL:
+            n = n.parent
+        if n is top:
+            break
+        n = n.next
+    return found
+
+
+cdef void _body_class(_Document doc, tree.xmlNode* n, list into) except *:
+    if n.properties is not NULL:
+        value = _attribute(n, "class")
+        if value is not None and "name-body" in value:
+            into.append(elementFactory(doc, n))
+
+
 #: The words parse's "Updated:" search looks for first (its _UPDATED_FRAGMENTS), which
 #: cw_mentions_updated knows by heart.
 UPDATED_FRAGMENTS = ("pdated", "PDATED", "odified", "ODIFIED", "evised", "EVISED")

@@ -124,6 +124,8 @@ _BODY_DIV_CLASS_ATTRS = etree.XPath("descendant-or-self::div/@class[contains(., 
 
 
 def _body_fields(root: Element, marks: Landmarks | None = None) -> list[Element]:
+    if marks is not None and "body_field" in marks:  # the compiled walk's gather() found them
+        return [el for el in marks["body_field"] if _is_body_field(el.get("class"))]
     if marks is not None:
         # The few sections a page has are asked in Python, which spares the XPath a second
         # walk of the whole tree (and the union's sort) for them.
@@ -150,10 +152,14 @@ def _body_field_parents(values: list[Any]) -> list[Element]:
 
 
 def _role_main(root: Element, marks: Landmarks | None = None) -> list[Element]:
+    if marks is not None and "role_main" in marks:
+        return marks["role_main"]
     return [value.getparent() for value in _ROLE_ATTRS(root)]
 
 
 def _content_id(root: Element, marks: Landmarks | None = None) -> list[Element]:
+    if marks is not None and "content_id" in marks:
+        return marks["content_id"]
     return [value.getparent() for value in _ID_ATTRS(root)]
 
 

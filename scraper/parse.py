@@ -38,6 +38,7 @@ from scraper.extract import walk
 from scraper.maincontent import choose_main, outside_text
 from scraper.markup import (
     Element,
+    Landmarks,
     clean,
     first_child,
     in_chrome,
@@ -157,11 +158,11 @@ def _parse_html(body: bytes, url: str, http_charset: str | None, main_css: str |
     _rehome_head(root)
     # Gathered once the head's elements are where they stay; the walk and the check move
     # none, a watch's ignore selectors remove some (after the base URL is read, as ever).
-    marks = landmarks(root)
+    marks = _landmarks(root)
     base = _base_url(marks["base"], url)
     picked = _select(root, main_css, ignore)  # an lxml element's truth is its child count
     if ignore:
-        marks = landmarks(root)
+        marks = _landmarks(root)
     skipped: tuple[Element, ...] = ()
     chosen = None
     if picked is not None:
@@ -258,6 +259,13 @@ def _rehome_head(root: Element) -> None:
         set_tail(moved[-1], (moved[-1].tail or "") + body.text)
         body.text = None
     etree.strip_tags(body, "body")  # a <body> tag inside: a browser merges it into the body
+
+
+def _landmarks(root: Element) -> Landmarks:
+    """markup.landmarks; with the compiled walk, also the candidates maincontent's finders
+    would ask XPath for (scraper/_cwalk.pyx's gather), in one walk of the tree for all."""
+    compiled = extract._cwalk
+    return landmarks(root) if compiled is None else compiled.gather(root)
 
 
 def _resource_limit(parser: etree.HTMLParser) -> str | None:

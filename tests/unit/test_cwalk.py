@@ -284,6 +284,43 @@ def test_the_updated_words_are_found_as_parse_finds_them(text: str,
     assert COMPILED.mentions_any(text, words) == any(w in text for w in words)
 
 
+_MARK_ATTRS = st.sampled_from([
+    "", ' class="field-name-body"', ' class="x field--name-body"', ' class="name-bodyish"',
+    ' class="NAME-BODY"', ' role="main"', ' role="Main"', ' role=" main"', ' role="m&#97;in"',
+    ' id="content"', ' id="main-content"', ' id="Content"', ' id="content "',
+    ' role="main" id="content" class="field-name-body"', ' xml:id="content"'])
+_MARK_TAGS = st.sampled_from(["div", "section", "main", "article", "h1", "base", "p", "span",
+                              "aside", "svg:g", "DIV"])
+
+
+def _marked(tags: list[tuple[str, str, int]]) -> str:
+    """Elements nested by depth (each a tag, its attributes, how many levels it closes)."""
+    out, open_ = [], []
+    for tag, attrs, close in tags:
+        out.append(f"<{tag}{attrs}>x")
+        open_.append(tag)
+        for _ in range(min(close, len(open_))):
+            out.append(f"</{open_.pop()}>")
+    return "<html><body>" + "".join(out) + "".join(f"</{t}>" for t in reversed(open_))
+
+
+@needs_compiled
+@PROFILE
+@given(tags=st.lists(st.tuples(_MARK_TAGS, _MARK_ATTRS, st.integers(0, 2)), max_size=12))
+def test_the_landmarks_and_candidates_gathered_in_one_walk(tags: list[tuple[str, str, int]],
+                                                          ) -> None:
+    """gather() finds what markup.landmarks and maincontent's finders' XPaths find."""
+    from scraper import maincontent
+    from scraper.markup import landmarks
+
+    root = etree.fromstring(_marked(tags), etree.HTMLParser())
+    want = landmarks(root)
+    want["body_field"] = [v.getparent() for v in maincontent._BODY_CLASS_ATTRS(root)]
+    want["role_main"] = maincontent._role_main(root)
+    want["content_id"] = maincontent._content_id(root)
+    assert COMPILED.gather(root) == want
+
+
 @needs_compiled
 def test_the_text_rules_at_every_place_in_the_16_byte_scans() -> None:
     """Two white-space characters (or BREAKs) at every pair of places in a string of letters
