@@ -1368,6 +1368,135 @@ cdef void _body_class(_Document doc, tree.xmlNode* n, list into) except *:
             into.append(elementFactory(doc, n))
 
 
+cdef struct _Measure:
+    Py_ssize_t emitted  # characters of collapse(text) so far
+    Py_ssize_t first  # index among them of the first that is not white space, or -1
+    Py_ssize_t last  # of the last
+    bint run  # the last character read was one collapse folds
+
+
+cdef void _measure_text(tree.xmlNode* n, _Measure* m, bint fold) noexcept:
+    """Add the characters of the text node ``n`` to ``m``: with ``fold``, as collapse shows
+    them (a run of folded characters is one space)."""
+    cdef const unsigned char* c = <const unsigned char*>n.content
+    cdef unsigned int ch  # a code point (not Py_UCS4, which Cython may turn into a str)
+    cdef unsigned char b
+    cdef int extra
+    if c is NULL:
+        return
+    while c[0] != 0:
+        b = c[0]
+        if b < 0x80:  # UTF-8, decoded here: libxml2 holds it valid
+            ch = b
+            c += 1
+        else:
+            if b >= 0xf0:
+                ch = b & 0x07
+                extra = 3
+            elif b >= 0xe0:
+                ch = b & 0x0f
+                extra = 2
+            else:
+                ch = b & 0x1f
+                extra = 1
+            c += 1
+            while extra and c[0] != 0:
+                ch = (ch << 6) | (c[0] & 0x3f)
+                c += 1
+                extra -= 1
+        if fold and ch <= 32 and FOLDS[ch]:
+            if m.run:
+                continue
+            m.run = True
+            ch = 32
+        else:
+            m.run = False
+        if not Py_UNICODE_ISSPACE(<Py_UCS4>ch):
+            if m.first < 0:
+                m.first = m.emitted
+            m.last = m.emitted
+        m.emitted += 1
+
+
+cdef Py_ssize_t _stripped_length(tree.xmlNode* top, bint fold) except -2:
+    """``len(text.strip())`` of ``top``'s text content (its text and CDATA nodes, what
+    ``tostring(method="text")`` gives), ``collapse``d first with ``fold``; -1 when the subtree
+    holds an entity reference (the caller then asks the Python way)."""
+    cdef _Measure m
+    cdef tree.xmlNode* n = top.children
+    m.emitted, m.first, m.last, m.run = 0, -1, -1, False
+    while n is not NULL:
+        if _is_text(n):
+            _measure_text(n, &m, fold)
+        elif n.type == tree.XML_ENTITY_REF_NODE:
+            return -1
+        elif n.type == tree.XML_ELEMENT_NODE and n.children is not NULL:
+            n = n.children
+            continue
+        while n is not top and n.next is NULL:
+            n = n.parent
+        if n is top:
+            break
+        n = n.next
+    return m.last - m.first + 1 if m.first >= 0 else 0
+
+
+def votes(_Element root not None, tuple tags, Py_ssize_t least):
+    """What maincontent's ``_votes`` asks of each element named in ``tags`` under ``root``
+    (and root), in document order: (element, the length of its collapsed, stripped text, the
+    stripped lengths of the links in it added up) for those whose text is ``least``
+    characters or more; None when the tree holds an entity reference."""
+    cdef _Document doc = root._doc
+    cdef tree.xmlNode* top = root._c_node
+    cdef tree.xmlNode* n = top
+    cdef tree.xmlNode* a
+    cdef Py_ssize_t weight, links, got
+    cdef list out = []
+    cdef bytes name
+    cdef list names = [t.encode("utf-8") for t in tags]
+    cdef bint hit
+    while n is not NULL:
+        if n.type == tree.XML_ELEMENT_NODE:
+            hit = False
+            if n.ns is NULL:
+                for name in names:
+                    if strcmp(<const char*>n.name, <const char*>name) == 0:
+                        hit = True
+                        break
+            if hit:
+                weight = _stripped_length(n, True)
+                if weight < 0:
+                    return None
+                if weight >= least:
+                    links = 0
+                    a = n.children
+                    while a is not NULL:  # every <a> below, nested ones too (iter("a"))
+                        if a.type == tree.XML_ELEMENT_NODE:
+                            if a.ns is NULL and strcmp(<const char*>a.name, "a") == 0:
+                                got = _stripped_length(a, False)
+                                if got < 0:
+                                    return None
+                                links += got
+                            if a.children is not NULL:
+                                a = a.children
+                                continue
+                        while a is not n and a.next is NULL:
+                            a = a.parent
+                        if a is n:
+                            break
+                        a = a.next
+                    out.append((elementFactory(doc, n), weight, links))
+            if n.children is not NULL:
+                n = n.children
+                continue
+        while n is not top and n.next is NULL:
+            n = n.parent
+        if n is top:
+            break
+        n = n.next
+    return out
+
+
 #: The words parse's "Updated:" search looks for first (its _UPDATED_FRAGMENTS), which
 #: cw_mentions_updated knows by heart.
 UPDATED_FRAGMENTS = ("pdated", "PDATED", "odified", "ODIFIED", "evised", "EVISED")

@@ -321,6 +321,39 @@ def test_the_landmarks_and_candidates_gathered_in_one_walk(tags: list[tuple[str,
     assert COMPILED.gather(root) == want
 
 
+_VOTE_TEXT = st.lists(st.sampled_from(list("ab \t\n\x0b\xa0\u3000\x1c\xe9\u4e2d")
+                                      + ["\U0001f600", "&amp;", "&nbsp;", "abcdefghij"]),
+                      max_size=24).map("".join)
+_VOTE_PIECE = st.tuples(st.sampled_from(["p", "td", "blockquote", "pre", "div", "a", "b",
+                                          "nav"]), _VOTE_TEXT, st.integers(0, 2))
+
+
+@needs_compiled
+@PROFILE
+@given(pieces=st.lists(_VOTE_PIECE, max_size=14))
+def test_the_density_votes_measured_in_c(pieces: list[tuple[str, str, int]]) -> None:
+    """maincontent's _votes gives the same paragraphs and weights whether their text and
+    link lengths are measured in C or serialised and collapsed in Python: around the
+    25-character bar, with every kind of white space, multi-byte characters, nested links."""
+    from scraper import maincontent
+
+    out, open_ = [], []
+    for tag, text, close in pieces:
+        attrs = ' href="/x"' if tag == "a" else ' class="menu"' if tag == "nav" else ""
+        out.append(f"<{tag}{attrs}>{text}")
+        open_.append(tag)
+        for _ in range(min(close, len(open_))):
+            out.append(f"</{open_.pop()}>")
+    html = "<html><body>" + "".join(out) + "".join(f"</{t}>" for t in reversed(open_))
+    root = etree.fromstring(html.encode("utf-8"), etree.HTMLParser())
+    compiled = list(maincontent._votes(root))
+    extract._cwalk = None
+    try:
+        assert compiled == list(maincontent._votes(root))
+    finally:
+        extract._cwalk = COMPILED
+
+
 @needs_compiled
 def test_the_text_rules_at_every_place_in_the_16_byte_scans() -> None:
     """Two white-space characters (or BREAKs) at every pair of places in a string of letters
