@@ -21,7 +21,7 @@ when it was built against the lxml in use (``BUILT_WITH_LXML``).
 
 from cpython.unicode cimport Py_UNICODE_ISSPACE, PyUnicode_DecodeUTF8
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from libc.string cimport memcpy, strcmp, strlen
+from libc.string cimport memcpy, strcmp, strlen, strstr
 from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport (
     LXML_VERSION_STRING,
@@ -1345,10 +1345,9 @@ def gather(_Element root not None):
                 elif strcmp(name, "div") == 0:
                     _body_class(doc, n, body)
             if n.properties is not NULL:
-                if _attribute(n, "role") == "main":
+                if _attribute_is(n, "role", "main"):
                     role.append(elementFactory(doc, n))
-                value = _attribute(n, "id")
-                if value == "content" or value == "main-content":
+                if _attribute_is(n, "id", "content") or _attribute_is(n, "id", "main-content"):
                     ids.append(elementFactory(doc, n))
             if n.children is not NULL:  # depth first, in document order
                 n = n.children
@@ -1362,10 +1361,37 @@ def gather(_Element root not None):
 
 
 cdef void _body_class(_Document doc, tree.xmlNode* n, list into) except *:
-    if n.properties is not NULL:
-        value = _attribute(n, "class")
-        if value is not None and "name-body" in value:
+    cdef tree.xmlAttr* a = _plain_attribute(n, "class")
+    if a is NULL:
+        return
+    if a.children is not NULL and a.children.next is NULL and _is_text(a.children):
+        if (a.children.content is not NULL
+                and strstr(<const char*>a.children.content, "name-body") is not NULL):
             into.append(elementFactory(doc, n))
+    elif "name-body" in (_attribute(n, "class") or ""):
+        into.append(elementFactory(doc, n))
+
+
+cdef tree.xmlAttr* _plain_attribute(tree.xmlNode* n, const char* name) noexcept:
+    """``n``'s attribute ``name`` (no namespace), or NULL."""
+    cdef tree.xmlAttr* a = n.properties
+    while a is not NULL:
+        if a.ns is NULL and strcmp(<const char*>a.name, name) == 0:
+            return a
+        a = a.next
+    return NULL
+
+
+cdef bint _attribute_is(tree.xmlNode* n, const char* name, const char* value) except -1:
+    """``n.get(name) == value`` (an ASCII ``value``), compared in C when the attribute's
+    value is one text node (nearly always), without a Python string for it."""
+    cdef tree.xmlAttr* a = _plain_attribute(n, name)
+    if a is NULL:
+        return False
+    if a.children is not NULL and a.children.next is NULL and _is_text(a.children):
+        return a.children.content is not NULL and strcmp(
+            <const char*>a.children.content, value) == 0
+    return _attribute(n, name) == value.decode("ascii")
 
 
 cdef struct _Measure:
