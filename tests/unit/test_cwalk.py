@@ -345,13 +345,34 @@ def test_the_density_votes_measured_in_c(pieces: list[tuple[str, str, int]]) -> 
         for _ in range(min(close, len(open_))):
             out.append(f"</{open_.pop()}>")
     html = "<html><body>" + "".join(out) + "".join(f"</{t}>" for t in reversed(open_))
-    root = etree.fromstring(html.encode("utf-8"), etree.HTMLParser())
+    root = etree.fromstring(html.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
     compiled = list(maincontent._votes(root))
     extract._cwalk = None
     try:
         assert compiled == list(maincontent._votes(root))
     finally:
         extract._cwalk = COMPILED
+
+
+@needs_compiled
+def test_the_density_votes_at_the_bar() -> None:
+    """Paragraphs whose text is just under, at and over the 25 characters a vote needs, with
+    white space that collapses, white space that only strips, a link taking some away."""
+    from scraper import maincontent
+
+    for n, pad, inner, link in itertools.product(
+            range(22, 29), ["", " ", "\xa0", "\u3000", "\n\t "], ["", "  ", " \n "],
+            ["", "<a href='/x'> ab </a>"]):
+        word = "\u4e2d" * (n // 2) + "e" * (n - n // 2)
+        text = pad + word[:n // 2] + inner + word[n // 2:] + pad
+        html = f"<html><body><div><p>{text}{link}</p><td>{pad}{word}</td></div></body></html>"
+        root = etree.fromstring(html.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
+        compiled = list(maincontent._votes(root))
+        extract._cwalk = None
+        try:
+            assert compiled == list(maincontent._votes(root)), (n, pad, inner, link)
+        finally:
+            extract._cwalk = COMPILED
 
 
 @needs_compiled
