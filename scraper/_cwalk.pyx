@@ -1352,11 +1352,7 @@ def gather(_Element root not None):
             if n.children is not NULL:  # depth first, in document order
                 n = n.children
                 continue
-        while n is not top and n.next is NULL:
-            n = n.parent
-        if n is top:
-            break
-        n = n.next
+        n = _following(n, top)
     return found
 
 
@@ -1392,6 +1388,14 @@ cdef bint _attribute_is(tree.xmlNode* n, const char* name, const char* value) ex
         return a.children.content is not NULL and strcmp(
             <const char*>a.children.content, value) == 0
     return _attribute(n, name) == value.decode("ascii")
+
+
+cdef inline tree.xmlNode* _following(tree.xmlNode* n, tree.xmlNode* top) noexcept:
+    """The node after ``n`` and its subtree in document order, inside ``top``; NULL past
+    ``top``'s end. With a step down to a node's first child, a walk of ``top`` in order."""
+    while n is not top and n.next is NULL:
+        n = n.parent
+    return NULL if n is top else n.next
 
 
 cdef struct _Measure:
@@ -1459,11 +1463,7 @@ cdef Py_ssize_t _stripped_length(tree.xmlNode* top, bint fold) except -2:
         elif n.type == tree.XML_ELEMENT_NODE and n.children is not NULL:
             n = n.children
             continue
-        while n is not top and n.next is NULL:
-            n = n.parent
-        if n is top:
-            break
-        n = n.next
+        n = _following(n, top)
     return m.last - m.first + 1 if m.first >= 0 else 0
 
 
@@ -1506,20 +1506,12 @@ def votes(_Element root not None, tuple tags, Py_ssize_t least):
                             if a.children is not NULL:
                                 a = a.children
                                 continue
-                        while a is not n and a.next is NULL:
-                            a = a.parent
-                        if a is n:
-                            break
-                        a = a.next
+                        a = _following(a, n)
                     out.append((elementFactory(doc, n), weight, links))
             if n.children is not NULL:
                 n = n.children
                 continue
-        while n is not top and n.next is NULL:
-            n = n.parent
-        if n is top:
-            break
-        n = n.next
+        n = _following(n, top)
     return out
 
 
