@@ -357,8 +357,6 @@ cdef str _fold(str s, bint breaks):
     cdef Py_UCS4 c
     cdef bint run = False
     cdef void* buf
-    cdef unsigned char* w
-    cdef Py_UCS4* w4
     if kind == 1:
         start = cw_first_fold_change(d, n, breaks)
         run = start > 0 and table[d[start - 1]]
@@ -375,16 +373,16 @@ cdef str _fold(str s, bint breaks):
     if start < 0:
         return s
     # What comes before the change stays; from there each run of folded characters is one
-    # space (run says whether the character before the change was one).
-    if kind == 1:
-        buf = PyMem_Malloc(n)
-        if buf is NULL:
-            raise MemoryError()
-        w = <unsigned char*>buf
-        memcpy(w, d, start)
+    # space (run says whether the character before the change was one). Only characters are
+    # dropped, and the space is in every kind: the result fits a buffer of s's kind.
+    buf = PyMem_Malloc(n * kind)
+    if buf is NULL:
+        raise MemoryError()
+    try:
+        memcpy(buf, data, start * kind)
         size = start
         for i in range(start, n):
-            c = d[i]
+            c = PyUnicode_READ(kind, data, i)
             if c <= 32 and table[c]:
                 if run:
                     continue
@@ -392,31 +390,9 @@ cdef str _fold(str s, bint breaks):
                 c = 32
             else:
                 run = False
-            w[size] = <unsigned char>c
+            PyUnicode_WRITE(kind, buf, size, c)
             size += 1
-        try:
-            return PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, buf, size)
-        finally:
-            PyMem_Free(buf)
-    buf = PyMem_Malloc(n * sizeof(Py_UCS4))
-    if buf is NULL:
-        raise MemoryError()
-    w4 = <Py_UCS4*>buf
-    size = 0
-    run = False
-    for i in range(n):
-        c = PyUnicode_READ(kind, data, i)
-        if c <= 32 and table[c]:
-            if run:
-                continue
-            run = True
-            c = 32
-        else:
-            run = False
-        w4[size] = c
-        size += 1
-    try:  # the narrowest kind for what is left, as CPython requires
-        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, size)
+        return PyUnicode_FromKindAndData(kind, buf, size)  # in the narrowest kind, as needed
     finally:
         PyMem_Free(buf)
 
