@@ -1,6 +1,6 @@
 # cython: language_level=3
 """The walk of the main content in C: :func:`scraper.extract.walk`'s loop and walker, compiled;
-and :func:`outside_raw`, the text around the main content that scraper/maincontent.py's
+and :func:`outside_raw`, the text around the main content that scraper/outside.py's
 ``outside_text`` reads (without taking the tree apart, as the Python way must).
 
 ``scraper/extract.py`` is the reference: its ``_Walker`` and Python loop are the specification,
@@ -1189,7 +1189,7 @@ cdef int _kind(tree.xmlNode* n, dict kinds) except -1:
 
 
 cdef class _Lines:
-    """The parts of maincontent's ``_lines`` text, before its lines are folded."""
+    """The parts of scraper.outside's ``_lines`` text, before its lines are folded."""
 
     cdef list parts
     cdef dict kinds
@@ -1508,7 +1508,7 @@ def mentions_any(str text, tuple words):
 
 
 def fold_lines(str text):
-    """maincontent's ``_fold_lines``: every line of ``text`` as ``" ".join(line.split())``,
+    """scraper.outside's ``_fold_lines``: every line of ``text`` as ``" ".join(line.split())``,
     blank lines dropped, in one pass. A run of white space (what ``str.split`` splits on)
     holding a line break becomes one line break, any other run one space, and the ends go."""
     cdef Py_ssize_t n = len(text), i, size = 0
@@ -1542,8 +1542,8 @@ def fold_lines(str text):
 
 
 def outside_raw(_Element body not None, main, tuple skipped, dict kinds):
-    """maincontent's ``_lines`` text of ``body`` before it is folded, with ``main`` (when not
-    None) read as maincontent's ``outside_text`` leaves it: the ``skipped`` elements, then a
+    """scraper.outside's ``_lines`` text of ``body`` before it is folded, with ``main`` (when not
+    None) read as scraper.outside's ``outside_text`` leaves it: the ``skipped`` elements, then a
     line break, in its place. ``kinds``: tag -> 1 (a line tag) or 2 (a widget). The tree is
     left as it is. None when a skipped element holds another (the Python way decides)."""
     cdef _Lines lines = _Lines()

@@ -35,7 +35,7 @@ from archive.urls import normalize_url
 from scraper import extract
 from scraper.encoding import decode_html_exact
 from scraper.extract import walk
-from scraper.maincontent import choose_main, outside_text
+from scraper.maincontent import choose_main
 from scraper.markup import (
     Element,
     Landmarks,
@@ -48,6 +48,7 @@ from scraper.markup import (
     set_text,
     text_of,
 )
+from scraper.outside import outside_text
 from scraper.pdf import DEFAULT_LIMITS, PdfLimits, extract_pdf
 
 logger = logging.getLogger(__name__)

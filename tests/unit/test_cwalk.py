@@ -259,8 +259,8 @@ def test_a_text_joined_at_once_and_one_joined_later() -> None:
 @needs_compiled
 @PROFILE
 @given(text=st.text(alphabet=st.sampled_from(_RULE_CHARS), max_size=60) | st.text(max_size=60))
-def test_the_outside_text_is_folded_as_maincontent_folds_it(text: str) -> None:
-    from scraper.maincontent import _fold_lines
+def test_the_outside_text_is_folded_as_scraper_outside_folds_it(text: str) -> None:
+    from scraper.outside import _fold_lines
 
     assert COMPILED.fold_lines(text) == _fold_lines(text)
 
@@ -439,10 +439,10 @@ after main<footer><p>© 2024</p><math><mi>x</mi></math>end</footer></section></b
                                   ("hr", "div"),
                                   ("div", "p")])  # the last: one inside another
 def test_text_outside_the_main_content_with_elements_moved_out(skip: tuple[str, ...]) -> None:
-    """maincontent.outside_text, read in C or by the Python way (which takes the tree
+    """scraper.outside.outside_text, read in C or by the Python way (which takes the tree
     apart, so each gets its own): the main content's hole, the elements its walk skipped
     moved before it, widgets gone with their tails kept, line breaks at blocks."""
-    from scraper.maincontent import outside_text
+    from scraper.outside import outside_text
 
     def run(compiled: Any) -> str:
         root = etree.fromstring(OUTSIDE_PAGE, etree.HTMLParser())

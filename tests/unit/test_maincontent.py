@@ -159,7 +159,7 @@ def test_folding_the_outside_text_at_once_is_folding_each_line() -> None:
     line (``" ".join(line.split())``) and dropping the blank ones gives."""
     import random
 
-    from scraper.maincontent import _fold_lines
+    from scraper.outside import _fold_lines
 
     pieces = ["a", "bc", " ", "  ", "\n", "\n\n", "\t", "\r", "\x0b", "\x1c", "\x85", "\xa0",
               "\u2028", "\u3000", "\u00e9", "x y"]

@@ -180,7 +180,7 @@ def test_chrome_tests_read_attributes_as_attrib_does() -> None:
 
 
 def test_fold_lines_is_split_and_join_per_line() -> None:
-    from scraper.maincontent import _fold_lines
+    from scraper.outside import _fold_lines
 
     rng = random.Random(7)
     alphabet = ["a", "b c", " ", "  ", "\n", "\n\n", " \n ", "\t", "\r", "\x0b", "\x0c",
@@ -195,7 +195,8 @@ def test_fold_lines_is_split_and_join_per_line() -> None:
 def _lines_setting_every_block(body: etree._Element) -> str:
     """outside_text's lines as first written (a line break set on every block): the
     reference for the one that leaves a text that starts with one alone."""
-    from scraper.maincontent import _LINE_TAGS, _WIDGETS, _fold_lines, _text
+    from scraper.maincontent import _text
+    from scraper.outside import _LINE_TAGS, _WIDGETS, _fold_lines
 
     etree.strip_elements(body, *_WIDGETS, with_tail=False)
     for el in body.iter():
@@ -207,7 +208,7 @@ def _lines_setting_every_block(body: etree._Element) -> str:
 
 
 def test_outside_lines_as_when_every_block_is_marked() -> None:
-    from scraper.maincontent import _lines
+    from scraper.outside import _lines
 
     rng = random.Random(8)
     tags = ["div", "p", "span", "li", "b", "td", "br", "select", "h2"]
