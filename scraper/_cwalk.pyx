@@ -19,8 +19,10 @@ function is called, so nothing links against libxml2. scraper/extract.py uses th
 when it was built against the lxml in use (``BUILT_WITH_LXML``).
 """
 
-from cpython.unicode cimport Py_UNICODE_ISSPACE, PyUnicode_DecodeUTF8
+import re
+
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.unicode cimport Py_UNICODE_ISSPACE, PyUnicode_DecodeUTF8
 from libc.string cimport memcpy, strcmp, strlen, strstr
 from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport (
@@ -109,18 +111,21 @@ cdef void _load() except *:
             or extract._WATCHED != {"a", "b", "strong", "li", "p", "pre", *HEADING_LEVELS}
             or {32, *map(ord, markup._WS_CONTROLS)} != {c for c in range(256) if FOLDS[c]}
             or not _rules_hold(markup)
-            or (_ABS_PATH_RE.pattern, _PLAIN_URL_RE.pattern)
-            != (ABS_PATH_PATTERN, PLAIN_URL_PATTERN)):
+            or (_ABS_PATH_RE.pattern, _PLAIN_URL_RE.pattern, _ABS_PATH_RE.flags,
+                _PLAIN_URL_RE.flags) != (ABS_PATH_PATTERN, PLAIN_URL_PATTERN, re.UNICODE,
+                                         re.UNICODE)):
         raise ImportError("scraper/_cwalk.pyx no longer matches scraper/extract.py or "
                           "scraper/markup.py: port the change")
 
 
 cdef bint _rules_hold(object markup) except -1:
-    """Whether collapse and nonspace here give markup's results for every Latin-1 character,
-    alone, doubled and beside a letter, at the start, inside and at the end of strings long
-    enough for the 16-byte scans and their tails."""
+    """Whether collapse and nonspace here give markup's results for every Latin-1 character
+    and every other white space, alone, doubled and beside a letter, at the start, inside
+    and at the end of strings long enough for the 16-byte scans and their tails."""
     cdef str probe
-    for c in range(256):
+    # Every Latin-1 character, and every other one str.split splits on (the widest strings
+    # are counted by code apart from the 16-byte scans).
+    for c in [*range(256), *(c for c in range(256, 0x3001) if chr(c).isspace())]:
         probe = (chr(c) + "a" + chr(c) * 2) * 9
         if (collapse(probe), nonspace(probe)) != (markup.collapse(probe),
                                                    markup.nonspace(probe)):

@@ -403,11 +403,12 @@ def test_paragraphs_near_the_heading_length() -> None:
     starts = ["", "• ", "·", "\uf0b7 ", "IV. "]
     for n, word, lead, start, bold, link, pending in itertools.product(
             (size - 10, size - 1, size, size + 1, size + 2), ("abcdefghi ", "a"), leads,
-            starts, (False, True), (False, True), (False, True)):
+            starts, (False, True), ("", "part", "all"), (False, True)):
         n -= len(start.strip())  # n characters that are not spaces in all
         words = (word * n)[:n + n // 9] if " " in word else word * n
-        inner = start + (words if not link else
-                         words[:20] + '<a href="/l">' + words[20:40] + "</a>" + words[40:])
+        inner = start + {"": words, "all": '<a href="/l">' + words + "</a>",
+                         "part": words[:20] + '<a href="/l">' + words[20:40] + "</a>"
+                         + words[40:]}[link]
         html = ("<h1>T</h1><div>" + ('<p><a href="/t">Title</a></p>' if pending else "")
                 + "<p>" + lead + ("<b>" + inner + "</b>" if bold else inner) + "</p>"
                 + "<p>" + "Some more text. " * 12 + "</p></div>")

@@ -505,7 +505,16 @@ def test_votes_as_when_every_paragraph_is_serialised() -> None:
                 out.append((p, weight))
         return out
 
+    from scraper import extract
+
+    compiled = extract._cwalk
     rng = random.Random(14)
     for _ in range(300):
         root = _random_page(rng)
-        assert list(_votes(root)) == votes(root)
+        want = votes(root)
+        try:  # the Python way (where scraper/_cwalk is not built) and the compiled one
+            for walk in {None, compiled}:
+                extract._cwalk = walk
+                assert list(_votes(root)) == want
+        finally:
+            extract._cwalk = compiled
