@@ -121,12 +121,14 @@ cdef void _load() except *:
 cdef bint _rules_hold(object markup) except -1:
     """Whether collapse and nonspace here give markup's results for every Latin-1 character
     and every other white space, alone, doubled and beside a letter, at the start, inside
-    and at the end of strings long enough for the 16-byte scans and their tails."""
+    and at the end of runs long enough for the 16-byte scans and their tails. Two probes,
+    each character's runs kept apart by letters: the Latin-1 ones in a string of one byte a
+    character (what the scans read), the wider white space in a string of its own."""
+    from archive.model import _ODD_SPACES  # every other character str.split splits on
+
     cdef str probe
-    # Every Latin-1 character, and every other one str.split splits on (the widest strings
-    # are counted by code apart from the 16-byte scans).
-    for c in [*range(256), *(c for c in range(256, 0x3001) if chr(c).isspace())]:
-        probe = (chr(c) + "a" + chr(c) * 2) * 9
+    for chars in (map(chr, range(256)), [ch for ch in _ODD_SPACES if ch > "\xff"]):
+        probe = "".join([(ch + "a" + ch * 2) * 9 + "b" for ch in chars])
         if (collapse(probe), nonspace(probe)) != (markup.collapse(probe),
                                                    markup.nonspace(probe)):
             return False
@@ -541,6 +543,27 @@ cdef int _flags_of(tree.xmlNode* n) except -1:
     return f
 
 
+# -- a value by element name ------------------------------------------------------------------
+cdef struct _NameCache:
+    # A value (0 or more) for each element name, which libxml2 interns in the document's
+    # dictionary: a direct-mapped cache keyed by the name's address. Zeroed with the object
+    # that holds it; a name met at another address is only looked up again.
+    const void* names[128]
+    int values[128]
+
+
+cdef inline int _cached(_NameCache* cache, tree.xmlNode* n) noexcept:
+    """The value remembered for ``n``'s name, or -1."""
+    cdef size_t slot = (<size_t>n.name >> 4) & 127
+    return cache.values[slot] if cache.names[slot] == <const void*>n.name else -1
+
+
+cdef inline void _remember(_NameCache* cache, tree.xmlNode* n, int value) noexcept:
+    cdef size_t slot = (<size_t>n.name >> 4) & 127
+    cache.names[slot] = <const void*>n.name
+    cache.values[slot] = value
+
+
 # -- what the walker reads: extract's _Link, _ListEntry, _Para ------------------------------
 cdef class _Link:
     cdef object url
@@ -643,10 +666,7 @@ cdef class _Walker:
     cdef tuple pending
     cdef list links
     cdef set seen_links
-    # An element's flags by its name, which libxml2 interns in the document's dictionary: a
-    # direct-mapped cache keyed by the name's address (zeroed with the object).
-    cdef const void* flag_names[128]
-    cdef int flag_values[128]
+    cdef _NameCache flag_cache  # an element's flags by its name
 
     def __cinit__(self, str base_url, str page_url):
         self.base = base_url
@@ -955,16 +975,13 @@ cdef class _Walker:
     cdef inline int flags(self, tree.xmlNode* n) except -1:
         """An element's flags (extract's ``_FLAGS`` for its tag), with the kind of a watched
         tag in their high bits."""
-        cdef size_t slot
         cdef int f
         if n.ns is not NULL:
             return _flags_of(n)
-        slot = (<size_t>n.name >> 4) & 127
-        if self.flag_names[slot] == <const void*>n.name:
-            return self.flag_values[slot]
-        f = _flags_of(n)
-        self.flag_names[slot] = <const void*>n.name
-        self.flag_values[slot] = f
+        f = _cached(&self.flag_cache, n)
+        if f < 0:
+            f = _flags_of(n)
+            _remember(&self.flag_cache, n, f)
         return f
 
     cdef void start(self, tree.xmlNode* n, int f) except *:
@@ -1132,10 +1149,9 @@ cdef class _Walker:
         if mass > JOIN_NOW_MASS:  # joined later, once the caller has let the tree go
             return Extracted(shown, own, self.sections, items, self.links, pre=self.saw_pre,
                              link_chars=self.link_chars, mass=mass)
-        found = Extracted(None, {}, [], items, self.links, pre=self.saw_pre,
-                          link_chars=self.link_chars, mass=mass)
-        found._text, found._sections = _joined(shown, own, self.sections)
-        return found
+        text, sections = _joined(shown, own, self.sections)
+        return Extracted.joined(text, sections, items, self.links, pre=self.saw_pre,
+                                link_chars=self.link_chars, mass=mass)
 
 
 # Up to this much text (what nonspace counts), finish joins the text and the sections' texts
@@ -1198,22 +1214,16 @@ cdef class _Lines:
 
     cdef list parts
     cdef dict kinds
-    # An element's kind by its interned name, as _Walker caches its flags (zeroed with the
-    # object; a name met at another address is only looked up again).
-    cdef const void* kind_names[128]
-    cdef int kind_values[128]
+    cdef _NameCache kind_cache  # an element's kind by its name
 
     cdef int kind(self, tree.xmlNode* n) except -1:
-        cdef size_t slot
         cdef int k
         if n.ns is not NULL:
             return _kind(n, self.kinds)
-        slot = (<size_t>n.name >> 4) & 127
-        if self.kind_names[slot] == <const void*>n.name:
-            return self.kind_values[slot]
-        k = _kind(n, self.kinds)
-        self.kind_names[slot] = <const void*>n.name
-        self.kind_values[slot] = k
+        k = _cached(&self.kind_cache, n)
+        if k < 0:
+            k = _kind(n, self.kinds)
+            _remember(&self.kind_cache, n, k)
         return k
 
     cdef bint has_children(self, tree.xmlNode* n) except -1:

@@ -113,6 +113,15 @@ class Extracted:
         self.link_chars = link_chars
         self.mass = mass
 
+    @classmethod
+    def joined(cls, text: str, sections: list[Section], items: list[Item], links: list[str],
+               *, pre: bool, link_chars: int, mass: int) -> Extracted:
+        """What the walk found, its text and sections' texts joined already (the compiled
+        walk joins a small text as it finishes)."""
+        found = cls([], {}, [], items, links, pre=pre, link_chars=link_chars, mass=mass)
+        found._shown, found._text, found._sections = None, text, sections
+        return found
+
     @property
     def text(self) -> str:
         """The main content's text, one line per block."""
